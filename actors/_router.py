@@ -1,0 +1,321 @@
+"""The router: one actor per key, activated on first use, passivated when idle, supervised.
+
+Backpressure: :meth:`Router.send` waits at most the admission timeout for mailbox space, then
+raises :class:`Overloaded` with a ``retry_after_ms`` estimate. Nothing is queued beyond the
+mailbox capacity and no message is dropped: every envelope's reply is settled, with a value
+or an error, exactly once.
+
+Control (stop, passivate) never goes through the mailbox: it closes the send side of the
+channel, so an actor drains what was admitted and then stops on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from ._actor import ActorStatistics, Behaviour, Envelope, Factory, _Cell
+from ._errors import (
+    ActivationFailed,
+    ActorCrashed,
+    ActorError,
+    ActorStopped,
+    Overloaded,
+    RequestTimeout,
+)
+from ._reply import Reply, ReplySlot
+
+__all__ = ["Router", "RouterConfig", "RouterStatistics", "open_router"]
+
+log = logging.getLogger("actors")
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    """Every bound of the runtime, explicit."""
+
+    mailbox_capacity: int = 1024
+    admission_timeout_s: float = 0.05
+    max_batch: int = 256
+    request_timeout_s: float = 10.0
+    idle_passivate_s: float = 300.0
+    restart_backoff_min_s: float = 0.05
+    restart_backoff_max_s: float = 5.0
+    max_restarts: int = 5
+    restart_window_s: float = 60.0
+    stop_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class RouterStatistics:
+    """A snapshot of the router's counters and of every live actor."""
+
+    activations: int
+    passivations: int
+    restarts: int
+    gave_up: int
+    overloaded: int
+    actors: tuple[ActorStatistics, ...]
+
+
+class Router:
+    """Maps keys to actors. Create it with :func:`open_router`."""
+
+    def __init__(self, nursery: trio.Nursery, factory: Factory, config: RouterConfig) -> None:
+        self._nursery = nursery
+        self._factory = factory
+        self._config = config
+        self._cells: dict[str, _Cell] = {}
+        # Incarnations that are shutting down; a new one waits for the old one to finish
+        # (it may hold a file lock).
+        self._retiring: dict[str, _Cell] = {}
+        self._closed = False
+        self._activations = 0
+        self._passivations = 0
+        self._restarts = 0
+        self._gave_up = 0
+        self._overloaded = 0
+
+    @property
+    def config(self) -> RouterConfig:
+        return self._config
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send(self, key: str, message: Any, reply: ReplySlot) -> None:
+        """Queue a message, waiting at most the admission timeout for mailbox space.
+
+        Raises Overloaded when the mailbox stayed full, ActorStopped when the router or the
+        actor is shutting down. On success the actor will settle ``reply`` exactly once.
+        """
+        cell = self._cell_for(key)
+        envelope = Envelope(message, reply, trio.current_time())
+        try:
+            cell.send_channel.send_nowait(envelope)
+            await trio.lowlevel.checkpoint()
+            return
+        except trio.WouldBlock:
+            pass
+        except (trio.ClosedResourceError, trio.BrokenResourceError) as err:
+            raise ActorStopped(f"actor {key!r} is stopping") from err
+        with trio.move_on_after(self._config.admission_timeout_s):
+            try:
+                await cell.send_channel.send(envelope)
+            except (trio.ClosedResourceError, trio.BrokenResourceError) as err:
+                raise ActorStopped(f"actor {key!r} is stopping") from err
+            return
+        raise self._overload(cell)
+
+    def send_nowait(self, key: str, message: Any, reply: ReplySlot) -> None:
+        """Queue a message without waiting; raise Overloaded at once if the mailbox is full."""
+        cell = self._cell_for(key)
+        try:
+            cell.send_channel.send_nowait(Envelope(message, reply, trio.current_time()))
+        except trio.WouldBlock:
+            raise self._overload(cell) from None
+        except (trio.ClosedResourceError, trio.BrokenResourceError) as err:
+            raise ActorStopped(f"actor {key!r} is stopping") from err
+
+    async def ask(self, key: str, message: Any, timeout: float | None = None) -> Any:
+        """Send and wait for the reply; raise RequestTimeout after ``timeout`` seconds."""
+        reply = Reply()
+        await self.send(key, message, reply)
+        deadline = self._config.request_timeout_s if timeout is None else timeout
+        with trio.move_on_after(deadline):
+            return await reply.wait()
+        raise RequestTimeout(f"no reply from {key!r} within {deadline} s")
+
+    def _overload(self, cell: _Cell) -> Overloaded:
+        cell.overloaded += 1
+        self._overloaded += 1
+        floor = int(self._config.admission_timeout_s * 1000)
+        return Overloaded(cell.key, cell.retry_after_ms(floor))
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def is_active(self, key: str) -> bool:
+        return key in self._cells
+
+    def active_keys(self) -> list[str]:
+        return list(self._cells)
+
+    def passivate(self, key: str) -> None:
+        """Ask an actor to stop once its mailbox is drained (no-op if not active)."""
+        cell = self._cells.get(key)
+        if cell is not None:
+            self._retire(cell)
+
+    async def wait_stopped(self, key: str) -> None:
+        """Wait until no incarnation of ``key`` is running or stopping."""
+        for cell in (self._cells.get(key), self._retiring.get(key)):
+            if cell is not None:
+                await cell.finished.wait()
+
+    async def aclose(self) -> None:
+        """Stop every actor after it drains its mailbox; refuse new messages meanwhile."""
+        self._closed = True
+        cells = list(self._cells.values()) + list(self._retiring.values())
+        for cell in cells:
+            self._retire(cell)
+        with trio.move_on_after(self._config.stop_timeout_s):
+            for cell in cells:
+                await cell.finished.wait()
+
+    def statistics(self) -> RouterStatistics:
+        return RouterStatistics(
+            activations=self._activations,
+            passivations=self._passivations,
+            restarts=self._restarts,
+            gave_up=self._gave_up,
+            overloaded=self._overloaded,
+            actors=tuple(cell.statistics() for cell in self._cells.values()),
+        )
+
+    def _cell_for(self, key: str) -> _Cell:
+        if self._closed:
+            raise ActorStopped("the router is shutting down")
+        cell = self._cells.get(key)
+        if cell is None:
+            cell = _Cell(key, self._config.mailbox_capacity)
+            self._cells[key] = cell
+            self._activations += 1
+            previous = self._retiring.get(key)
+            self._nursery.start_soon(self._supervise, cell, previous)
+        return cell
+
+    def _retire(self, cell: _Cell) -> None:
+        """Take a cell out of the routing table and close its mailbox to new messages."""
+        if self._cells.get(cell.key) is cell:
+            del self._cells[cell.key]
+            self._retiring[cell.key] = cell
+        cell.send_channel.close()
+
+    async def _supervise(self, cell: _Cell, previous: _Cell | None) -> None:
+        try:
+            if previous is not None:
+                await previous.finished.wait()
+            await self._run_with_restarts(cell)
+        finally:
+            self._retire(cell)
+            _fail_queued(cell, ActorStopped(f"actor {cell.key!r} stopped"))
+            cell.state = "stopped"
+            if self._retiring.get(cell.key) is cell:
+                del self._retiring[cell.key]
+            cell.finished.set()
+
+    async def _run_with_restarts(self, cell: _Cell) -> None:
+        config = self._config
+        crashes: deque[float] = deque()
+        while True:
+            try:
+                behaviour = await self._factory(cell.key)
+            except Exception as err:
+                log.warning("activation of %r failed: %r", cell.key, err)
+                self._retire(cell)
+                _fail_queued(cell, _chained(ActivationFailed(f"cannot start {cell.key!r}: {err}"), err))
+                return
+            try:
+                cell.state = "running"
+                clean = await self._run(cell, behaviour)
+            except Exception as err:
+                log.exception("actor %r crashed", cell.key)
+                await _close_quietly(behaviour, cell.key, clean=False)
+                now = trio.current_time()
+                crashes.append(now)
+                while crashes and now - crashes[0] > config.restart_window_s:
+                    crashes.popleft()
+                if len(crashes) > config.max_restarts:
+                    log.error("actor %r crashed %d times in %.0f s: giving up",
+                              cell.key, len(crashes), config.restart_window_s)
+                    self._gave_up += 1
+                    self._retire(cell)
+                    _fail_queued(cell, _chained(ActorCrashed(f"actor {cell.key!r} gave up"), err))
+                    return
+                cell.state = "backoff"
+                cell.restarts += 1
+                self._restarts += 1
+                backoff = config.restart_backoff_min_s * 2 ** (len(crashes) - 1)
+                await trio.sleep(min(backoff, config.restart_backoff_max_s))
+                cell.state = "starting"
+                continue
+            cell.state = "stopping"
+            await _close_quietly(behaviour, cell.key, clean=clean)
+            return
+
+    async def _run(self, cell: _Cell, behaviour: Behaviour) -> bool:
+        """Drain the mailbox in batches until it is closed and empty. Returns True."""
+        receive = cell.receive_channel
+        config = self._config
+        while True:
+            with trio.move_on_after(config.idle_passivate_s) as idle:
+                try:
+                    first = await receive.receive()
+                except trio.EndOfChannel:
+                    return True
+            if idle.cancelled_caught:
+                if behaviour.can_passivate():
+                    self._passivations += 1
+                    self._retire(cell)
+                continue
+            batch = [first]
+            while len(batch) < config.max_batch:
+                try:
+                    batch.append(receive.receive_nowait())
+                except (trio.WouldBlock, trio.EndOfChannel):
+                    break
+            started = trio.current_time()
+            waited = sum(started - envelope.enqueued_at for envelope in batch)
+            try:
+                await behaviour.handle(batch)
+            except Exception as err:
+                _fail_unsettled(batch, _chained(ActorCrashed(f"actor {cell.key!r} crashed: {err!r}"), err))
+                raise
+            finally:
+                _fail_unsettled(batch, ActorError(f"actor {cell.key!r} left a message unanswered"))
+            cell.record_batch(len(batch), waited, trio.current_time() - started)
+
+
+@asynccontextmanager
+async def open_router(factory: Factory, config: RouterConfig | None = None) -> AsyncIterator[Router]:
+    """Run a router for the duration of the block; on exit, stop every actor gracefully."""
+    async with trio.open_nursery() as nursery:
+        router = Router(nursery, factory, config or RouterConfig())
+        try:
+            yield router
+        finally:
+            with trio.CancelScope(shield=True):
+                await router.aclose()
+            nursery.cancel_scope.cancel()
+
+
+def _chained(error: ActorError, cause: BaseException) -> ActorError:
+    error.__cause__ = cause
+    return error
+
+
+def _fail_unsettled(batch: Sequence[Envelope], error: BaseException) -> None:
+    for envelope in batch:
+        envelope.reply.fail(error)
+
+
+def _fail_queued(cell: _Cell, error: BaseException) -> None:
+    while True:
+        try:
+            envelope = cell.receive_channel.receive_nowait()
+        except (trio.WouldBlock, trio.EndOfChannel):
+            return
+        envelope.reply.fail(error)
+
+
+async def _close_quietly(behaviour: Behaviour, key: str, *, clean: bool) -> None:
+    try:
+        with trio.CancelScope(shield=True):
+            await behaviour.aclose(clean=clean)
+    except Exception:
+        log.exception("closing actor %r failed", key)

@@ -1,0 +1,226 @@
+"""One typed, frozen configuration, loaded once and passed down explicitly.
+
+Sources, later ones winning: built-in defaults, a TOML file, ``HUNT_<SECTION>_<KEY>``
+environment variables (plus the short forms ``HUNT_HOST``, ``HUNT_PORT``, ``HUNT_DATA_DIR``
+and ``HUNT_ADMIN_TOKEN``), then explicit overrides (command-line flags). Unknown sections or
+keys and values of the wrong type raise :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Config", "ConfigError", "load_config"]
+
+
+class ConfigError(Exception):
+    """Raised when a configuration file, variable or flag is unknown or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: str = "data"
+    admin_token: str = field(default="", repr=False)
+    shutdown_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    mailbox_capacity: int = 4096
+    admission_timeout_ms: int = 50
+    max_batch: int = 512
+    request_timeout_s: float = 10.0
+    idle_passivate_s: float = 300.0
+    restart_backoff_min_s: float = 0.05
+    restart_backoff_max_s: float = 5.0
+    max_restarts: int = 5
+    restart_window_s: float = 60.0
+    dedup_cache: int = 200_000
+    feed_buffer: int = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    synchronous: str = "FULL"
+    snapshot_every: int = 5000
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    max_frame_bytes: int = 65536
+    max_body_bytes: int = 1_048_576
+    max_import_bytes: int = 268_435_456
+    max_batch_items: int = 100
+    outbox_capacity: int = 256
+    leaderboard_top: int = 10
+    leaderboard_push_interval_ms: int = 250
+    page_limit_max: int = 1000
+    ws_idle_timeout_s: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class GameConfig:
+    wrong_attempts_max: int = 5
+    wrong_attempts_window_s: float = 60.0
+    heatmap_cell_deg: float = 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerConfig:
+    url: str = ""
+    stream: str = "HUNT_EVENTS"
+    batch: int = 256
+    publish_timeout_s: float = 5.0
+    retry_backoff_max_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server: ServerConfig = ServerConfig()
+    engine: EngineConfig = EngineConfig()
+    store: StoreConfig = StoreConfig()
+    limits: LimitsConfig = LimitsConfig()
+    game: GameConfig = GameConfig()
+    broker: BrokerConfig = BrokerConfig()
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.server.data_dir)
+
+    def replace(self, **sections: Mapping[str, Any]) -> Config:
+        """Return a copy with some keys changed, e.g. ``replace(server={"port": 0})``."""
+        return _merge(self, {name: dict(values) for name, values in sections.items()}, "override")
+
+
+_SHORT_ENV = {
+    "HUNT_HOST": ("server", "host"),
+    "HUNT_PORT": ("server", "port"),
+    "HUNT_DATA_DIR": ("server", "data_dir"),
+    "HUNT_ADMIN_TOKEN": ("server", "admin_token"),
+}
+_SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
+    """Build the configuration from a TOML file, the environment and explicit overrides.
+
+    Raises ConfigError for a missing file, invalid TOML, unknown keys or wrong types.
+    """
+    config = Config()
+    if path is not None:
+        try:
+            with open(path, "rb") as f:
+                document = tomllib.load(f)
+        except FileNotFoundError as err:
+            raise ConfigError(f"config file not found: {path}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"invalid TOML in {path}: {err}") from err
+        config = _merge(config, document, str(path))
+    config = _merge(config, _from_env(os.environ if env is None else env), "environment")
+    if overrides:
+        config = _merge(config, {k: dict(v) for k, v in overrides.items()}, "override")
+    _validate(config)
+    return config
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    section_names = {f.name for f in dataclasses.fields(Config)}
+    for name, value in env.items():
+        if name in _SHORT_ENV:
+            section, key = _SHORT_ENV[name]
+        elif name.startswith("HUNT_"):
+            rest = name[5:].lower()
+            section, _, key = rest.partition("_")
+            if section not in section_names:
+                continue  # HUNT_* variables of other tools (or ours, e.g. HUNT_TEST_*) are not config
+        else:
+            continue
+        found.setdefault(section, {})[key] = _EnvValue(name, value)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _EnvValue:
+    name: str
+    raw: str
+
+
+def _merge(config: Config, document: Mapping[str, Any], source: str) -> Config:
+    sections: dict[str, Any] = {}
+    known = {f.name: f for f in dataclasses.fields(Config)}
+    for section_name, values in document.items():
+        if section_name not in known:
+            raise ConfigError(f"{source}: unknown section [{section_name}]")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: [{section_name}] must be a table")
+        current = getattr(config, section_name)
+        fields = {f.name: f for f in dataclasses.fields(current)}
+        changes = {}
+        for key, value in values.items():
+            if key not in fields:
+                raise ConfigError(f"{source}: unknown key {section_name}.{key}")
+            changes[key] = _coerce(value, type(getattr(current, key)), f"{section_name}.{key}", source)
+        sections[section_name] = dataclasses.replace(current, **changes)
+    return dataclasses.replace(config, **sections)
+
+
+def _coerce(value: Any, expected: type, key: str, source: str) -> Any:
+    if isinstance(value, _EnvValue):
+        source, raw = value.name, value.raw
+        try:
+            if expected is bool:
+                if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(raw)
+                return raw.lower() in ("1", "true", "yes")
+            return expected(raw)
+        except ValueError as err:
+            raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {raw!r}") from err
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {value!r}")
+    return value
+
+
+def _validate(config: Config) -> None:
+    positive = {
+        "engine.mailbox_capacity": config.engine.mailbox_capacity,
+        "engine.max_batch": config.engine.max_batch,
+        "engine.dedup_cache": config.engine.dedup_cache,
+        "engine.feed_buffer": config.engine.feed_buffer,
+        "store.snapshot_every": config.store.snapshot_every,
+        "limits.max_frame_bytes": config.limits.max_frame_bytes,
+        "limits.max_body_bytes": config.limits.max_body_bytes,
+        "limits.max_batch_items": config.limits.max_batch_items,
+        "limits.outbox_capacity": config.limits.outbox_capacity,
+        "limits.leaderboard_top": config.limits.leaderboard_top,
+        "limits.page_limit_max": config.limits.page_limit_max,
+        "game.wrong_attempts_max": config.game.wrong_attempts_max,
+        "broker.batch": config.broker.batch,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{key} must be positive, got {value}")
+    if config.engine.admission_timeout_ms < 0:
+        raise ConfigError("engine.admission_timeout_ms must not be negative")
+    if not 0 <= config.server.port <= 65535:
+        raise ConfigError(f"server.port must be 0..65535, got {config.server.port}")
+    if config.store.synchronous.upper() not in _SYNC_MODES:
+        raise ConfigError(f"store.synchronous must be one of {', '.join(_SYNC_MODES)}")
+    if config.game.heatmap_cell_deg <= 0:
+        raise ConfigError("game.heatmap_cell_deg must be positive")
