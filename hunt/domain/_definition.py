@@ -1,0 +1,315 @@
+"""Hunt definitions: parsed from plain JSON-like data, validated with errors that name the field."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ._errors import DefinitionError
+from ._text import normalize_answer, normalize_code
+
+__all__ = [
+    "ID_PATTERN",
+    "Clue",
+    "Decay",
+    "HuntDefinition",
+    "RuleDefaults",
+    "parse_definition",
+    "valid_id",
+]
+
+# Hunt and clue ids become file names and NATS subject tokens: no dots, slashes or wildcards.
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_CLUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+MAX_CLUES = 500
+MAX_HINTS = 20
+MAX_POINTS = 1_000_000
+MAX_TEXT = 2000
+
+
+def valid_id(value: object) -> bool:
+    """Whether ``value`` is a usable hunt id (lower-case letters, digits, ``-`` and ``_``)."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDefaults:
+    """Server-wide defaults copied into a definition when it is created (then fixed for replay)."""
+
+    wrong_attempts_max: int = 5
+    wrong_attempts_window_s: float = 60.0
+    heatmap_cell_deg: float = 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class Decay:
+    per_finder: int
+    min: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    text: str
+    cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class Clue:
+    id: str
+    title: str
+    prompt: str
+    kind: str  # "answer" | "geo" | "code"
+    points: int
+    answers: frozenset[str] = frozenset()  # normalised
+    codes: frozenset[str] = frozenset()  # normalised
+    lat: float = 0.0
+    lon: float = 0.0
+    radius_m: float = 0.0
+    decay: Decay | None = None
+    first_bonus: int = 0
+    hints: tuple[Hint, ...] = ()
+    after: tuple[str, ...] = ()
+    raw: Mapping[str, Any] | None = None
+
+    def public(self) -> dict[str, Any]:
+        """What a player may see: no answers, codes, coordinates or hint texts."""
+        view: dict[str, Any] = {
+            "id": self.id, "title": self.title, "prompt": self.prompt, "kind": self.kind,
+            "points": self.points, "first_bonus": self.first_bonus,
+            "hints": [{"cost": hint.cost} for hint in self.hints], "after": list(self.after),
+        }
+        if self.decay is not None:
+            view["decay"] = {"per_finder": self.decay.per_finder, "min": self.decay.min}
+        if self.kind == "geo":
+            view["radius_m"] = self.radius_m
+        return view
+
+
+@dataclass(frozen=True, slots=True)
+class HuntDefinition:
+    id: str
+    title: str
+    mode: str  # "solo" | "teams"
+    order: str  # "free" | "sequential"
+    starts_at: int | None  # epoch milliseconds
+    ends_at: int | None
+    clues: tuple[Clue, ...]
+    wrong_attempts_max: int
+    wrong_attempts_window_ms: int
+    heatmap_cell_deg: float
+    document: Mapping[str, Any]  # the canonical JSON form, with defaults filled in
+    clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
+
+    def clue(self, clue_id: str) -> Clue | None:
+        return self.clue_index.get(clue_id)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "mode": self.mode, "order": self.order,
+            "starts_at": self.starts_at, "ends_at": self.ends_at,
+            "clues": [clue.public() for clue in self.clues],
+        }
+
+
+_TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
+             "heatmap_cell_deg", "description"}
+_CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
+              "radius_m", "decay", "first_bonus", "hints", "after"}
+
+
+def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
+    """Validate a hunt definition; raise DefinitionError naming the first bad field."""
+    defaults = defaults or RuleDefaults()
+    top = _mapping(data, "definition")
+    _no_unknown(top, _TOP_KEYS, "")
+    hunt_id = top.get("id")
+    if not valid_id(hunt_id):
+        raise DefinitionError(
+            "id: must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit")
+    title = _text(top.get("title"), "title", required=True)
+    mode = _choice(top.get("mode", "solo"), "mode", ("solo", "teams"))
+    order = _choice(top.get("order", "free"), "order", ("free", "sequential"))
+    starts_at = _time(top.get("starts_at"), "starts_at")
+    ends_at = _time(top.get("ends_at"), "ends_at")
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise DefinitionError("ends_at: must be after starts_at")
+    attempts = _mapping(top.get("attempts", {}), "attempts")
+    _no_unknown(attempts, {"max", "window_s"}, "attempts.")
+    attempts_max = _int(attempts.get("max", defaults.wrong_attempts_max), "attempts.max", 1, 10_000)
+    window_s = _number(attempts.get("window_s", defaults.wrong_attempts_window_s),
+                       "attempts.window_s", 0.001, 86_400)
+    cell = _number(top.get("heatmap_cell_deg", defaults.heatmap_cell_deg), "heatmap_cell_deg", 1e-6, 10)
+
+    raw_clues = top.get("clues")
+    if not isinstance(raw_clues, list) or not raw_clues:
+        raise DefinitionError("clues: must be a non-empty list")
+    if len(raw_clues) > MAX_CLUES:
+        raise DefinitionError(f"clues: at most {MAX_CLUES} clues")
+    clues = tuple(_clue(raw, i) for i, raw in enumerate(raw_clues))
+    ids = [clue.id for clue in clues]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise DefinitionError(f"clues: duplicate id {duplicates[0]!r}")
+    for i, clue in enumerate(clues):
+        for needed in clue.after:
+            if needed not in ids:
+                raise DefinitionError(f"clues[{i}].after: unknown clue {needed!r}")
+            if needed == clue.id:
+                raise DefinitionError(f"clues[{i}].after: a clue cannot require itself")
+    _check_acyclic(clues)
+
+    document = {
+        "id": hunt_id, "title": title, "mode": mode, "order": order,
+        "starts_at": top.get("starts_at"), "ends_at": top.get("ends_at"),
+        "attempts": {"max": attempts_max, "window_s": window_s},
+        "heatmap_cell_deg": cell,
+        "clues": [dict(clue.raw or {}) for clue in clues],
+    }
+    if "description" in top:
+        document["description"] = _text(top["description"], "description")
+    final = tuple(replace(clue, raw=None) for clue in clues)
+    return HuntDefinition(
+        id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
+        clues=final, clue_index={clue.id: clue for clue in final},
+        wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
+        heatmap_cell_deg=cell, document=document,
+    )
+
+
+def _clue(raw: Any, i: int) -> Clue:
+    where = f"clues[{i}]"
+    data = _mapping(raw, where)
+    _no_unknown(data, _CLUE_KEYS, f"{where}.")
+    clue_id = data.get("id")
+    if not isinstance(clue_id, str) or _CLUE_ID.fullmatch(clue_id) is None:
+        raise DefinitionError(f"{where}.id: must be 1-64 characters of letters, digits, '-' or '_'")
+    where = f"clues[{i}] ({clue_id})"
+    kind = _choice(data.get("kind"), f"{where}.kind", ("answer", "geo", "code"))
+    points = _int(data.get("points", 0), f"{where}.points", 0, MAX_POINTS)
+    fields: dict[str, Any] = {}
+    if kind == "answer":
+        fields["answers"] = _secrets(data.get("answers"), f"{where}.answers", normalize_answer)
+    elif kind == "code":
+        fields["codes"] = _secrets(data.get("codes"), f"{where}.codes", normalize_code)
+    else:
+        fields["lat"] = _number(data.get("lat"), f"{where}.lat", -90, 90)
+        fields["lon"] = _number(data.get("lon"), f"{where}.lon", -180, 180)
+        fields["radius_m"] = _number(data.get("radius_m"), f"{where}.radius_m", 0.1, 100_000)
+    for key, allowed in (("answers", "answer"), ("codes", "code"), ("lat", "geo"), ("lon", "geo"),
+                         ("radius_m", "geo")):
+        if key in data and kind != allowed:
+            raise DefinitionError(f"{where}.{key}: only allowed on {allowed} clues")
+    decay = None
+    if data.get("decay") is not None:
+        raw_decay = _mapping(data["decay"], f"{where}.decay")
+        _no_unknown(raw_decay, {"per_finder", "min"}, f"{where}.decay.")
+        decay = Decay(
+            per_finder=_int(raw_decay.get("per_finder", 0), f"{where}.decay.per_finder", 0, MAX_POINTS),
+            min=_int(raw_decay.get("min", 0), f"{where}.decay.min", 0, points),
+        )
+    hints_raw = data.get("hints", [])
+    if not isinstance(hints_raw, list) or len(hints_raw) > MAX_HINTS:
+        raise DefinitionError(f"{where}.hints: must be a list of at most {MAX_HINTS} hints")
+    hints = []
+    for j, hint in enumerate(hints_raw):
+        hint_data = _mapping(hint, f"{where}.hints[{j}]")
+        _no_unknown(hint_data, {"text", "cost"}, f"{where}.hints[{j}].")
+        hints.append(Hint(
+            text=_text(hint_data.get("text"), f"{where}.hints[{j}].text", required=True),
+            cost=_int(hint_data.get("cost", 0), f"{where}.hints[{j}].cost", 0, MAX_POINTS),
+        ))
+    after = data.get("after", [])
+    if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+        raise DefinitionError(f"{where}.after: must be a list of clue ids")
+    return Clue(
+        id=clue_id,
+        title=_text(data.get("title"), f"{where}.title", required=True),
+        prompt=_text(data.get("prompt", ""), f"{where}.prompt"),
+        kind=kind, points=points, decay=decay,
+        first_bonus=_int(data.get("first_bonus", 0), f"{where}.first_bonus", 0, MAX_POINTS),
+        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data, **fields,
+    )
+
+
+def _check_acyclic(clues: tuple[Clue, ...]) -> None:
+    requires = {clue.id: clue.after for clue in clues}
+    done: set[str] = set()
+
+    def visit(clue_id: str, path: tuple[str, ...]) -> None:
+        if clue_id in path:
+            raise DefinitionError(f"clues: prerequisites form a cycle: {' -> '.join((*path, clue_id))}")
+        if clue_id in done:
+            return
+        for needed in requires[clue_id]:
+            visit(needed, (*path, clue_id))
+        done.add(clue_id)
+
+    for clue in clues:
+        visit(clue.id, ())
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise DefinitionError(f"{where}: must be an object")
+    return value
+
+
+def _no_unknown(data: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise DefinitionError(f"{prefix}{unknown[0]}: unknown field")
+
+
+def _text(value: Any, where: str, *, required: bool = False) -> str:
+    if not isinstance(value, str) or len(value) > MAX_TEXT or (required and not value.strip()):
+        need = "a non-empty string" if required else "a string"
+        raise DefinitionError(f"{where}: must be {need} of at most {MAX_TEXT} characters")
+    return value
+
+
+def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise DefinitionError(f"{where}: must be one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _int(value: Any, where: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise DefinitionError(f"{where}: must be an integer from {low} to {high}")
+    return value
+
+
+def _number(value: Any, where: str, low: float, high: float) -> float:
+    if (not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value)
+            or not low <= value <= high):
+        raise DefinitionError(f"{where}: must be a number from {low} to {high}")
+    return float(value)
+
+
+def _secrets(value: Any, where: str, normalize: Any) -> frozenset[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise DefinitionError(f"{where}: must be a non-empty list of strings")
+    normalized = frozenset(normalize(v) for v in value)
+    if "" in normalized:
+        raise DefinitionError(f"{where}: must not contain an empty answer")
+    return normalized
+
+
+def _time(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return int(parsed.timestamp() * 1000)
+    raise DefinitionError(f"{where}: must be null, epoch milliseconds, or an ISO 8601 time with a zone")

@@ -1,0 +1,271 @@
+"""The closed sets of commands and events. The JSON tag is added only at the wire and the store.
+
+A command is what somebody asks for; ``cmd`` is its client id, the idempotency key within its
+``principal`` (the player id, ``"join"`` for joins, ``"admin"`` for admin commands). Deciding
+an accepted command yields exactly one event, so a command's outcome can be rebuilt from its
+event alone: that is what makes resubmissions answer with the original outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+__all__ = [
+    "EVENT_TYPES",
+    "AdjustScore",
+    "AnswerClue",
+    "AttemptFailed",
+    "AttemptRepeated",
+    "BanPlayer",
+    "CheckIn",
+    "ClueFound",
+    "Command",
+    "EndHunt",
+    "Event",
+    "HintTaken",
+    "HuntCreated",
+    "HuntEnded",
+    "HuntPaused",
+    "HuntStarted",
+    "JoinHunt",
+    "PauseHunt",
+    "PingLocation",
+    "Pinged",
+    "PlayerBanned",
+    "PlayerJoined",
+    "Recorded",
+    "ScoreAdjusted",
+    "StartHunt",
+    "SubmitCode",
+    "TakeHint",
+    "event_from_fields",
+    "event_to_fields",
+]
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JoinHunt:
+    cmd: str
+    name: str
+    team: str | None = None
+    principal: str = "join"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerClue:
+    principal: str  # the player
+    cmd: str
+    clue: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    principal: str
+    cmd: str
+    clue: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitCode:
+    principal: str
+    cmd: str
+    clue: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class TakeHint:
+    principal: str
+    cmd: str
+    clue: str
+
+
+@dataclass(frozen=True, slots=True)
+class PingLocation:
+    principal: str
+    cmd: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class StartHunt:
+    cmd: str
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class PauseHunt:
+    cmd: str
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class EndHunt:
+    cmd: str
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustScore:
+    cmd: str
+    player: str
+    delta: int
+    reason: str
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class BanPlayer:
+    cmd: str
+    player: str
+    reason: str
+    principal: str = "admin"
+
+
+Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
+           | PauseHunt | EndHunt | AdjustScore | BanPlayer)
+
+# -- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HuntCreated:
+    TYPE = "hunt_created"
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerJoined:
+    TYPE = "player_joined"
+    player: str
+    name: str
+    team: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClueFound:
+    TYPE = "clue_found"
+    player: str
+    clue: str
+    method: str  # "answer" | "checkin" | "code"
+    points: int  # awarded, bonus included: the ledger never recomputes it
+    bonus: int
+    score: int  # the scoring side's score after this event
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFailed:
+    TYPE = "attempt_failed"
+    player: str
+    clue: str
+    method: str
+    reason: str  # "wrong" | "too_far"
+    distance_m: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRepeated:
+    TYPE = "attempt_repeated"
+    player: str
+    clue: str
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class HintTaken:
+    TYPE = "hint_taken"
+    player: str
+    clue: str
+    index: int
+    cost: int
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pinged:
+    TYPE = "pinged"
+    player: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class HuntStarted:
+    TYPE = "hunt_started"
+
+
+@dataclass(frozen=True, slots=True)
+class HuntPaused:
+    TYPE = "hunt_paused"
+
+
+@dataclass(frozen=True, slots=True)
+class HuntEnded:
+    TYPE = "hunt_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreAdjusted:
+    TYPE = "score_adjusted"
+    player: str
+    delta: int
+    reason: str
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerBanned:
+    TYPE = "player_banned"
+    player: str
+    reason: str
+
+
+Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
+         | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned)
+
+_EVENT_CLASSES: dict[str, type] = {
+    cls.TYPE: cls
+    for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
+                Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned)
+}
+EVENT_TYPES = tuple(_EVENT_CLASSES)
+_FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event with its place in the log: sequence number, time (epoch ms), command id."""
+
+    seq: int
+    ts: int
+    event: Event
+    cmd: str | None = None
+    principal: str | None = None
+
+
+def event_to_fields(event: Event) -> tuple[str, str | None, str | None, dict[str, Any]]:
+    """Split an event into (type, player, clue, data) — the indexed columns and the rest."""
+    data = {name: getattr(event, name) for name in _FIELD_NAMES[event.TYPE]}
+    player = data.pop("player", None)
+    clue = data.pop("clue", None)
+    return event.TYPE, player, clue, data
+
+
+def event_from_fields(type_: str, player: str | None, clue: str | None, data: dict[str, Any]) -> Event:
+    """The inverse of :func:`event_to_fields`; raises KeyError/TypeError on a malformed record."""
+    cls = _EVENT_CLASSES[type_]
+    names = _FIELD_NAMES[type_]
+    values = dict(data)
+    if "player" in names:
+        values["player"] = player
+    if "clue" in names:
+        values["clue"] = clue
+    event: Event = cls(**values)
+    return event

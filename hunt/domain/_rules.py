@@ -1,0 +1,256 @@
+"""``decide``: a command and the current state become one event, or a :class:`Rejected`.
+
+Pure and synchronous: time (``now_ms``) comes in as an argument, and new player ids are drawn
+from the state, so deciding the same command against the same state always gives the same
+answer. Nothing here changes the state; the caller applies the event.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._definition import Clue
+from ._errors import Rejected
+from ._messages import (
+    AdjustScore,
+    AnswerClue,
+    AttemptFailed,
+    AttemptRepeated,
+    BanPlayer,
+    CheckIn,
+    ClueFound,
+    Command,
+    EndHunt,
+    Event,
+    HintTaken,
+    HuntEnded,
+    HuntPaused,
+    HuntStarted,
+    JoinHunt,
+    PauseHunt,
+    Pinged,
+    PingLocation,
+    PlayerBanned,
+    PlayerJoined,
+    Recorded,
+    ScoreAdjusted,
+    StartHunt,
+    SubmitCode,
+    TakeHint,
+)
+from ._state import HuntState, Player, Side
+from ._text import haversine_m, normalize_answer, normalize_code
+
+__all__ = ["MAX_ANSWER", "MAX_NAME", "decide", "outcome"]
+
+MAX_NAME = 64
+MAX_ANSWER = 500
+MAX_REASON = 500
+MAX_ADJUST = 1_000_000
+
+
+def decide(state: HuntState, command: Command, now_ms: int) -> Event:
+    """Return the one event that ``command`` causes, or raise Rejected (nothing changes)."""
+    match command:
+        case PingLocation(lat=lat, lon=lon):
+            _active_player(state, command.principal, now_ms)
+            _check_position(lat, lon)
+            return Pinged(command.principal, float(lat), float(lon))
+        case AnswerClue(clue=clue_id, answer=answer):
+            if not isinstance(answer, str) or not answer.strip() or len(answer) > MAX_ANSWER:
+                raise Rejected("bad_request", f"answer must be a non-empty string of at most {MAX_ANSWER} characters")
+            player, side, clue = _attempt(state, command.principal, clue_id, "answer", now_ms)
+            if clue_id in side.found:
+                return AttemptRepeated(player.id, clue_id, "answer")
+            _check_rate(state, player, clue_id, now_ms)
+            if normalize_answer(answer) in clue.answers:
+                return _found(state, player, side, clue, "answer")
+            return AttemptFailed(player.id, clue_id, "answer", "wrong")
+        case SubmitCode(clue=clue_id, code=code):
+            if not isinstance(code, str) or not code.strip() or len(code) > MAX_ANSWER:
+                raise Rejected("bad_request", f"code must be a non-empty string of at most {MAX_ANSWER} characters")
+            player, side, clue = _attempt(state, command.principal, clue_id, "code", now_ms)
+            if clue_id in side.found:
+                return AttemptRepeated(player.id, clue_id, "code")
+            _check_rate(state, player, clue_id, now_ms)
+            if normalize_code(code) in clue.codes:
+                return _found(state, player, side, clue, "code")
+            return AttemptFailed(player.id, clue_id, "code", "wrong")
+        case CheckIn(clue=clue_id, lat=lat, lon=lon):
+            _check_position(lat, lon)
+            player, side, clue = _attempt(state, command.principal, clue_id, "geo", now_ms)
+            if clue_id in side.found:
+                return AttemptRepeated(player.id, clue_id, "checkin")
+            _check_rate(state, player, clue_id, now_ms)
+            distance = haversine_m(lat, lon, clue.lat, clue.lon)
+            if distance <= clue.radius_m:
+                return _found(state, player, side, clue, "checkin")
+            return AttemptFailed(player.id, clue_id, "checkin", "too_far", round(distance, 1))
+        case TakeHint(clue=clue_id):
+            player = _active_player(state, command.principal, now_ms)
+            side = state.sides[player.side]
+            clue = _open_clue(state, side, clue_id)
+            if clue_id in side.found:
+                raise Rejected("already_found", f"clue {clue_id!r} is already found")
+            index = side.hints.get(clue_id, 0)
+            if index >= len(clue.hints):
+                raise Rejected("no_more_hints", f"clue {clue_id!r} has no more hints")
+            cost = clue.hints[index].cost
+            return HintTaken(player.id, clue_id, index, cost, side.score - cost)
+        case JoinHunt(name=name, team=team):
+            return _join(state, name, team, now_ms)
+        case StartHunt():
+            status = state.status_at(now_ms)
+            if status == "active":
+                raise Rejected("invalid_state", "the hunt is already active")
+            if status == "ended":
+                raise Rejected("invalid_state", "the hunt has ended")
+            return HuntStarted()
+        case PauseHunt():
+            if state.status_at(now_ms) != "active":
+                raise Rejected("invalid_state", "only an active hunt can be paused")
+            return HuntPaused()
+        case EndHunt():
+            if state.status_at(now_ms) == "ended":
+                raise Rejected("invalid_state", "the hunt has already ended")
+            return HuntEnded()
+        case AdjustScore(player=player_id, delta=delta, reason=reason):
+            player = _known_player(state, player_id)
+            if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0 or abs(delta) > MAX_ADJUST:
+                raise Rejected("bad_request", f"delta must be a non-zero integer within ±{MAX_ADJUST}")
+            _check_reason(reason)
+            return ScoreAdjusted(player.id, delta, reason, state.sides[player.side].score + delta)
+        case BanPlayer(player=player_id, reason=reason):
+            player = _known_player(state, player_id)
+            if player.banned:
+                raise Rejected("invalid_state", f"player {player_id!r} is already banned")
+            _check_reason(reason)
+            return PlayerBanned(player.id, reason)
+    raise Rejected("unknown_op", f"unknown command {type(command).__name__}")
+
+
+def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
+    """The ack fields of a command, rebuilt from its event alone (so duplicates match)."""
+    event = recorded.event
+    match event:
+        case Pinged():
+            return {"result": "ok"}
+        case ClueFound(clue=clue, method=method, points=points, bonus=bonus, score=score):
+            result = "checked_in" if method == "checkin" else "correct"
+            return {"result": result, "clue": clue, "points": points, "bonus": bonus, "score": score}
+        case AttemptFailed(clue=clue, reason=reason, distance_m=distance):
+            fields: dict[str, Any] = {"result": reason, "clue": clue}
+            if distance is not None:
+                fields["distance_m"] = distance
+            return fields
+        case AttemptRepeated(clue=clue):
+            return {"result": "already_found", "clue": clue}
+        case HintTaken(clue=clue, index=index, cost=cost, score=score):
+            hint = state.definition.clue_index[clue].hints[index]
+            return {"result": "hint", "clue": clue, "index": index, "text": hint.text, "cost": cost,
+                    "score": score}
+        case PlayerJoined(player=player, name=name, team=team):
+            return {"result": "joined", "player": player, "name": name, "team": team}
+        case ScoreAdjusted(player=player, delta=delta, score=score):
+            return {"result": "ok", "player": player, "points": delta, "score": score}
+        case PlayerBanned(player=player):
+            return {"result": "ok", "player": player}
+        case HuntStarted():
+            return {"result": "ok", "status": "active"}
+        case HuntPaused():
+            return {"result": "ok", "status": "paused"}
+        case HuntEnded():
+            return {"result": "ok", "status": "ended"}
+    return {"result": "ok"}
+
+
+def _join(state: HuntState, name: Any, team: Any, now_ms: int) -> PlayerJoined:
+    if state.status_at(now_ms) == "ended":
+        raise Rejected("hunt_not_active", "the hunt has ended")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise Rejected("bad_request", f"name must be a non-empty string of at most {MAX_NAME} characters")
+    if state.definition.mode == "teams":
+        if not isinstance(team, str) or not team.strip() or len(team) > MAX_NAME:
+            raise Rejected("bad_request", "this hunt is played in teams: team must be a non-empty string")
+        team = team.strip()
+    elif team is not None:
+        raise Rejected("bad_request", "this hunt is played solo: leave out team")
+    return PlayerJoined(f"p{len(state.players) + 1}", name.strip(), team)
+
+
+def _known_player(state: HuntState, player_id: Any) -> Player:
+    player = state.players.get(player_id) if isinstance(player_id, str) else None
+    if player is None:
+        raise Rejected("unknown_player", f"no player {player_id!r} in this hunt")
+    return player
+
+
+def _active_player(state: HuntState, player_id: str, now_ms: int) -> Player:
+    player = state.players.get(player_id)
+    if player is None:
+        raise Rejected("not_joined", "join or say hello first")
+    if player.banned:
+        raise Rejected("banned", "this player is banned from the hunt")
+    status = state.status_at(now_ms)
+    if status != "active":
+        raise Rejected("hunt_not_active", f"the hunt is {status}")
+    return player
+
+
+def _attempt(state: HuntState, player_id: str, clue_id: Any, kind: str,
+             now_ms: int) -> tuple[Player, Side, Clue]:
+    player = _active_player(state, player_id, now_ms)
+    side = state.sides[player.side]
+    clue = _open_clue(state, side, clue_id)
+    if clue.kind != kind:
+        op = {"answer": "answer", "geo": "checkin", "code": "code"}[clue.kind]
+        raise Rejected("wrong_kind", f"clue {clue.id!r} is a {clue.kind} clue: use {op!r}")
+    return player, side, clue
+
+
+def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
+    clue = state.definition.clue(clue_id) if isinstance(clue_id, str) else None
+    if clue is None:
+        raise Rejected("unknown_clue", f"no clue {clue_id!r} in this hunt")
+    missing = [needed for needed in clue.after if needed not in side.found]
+    if state.definition.order == "sequential":
+        for earlier in state.definition.clues:
+            if earlier.id == clue.id:
+                break
+            if earlier.id not in side.found and earlier.id not in missing:
+                missing.append(earlier.id)
+    if missing:
+        raise Rejected("locked", f"clue {clue.id!r} opens after {', '.join(missing)}")
+    return clue
+
+
+def _check_rate(state: HuntState, player: Player, clue_id: str, now_ms: int) -> None:
+    definition = state.definition
+    recent = player.recent_wrong.get(clue_id, ())
+    window = definition.wrong_attempts_window_ms
+    in_window = [ts for ts in recent if now_ms - ts < window]
+    if len(in_window) >= definition.wrong_attempts_max:
+        retry = in_window[0] + window - now_ms
+        raise Rejected("rate_limited", f"too many wrong attempts on {clue_id!r}", retry_after_ms=max(1, retry))
+
+
+def _found(state: HuntState, player: Player, side: Side, clue: Clue, method: str) -> ClueFound:
+    earlier = state.clue_stats[clue.id].finders
+    points = clue.points
+    if clue.decay is not None:
+        points = max(clue.decay.min, points - clue.decay.per_finder * earlier)
+    bonus = clue.first_bonus if earlier == 0 else 0
+    return ClueFound(player.id, clue.id, method, points + bonus, bonus, side.score + points + bonus)
+
+
+def _check_position(lat: Any, lon: Any) -> None:
+    for name, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
+        if (not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value)
+                or abs(value) > limit):
+            raise Rejected("bad_request", f"{name} must be a finite number within ±{limit}")
+
+
+def _check_reason(reason: Any) -> None:
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise Rejected("bad_request", f"reason must be a string of at most {MAX_REASON} characters")

@@ -1,0 +1,309 @@
+"""The live aggregates of one hunt, and ``apply``: the only code that changes them.
+
+``apply`` is pure and deterministic: the same events in the same order give the same state,
+live, on replay and in time travel. ``to_dict``/``from_dict`` give the snapshot form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from ._definition import HuntDefinition, RuleDefaults, parse_definition
+from ._messages import (
+    AttemptFailed,
+    AttemptRepeated,
+    ClueFound,
+    HintTaken,
+    HuntCreated,
+    HuntEnded,
+    HuntPaused,
+    HuntStarted,
+    Pinged,
+    PlayerBanned,
+    PlayerJoined,
+    Recorded,
+    ScoreAdjusted,
+)
+
+__all__ = ["ClueStats", "HuntState", "Player", "Side", "replay"]
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(slots=True)
+class Player:
+    id: str
+    name: str
+    side: str  # the leaderboard entry this player scores for (itself, or its team)
+    team: str | None
+    joined_seq: int
+    joined_ts: int
+    banned: bool = False
+    wrong: dict[str, int] = field(default_factory=dict)  # clue -> wrong attempts, all time
+    # clue -> times (ms) of the most recent wrong attempts, at most wrong_attempts_max of them
+    recent_wrong: dict[str, list[int]] = field(default_factory=dict)
+    location: tuple[float, float, int] | None = None  # lat, lon, ts
+    pings: int = 0
+
+
+@dataclass(slots=True)
+class Side:
+    """A leaderboard entry: a player in solo mode, a team in teams mode."""
+
+    id: str
+    name: str
+    members: list[str]
+    score: int = 0
+    order_seq: int = 0  # seq of the last scoring event (or of joining): the tie-break
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)  # clue -> {seq, ts, points, by}
+    hints: dict[str, int] = field(default_factory=dict)  # clue -> hints taken
+    ledger: list[dict[str, Any]] = field(default_factory=list)  # every point, explained
+    active: bool = True  # False once banned (solo): off the leaderboard
+
+    def key(self) -> tuple[int, int, str]:
+        return (-self.score, self.order_seq, self.id)
+
+
+@dataclass(slots=True)
+class ClueStats:
+    attempts: int = 0
+    wrong: int = 0
+    finders: int = 0
+    first_finder: str | None = None
+    hints_taken: int = 0
+    solve_times_ms: SortedList = field(default_factory=SortedList)
+
+    def median_solve_s(self) -> float | None:
+        times = self.solve_times_ms
+        if not times:
+            return None
+        mid = len(times) // 2
+        middle = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+        return round(middle / 1000, 3)
+
+
+class HuntState:
+    """Everything that is known about one hunt, kept current by :meth:`apply`."""
+
+    def __init__(self, definition: HuntDefinition) -> None:
+        self.definition = definition
+        self.seq = 0
+        self.last_ts = 0
+        self.manual_status = "pending"  # pending | active | paused | ended (set by admins)
+        self.started_ts: int | None = None
+        self.players: dict[str, Player] = {}
+        self.sides: dict[str, Side] = {}
+        self.leaderboard: SortedList = SortedList()
+        self.clue_stats: dict[str, ClueStats] = {clue.id: ClueStats() for clue in definition.clues}
+        self.counts: Counter[str] = Counter()
+        self.heatmap: Counter[tuple[int, int]] = Counter()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def status_at(self, now_ms: int) -> str:
+        """The effective status: manual changes, then the scheduled start and end."""
+        d = self.definition
+        if self.manual_status == "ended" or (d.ends_at is not None and now_ms >= d.ends_at):
+            return "ended"
+        if self.manual_status == "paused":
+            return "paused"
+        if self.manual_status == "active" or (d.starts_at is not None and now_ms >= d.starts_at):
+            return "active"
+        return "pending"
+
+    def rank_of(self, side_id: str) -> int | None:
+        """1-based rank of a side on the leaderboard, in O(log n); None if not ranked."""
+        side = self.sides.get(side_id)
+        if side is None or not side.active:
+            return None
+        return self.leaderboard.index(side.key()) + 1
+
+    def top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        rows = []
+        for i, (_, _, side_id) in enumerate(self.leaderboard.islice(offset, offset + limit)):
+            side = self.sides[side_id]
+            rows.append({"rank": offset + i + 1, "player": side.id, "name": side.name,
+                         "score": side.score})
+        return rows
+
+    def side_of(self, player_id: str) -> Side | None:
+        player = self.players.get(player_id)
+        return None if player is None else self.sides[player.side]
+
+    # -- changing --------------------------------------------------------------------------
+
+    def apply(self, recorded: Recorded) -> None:
+        """Fold one recorded event into the aggregates. Events must come in seq order."""
+        if recorded.seq != self.seq + 1:
+            raise ValueError(f"event seq {recorded.seq} does not follow {self.seq}")
+        self.seq = recorded.seq
+        self.last_ts = recorded.ts
+        event = recorded.event
+        self.counts[event.TYPE] += 1
+        match event:
+            case Pinged(player=player_id, lat=lat, lon=lon):
+                player = self.players[player_id]
+                player.location = (lat, lon, recorded.ts)
+                player.pings += 1
+                cell = self.definition.heatmap_cell_deg
+                self.heatmap[(math.floor(lat / cell), math.floor(lon / cell))] += 1
+            case AttemptFailed(player=player_id, clue=clue_id):
+                player = self.players[player_id]
+                player.wrong[clue_id] = player.wrong.get(clue_id, 0) + 1
+                recent = player.recent_wrong.setdefault(clue_id, [])
+                recent.append(recorded.ts)
+                del recent[: -self.definition.wrong_attempts_max]
+                stats = self.clue_stats[clue_id]
+                stats.attempts += 1
+                stats.wrong += 1
+            case ClueFound():
+                self._found(recorded, event)
+            case AttemptRepeated():
+                pass
+            case HintTaken(player=player_id, clue=clue_id, cost=cost):
+                side = self.sides[self.players[player_id].side]
+                side.hints[clue_id] = side.hints.get(clue_id, 0) + 1
+                self.clue_stats[clue_id].hints_taken += 1
+                self._score(side, -cost, recorded, {"type": "hint_taken", "clue": clue_id,
+                                                    "player": player_id, "hint": event.index})
+            case PlayerJoined():
+                self._joined(recorded, event)
+            case ScoreAdjusted(player=player_id, delta=delta, reason=reason):
+                side = self.sides[self.players[player_id].side]
+                self._score(side, delta, recorded, {"type": "score_adjusted", "clue": None,
+                                                    "player": player_id, "reason": reason})
+            case PlayerBanned(player=player_id):
+                player = self.players[player_id]
+                player.banned = True
+                side = self.sides[player.side]
+                if side.members == [player_id] and side.active:
+                    self.leaderboard.remove(side.key())
+                    side.active = False
+            case HuntStarted():
+                self.manual_status = "active"
+                if self.started_ts is None:
+                    self.started_ts = recorded.ts
+            case HuntPaused():
+                self.manual_status = "paused"
+            case HuntEnded():
+                self.manual_status = "ended"
+            case HuntCreated():
+                pass
+
+    def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
+        side_id = event.player if event.team is None else team_side_id(event.team)
+        side = self.sides.get(side_id)
+        if side is None:
+            side = Side(id=side_id, name=event.name if event.team is None else event.team.strip(),
+                        members=[], order_seq=recorded.seq)
+            self.sides[side_id] = side
+            self.leaderboard.add(side.key())
+        side.members.append(event.player)
+        self.players[event.player] = Player(
+            id=event.player, name=event.name, side=side_id, team=event.team,
+            joined_seq=recorded.seq, joined_ts=recorded.ts)
+
+    def _found(self, recorded: Recorded, event: ClueFound) -> None:
+        player = self.players[event.player]
+        side = self.sides[player.side]
+        side.found[event.clue] = {"seq": recorded.seq, "ts": recorded.ts, "points": event.points,
+                                  "by": event.player}
+        stats = self.clue_stats[event.clue]
+        stats.attempts += 1
+        stats.finders += 1
+        if stats.first_finder is None:
+            stats.first_finder = side.id
+        began = max(player.joined_ts, self.started_ts or self.definition.starts_at or 0)
+        stats.solve_times_ms.add(max(0, recorded.ts - began))
+        self._score(side, event.points, recorded, {"type": "clue_found", "clue": event.clue,
+                                                   "player": event.player, "bonus": event.bonus})
+
+    def _score(self, side: Side, delta: int, recorded: Recorded, entry: dict[str, Any]) -> None:
+        if side.active:
+            self.leaderboard.remove(side.key())
+        side.score += delta
+        side.order_seq = recorded.seq
+        side.ledger.append({"seq": recorded.seq, "ts": recorded.ts, "points": delta, **entry})
+        if side.active:
+            self.leaderboard.add(side.key())
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole state as plain data (the snapshot form; JSON-safe)."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "definition": dict(self.definition.document),
+            "seq": self.seq,
+            "last_ts": self.last_ts,
+            "manual_status": self.manual_status,
+            "started_ts": self.started_ts,
+            "players": [
+                [p.id, p.name, p.side, p.team, p.joined_seq, p.joined_ts, p.banned, p.wrong,
+                 p.recent_wrong, list(p.location) if p.location else None, p.pings]
+                for p in self.players.values()
+            ],
+            "sides": [
+                [s.id, s.name, s.members, s.score, s.order_seq, s.found, s.hints, s.ledger, s.active]
+                for s in self.sides.values()
+            ],
+            "clue_stats": {
+                clue_id: [s.attempts, s.wrong, s.finders, s.first_finder, s.hints_taken,
+                          list(s.solve_times_ms)]
+                for clue_id, s in self.clue_stats.items()
+            },
+            "counts": dict(sorted(self.counts.items())),
+            "heatmap": sorted([lat, lon, n] for (lat, lon), n in self.heatmap.items()),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HuntState:
+        """Rebuild a state from :meth:`to_dict`; raises ValueError on an unknown version."""
+        if data.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported snapshot version {data.get('version')!r}")
+        state = cls(parse_definition(data["definition"], RuleDefaults()))
+        state.seq = data["seq"]
+        state.last_ts = data["last_ts"]
+        state.manual_status = data["manual_status"]
+        state.started_ts = data["started_ts"]
+        for row in data["players"]:
+            pid, name, side, team, jseq, jts, banned, wrong, recent, location, pings = row
+            state.players[pid] = Player(pid, name, side, team, jseq, jts, banned, wrong, recent,
+                                        tuple(location) if location else None, pings)
+        for row in data["sides"]:
+            sid, name, members, score, order_seq, found, hints, ledger, active = row
+            side = Side(sid, name, members, score, order_seq, found, hints, ledger, active)
+            state.sides[sid] = side
+            if active:
+                state.leaderboard.add(side.key())
+        for clue_id, row in data["clue_stats"].items():
+            attempts, wrong, finders, first, hints_taken, times = row
+            state.clue_stats[clue_id] = ClueStats(attempts, wrong, finders, first, hints_taken,
+                                                  SortedList(times))
+        state.counts = Counter(data["counts"])
+        state.heatmap = Counter({(lat, lon): n for lat, lon, n in data["heatmap"]})
+        return state
+
+
+def team_side_id(team: str) -> str:
+    """Teams are keyed by their case- and space-folded name."""
+    return "team:" + " ".join(team.casefold().split())
+
+
+def replay(events: list[Recorded] | deque[Recorded], state: HuntState | None = None) -> HuntState:
+    """Fold events into ``state``, or into a new state built from the first (hunt_created) event."""
+    iterator = iter(events)
+    if state is None:
+        first = next(iterator)
+        if not isinstance(first.event, HuntCreated):
+            raise ValueError("a log must begin with hunt_created")
+        state = HuntState(parse_definition(first.event.definition, RuleDefaults()))
+        state.apply(first)
+    for recorded in iterator:
+        state.apply(recorded)
+    return state
