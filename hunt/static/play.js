@@ -1,0 +1,732 @@
+// Player page for /play/{hunt_id}. Plain ES module, no build step, no dependencies.
+//
+// Element ids (stable; end-to-end tests drive them):
+//   #hunt-title      hunt title (h1)               #hunt-status   hunt status badge
+//   #conn-status     connection state, data-state = connecting | open | closed
+//   #errors          aria-live list of error messages (one <li> each, newest last)
+//   #join-section    join panel (hidden once joined)
+//   #join-form, #join-name, #join-team (shown in teams mode only, #join-team-field), #join-btn
+//   #game            game area (hidden until joined)
+//   #player-name, #score, #rank   (plain numbers in #score and #rank; "–" when unknown)
+//   #share-location  checkbox: send location pings every 15 s
+//   #leave-btn       forget this player on this device (clears localStorage, reloads)
+//   #manual-position, #manual-lat, #manual-lon   typed position used instead of GPS when both set
+//   #clues           list of clues; each open/found clue is <li id="clue-{id}" data-clue="{id}">
+//                    with class "found" once found, and inside it:
+//                      #clue-{id}-input   answer / code text (absent for geo clues)
+//                      #clue-{id}-submit  submit answer / code, or check in (geo)
+//                      #clue-{id}-hint    take the next hint (text shows the cost)
+//                      #clue-{id}-hints   list of hint texts taken
+//                      #clue-{id}-result  outcome of the last command on this clue
+//   #clues-locked    "N more clues are locked" text
+//   #leaderboard     <tbody>; rows carry data-player, the player's own row has class "me"
+//   #feed            aria-live <ol> of feed items, newest first; <li data-seq="N">
+//
+// Persistence: localStorage["hunt:v1:{hunt_id}"] = {player, token, name, since, pending:[cmd],
+// hints:{clue:[{text,cost}]}, feed:[last 50 feed items]}. Unacknowledged commands stay in
+// `pending` and are resubmitted with the same ids after every (re)connection.
+
+const RECONNECT_MAX_MS = 15000;
+const PING_EVERY_MS = 15000;
+const FEED_KEEP = 50;
+const ERRORS_KEEP = 5;
+
+const $ = (sel) => document.querySelector(sel);
+
+// ---------------------------------------------------------------------------------------------
+// Hunt id, storage
+
+function huntIdFromLocation() {
+  const m = location.pathname.match(/\/play\/([^/]+)\/?$/);
+  if (m) return decodeURIComponent(m[1]);
+  return new URLSearchParams(location.search).get('hunt') || '';
+}
+
+const huntId = huntIdFromLocation();
+const storageKey = `hunt:v1:${huntId}`;
+
+function loadSaved() {
+  const empty = { player: null, token: null, name: null, since: 0, pending: [], hints: {}, feed: [] };
+  try {
+    const raw = localStorage.getItem(storageKey);
+    if (!raw) return empty;
+    return { ...empty, ...JSON.parse(raw) };
+  } catch {
+    return empty;
+  }
+}
+
+let saved = loadSaved();
+
+function persist() {
+  try {
+    localStorage.setItem(storageKey, JSON.stringify(saved));
+  } catch {
+    // Storage full or disabled (private mode): keep going in memory.
+  }
+}
+
+function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // crypto.randomUUID needs a secure context; plain http on a LAN address does not have one.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Game state (the server is the authority; this only mirrors it for display)
+
+let hunt = null;                 // public hunt definition from GET /hunts/{id}
+const found = new Set();         // clue ids this player has found
+const hintsTaken = new Map();    // clue id -> number of hints taken (from progress or acks)
+const seenFeed = new Set(saved.feed.map((f) => f.seq));
+const clueEls = new Map();       // clue id -> {li, input, submit, hintBtn, hintList, result}
+
+// ---------------------------------------------------------------------------------------------
+// Small DOM helpers (textContent only: server text is never parsed as HTML)
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text != null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function showError(code, message, extra) {
+  const list = $('#errors');
+  const li = el('li', [code, message, extra].filter(Boolean).join(': '));
+  li.dataset.code = code || '';
+  list.append(li);
+  while (list.children.length > ERRORS_KEEP) list.firstElementChild.remove();
+}
+
+function setConn(state, text) {
+  const s = $('#conn-status');
+  s.dataset.state = state;
+  s.textContent = text;
+}
+
+function setStatus(status) {
+  if (!status) return;
+  if (hunt) hunt.status = status;
+  $('#hunt-status').textContent = status;
+}
+
+function setScore(score) {
+  if (typeof score === 'number') $('#score').textContent = String(score);
+}
+
+function setRank(rank) {
+  if (rank != null) $('#rank').textContent = String(rank);
+}
+
+function clueTitle(id) {
+  const c = hunt && hunt.clues.find((x) => x.id === id);
+  return c ? c.title : id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clues
+
+function isOpen(clue, index) {
+  if (found.has(clue.id)) return true;
+  if (hunt.order === 'sequential' && hunt.clues.slice(0, index).some((c) => !found.has(c.id))) {
+    return false;
+  }
+  return (clue.after || []).every((id) => found.has(id));
+}
+
+function pendingFor(clueId, op) {
+  return saved.pending.some((c) => c.clue === clueId && (!op || c.op === op));
+}
+
+function buildClue(clue) {
+  const li = $('#clue-template').content.firstElementChild.cloneNode(true);
+  const base = `clue-${clue.id}`;
+  li.id = base;
+  li.dataset.clue = clue.id;
+  li.querySelector('.clue-title').textContent = clue.title || clue.id;
+  const prompt = li.querySelector('.prompt');
+  if (clue.prompt) prompt.textContent = clue.prompt; else prompt.remove();
+
+  const form = li.querySelector('.clue-form');
+  const input = li.querySelector('.clue-input');
+  const label = li.querySelector('.clue-input-label');
+  const submit = li.querySelector('.clue-submit');
+  const hintBtn = li.querySelector('.hint-btn');
+  const hintList = li.querySelector('.hint-list');
+  const result = li.querySelector('.result');
+  submit.id = `${base}-submit`;
+  hintBtn.id = `${base}-hint`;
+  hintList.id = `${base}-hints`;
+  result.id = `${base}-result`;
+
+  if (clue.kind === 'geo') {
+    label.closest('.field').remove();
+    submit.textContent = 'Check in here';
+  } else {
+    input.id = `${base}-input`;
+    label.htmlFor = input.id;
+    label.textContent = clue.kind === 'code' ? 'Code' : 'Your answer';
+    submit.textContent = clue.kind === 'code' ? 'Submit code' : 'Submit answer';
+    if (clue.kind === 'code') input.autocapitalize = 'characters';
+  }
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    onClueSubmit(clue, clue.kind === 'geo' ? null : input, result);
+  });
+  hintBtn.addEventListener('click', () => {
+    hintBtn.disabled = true;
+    command('hint', { clue: clue.id });
+  });
+
+  const parts = { li, input: clue.kind === 'geo' ? null : input, submit, hintBtn, hintList, result };
+  clueEls.set(clue.id, parts);
+  return parts;
+}
+
+function renderClues() {
+  if (!hunt) return;
+  const list = $('#clues');
+  let locked = 0;
+  hunt.clues.forEach((clue, index) => {
+    const parts = clueEls.get(clue.id) || buildClue(clue);
+    if (!parts.li.isConnected) list.append(parts.li);
+    const open = isOpen(clue, index);
+    parts.li.hidden = !open;
+    if (!open) locked += 1;
+    const isFound = found.has(clue.id);
+    parts.li.classList.toggle('found', isFound);
+
+    const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code' }[clue.kind] || clue.kind;
+    parts.li.querySelector('.meta').textContent =
+      `${kindText} · ${clue.points} points${isFound ? ' · found ✓' : ''}`;
+    parts.submit.disabled = isFound;
+    if (parts.input) parts.input.disabled = isFound;
+
+    const hints = clue.hints || [];
+    const taken = hintsTaken.get(clue.id) || 0;
+    const texts = saved.hints[clue.id] || [];
+    parts.hintList.replaceChildren(...texts.map((h) => el('li', `${h.text} (−${h.cost} points)`)));
+    if (taken < hints.length && !isFound) {
+      parts.hintBtn.hidden = false;
+      parts.hintBtn.textContent =
+        `Take hint ${taken + 1} of ${hints.length} (costs ${hints[taken].cost} points)`;
+      parts.hintBtn.disabled = pendingFor(clue.id, 'hint');
+    } else {
+      parts.hintBtn.hidden = true;
+    }
+  });
+  $('#clues-locked').textContent =
+    locked === 0 ? '' : `${locked} more ${locked === 1 ? 'clue is' : 'clues are'} locked: solve the open ones to unlock them.`;
+}
+
+function markFound(clueId) {
+  if (!clueId || found.has(clueId)) return;
+  found.add(clueId);
+  renderClues();
+}
+
+function getPosition() {
+  const lat = parseFloat($('#manual-lat').value);
+  const lon = parseFloat($('#manual-lon').value);
+  if (Number.isFinite(lat) && Number.isFinite(lon)) return Promise.resolve({ lat, lon });
+  if (!navigator.geolocation) return Promise.reject(new Error('this browser has no geolocation'));
+  return new Promise((resolve, reject) => {
+    navigator.geolocation.getCurrentPosition(
+      (pos) => resolve({ lat: pos.coords.latitude, lon: pos.coords.longitude }),
+      (err) => reject(new Error(err.message || 'position unavailable')),
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 10000 },
+    );
+  });
+}
+
+async function onClueSubmit(clue, input, result) {
+  if (clue.kind === 'geo') {
+    result.textContent = 'Finding your position…';
+    try {
+      const { lat, lon } = await getPosition();
+      result.textContent = 'Checking in…';
+      command('checkin', { clue: clue.id, lat, lon });
+    } catch (err) {
+      result.textContent = `Could not get your position (${err.message}). You can type one instead.`;
+      $('#manual-position').open = true;
+    }
+    return;
+  }
+  const value = input.value.trim();
+  if (!value) {
+    result.textContent = clue.kind === 'code' ? 'Type the code first.' : 'Type an answer first.';
+    input.focus();
+    return;
+  }
+  result.textContent = 'Sending…';
+  if (clue.kind === 'code') command('code', { clue: clue.id, code: value });
+  else command('answer', { clue: clue.id, answer: value });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress (welcome) — lenient about the exact shape, see the report / docs/protocol.md
+
+function idsOf(v) {
+  // Accepts ["c1", ...], [{clue:"c1", ...}, ...] or {"c1": {...}, ...}.
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : x && (x.clue ?? x.id)));
+  if (v && typeof v === 'object') return Object.keys(v);
+  return [];
+}
+
+function applyProgress(p) {
+  if (!p || typeof p !== 'object') return;
+  for (const id of idsOf(p.found)) if (id) found.add(id);
+  const hints = p.hints ?? p.hints_taken;
+  if (Array.isArray(hints)) {
+    // [{clue, text?, cost?}, ...] or ["c1", "c1", ...]: one entry per hint taken.
+    hintsTaken.clear();
+    for (const h of hints) {
+      const id = typeof h === 'string' ? h : h && h.clue;
+      if (id) hintsTaken.set(id, (hintsTaken.get(id) || 0) + 1);
+    }
+  } else if (hints && typeof hints === 'object') {
+    // {"c1": 2} or {"c1": [{text, cost}, ...]}
+    for (const [id, v] of Object.entries(hints)) {
+      hintsTaken.set(id, Array.isArray(v) ? v.length : Number(v) || 0);
+      if (Array.isArray(v) && v.every((h) => h && typeof h.text === 'string')) {
+        saved.hints[id] = v.map((h) => ({ text: h.text, cost: h.cost }));
+      }
+    }
+  }
+  for (const [id, texts] of Object.entries(saved.hints)) {
+    hintsTaken.set(id, Math.max(hintsTaken.get(id) || 0, texts.length));
+  }
+  setScore(p.score);
+  setRank(p.rank);
+  renderClues();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feed and leaderboard
+
+function feedText(item) {
+  if (typeof item.text === 'string' && item.text) return item.text;
+  const kind = item.kind ?? item.type ?? 'event';
+  const who = item.name ?? item.player ?? 'Someone';
+  const clue = item.clue != null ? `“${clueTitle(item.clue)}”` : '';
+  switch (kind) {
+    case 'clue_found': {
+      const pts = item.points != null ? ` (+${item.points})` : '';
+      const first = item.first ? ' — first to find it!' : '';
+      return `${who} found ${clue}${pts}${first}`;
+    }
+    case 'hunt_started': return 'The hunt has started!';
+    case 'hunt_paused': return 'The hunt is paused.';
+    case 'hunt_resumed': return 'The hunt has resumed.';
+    case 'hunt_ended': return 'The hunt has ended.';
+    case 'player_joined':
+    case 'joined': return `${who} joined the hunt`;
+    default:
+      return [kind.replace(/_/g, ' '), item.name ?? item.player, clue].filter(Boolean).join(' · ');
+  }
+}
+
+function renderFeedItem(item) {
+  const li = el('li');
+  if (item.seq != null) {
+    li.dataset.seq = String(item.seq);
+    li.append(el('span', `#${item.seq}`, 'seq'));
+  }
+  li.append(document.createTextNode(feedText(item)));
+  const feed = $('#feed');
+  feed.prepend(li);
+  while (feed.children.length > 100) feed.lastElementChild.remove();
+}
+
+const STATUS_BY_KIND = { hunt_started: 'active', hunt_resumed: 'active', hunt_paused: 'paused', hunt_ended: 'ended' };
+
+function onFeed(item) {
+  if (typeof item.seq === 'number') {
+    if (seenFeed.has(item.seq)) return;
+    seenFeed.add(item.seq);
+    saved.since = Math.max(saved.since || 0, item.seq);
+  }
+  const { op, ...rest } = item;
+  saved.feed.push(rest);
+  if (saved.feed.length > FEED_KEEP) saved.feed.splice(0, saved.feed.length - FEED_KEEP);
+  persist();
+  renderFeedItem(item);
+  const kind = item.kind ?? item.type;
+  if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
+  if (kind === 'clue_found' && item.player === saved.player) markFound(item.clue);
+}
+
+function onLeaderboard(msg) {
+  const rows = (msg.top || []).map((r) => {
+    const tr = el('tr');
+    tr.dataset.player = r.player;
+    if (r.player === saved.player) tr.className = 'me';
+    tr.append(el('td', r.rank, 'num'), el('td', r.name ?? r.player), el('td', r.score, 'num'));
+    return tr;
+  });
+  const you = msg.you;
+  if (you && !(msg.top || []).some((r) => r.player === you.player) && you.rank != null) {
+    const tr = el('tr', null, 'me');
+    tr.dataset.player = you.player ?? saved.player;
+    tr.append(el('td', you.rank, 'num'), el('td', you.name ?? saved.name ?? 'You'), el('td', you.score, 'num'));
+    rows.push(tr);
+  }
+  $('#leaderboard').replaceChildren(...rows);
+  if (you) {
+    setScore(you.score);
+    setRank(you.rank);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands: every one has a fresh client id; all but pings are kept until acked or refused
+
+let ws = null;
+let ready = false;             // the connection is joined or greeted
+let helloId = null;
+let reconnectAttempt = 0;
+let reconnectTimer = null;
+
+function send(obj) {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+}
+
+function command(op, fields, { keep = true } = {}) {
+  const cmd = { op, id: newId(), ...fields };
+  if (keep) {
+    saved.pending.push(cmd);
+    persist();
+  }
+  if (ready || op === 'join') send(cmd);
+  return cmd;
+}
+
+function takePending(id) {
+  const i = saved.pending.findIndex((c) => c.id === id);
+  if (i < 0) return null;
+  const [cmd] = saved.pending.splice(i, 1);
+  persist();
+  return cmd;
+}
+
+function flushPending() {
+  for (const cmd of saved.pending) if (cmd.op !== 'join') send(cmd);
+}
+
+function clueResult(clueId, text, cls) {
+  const parts = clueEls.get(clueId);
+  if (!parts) return;
+  parts.result.textContent = text;
+  parts.result.className = `result ${cls || ''}`;
+}
+
+const RESULT_TEXT = {
+  correct: ['Correct!', 'ok'],
+  checked_in: ['Checked in!', 'ok'],
+  wrong: ['Not quite — try again.', 'bad'],
+  too_far: ['Too far away — get closer and try again.', 'bad'],
+  already_found: ['You already found this one.', 'ok'],
+};
+
+function onAck(msg) {
+  setScore(msg.score);
+  setRank(msg.rank);
+  if (pingIds.delete(msg.id)) lastPingError = null;
+  const cmd = takePending(msg.id);
+  if (!cmd) return;  // a ping, or a duplicate ack for a command already settled
+  switch (cmd.op) {
+    case 'join':
+      saved.player = msg.player;
+      saved.token = msg.token;
+      if (typeof msg.seq === 'number') saved.since = Math.max(saved.since || 0, msg.seq);
+      persist();
+      onGreeted();
+      break;
+    case 'hint': {
+      const list = (saved.hints[cmd.clue] ||= []);
+      if (typeof msg.text === 'string') list.push({ text: msg.text, cost: msg.cost });
+      hintsTaken.set(cmd.clue, Math.max((hintsTaken.get(cmd.clue) || 0) + 1, list.length));
+      persist();
+      clueResult(cmd.clue, msg.cost != null ? `Hint taken (−${msg.cost} points).` : 'Hint taken.');
+      renderClues();
+      break;
+    }
+    case 'answer':
+    case 'code':
+    case 'checkin': {
+      const [text, cls] = RESULT_TEXT[msg.result] || [String(msg.result ?? 'ok'), ''];
+      let extra = '';
+      if (typeof msg.points === 'number' && msg.points !== 0) extra += ` +${msg.points} points.`;
+      if (msg.result === 'too_far' && typeof msg.distance_m === 'number') {
+        extra += ` (${Math.round(msg.distance_m)} m away)`;
+      }
+      clueResult(cmd.clue, text + extra, cls);
+      if (['correct', 'checked_in', 'already_found'].includes(msg.result)) {
+        markFound(cmd.clue);
+        const parts = clueEls.get(cmd.clue);
+        if (parts && parts.input) parts.input.value = '';
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+function onError(msg) {
+  const text = msg.message || msg.code || 'error';
+  if (msg.id && msg.id === helloId) {
+    if (msg.code === 'overloaded') {
+      const sock = ws;
+      setTimeout(() => {
+        if (ws === sock && !ready) send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0 });
+      }, Number(msg.retry_after_ms) || 1000);
+      return;
+    }
+    helloId = null;
+    if (msg.code === 'unauthorized' || msg.code === 'bad_request') {
+      // The token is no longer valid here (e.g. the server's data was reset): join again.
+      saved.player = null;
+      saved.token = null;
+      saved.pending = [];
+      persist();
+      showError(msg.code, `${text} — please join again`);
+      showJoin();
+    } else {
+      showError(msg.code, text);
+      ws && ws.close();  // reconnect with backoff and say hello again
+    }
+    return;
+  }
+  const cmd = msg.id ? saved.pending.find((c) => c.id === msg.id) : null;
+  if (cmd && msg.code === 'overloaded') {
+    // Busy, not refused: keep the command and resend it with the same id later.
+    const wait = Number(msg.retry_after_ms) || 1000;
+    if (cmd.clue) clueResult(cmd.clue, `Server busy, retrying in ${Math.ceil(wait / 1000)} s…`, 'warn');
+    setTimeout(() => {
+      if ((ready || cmd.op === 'join') && saved.pending.some((c) => c.id === cmd.id)) send(cmd);
+    }, wait);
+    return;
+  }
+  if (msg.id) takePending(msg.id);
+  if (msg.id && pingIds.delete(msg.id)) {
+    // Pings are fire-and-forget: report a refusal once, not every 15 s.
+    if (msg.code !== lastPingError) showError(msg.code, `location ping: ${text}`);
+    lastPingError = msg.code;
+    return;
+  }
+  let extra = '';
+  if (msg.code === 'rate_limited' && msg.retry_after_ms) {
+    extra = `try again in ${Math.ceil(msg.retry_after_ms / 1000)} s`;
+  }
+  if (cmd && cmd.clue) {
+    clueResult(cmd.clue, [text, extra].filter(Boolean).join(' — '), 'bad');
+    renderClues();  // re-enables a hint button
+  } else {
+    showError(msg.code, text, extra);
+  }
+  if (cmd && cmd.op === 'join') $('#join-btn').disabled = false;
+  if (msg.code === 'not_joined' && saved.token) ws && ws.close();
+}
+
+function dispatch(msg) {
+  switch (msg.op) {
+    case 'ack': onAck(msg); break;
+    case 'error': onError(msg); break;
+    case 'welcome':
+      helloId = null;
+      if (msg.player) saved.player = msg.player;
+      applyProgress(msg.progress);
+      setScore(msg.score);
+      setRank(msg.rank);
+      onGreeted();
+      break;
+    case 'feed': onFeed(msg); break;
+    case 'leaderboard': onLeaderboard(msg); break;
+    case 'hunt': setStatus(msg.status); break;
+    case 'batch': for (const item of msg.items || []) dispatch(item); break;
+    default: break;  // unknown pushes are ignored: the protocol may grow
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection: connect, say hello (or resend a pending join), reconnect with backoff
+
+function wsUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}/ws/hunts/${encodeURIComponent(huntId)}`;
+}
+
+function onGreeted() {
+  ready = true;
+  reconnectAttempt = 0;
+  setConn('open', 'connected');
+  showGame();
+  flushPending();
+}
+
+function connect() {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  ready = false;
+  setConn('connecting', 'connecting…');
+  const sock = new WebSocket(wsUrl());
+  ws = sock;
+  sock.addEventListener('open', () => {
+    if (saved.token) {
+      helloId = newId();
+      send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0 });
+    } else {
+      setConn('open', 'connected');
+      const join = saved.pending.find((c) => c.op === 'join');
+      if (join) send(join); else showJoin();
+    }
+  });
+  sock.addEventListener('message', (ev) => {
+    let msg;
+    try {
+      msg = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    if (msg && typeof msg === 'object') dispatch(msg);
+  });
+  sock.addEventListener('close', (ev) => {
+    if (ws !== sock) return;
+    ready = false;
+    ws = null;
+    const delay = Math.min(RECONNECT_MAX_MS, 500 * 2 ** reconnectAttempt) * (0.5 + Math.random() / 2);
+    reconnectAttempt += 1;
+    setConn('closed', `disconnected${ev.code === 1013 ? ' (server busy)' : ''} — retrying in ${Math.ceil(delay / 1000)} s`);
+    reconnectTimer = setTimeout(connect, delay);
+  });
+}
+
+function reconnectNow() {
+  if (!ws && reconnectTimer) connect();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Join, game view, location pings
+
+function showJoin() {
+  $('#game').hidden = true;
+  $('#join-section').hidden = false;
+  $('#join-team-field').hidden = !(hunt && hunt.mode === 'teams');
+  $('#join-team').required = !!(hunt && hunt.mode === 'teams');
+  $('#join-btn').disabled = saved.pending.some((c) => c.op === 'join');
+}
+
+function showGame() {
+  $('#join-section').hidden = true;
+  $('#game').hidden = false;
+  $('#player-name').textContent = saved.name || saved.player || '–';
+  renderClues();
+}
+
+function onJoinSubmit(ev) {
+  ev.preventDefault();
+  const name = $('#join-name').value.trim();
+  const team = $('#join-team').value.trim();
+  if (!name) {
+    showError('bad_request', 'Please type a name.');
+    $('#join-name').focus();
+    return;
+  }
+  if (hunt && hunt.mode === 'teams' && !team) {
+    showError('bad_request', 'Please type a team name.');
+    $('#join-team').focus();
+    return;
+  }
+  saved.name = name;
+  $('#join-btn').disabled = true;
+  command('join', hunt && hunt.mode === 'teams' ? { name, team } : { name });
+}
+
+let pingTimer = null;
+const pingIds = new Set();      // ids of pings awaiting an ack (pings are not kept for resubmission)
+let lastPingError = null;
+
+async function sendPing() {
+  if (!ready) return;
+  try {
+    const { lat, lon } = await getPosition();
+    const cmd = command('ping', { lat, lon }, { keep: false });
+    pingIds.add(cmd.id);
+    if (pingIds.size > 100) pingIds.delete(pingIds.values().next().value);
+  } catch (err) {
+    showError('location', `Could not read your position: ${err.message}`);
+    $('#share-location').checked = false;
+    clearInterval(pingTimer);
+    pingTimer = null;
+  }
+}
+
+function onShareToggle() {
+  clearInterval(pingTimer);
+  pingTimer = null;
+  if ($('#share-location').checked) {
+    sendPing();
+    pingTimer = setInterval(sendPing, PING_EVERY_MS);
+  }
+}
+
+function onLeave() {
+  try { localStorage.removeItem(storageKey); } catch { /* ignore */ }
+  location.reload();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start: load the public hunt definition, then connect
+
+async function loadHunt() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const res = await fetch(`/hunts/${encodeURIComponent(huntId)}`, { headers: { Accept: 'application/json' } });
+      if (res.ok) return await res.json();
+      if (res.status === 404) {
+        showError('unknown_hunt', `There is no hunt called “${huntId}”.`);
+        return null;
+      }
+    } catch {
+      // network error: retry below
+    }
+    setConn('connecting', 'waiting for the server…');
+    await new Promise((r) => setTimeout(r, Math.min(RECONNECT_MAX_MS, 500 * 2 ** attempt)));
+  }
+}
+
+async function main() {
+  $('#join-form').addEventListener('submit', onJoinSubmit);
+  $('#share-location').addEventListener('change', onShareToggle);
+  $('#leave-btn').addEventListener('click', onLeave);
+  window.addEventListener('online', reconnectNow);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') reconnectNow();
+  });
+
+  if (!huntId) {
+    showError('unknown_hunt', 'No hunt id in the address (expected /play/{hunt_id}).');
+    setConn('closed', 'no hunt');
+    return;
+  }
+  for (const item of saved.feed) renderFeedItem(item);
+
+  hunt = await loadHunt();
+  if (!hunt) {
+    setConn('closed', 'no hunt');
+    return;
+  }
+  hunt.clues = Array.isArray(hunt.clues) ? hunt.clues : [];
+  document.title = `${hunt.title || huntId} — treasure hunt`;
+  $('#hunt-title').textContent = hunt.title || huntId;
+  setStatus(hunt.status);
+  for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);
+  if (saved.token) showGame(); else showJoin();
+  connect();
+}
+
+main();

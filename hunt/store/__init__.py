@@ -1,0 +1,43 @@
+"""Storage: one SQLite event log per hunt (and an in-memory twin for tests)."""
+
+from ._codec import (
+    decode_snapshot,
+    dict_to_record,
+    encode_snapshot,
+    record_to_dict,
+    record_to_row,
+    row_to_record,
+)
+from ._errors import (
+    CorruptStore,
+    HuntExists,
+    HuntNotFound,
+    InvalidHuntId,
+    InvalidImport,
+    StoreError,
+    StoreLocked,
+    WriteFailed,
+)
+from ._memory import MemoryHuntStore
+from ._sqlite import SqliteHuntStore, hunt_ids, hunt_path
+
+__all__ = [
+    "CorruptStore",
+    "HuntExists",
+    "HuntNotFound",
+    "InvalidHuntId",
+    "InvalidImport",
+    "MemoryHuntStore",
+    "SqliteHuntStore",
+    "StoreError",
+    "StoreLocked",
+    "WriteFailed",
+    "decode_snapshot",
+    "dict_to_record",
+    "encode_snapshot",
+    "hunt_ids",
+    "hunt_path",
+    "record_to_dict",
+    "record_to_row",
+    "row_to_record",
+]

@@ -1,0 +1,313 @@
+"""The per-hunt SQLite event store: one file, one writer, WAL, group commit.
+
+Every method blocks (disk I/O): the async layers call them through ``trio.to_thread``. A store
+object is used by one thread at a time; the hunt actor guarantees that for the writer, and
+readers open their own connection (:meth:`SqliteHuntStore.open_reader`).
+
+Layout of ``<data_dir>/hunts/<id>.sqlite3``:
+
+- ``events(seq, ts, type, player, clue, cmd, principal, data)`` — the log; ``seq`` never
+  resets; ``(principal, cmd)`` is unique, written in the same transaction as the event, so
+  deduplication survives restarts; indexes on player, type, clue and time.
+- ``snapshots(seq, version, ts, state)`` — the whole state every N events.
+- ``meta(key, value)`` — hunt id, relay cursor.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from ..domain import SNAPSHOT_VERSION, HuntState, Recorded, replay, valid_id
+from ._codec import decode_snapshot, record_to_row, row_to_record
+from ._errors import CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, StoreLocked, WriteFailed
+
+__all__ = ["SqliteHuntStore", "hunt_ids", "hunt_path"]
+
+_COLUMNS = "seq, ts, type, player, clue, cmd, principal, data"
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+migrations = Migrations("hunt-store")
+
+
+@migrations()
+def m001_event_log(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            player TEXT,
+            clue TEXT,
+            cmd TEXT,
+            principal TEXT,
+            data BLOB NOT NULL
+        )""")
+    db.execute("CREATE UNIQUE INDEX events_command ON events(principal, cmd) WHERE cmd IS NOT NULL")
+    db.execute("CREATE INDEX events_player ON events(player, seq)")
+    db.execute("CREATE INDEX events_type ON events(type, seq)")
+    db.execute("CREATE INDEX events_clue ON events(clue, seq) WHERE clue IS NOT NULL")
+    db.execute("CREATE INDEX events_ts ON events(ts)")
+    db["snapshots"].create({"seq": int, "version": int, "ts": int, "state": bytes}, pk="seq")
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+def hunt_path(data_dir: str | os.PathLike[str], hunt_id: str) -> Path:
+    """The file of a hunt, refusing ids that are not plain names (no path can escape)."""
+    if not valid_id(hunt_id):
+        raise InvalidHuntId(f"invalid hunt id {hunt_id!r}")
+    folder = Path(data_dir, "hunts").resolve()
+    path = (folder / f"{hunt_id}.sqlite3").resolve()
+    if path.parent != folder:
+        raise InvalidHuntId(f"invalid hunt id {hunt_id!r}")
+    return path
+
+
+def hunt_ids(data_dir: str | os.PathLike[str]) -> list[str]:
+    folder = Path(data_dir, "hunts")
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.sqlite3") if valid_id(p.stem))
+
+
+class SqliteHuntStore:
+    """The writer of one hunt file. Open with :meth:`open` or :meth:`create`; close it."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int | None) -> None:
+        self.path = path
+        self._conn = conn
+        self._db = Database(conn)
+        self._lock_fd = lock_fd
+        self.last_snapshot_seq = 0
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, data_dir: str | os.PathLike[str], hunt_id: str, *, synchronous: str = "FULL",
+               busy_timeout_ms: int = 5000) -> SqliteHuntStore:
+        """Create a new, empty hunt file; raise HuntExists if there is one."""
+        path = hunt_path(data_dir, hunt_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_fd = _lock(path)
+        try:
+            if path.exists():
+                raise HuntExists(f"hunt {hunt_id!r} already exists")
+            store = cls._connect(path, lock_fd, synchronous, busy_timeout_ms)
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
+        return store
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike[str], hunt_id: str, *, synchronous: str = "FULL",
+             busy_timeout_ms: int = 5000) -> SqliteHuntStore:
+        """Open an existing hunt file for writing, fenced by an exclusive OS file lock.
+
+        Raises HuntNotFound, StoreLocked (another writer has it) or CorruptStore.
+        """
+        path = hunt_path(data_dir, hunt_id)
+        if not path.exists():
+            raise HuntNotFound(f"no hunt {hunt_id!r}")
+        lock_fd = _lock(path)
+        try:
+            store = cls._connect(path, lock_fd, synchronous, busy_timeout_ms)
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        row = store._conn.execute("SELECT max(seq) FROM snapshots").fetchone()
+        store.last_snapshot_seq = row[0] or 0
+        return store
+
+    @classmethod
+    def _connect(cls, path: Path, lock_fd: int | None, synchronous: str,
+                 busy_timeout_ms: int) -> SqliteHuntStore:
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            store = cls(path, conn, lock_fd)
+            migrations.apply(store._db)
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{path.name}: {err}") from err
+        return store
+
+    @classmethod
+    def open_reader(cls, data_dir: str | os.PathLike[str], hunt_id: str) -> SqliteHuntStore:
+        """A read-only connection (no lock): safe beside a running writer, in WAL mode."""
+        path = hunt_path(data_dir, hunt_id)
+        if not path.exists():
+            raise HuntNotFound(f"no hunt {hunt_id!r}")
+        try:
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("SELECT 1 FROM events LIMIT 1")
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{path.name}: {err}") from err
+        return cls(path, conn, None)
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, records: Sequence[Recorded], snapshot: tuple[int, int, bytes] | None = None) -> None:
+        """Append records (and optionally a snapshot ``(seq, ts, blob)``) in one transaction.
+
+        Either all of it is durable when this returns, or WriteFailed is raised and none is.
+        """
+        rows = [record_to_row(r) for r in records]
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT, rows)
+                if snapshot is not None:
+                    conn.execute("INSERT OR REPLACE INTO snapshots (seq, version, ts, state) VALUES (?, ?, ?, ?)",
+                                 (snapshot[0], SNAPSHOT_VERSION, snapshot[1], snapshot[2]))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as err:
+            raise WriteFailed(f"{self.path.name}: commit failed: {err}") from err
+        if snapshot is not None:
+            self.last_snapshot_seq = snapshot[0]
+
+    def write_snapshot(self, seq: int, ts: int, blob: bytes) -> None:
+        self.append((), (seq, ts, blob))
+
+    def set_meta(self, key: str, value: str) -> None:
+        try:
+            self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        except sqlite3.Error as err:
+            raise WriteFailed(f"{self.path.name}: {err}") from err
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def last_seq(self) -> int:
+        return self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+
+    def load(self) -> tuple[HuntState | None, int]:
+        """Recover the state: the latest decodable snapshot plus a replay of the tail.
+
+        Returns (state or None for an empty log, number of events replayed). A snapshot that
+        cannot be decoded (e.g. an older schema version) is skipped for a full replay.
+        """
+        state = None
+        for seq, blob in self._conn.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC"):
+            try:
+                state = decode_snapshot(blob)
+            except ValueError:
+                continue
+            if state.seq != seq:
+                state = None
+                continue
+            break
+        after = 0 if state is None else state.seq
+        tail = list(self.read(after=after))
+        if state is None and not tail:
+            return None, 0
+        try:
+            return replay(tail, state), len(tail)
+        except (ValueError, KeyError) as err:
+            raise CorruptStore(f"{self.path.name}: replay failed: {err}") from err
+
+    def state_at(self, seq: int) -> HuntState | None:
+        """The state as of ``seq`` (time travel): nearest snapshot at or before it, then replay."""
+        state = None
+        for snap_seq, blob in self._conn.execute(
+                "SELECT seq, state FROM snapshots WHERE seq <= ? ORDER BY seq DESC", (seq,)):
+            try:
+                state = decode_snapshot(blob)
+            except ValueError:
+                continue
+            if state.seq == snap_seq:
+                break
+            state = None
+        after = 0 if state is None else state.seq
+        tail = list(self.read(after=after, until=seq))
+        if state is None and not tail:
+            return None
+        return replay(tail, state)
+
+    def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
+             player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:
+        """Events with seq > after (and <= until), filtered by the indexed columns, in seq order."""
+        clauses, params = ["seq > ?"], [after]
+        if until is not None:
+            clauses.append("seq <= ?")
+            params.append(until)
+        for column, value in (("player", player), ("type", type_), ("clue", clue)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        try:
+            for row in self._conn.execute(sql, params):
+                yield row_to_record(row)
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
+
+    def recent_keys(self, limit: int) -> tuple[list[Recorded], bool]:
+        """The last ``limit`` events that carry a command id, oldest first, and whether that is all."""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE cmd IS NOT NULL ORDER BY seq DESC LIMIT ?",
+            (limit + 1,)).fetchall()
+        complete = len(rows) <= limit
+        return [row_to_record(row) for row in reversed(rows[:limit])], complete
+
+    def find_commands(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Recorded]:
+        """Look up events by idempotency key (principal, cmd), through the unique index."""
+        keys = list(keys)
+        found: dict[tuple[str, str], Recorded] = {}
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            placeholders = ",".join("(?, ?)" for _ in chunk)
+            params = [part for key in chunk for part in key]
+            sql = (f"SELECT {_COLUMNS} FROM events WHERE cmd IS NOT NULL AND (principal, cmd) IN "
+                   f"(VALUES {placeholders})")
+            for row in self._conn.execute(sql, params):
+                record = row_to_record(row)
+                found[(record.principal or "", record.cmd or "")] = record
+        return found
+
+    def counts(self) -> dict[str, Any]:
+        events, = self._conn.execute("SELECT count(*) FROM events").fetchone()
+        snapshots, last_snapshot = self._conn.execute("SELECT count(*), max(seq) FROM snapshots").fetchone()
+        return {"events": events, "snapshots": snapshots, "last_snapshot_seq": last_snapshot or 0,
+                "file_bytes": self.path.stat().st_size}
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """An ad-hoc read query through sqlite-utils (for tools, never for the hot path)."""
+        return list(self._db.query(sql, params))
+
+
+def _lock(path: Path) -> int:
+    lock_path = path.with_suffix(".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreLocked(f"{path.name} is open for writing elsewhere (lock {lock_path.name})") from None
+    return fd
