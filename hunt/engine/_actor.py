@@ -1,0 +1,174 @@
+"""The hunt actor: decide -> apply -> append (group commit) -> ack.
+
+One actor is the only writer of its hunt. It takes a batch of messages from its mailbox,
+decides every command against the live state (pure rules), applies the resulting events,
+appends the whole batch to SQLite in one transaction, and only then acknowledges: an ack
+means durable. If the commit fails, the state of the batch is tentative and is thrown away:
+the actor fails every command of the batch and crashes, so the supervisor reloads it from
+disk before it takes more.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from actors import Envelope
+
+from ..domain import Command, HuntState, Recorded, Rejected, decide, outcome
+from ..store import SqliteHuntStore, encode_snapshot
+from ._hub import HuntHub
+
+__all__ = ["Ack", "HuntActor", "Submit", "Touch"]
+
+log = logging.getLogger("hunt.actor")
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """Decide and persist these commands; the reply is a list of ``Ack | Rejected``, in order."""
+
+    commands: Sequence[Command]
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """Make sure the hunt is loaded (no effect); the reply is the committed seq."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """A durable outcome. ``duplicate`` when the command had been accepted before."""
+
+    seq: int
+    fields: dict[str, Any]
+    record: Recorded
+    duplicate: bool = False
+
+
+class DedupIndex:
+    """Idempotency keys of recent commands, in memory, bounded; older ones are on disk only.
+
+    ``complete`` is True while every key of the hunt's log is held here; once keys have been
+    evicted (or were never loaded), a miss must be confirmed against the store.
+    """
+
+    def __init__(self, capacity: int, records: Sequence[Recorded], complete: bool) -> None:
+        self.capacity = capacity
+        self.complete = complete
+        self._keys: OrderedDict[tuple[str, str], Recorded] = OrderedDict()
+        for record in records:
+            self.add(record)
+
+    def get(self, key: tuple[str, str]) -> Recorded | None:
+        return self._keys.get(key)
+
+    def add(self, record: Recorded) -> None:
+        if record.cmd is None:
+            return
+        self._keys[(record.principal or "", record.cmd)] = record
+        if len(self._keys) > self.capacity:
+            self._keys.popitem(last=False)
+            self.complete = False
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class HuntActor:
+    """The behaviour of one hunt's actor (see ``actors.Behaviour``)."""
+
+    def __init__(self, store: SqliteHuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
+                 clock: Callable[[], int], snapshot_every: int) -> None:
+        self.store = store
+        self.state = state
+        self.hub = hub
+        self.dedup = dedup
+        self.clock = clock
+        self.snapshot_every = snapshot_every
+        hub.attach(state)
+
+    async def handle(self, batch: Sequence[Envelope]) -> None:
+        state = self.state
+        now = max(self.clock(), state.last_ts)  # the log's clock never runs backwards
+        on_disk = await self._lookup_older_keys(batch)
+        results: list[list[Ack | Rejected] | None] = []
+        records: list[Recorded] = []
+        for envelope in batch:
+            match envelope.message:
+                case Submit(commands=commands):
+                    results.append([self._decide_one(command, now, on_disk, records) for command in commands])
+                case Touch():
+                    results.append(None)
+                case other:
+                    raise TypeError(f"unexpected message {other!r}")
+        if records:
+            await self._commit(records, now)
+        for envelope, result in zip(batch, results, strict=True):
+            envelope.reply.set(state.seq if result is None else result)
+
+    def _decide_one(self, command: Command, now: int, on_disk: dict[tuple[str, str], Recorded],
+                    records: list[Recorded]) -> Ack | Rejected:
+        state = self.state
+        key = (command.principal, command.cmd)
+        earlier = self.dedup.get(key) or on_disk.get(key)
+        if earlier is not None:
+            return Ack(earlier.seq, outcome(state, earlier), earlier, duplicate=True)
+        try:
+            event = decide(state, command, now)
+        except Rejected as rejection:
+            return rejection
+        except Exception as err:  # a bug in one rule must not take the batch down
+            log.exception("deciding %r failed", command)
+            return Rejected("internal", f"internal error: {type(err).__name__}")
+        record = Recorded(state.seq + 1, now, event, command.cmd, command.principal)
+        state.apply(record)
+        self.dedup.add(record)
+        records.append(record)
+        return Ack(record.seq, outcome(state, record), record)
+
+    async def _lookup_older_keys(self, batch: Sequence[Envelope]) -> dict[tuple[str, str], Recorded]:
+        if self.dedup.complete:
+            return {}
+        missing = [
+            (command.principal, command.cmd)
+            for envelope in batch if isinstance(envelope.message, Submit)
+            for command in envelope.message.commands
+            if self.dedup.get((command.principal, command.cmd)) is None
+        ]
+        if not missing:
+            return {}
+        return await trio.to_thread.run_sync(self.store.find_commands, missing)
+
+    async def _commit(self, records: list[Recorded], now: int) -> None:
+        state = self.state
+        snapshot = None
+        if state.seq // self.snapshot_every > self.store.last_snapshot_seq // self.snapshot_every:
+            snapshot = (state.seq, now, encode_snapshot(state))
+        self.hub.begin_commit()
+        try:
+            await trio.to_thread.run_sync(self.store.append, records, snapshot)
+        except BaseException:
+            # Tentative state: nobody may read it, and it must not survive. The runtime fails
+            # the batch's replies and restarts this actor from disk.
+            self.hub.abort_commit()
+            raise
+        self.hub.end_commit(records)
+
+    def can_passivate(self) -> bool:
+        return self.hub.subscribers == 0
+
+    async def aclose(self, *, clean: bool) -> None:
+        store, state = self.store, self.state
+        try:
+            if clean and state.seq > store.last_snapshot_seq:
+                blob = encode_snapshot(state)
+                await trio.to_thread.run_sync(store.write_snapshot, state.seq, state.last_ts, blob)
+        finally:
+            self.hub.detach()
+            await trio.to_thread.run_sync(store.close)

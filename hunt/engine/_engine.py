@@ -1,0 +1,254 @@
+"""The engine: hunts as actors behind a router, and every operation the API and CLI need.
+
+Use it as ``async with open_engine(config) as engine: ...``. Writes go through the hunt's
+actor (``submit``); reads come from the settled in-memory state, or from a read-only
+connection to the hunt file for history (events, export, time travel, verify).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from actors import CallbackReply, Reply, RequestTimeout, Router, RouterConfig, open_router
+
+from ..config import Config
+from ..domain import (
+    Command,
+    HuntCreated,
+    HuntDefinition,
+    HuntState,
+    Recorded,
+    Rejected,
+    RuleDefaults,
+    parse_definition,
+)
+from ..store import HuntNotFound, SqliteHuntStore, hunt_ids, hunt_path
+from ._actor import Ack, DedupIndex, HuntActor, Submit, Touch
+from ._feed import FEED_TYPES, FeedItem, feed_item
+from ._history import import_hunt, verify_hunt
+from ._hub import HuntHub
+
+__all__ = ["Engine", "Result", "open_engine", "wall_clock_ms"]
+
+log = logging.getLogger("hunt.engine")
+
+Result = Ack | Rejected
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class HuntSummary:
+    id: str
+    title: str
+    status: str
+    players: int
+    events: int
+    active: bool
+
+
+class Engine:
+    """Owns the router and one hub per known hunt. Create it with :func:`open_engine`."""
+
+    def __init__(self, config: Config, clock: Callable[[], int]) -> None:
+        self.config = config
+        self.clock = clock
+        self.data_dir = config.data_path
+        self.router: Router  # set by open_engine
+        self._hubs: dict[str, HuntHub] = {}
+        self._known: set[str] = set(hunt_ids(self.data_dir))
+        self.rule_defaults = RuleDefaults(
+            wrong_attempts_max=config.game.wrong_attempts_max,
+            wrong_attempts_window_s=config.game.wrong_attempts_window_s,
+            heatmap_cell_deg=config.game.heatmap_cell_deg,
+        )
+
+    # -- hunts -----------------------------------------------------------------------------
+
+    def hunt_ids(self) -> list[str]:
+        return sorted(self._known)
+
+    def exists(self, hunt_id: str) -> bool:
+        return hunt_id in self._known
+
+    def require(self, hunt_id: str) -> None:
+        """Raise InvalidHuntId or HuntNotFound unless ``hunt_id`` names a known hunt."""
+        hunt_path(self.data_dir, hunt_id)  # validates the id
+        if hunt_id not in self._known:
+            raise HuntNotFound(f"no hunt {hunt_id!r}")
+
+    def hub(self, hunt_id: str) -> HuntHub:
+        hub = self._hubs.get(hunt_id)
+        if hub is None:
+            self.require(hunt_id)
+            hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer)
+        return hub
+
+    async def create_hunt(self, document: Any) -> HuntDefinition:
+        """Validate a definition and create its hunt file. Raises DefinitionError, HuntExists."""
+        definition = parse_definition(document, self.rule_defaults)
+        hunt_path(self.data_dir, definition.id)
+        created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document)))
+
+        def create() -> None:
+            store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous)
+            try:
+                store.append([created])
+            finally:
+                store.close()
+
+        await trio.to_thread.run_sync(create)
+        self._known.add(definition.id)
+        return definition
+
+    async def import_hunt(self, lines: Iterable[bytes], *, progress: Callable[[int], None] | None = None) -> str:
+        """Create a hunt from an NDJSON export (streamed); returns its id. Raises InvalidImport, HuntExists."""
+        hunt_id = await trio.to_thread.run_sync(
+            lambda: import_hunt(self.data_dir, lines, self.config.store, progress))
+        self._known.add(hunt_id)
+        return hunt_id
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def submit(self, hunt_id: str, commands: Sequence[Command]) -> list[Result]:
+        """Decide and durably record commands; one result per command, in order.
+
+        Raises HuntNotFound, Overloaded (mailbox full for the admission timeout), ActorCrashed
+        (the batch's commit failed: retry), ActorStopped (shutting down), RequestTimeout.
+        """
+        self.require(hunt_id)
+        self.hub(hunt_id)
+        reply = Reply()
+        await self.router.send(hunt_id, Submit(tuple(commands)), reply)
+        deadline = self.config.engine.request_timeout_s
+        with trio.move_on_after(deadline):
+            result: list[Result] = await reply.wait()
+            return result
+        raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
+
+    def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
+                      callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue commands without waiting; ``callback(results, error)`` runs once they are settled.
+
+        Raises Overloaded at once if the mailbox is full. For load generators.
+        """
+        self.require(hunt_id)
+        self.hub(hunt_id)
+        self.router.send_nowait(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def state(self, hunt_id: str) -> HuntState:
+        """The live state, loaded if needed and settled (read it before your next await)."""
+        hub = self.hub(hunt_id)
+        while True:
+            state = await hub.settled()
+            if state is not None:
+                return state
+            await self.router.ask(hunt_id, Touch(), timeout=self.config.engine.request_timeout_s)
+
+    async def read_events(self, hunt_id: str, *, after: int = 0, until: int | None = None,
+                          limit: int | None = None, player: str | None = None, type_: str | None = None,
+                          clue: str | None = None) -> list[Recorded]:
+        """History from the log through the indexes (a read-only connection, off the event loop)."""
+        self.require(hunt_id)
+
+        def read() -> list[Recorded]:
+            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
+            try:
+                return list(reader.read(after=after, until=until, limit=limit, player=player,
+                                        type_=type_, clue=clue))
+            finally:
+                reader.close()
+
+        return await trio.to_thread.run_sync(read)
+
+    async def feed_since(self, hunt_id: str, since: int, player: str | None) -> list[FeedItem]:
+        """Every feed item after ``since`` that concerns ``player`` or the whole hunt."""
+        hub = self.hub(hunt_id)
+        state = await self.state(hunt_id)
+        items = hub.feed_after(since)
+        if items is None:
+            floor = hub.feed_floor
+            older = []
+            for type_ in FEED_TYPES:
+                older += await self.read_events(hunt_id, after=since, until=floor, type_=type_)
+            state = await self.state(hunt_id)
+            items = [item for record in sorted(older, key=lambda r: r.seq)
+                     if (item := feed_item(record, state)) is not None]
+            items += hub.feed_after(floor) or []
+        return [item for item in items if item[1] is None or item[1] == player]
+
+    async def state_at(self, hunt_id: str, seq: int) -> HuntState | None:
+        """The state as of ``seq`` (time travel), from the nearest snapshot plus a replay."""
+        self.require(hunt_id)
+
+        def travel() -> HuntState | None:
+            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
+            try:
+                return reader.state_at(seq)
+            finally:
+                reader.close()
+
+        return await trio.to_thread.run_sync(travel)
+
+    async def verify(self, hunt_id: str) -> dict[str, Any]:
+        """Check that a full replay equals every snapshot and the live state."""
+        self.require(hunt_id)
+        live = None
+        if self.router.is_active(hunt_id):
+            state = await self.state(hunt_id)
+            live = state.to_dict()
+        return await trio.to_thread.run_sync(lambda: verify_hunt(self.data_dir, hunt_id, live))
+
+    async def summaries(self) -> list[HuntSummary]:
+        rows = []
+        for hunt_id in self.hunt_ids():
+            state = await self.state(hunt_id)
+            rows.append(HuntSummary(hunt_id, state.definition.title, state.status_at(self.clock()),
+                                    len(state.players), state.seq, self.router.is_active(hunt_id)))
+        return rows
+
+
+@asynccontextmanager
+async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms) -> AsyncIterator[Engine]:
+    """Run an engine for the duration of the block; on exit every hunt drains and snapshots."""
+    engine = Engine(config, clock)
+    engine.data_dir.mkdir(parents=True, exist_ok=True)
+    e = config.engine
+    router_config = RouterConfig(
+        mailbox_capacity=e.mailbox_capacity, admission_timeout_s=e.admission_timeout_ms / 1000,
+        max_batch=e.max_batch, request_timeout_s=e.request_timeout_s, idle_passivate_s=e.idle_passivate_s,
+        restart_backoff_min_s=e.restart_backoff_min_s, restart_backoff_max_s=e.restart_backoff_max_s,
+        max_restarts=e.max_restarts, restart_window_s=e.restart_window_s,
+        stop_timeout_s=config.server.shutdown_timeout_s,
+    )
+
+    async def activate(hunt_id: str) -> HuntActor:
+        store = await trio.to_thread.run_sync(
+            lambda: SqliteHuntStore.open(engine.data_dir, hunt_id, synchronous=config.store.synchronous,
+                                         busy_timeout_ms=config.store.busy_timeout_ms))
+        try:
+            state, replayed = await trio.to_thread.run_sync(store.load)
+            if state is None:
+                raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
+            recent, complete = await trio.to_thread.run_sync(store.recent_keys, e.dedup_cache)
+        except BaseException:
+            await trio.to_thread.run_sync(store.close)
+            raise
+        log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
+        return HuntActor(store, state, engine.hub(hunt_id), DedupIndex(e.dedup_cache, recent, complete),
+                         engine.clock, config.store.snapshot_every)
+
+    async with open_router(activate, router_config) as router:
+        engine.router = router
+        yield engine

@@ -1,0 +1,49 @@
+"""Feed items: what players are told about the hunt, derived from recorded events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import ClueFound, HuntEnded, HuntPaused, HuntStarted, HuntState, PlayerBanned, Recorded, ScoreAdjusted
+
+__all__ = ["FEED_TYPES", "FeedItem", "feed_item"]
+
+# Event types that become feed items; used to fetch missed items from the log on resume.
+FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned")
+
+# (seq, the player it is for or None for everybody, the wire object)
+FeedItem = tuple[int, str | None, dict[str, Any]]
+
+
+def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
+    """The feed item of an event, or None when the event is not news."""
+    base: dict[str, Any] = {"op": "feed", "seq": recorded.seq, "ts": recorded.ts}
+    match recorded.event:
+        case ClueFound(player=player_id, clue=clue_id, points=points):
+            player = state.players.get(player_id)
+            name = player.name if player else player_id
+            clue = state.definition.clue(clue_id)
+            title = clue.title if clue else clue_id
+            side = state.sides[player.side] if player else None
+            base.update(kind="clue_found", player=player_id, name=name, clue=clue_id, clue_title=title,
+                        points=points, text=f"{name} found {title} (+{points})")
+            if side is not None and side.id != player_id:
+                base["team"] = side.name
+            return recorded.seq, None, base
+        case HuntStarted():
+            base.update(kind="hunt_started", status="active", text="The hunt has started")
+            return recorded.seq, None, base
+        case HuntPaused():
+            base.update(kind="hunt_paused", status="paused", text="The hunt is paused")
+            return recorded.seq, None, base
+        case HuntEnded():
+            base.update(kind="hunt_ended", status="ended", text="The hunt has ended")
+            return recorded.seq, None, base
+        case ScoreAdjusted(player=player_id, delta=delta, reason=reason, score=score):
+            base.update(kind="score_adjusted", player=player_id, points=delta, reason=reason, score=score,
+                        text=f"Score adjusted by {delta:+d}: {reason}" if reason else f"Score adjusted by {delta:+d}")
+            return recorded.seq, player_id, base
+        case PlayerBanned(player=player_id, reason=reason):
+            base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
+            return recorded.seq, player_id, base
+    return None

@@ -1,0 +1,115 @@
+"""A hunt's hub: the settled live state, the recent feed, and responses cached per version.
+
+The hub outlives actor incarnations, so connections subscribe to it, not to an actor.
+Readers call :meth:`HuntHub.settled` before reading the state: while the actor awaits a
+commit the state holds tentative (not yet durable) events that nobody may see.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from hashlib import blake2b
+from typing import Any
+
+import trio
+
+from ..domain import HuntState, Recorded
+from ._feed import FeedItem, feed_item
+
+__all__ = ["HuntHub"]
+
+
+class HuntHub:
+    def __init__(self, hunt_id: str, feed_buffer: int) -> None:
+        self.hunt_id = hunt_id
+        self.state: HuntState | None = None
+        self.seq = 0  # the last committed (and published) sequence number
+        self.feed: deque[FeedItem] = deque(maxlen=feed_buffer)
+        # Every feed item with seq > feed_floor is in `feed`; older ones are only on disk.
+        self.feed_floor = 0
+        self._attached_once = False
+        self.subscribers = 0
+        self._changed = trio.Event()
+        self._settled = trio.Event()
+        self._settled.set()
+        self._cache: dict[Any, tuple[int, bytes, str]] = {}
+
+    # -- the actor's side ------------------------------------------------------------------
+
+    def attach(self, state: HuntState) -> None:
+        if not self._attached_once or state.seq != self.seq:
+            self.feed.clear()
+            self.feed_floor = state.seq
+        self._attached_once = True
+        self.state = state
+        self.seq = state.seq
+        self._cache.clear()
+        self._wake()
+
+    def detach(self) -> None:
+        self.state = None
+        self._cache.clear()
+
+    def begin_commit(self) -> None:
+        self._settled = trio.Event()
+
+    def end_commit(self, records: Iterable[Recorded]) -> None:
+        """The batch is durable: publish its feed items and wake every waiter."""
+        state = self.state
+        if state is not None:
+            for record in records:
+                item = feed_item(record, state)
+                if item is not None:
+                    if len(self.feed) == self.feed.maxlen:
+                        self.feed_floor = self.feed[0][0]
+                    self.feed.append(item)
+            self.seq = state.seq
+        self._settled.set()
+        self._wake()
+
+    def abort_commit(self) -> None:
+        self.state = None
+        self._cache.clear()
+        self._settled.set()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    # -- the readers' side -----------------------------------------------------------------
+
+    async def settled(self) -> HuntState | None:
+        """Wait until no commit is in flight; return the state (None if not loaded).
+
+        The caller must read what it needs before its next await.
+        """
+        while not self._settled.is_set():
+            await self._settled.wait()
+        return self.state
+
+    async def wait_beyond(self, seq: int) -> None:
+        """Block until something newer than ``seq`` was committed (or the hub was reattached)."""
+        while self.seq <= seq:
+            await self._changed.wait()
+
+    async def wait_changed(self) -> None:
+        await self._changed.wait()
+
+    def feed_after(self, seq: int) -> list[FeedItem] | None:
+        """Feed items with seq > ``seq`` from memory, or None if some are only on disk."""
+        if seq < self.feed_floor:
+            return None
+        return [item for item in self.feed if item[0] > seq]
+
+    def cached(self, key: Any, build: Callable[[], Any], encode: Callable[[Any], bytes]) -> tuple[bytes, str]:
+        """A response serialised once per committed version, with its ETag."""
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == self.seq:
+            return hit[1], hit[2]
+        body = encode(build())
+        etag = '"' + blake2b(body, digest_size=12).hexdigest() + '"'
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[key] = (self.seq, body, etag)
+        return body, etag
