@@ -1,0 +1,18 @@
+# Sourced by scripts/serve and scripts/test: make sure .venv exists and holds the project.
+# Re-installs only when pyproject.toml changed since the last install.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${HUNT_EXTRAS:-test}
+if [ ! -f "$stamp" ]; then
+  echo "==> installing the project and its dependencies into .venv"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[${HUNT_EXTRAS:-test}]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
