@@ -139,6 +139,7 @@ function showLogin(message) {
 }
 
 function onUnauthorized() {
+  if (!token) return;  // several requests in flight: report once
   token = '';
   sessionStorage.removeItem(TOKEN_KEY);
   showLogin('The admin token was refused. Please sign in again.');
@@ -153,6 +154,7 @@ async function signIn(candidate) {
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, token);
+    $('#errors').replaceChildren();
     $('#login-section').hidden = true;
     $('#dashboard').hidden = false;
     $('#logout-btn').hidden = false;
@@ -183,7 +185,11 @@ function renderHunts(data) {
     if (h.id === selected) tr.className = 'me';
     return tr;
   });
-  if (!rows.length) rows.push(row([el('td', 'No hunts yet. Create one.', 'muted')]));
+  if (!rows.length) {
+    const td = el('td', 'No hunts yet. Create one.', 'muted');
+    td.colSpan = 5;
+    rows.push(row([td]));
+  }
   $('#hunt-list').replaceChildren(...rows);
 }
 
@@ -263,7 +269,7 @@ async function control(action) {
       out.textContent = status ? `Done: the hunt is ${status}.` : `Done: ${action}.`;
       out.className = 'ok';
       if (status) $('#hunt-status').textContent = status;
-      await Promise.all([refreshHunts(), pollDetail()]);
+      await Promise.all([refreshHunts(), pollDetail()]).catch(() => {});
     } else {
       out.textContent = `Could not ${action}: ${errorMessage(res)}`;
       out.className = 'bad';
@@ -286,6 +292,7 @@ function selectHunt(id) {
   lastHeatmapKey = '';
   lastHeatmap = null;
   eventsNextAfter = null;
+  etags.clear();  // a 304 must only ever mean "what is on screen is current"
   history.replaceState(null, '', `#hunt=${encodeURIComponent(id)}`);
   $('#hunt-detail').hidden = false;
   $('#hunt-title').textContent = id;
@@ -301,6 +308,11 @@ function selectHunt(id) {
     $(sel).textContent = '';
   }
   $('#events-more').hidden = true;
+  for (const sel of ['#timetravel-range', '#timetravel-seq']) {
+    $(sel).max = '0';
+    $(sel).value = '0';
+  }
+  for (const sel of ['#stat-events', '#stat-rate', '#stat-players', '#stat-mailbox']) $(sel).textContent = '–';
   for (const tr of $('#hunt-list').children) tr.classList.toggle('me', tr.dataset.hunt === id);
   pollSelected();
   loadEvents(false);
@@ -348,7 +360,6 @@ async function pollDetail() {
       $('#stat-rate').textContent = rate.toFixed(rate < 10 ? 1 : 0);
     }
     rateSample = { events: stats.events, t: now };
-    setLatestSeq(stats.events > latestSeq && latestSeq === 0 ? 0 : latestSeq);
   }
   $('#stat-players').textContent = stats.players ?? '–';
   const byType = stats.by_type || {};

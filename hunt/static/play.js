@@ -713,14 +713,13 @@ async function main() {
     setConn('closed', 'no hunt');
     return;
   }
-  for (const item of saved.feed) renderFeedItem(item);
-
   hunt = await loadHunt();
   if (!hunt) {
     setConn('closed', 'no hunt');
     return;
   }
   hunt.clues = Array.isArray(hunt.clues) ? hunt.clues : [];
+  for (const item of saved.feed) renderFeedItem(item);  // after the hunt: feed text uses clue titles
   document.title = `${hunt.title || huntId} — treasure hunt`;
   $('#hunt-title').textContent = hunt.title || huntId;
   setStatus(hunt.status);
