@@ -82,8 +82,8 @@ class Engine:
 
     def require(self, hunt_id: str) -> None:
         """Raise InvalidHuntId or HuntNotFound unless ``hunt_id`` names a known hunt."""
-        hunt_path(self.data_dir, hunt_id)  # validates the id
-        if hunt_id not in self._known:
+        if hunt_id not in self._known:  # known ids were validated when they became known
+            hunt_path(self.data_dir, hunt_id)  # raises InvalidHuntId for a malformed id
             raise HuntNotFound(f"no hunt {hunt_id!r}")
 
     def hub(self, hunt_id: str) -> HuntHub:

@@ -1,0 +1,1 @@
+"""Benchmarks: the standard workload (DESIGN §8) against the engine and the seed's baseline."""
