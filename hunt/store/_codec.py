@@ -60,6 +60,9 @@ def encode_snapshot(state: HuntState) -> bytes:
 def decode_snapshot(blob: bytes) -> HuntState:
     """Raises ValueError when the snapshot cannot be decoded (the caller falls back to replay)."""
     try:
-        return HuntState.from_dict(orjson.loads(blob))
+        data = orjson.loads(blob)
+        if not isinstance(data, dict):  # valid JSON, but not a state: from_dict would raise AttributeError
+            raise ValueError(f"a snapshot must be a JSON object, not {type(data).__name__}")
+        return HuntState.from_dict(data)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise ValueError(f"undecodable snapshot: {err!r}") from err

@@ -60,21 +60,29 @@ class MemoryHuntStore:
         return self.events[-1].seq if self.events else 0
 
     def load(self) -> tuple[HuntState | None, int]:
-        state = self.state_at(self.last_seq())
-        return state, len(self.events) - (self.last_snapshot_seq if state else 0)
+        state = self._snapshot_at(self.last_seq())
+        tail = [r for r in self.events if r.seq > (state.seq if state else 0)]
+        if state is None and not tail:
+            return None, 0
+        return replay(tail, state), len(tail)
 
     def state_at(self, seq: int) -> HuntState | None:
-        state = None
-        for snap_seq in sorted((s for s in self.snapshots if s <= seq), reverse=True):
-            try:
-                state = decode_snapshot(self.snapshots[snap_seq])
-                break
-            except ValueError:
-                continue
+        state = self._snapshot_at(seq)
         tail = [r for r in self.events if (state.seq if state else 0) < r.seq <= seq]
         if state is None and not tail:
             return None
         return replay(tail, state)
+
+    def _snapshot_at(self, seq: int) -> HuntState | None:
+        """The latest decodable snapshot at or before ``seq`` (None: replay from zero)."""
+        for snap_seq in sorted((s for s in self.snapshots if s <= seq), reverse=True):
+            try:
+                state = decode_snapshot(self.snapshots[snap_seq])
+            except ValueError:
+                continue
+            if state.seq == snap_seq:
+                return state
+        return None
 
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
              player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:

@@ -167,12 +167,18 @@ class SqliteHuntStore:
         """Append records (and optionally a snapshot ``(seq, ts, blob)``) in one transaction.
 
         Either all of it is durable when this returns, or WriteFailed is raised and none is.
+        The records must continue the log without a gap (the primary key alone would accept
+        one, and a gap makes the log unreplayable: better to fail the write than the reload).
         """
         rows = [record_to_row(r) for r in records]
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if rows:
+                    last, = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+                    if [row[0] for row in rows] != list(range(last + 1, last + 1 + len(rows))):
+                        raise WriteFailed(f"{self.path.name}: seqs {rows[0][0]}..{rows[-1][0]} do not follow {last}")
                 conn.executemany(_INSERT, rows)
                 if snapshot is not None:
                     conn.execute("INSERT OR REPLACE INTO snapshots (seq, version, ts, state) VALUES (?, ?, ?, ?)",
