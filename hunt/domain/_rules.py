@@ -245,9 +245,12 @@ def _found(state: HuntState, player: Player, side: Side, clue: Clue, method: str
 
 
 def _check_position(lat: Any, lon: Any) -> None:
+    if type(lat) is float and type(lon) is float and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0:
+        return  # the common case, cheaply (NaN fails the comparisons, infinities the range)
     for name, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
-        if (not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value)
-                or abs(value) > limit):
+        # The range check comes first: math.isfinite() overflows on a huge int.
+        if (not isinstance(value, (int, float)) or isinstance(value, bool) or abs(value) > limit
+                or not math.isfinite(value)):
             raise Rejected("bad_request", f"{name} must be a finite number within ±{limit}")
 
 
