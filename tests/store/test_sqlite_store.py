@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_helpers import HUNT_ID, as_dict, build_log, replayed
 
 from hunt.domain import Recorded
 from hunt.store import (
@@ -25,9 +26,6 @@ from hunt.store import (
     hunt_ids,
     hunt_path,
 )
-
-from .conftest import HUNT_ID
-from .helpers import as_dict, build_log, replayed
 
 
 @pytest.fixture

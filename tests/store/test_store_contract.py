@@ -13,11 +13,10 @@ from typing import Any
 
 import orjson
 import pytest
+from store_helpers import as_dict, build_log, replayed
 
 from hunt.domain import HuntState, Pinged, Recorded, event_to_fields, replay
 from hunt.store import WriteFailed, encode_snapshot
-
-from .helpers import as_dict, build_log, replayed
 
 LENGTH = 60
 
