@@ -1,0 +1,30 @@
+"""The network API: the player websocket, admin HTTP, public reads, metrics and pages.
+
+``create_app(config, engine)`` builds the quart-trio app; ``serve(config, engine)`` runs it
+on hypercorn inside an engine's block. The wire forms are in docs/protocol.md.
+"""
+
+from ._app import create_app
+from ._context import ApiContext, ConnectionStatistics, app_context
+from ._errors import ERROR_CODES, ApiError, WireError, wire_error
+from ._openapi import openapi_document
+from ._server import hypercorn_config, is_loopback, serve
+from ._tokens import PlayerTokens, Secrets, load_secrets
+
+__all__ = [
+    "ERROR_CODES",
+    "ApiContext",
+    "ApiError",
+    "ConnectionStatistics",
+    "PlayerTokens",
+    "Secrets",
+    "WireError",
+    "app_context",
+    "create_app",
+    "hypercorn_config",
+    "is_loopback",
+    "load_secrets",
+    "openapi_document",
+    "serve",
+    "wire_error",
+]

@@ -1,0 +1,192 @@
+"""Admin HTTP (DESIGN §6), every route behind ``Authorization: Bearer <admin token>``.
+
+Reads of a live hunt come from memory (cached per state version, with ETags); history
+(events, export, time travel) is read from the log through its indexes, off the event loop.
+Commands (start, pause, end, adjust, ban) go through the hunt's actor like players' do, with
+an optional client ``id`` as the idempotency key.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from quart import Blueprint, Response, request
+
+from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
+from ..store import record_to_dict
+from ._context import ApiContext
+from ._errors import BadRequest, NotFound, Unauthorized, wire_error
+from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
+from ._imports import import_stream
+from ._protocol import MAX_ID_CHARS
+from ._public import leaderboard_response, serve_cached
+from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
+
+__all__ = ["EXPORT_CHUNK", "admin_blueprint"]
+
+EXPORT_CHUNK = 2000
+_CONTROLS = {"start": StartHunt, "pause": PauseHunt, "end": EndHunt}
+
+
+def admin_blueprint(ctx: ApiContext) -> Blueprint:
+    blueprint = Blueprint("admin", __name__, url_prefix="/admin/hunts")
+    engine = ctx.engine
+    limits = ctx.config.limits
+    expected = ctx.admin_token.encode()
+
+    @blueprint.before_request
+    async def authenticate() -> None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        # compare_digest: the time taken does not tell how much of a guess was right.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
+
+    @blueprint.post("")
+    async def create() -> Response:
+        document = await read_json(limits.max_body_bytes)
+        definition = await engine.create_hunt(document)
+        state = await engine.state(definition.id)
+        return json_response(hunt_public(state, ctx.now_ms()), 201,
+                             headers={"Location": f"/admin/hunts/{definition.id}"})
+
+    @blueprint.get("")
+    async def list_hunts() -> Response:
+        rows = [{"id": s.id, "title": s.title, "status": s.status, "players": s.players, "events": s.events,
+                 "active": s.active} for s in await engine.summaries()]
+        return _with_etag({"hunts": rows})
+
+    @blueprint.post("/import")
+    async def import_() -> Response:
+        hunt_id, events = await import_stream(engine, limits.max_import_bytes)
+        return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
+
+    @blueprint.get("/<hunt_id>")
+    async def detail(hunt_id: str) -> Response:
+        state = await engine.state(hunt_id)
+        body, _ = engine.hub(hunt_id).cached(("detail", state.status_at(ctx.now_ms())),
+                                             lambda: hunt_detail(state, ctx.now_ms()), orjson.dumps)
+        actor = next((a for a in engine.router.statistics().actors if a.key == hunt_id), None)
+        live = {"mailbox_depth": actor.mailbox_depth if actor else 0,
+                "mailbox_capacity": actor.mailbox_capacity if actor else ctx.config.engine.mailbox_capacity,
+                "active": actor is not None, "subscribers": engine.hub(hunt_id).subscribers}
+        body = body[:-1] + b',"actor":' + orjson.dumps(live) + b"}"
+        return json_response(body=body, etag=etag_of(body))
+
+    for action in _CONTROLS:
+        blueprint.add_url_rule(f"/<hunt_id>/{action}", f"control_{action}", _control_view(ctx, action),
+                               methods=["POST"])
+
+    @blueprint.get("/<hunt_id>/leaderboard")
+    async def leaderboard(hunt_id: str) -> Response:
+        at_seq = query_int("at_seq", None, 1)
+        if at_seq is None:
+            return await leaderboard_response(ctx, hunt_id)
+        limit = query_int("limit", 50, 1, limits.page_limit_max) or 50
+        offset = query_int("offset", 0, 0) or 0
+        state = await engine.state_at(hunt_id, at_seq)
+        if state is None:
+            raise NotFound(f"no events up to seq {at_seq}")
+        return _with_etag(leaderboard_page(state, limit, offset))
+
+    @blueprint.get("/<hunt_id>/players/<player>")
+    async def player(hunt_id: str, player: str) -> Response:
+        state = await engine.state(hunt_id)
+        found = state.players.get(player)
+        if found is None:
+            raise NotFound(f"no player {player[:64]!r} in this hunt", code="unknown_player")
+        return await serve_cached(ctx, hunt_id, ("player", player), lambda s: player_detail(s, found))
+
+    @blueprint.get("/<hunt_id>/clues")
+    async def clues(hunt_id: str) -> Response:
+        return await serve_cached(ctx, hunt_id, ("clues",), clue_table)
+
+    @blueprint.get("/<hunt_id>/events")
+    async def events(hunt_id: str) -> Response:
+        after = query_int("after", 0, 0) or 0
+        limit = query_int("limit", 100, 1, limits.page_limit_max) or 100
+        type_ = query_text("type", lambda t: t in EVENT_TYPES)
+        records = await engine.read_events(hunt_id, after=after, limit=limit + 1, player=query_text("player"),
+                                           type_=type_, clue=query_text("clue"))
+        more = len(records) > limit
+        records = records[:limit]
+        return json_response({"events": [record_to_dict(r) for r in records],
+                              "next_after": records[-1].seq if more else None})
+
+    @blueprint.get("/<hunt_id>/export")
+    async def export(hunt_id: str) -> Response:
+        until = (await engine.state(hunt_id)).seq  # a consistent prefix of a log that keeps growing
+
+        async def lines() -> AsyncIterator[bytes]:
+            after = 0
+            while after < until:
+                records = await engine.read_events(hunt_id, after=after, until=until, limit=EXPORT_CHUNK)
+                if not records:
+                    return
+                yield b"".join(orjson.dumps(record_to_dict(r)) + b"\n" for r in records)
+                after = records[-1].seq
+
+        response = Response(lines(), 200, content_type="application/x-ndjson")
+        response.headers["Content-Disposition"] = f'attachment; filename="{hunt_id}.ndjson"'
+        response.timeout = None  # a long hunt takes a while to stream
+        return response
+
+    @blueprint.post("/<hunt_id>/adjust")
+    async def adjust(hunt_id: str) -> Response:
+        body = await read_json(limits.max_body_bytes)
+        player, delta, reason = body.get("player"), body.get("delta"), body.get("reason", "")
+        if not isinstance(player, str) or not isinstance(delta, int) or isinstance(delta, bool):
+            raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
+        if not isinstance(reason, str):
+            raise BadRequest('"reason" must be a string')
+        return await _submit(ctx, hunt_id, AdjustScore(cmd=_client_id(body), player=player, delta=delta,
+                                                       reason=reason))
+
+    @blueprint.post("/<hunt_id>/players/<player>/ban")
+    async def ban(hunt_id: str, player: str) -> Response:
+        body = await read_json(limits.max_body_bytes, required=False)
+        reason = body.get("reason", "")
+        if not isinstance(reason, str):
+            raise BadRequest('"reason" must be a string')
+        return await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
+
+    return blueprint
+
+
+def _control_view(ctx: ApiContext, action: str) -> Any:
+    make = _CONTROLS[action]
+
+    async def control(hunt_id: str) -> Response:
+        body = await read_json(ctx.config.limits.max_body_bytes, required=False)
+        return await _submit(ctx, hunt_id, make(cmd=_client_id(body)))
+
+    return control
+
+
+def _client_id(body: dict[str, Any]) -> str:
+    """The idempotency key an admin client chose, or a fresh one."""
+    value = body.get("id")
+    if value is None:
+        return "admin-" + uuid.uuid4().hex
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+        raise BadRequest(f'"id" must be a non-empty string of at most {MAX_ID_CHARS} characters')
+    return value
+
+
+async def _submit(ctx: ApiContext, hunt_id: str, command: Command) -> Response:
+    """Run one admin command: 200 with its outcome, or the rejection's error (409 invalid_state, ...)."""
+    [result] = await ctx.engine.submit(hunt_id, [command])
+    if isinstance(result, Rejected):
+        return error_response(wire_error(result))
+    body: dict[str, Any] = {"id": command.cmd, "seq": result.seq, **result.fields}
+    if result.duplicate:
+        body["duplicate"] = True
+    return json_response(body)
+
+
+def _with_etag(data: Any) -> Response:
+    body = orjson.dumps(data)
+    return json_response(body=body, etag=etag_of(body))

@@ -1,0 +1,58 @@
+"""``create_app(config, engine)``: the quart-trio app with its blueprints and error handling."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Response, request
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
+
+from ..config import Config
+from ..engine import Engine
+from ._admin import admin_blueprint
+from ._context import ApiContext
+from ._errors import TooLarge, wire_error
+from ._http import error_response
+from ._public import STATIC_DIR, public_blueprint
+from ._tokens import PlayerTokens, Secrets, load_secrets
+from ._ws import ws_blueprint
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("hunt.api")
+
+IMPORT_PATH = "/admin/hunts/import"
+
+
+def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None) -> QuartTrio:
+    """Build the app. Creates the data directory and its secrets on first use (see load_secrets)."""
+    secrets = secrets or load_secrets(config)
+    ctx = ApiContext(config=config, engine=engine, tokens=PlayerTokens(secrets.player_key),
+                     admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path)
+    limits = config.limits
+    app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
+    # Quart's own cap is the largest body any route takes (an import); the others check
+    # limits.max_body_bytes themselves, and `refuse_large_bodies` refuses declared sizes early.
+    app.config.update(MAX_CONTENT_LENGTH=max(limits.max_import_bytes, limits.max_body_bytes),
+                      BODY_TIMEOUT=60, JSON_SORT_KEYS=False)
+    app.extensions["hunt"] = ctx
+    app.register_blueprint(public_blueprint(ctx))
+    app.register_blueprint(admin_blueprint(ctx))
+    app.register_blueprint(ws_blueprint(ctx))
+
+    @app.before_request
+    async def refuse_large_bodies() -> None:
+        limit = limits.max_import_bytes if request.path == IMPORT_PATH else limits.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise TooLarge(f"the body may have at most {limit} bytes")
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        return error_response(wire_error(error))
+
+    @app.errorhandler(Exception)
+    async def any_error(error: Exception) -> Response:
+        return error_response(wire_error(error))
+
+    return app

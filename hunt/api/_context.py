@@ -1,0 +1,94 @@
+"""What every part of the API shares: config, engine, secrets and the live connections.
+
+One :class:`ApiContext` per app, created by ``create_app`` and handed to each blueprint
+factory explicitly (no module globals).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ..config import Config
+from ..engine import Engine
+from ._tokens import PlayerTokens
+
+if TYPE_CHECKING:
+    from quart_trio import QuartTrio
+
+__all__ = ["ApiContext", "ConnectionStatistics", "Connections", "app_context"]
+
+
+class _Connection(Protocol):
+    hunt_id: str
+    greeted: bool
+
+    def shutdown(self) -> None: ...
+
+    def outbox_used(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatistics:
+    """A snapshot of the websocket connections."""
+
+    open: int
+    greeted: int
+    accepted: int
+    by_hunt: dict[str, int]
+    outbox_used_max: int  # the fullest outbox right now (never above limits.outbox_capacity)
+
+
+class Connections:
+    """The open websocket connections, for metrics and for closing them all at shutdown."""
+
+    def __init__(self) -> None:
+        self._live: set[_Connection] = set()
+        self.accepted = 0
+        self.closing = False
+
+    def add(self, connection: _Connection) -> None:
+        self._live.add(connection)
+        self.accepted += 1
+        if self.closing:
+            connection.shutdown()
+
+    def discard(self, connection: _Connection) -> None:
+        self._live.discard(connection)
+
+    def close_all(self) -> None:
+        """Ask every connection to close (1001, going away); new ones are closed at once."""
+        self.closing = True
+        for connection in list(self._live):
+            connection.shutdown()
+
+    def statistics(self) -> ConnectionStatistics:
+        live = list(self._live)
+        return ConnectionStatistics(
+            open=len(live),
+            greeted=sum(1 for c in live if c.greeted),
+            accepted=self.accepted,
+            by_hunt=dict(Counter(c.hunt_id for c in live)),
+            outbox_used_max=max((c.outbox_used() for c in live), default=0),
+        )
+
+
+@dataclass(slots=True)
+class ApiContext:
+    config: Config
+    engine: Engine
+    tokens: PlayerTokens
+    admin_token: str = field(repr=False)
+    admin_token_path: Path | None
+    connections: Connections = field(default_factory=Connections)
+
+    def now_ms(self) -> int:
+        return self.engine.clock()
+
+
+def app_context(app: QuartTrio) -> ApiContext:
+    """The context of an app made by ``create_app``."""
+    context: ApiContext = app.extensions["hunt"]
+    return context

@@ -1,0 +1,111 @@
+"""HTTP helpers: JSON responses (orjson, ETag and 304), errors, bodies and query parameters."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from hashlib import blake2b
+from typing import Any
+
+import orjson
+from quart import Response, request
+
+from ._errors import BadRequest, TooLarge, WireError
+from ._protocol import loads_object
+
+__all__ = [
+    "error_response",
+    "etag_of",
+    "json_response",
+    "query_int",
+    "query_text",
+    "read_body",
+    "read_json",
+]
+
+JSON = "application/json"
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def json_response(data: Any = None, status: int = 200, *, body: bytes | None = None, etag: str | None = None,
+                  headers: dict[str, str] | None = None) -> Response:
+    """A JSON response. With an ``etag``, a matching ``If-None-Match`` gives 304 (no body)."""
+    if body is None:
+        body = orjson.dumps(data)
+    if etag is not None and _matches(request.headers.get("If-None-Match"), etag):
+        response = Response(b"", 304)
+    else:
+        response = Response(body, status, content_type=JSON)
+    if etag is not None:
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "no-cache"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def error_response(error: WireError) -> Response:
+    """``{"error": code, "message": ...}`` with the code's status (and Retry-After if retryable)."""
+    headers = {}
+    if error.retry_after_ms is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after_ms / 1000)))
+    if error.code == "unauthorized":
+        headers["WWW-Authenticate"] = 'Bearer realm="hunt"'
+    return json_response(error.to_dict(), error.status, headers=headers)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+async def read_body(limit: int) -> bytes:
+    """The whole request body; raises TooLarge past ``limit`` bytes (read in chunks)."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise TooLarge(f"the body may have at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.body:
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the body may have at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(limit: int, *, required: bool = True) -> dict[str, Any]:
+    """A JSON object body. An empty body is ``{}`` unless ``required``."""
+    body = await read_body(limit)
+    if not body.strip():
+        if required:
+            raise BadRequest("a JSON object body is required")
+        return {}
+    return loads_object(body, "the body")
+
+
+def query_int(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
+    """An integer query parameter within [low, high] (``high`` caps rather than refuses)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer") from None
+    if value < low:
+        raise BadRequest(f"{name} must be at least {low}")
+    return value if high is None else min(value, high)
+
+
+def query_text(name: str, check: Callable[[str], bool] | None = None) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > 200 or (check is not None and not check(raw)):
+        raise BadRequest(f"invalid {name}: {raw[:40]!r}")
+    return raw

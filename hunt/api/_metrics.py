@@ -1,0 +1,104 @@
+"""``/metrics``: Prometheus text, read from the engine at scrape time.
+
+A per-app registry holds one custom collector; it keeps no counters of its own but reads the
+router's statistics, the hubs and the loaded states when scraped, so nothing on the hot path
+pays for metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from quart import Response
+
+from ._context import ApiContext
+
+__all__ = ["EngineCollector", "metrics_registry", "metrics_response"]
+
+
+class EngineCollector:
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self.ctx.engine
+        router = engine.router.statistics()
+        for name, value, text in (
+            ("activations", router.activations, "hunt actors activated"),
+            ("passivations", router.passivations, "idle hunt actors unloaded"),
+            ("restarts", router.restarts, "hunt actors restarted after a crash"),
+            ("gave_up", router.gave_up, "hunt actors that crashed too often and stopped"),
+            ("overloaded", router.overloaded, "commands refused because a mailbox stayed full"),
+        ):
+            yield CounterMetricFamily(f"hunt_router_{name}", text, value=value)
+        yield from self._actors(router.actors)
+        yield from self._hunts()
+        connections = self.ctx.connections.statistics()
+        yield CounterMetricFamily("hunt_ws_connections_accepted", "websocket connections accepted",
+                                  value=connections.accepted)
+        open_ = GaugeMetricFamily("hunt_ws_connections", "open websocket connections", labels=["hunt"])
+        for hunt_id, count in sorted(connections.by_hunt.items()):
+            open_.add_metric([hunt_id], count)
+        yield open_
+        yield GaugeMetricFamily("hunt_ws_outbox_used_max", "frames in the fullest connection outbox",
+                                value=connections.outbox_used_max)
+
+    def _actors(self, actors: tuple) -> Iterator[Metric]:  # type: ignore[type-arg]
+        gauges = {
+            "mailbox_depth": GaugeMetricFamily("hunt_mailbox_depth", "commands waiting in the mailbox",
+                                               labels=["hunt"]),
+            "mailbox_capacity": GaugeMetricFamily("hunt_mailbox_capacity", "mailbox capacity", labels=["hunt"]),
+            "largest_batch": GaugeMetricFamily("hunt_actor_largest_batch", "largest batch so far",
+                                               labels=["hunt"]),
+        }
+        counters = {
+            "messages": CounterMetricFamily("hunt_actor_messages", "messages handled", labels=["hunt"]),
+            "batches": CounterMetricFamily("hunt_actor_batches", "batches (group commits) handled",
+                                           labels=["hunt"]),
+            "queue_wait_s": CounterMetricFamily("hunt_actor_queue_wait_seconds",
+                                                "time messages waited in the mailbox, summed", labels=["hunt"]),
+            "handler_s": CounterMetricFamily("hunt_actor_handler_seconds", "time spent handling batches",
+                                             labels=["hunt"]),
+            "restarts": CounterMetricFamily("hunt_actor_restarts", "restarts of this actor", labels=["hunt"]),
+            "overloaded": CounterMetricFamily("hunt_actor_overloaded", "commands refused as overloaded",
+                                              labels=["hunt"]),
+        }
+        for actor in actors:
+            for field, family in (*gauges.items(), *counters.items()):
+                family.add_metric([actor.key], getattr(actor, field))
+        yield from gauges.values()
+        yield from counters.values()
+
+    def _hunts(self) -> Iterator[Metric]:
+        engine = self.ctx.engine
+        known = engine.hunt_ids()
+        yield GaugeMetricFamily("hunt_hunts", "hunts in the data directory", value=len(known))
+        events = CounterMetricFamily("hunt_events", "events recorded, by type (loaded hunts)",
+                                     labels=["hunt", "type"])
+        seq = GaugeMetricFamily("hunt_seq", "last committed sequence number (loaded hunts)", labels=["hunt"])
+        players = GaugeMetricFamily("hunt_players", "players joined (loaded hunts)", labels=["hunt"])
+        subscribers = GaugeMetricFamily("hunt_subscribers", "greeted connections", labels=["hunt"])
+        for hunt_id in known:
+            hub = engine.hub(hunt_id)
+            subscribers.add_metric([hunt_id], hub.subscribers)
+            state = hub.state
+            if state is None:
+                continue
+            seq.add_metric([hunt_id], hub.seq)
+            players.add_metric([hunt_id], len(state.players))
+            for type_, count in sorted(state.counts.items()):
+                events.add_metric([hunt_id, type_], count)
+        yield from (events, seq, players, subscribers)
+
+
+def metrics_registry(ctx: ApiContext) -> CollectorRegistry:
+    """A registry of its own for one app (never the process-wide default registry)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(EngineCollector(ctx))  # type: ignore[arg-type]
+    return registry
+
+
+def metrics_response(registry: CollectorRegistry) -> Response:
+    return Response(generate_latest(registry), 200, content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,91 @@
+"""Routes without a token: the public hunt view and leaderboard, health, metrics, the
+OpenAPI document, and the two pages (player and admin) with their static files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from quart import Blueprint, Response, send_file
+
+from ..domain import HuntState, valid_id
+from ._context import ApiContext
+from ._errors import NotFound
+from ._http import json_response, query_int
+from ._metrics import metrics_registry, metrics_response
+from ._openapi import openapi_document
+from ._views import hunt_public, leaderboard_page
+
+__all__ = ["DEFAULT_PAGE", "STATIC_DIR", "public_blueprint", "serve_cached"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+DEFAULT_PAGE = 50
+
+
+async def serve_cached(ctx: ApiContext, hunt_id: str, key: Hashable, build: Callable[[HuntState], Any]) -> Response:
+    """A view of the live state, encoded once per committed version, with its ETag (304 on a match).
+
+    Reads memory only: the hunt is loaded if needed, then nothing touches SQL.
+    """
+    state = await ctx.engine.state(hunt_id)
+    body, etag = ctx.engine.hub(hunt_id).cached(key, lambda: build(state), orjson.dumps)
+    return json_response(body=body, etag=etag)
+
+
+async def leaderboard_response(ctx: ApiContext, hunt_id: str) -> Response:
+    limit = query_int("limit", DEFAULT_PAGE, 1, ctx.config.limits.page_limit_max)
+    offset = query_int("offset", 0, 0)
+    assert limit is not None and offset is not None
+    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset),
+                              lambda state: leaderboard_page(state, limit, offset))
+
+
+def public_blueprint(ctx: ApiContext) -> Blueprint:
+    blueprint = Blueprint("public", __name__)
+    registry = metrics_registry(ctx)
+
+    @blueprint.get("/health")
+    async def health() -> Response:
+        stopping = ctx.connections.closing
+        body = {"status": "stopping" if stopping else "ok", "hunts": len(ctx.engine.hunt_ids()),
+                "active": len(ctx.engine.router.active_keys())}
+        return json_response(body, 503 if stopping else 200)
+
+    @blueprint.get("/metrics")
+    async def metrics() -> Response:
+        return metrics_response(registry)
+
+    @blueprint.get("/openapi.json")
+    async def openapi() -> Response:
+        return json_response(openapi_document())
+
+    @blueprint.get("/hunts/<hunt_id>")
+    async def hunt(hunt_id: str) -> Response:
+        state = await ctx.engine.state(hunt_id)
+        status = state.status_at(ctx.now_ms())
+        return await serve_cached(ctx, hunt_id, ("public", status), lambda s: hunt_public(s, ctx.now_ms()))
+
+    @blueprint.get("/hunts/<hunt_id>/leaderboard")
+    async def leaderboard(hunt_id: str) -> Response:
+        return await leaderboard_response(ctx, hunt_id)
+
+    @blueprint.get("/play/<hunt_id>")
+    async def play_page(hunt_id: str) -> Response:
+        if not valid_id(hunt_id):
+            raise NotFound("no such page")
+        return await _page("play.html")
+
+    @blueprint.get("/admin")
+    async def admin_page() -> Response:
+        return await _page("admin.html")
+
+    return blueprint
+
+
+async def _page(name: str) -> Response:
+    response = await send_file(STATIC_DIR / name, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response

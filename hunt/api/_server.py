@@ -1,0 +1,78 @@
+"""Running the app on hypercorn's trio worker, inside an engine's block.
+
+:func:`serve` binds, reports the port through ``task_status`` (so ``--port 0`` and tests get
+the real one), and on the shutdown trigger stops accepting, closes the websockets with 1001
+(going away) and lets requests in flight finish within ``server.shutdown_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+import hypercorn.trio
+import trio
+from hypercorn.config import Config as HypercornConfig
+from quart_trio import QuartTrio
+
+from ..config import Config
+from ..engine import Engine
+from ._app import create_app
+from ._context import app_context
+
+__all__ = ["WS_PING_INTERVAL_S", "hypercorn_config", "is_loopback", "serve"]
+
+log = logging.getLogger("hunt.api")
+
+# Server pings keep NATs open and make a half-open connection fail its next send.
+WS_PING_INTERVAL_S = 20.0
+
+
+def hypercorn_config(config: Config, *, bind: str | None = None) -> HypercornConfig:
+    server, limits = config.server, config.limits
+    hconfig = HypercornConfig()
+    host = f"[{server.host}]" if ":" in server.host else server.host
+    hconfig.bind = [bind or f"{host}:{server.port}"]
+    # Frames a little over the limit still reach the app, which answers `too_large` and
+    # carries on; only far larger ones make hypercorn close the connection (1009).
+    hconfig.websocket_max_message_size = limits.max_frame_bytes + max(limits.max_frame_bytes // 4, 4096)
+    hconfig.websocket_ping_interval = WS_PING_INTERVAL_S
+    hconfig.graceful_timeout = server.shutdown_timeout_s
+    hconfig.accesslog = None
+    hconfig.errorlog = logging.getLogger("hunt.http")
+    return hconfig
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
+                shutdown_trigger: Callable[[], Awaitable[object]] | None = None, bind: str | None = None,
+                task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve until ``shutdown_trigger`` returns (or forever); report the bound port via task_status.
+
+    Run it inside ``async with open_engine(config) as engine`` so the engine outlives the server.
+    """
+    app = app or create_app(config, engine)
+    connections = app_context(app).connections
+
+    async def trigger() -> None:
+        if shutdown_trigger is None:
+            await trio.sleep_forever()
+        else:
+            await shutdown_trigger()
+        log.info("shutting down: closing websockets, finishing requests")
+        connections.close_all()
+
+    hconfig = hypercorn_config(config, bind=bind)
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(hypercorn.trio.serve, app, hconfig, shutdown_trigger=trigger))
+        task_status.started(int(binds[0].rsplit(":", 1)[1]))

@@ -1,0 +1,129 @@
+"""JSON views of a hunt's state: what the endpoints and pushes send. Pure, synchronous.
+
+Each function reads a settled :class:`HuntState` and returns plain data; the caller encodes
+it (once per state version where it is cached). Nothing here reveals answers, codes,
+coordinates or hint texts except where a view is explicitly for admins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import HuntState, Player
+
+__all__ = [
+    "clue_table",
+    "hunt_detail",
+    "hunt_public",
+    "leaderboard_page",
+    "player_detail",
+    "player_progress",
+    "welcome",
+    "you_row",
+]
+
+
+def hunt_public(state: HuntState, now_ms: int) -> dict[str, Any]:
+    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts."""
+    definition = state.definition.public()
+    return {
+        "id": definition["id"], "title": definition["title"], "mode": definition["mode"],
+        "order": definition["order"], "status": state.status_at(now_ms),
+        "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
+        "clues": definition["clues"],
+    }
+
+
+def leaderboard_page(state: HuntState, limit: int, offset: int) -> dict[str, Any]:
+    """``{"seq", "total", "rows": [{"rank", "player", "name", "score"}]}``."""
+    return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
+
+
+def you_row(state: HuntState, player_id: str) -> dict[str, Any] | None:
+    """A player's own line of the leaderboard (their team's score and rank in team hunts)."""
+    player = state.players.get(player_id)
+    if player is None:
+        return None
+    side = state.sides[player.side]
+    row: dict[str, Any] = {"player": player.id, "name": player.name, "score": side.score,
+                           "rank": state.rank_of(side.id)}
+    if player.team is not None:
+        row["team"] = side.name
+        row["side"] = side.id
+    return row
+
+
+def player_progress(state: HuntState, player: Player) -> dict[str, Any]:
+    side = state.sides[player.side]
+    return {
+        "found": {clue: dict(found) for clue, found in side.found.items()},
+        "hints": dict(side.hints),
+        "wrong": dict(player.wrong),
+        "location": list(player.location) if player.location else None,
+        "pings": player.pings,
+    }
+
+
+def welcome(state: HuntState, player: Player, request_id: str, now_ms: int) -> dict[str, Any]:
+    """The reply to ``hello``: who you are, where the hunt is, and your progress.
+
+    The progress carries the texts of the hints the player's side has paid for (they may see
+    them again on a new device): ``"hints": {clue: [{"index", "text", "cost"}, ...]}``.
+    """
+    side = state.sides[player.side]
+    progress = player_progress(state, player)
+    hint_texts: dict[str, list[dict[str, Any]]] = {}
+    for clue_id, taken in side.hints.items():
+        clue = state.definition.clue(clue_id)
+        if clue is not None:
+            hint_texts[clue_id] = [{"index": i, "text": hint.text, "cost": hint.cost}
+                                   for i, hint in enumerate(clue.hints[:taken])]
+    progress["hints"] = hint_texts
+    rank = state.rank_of(side.id)
+    progress["score"] = side.score
+    progress["rank"] = rank
+    return {
+        "op": "welcome", "id": request_id, "player": player.id, "seq": state.seq, "name": player.name,
+        "team": player.team, "status": state.status_at(now_ms), "banned": player.banned,
+        "score": side.score, "rank": rank, "progress": progress,
+    }
+
+
+def player_detail(state: HuntState, player: Player) -> dict[str, Any]:
+    """The admin view of a player: progress, and the audit (every point of their score)."""
+    side = state.sides[player.side]
+    return {
+        "player": player.id, "name": player.name, "team": player.team, "side": side.id,
+        "score": side.score, "rank": state.rank_of(side.id), "banned": player.banned,
+        "joined": {"seq": player.joined_seq, "ts": player.joined_ts},
+        "progress": player_progress(state, player),
+        "audit": [dict(entry) for entry in side.ledger],
+    }
+
+
+def clue_table(state: HuntState) -> dict[str, Any]:
+    rows = []
+    for clue in state.definition.clues:
+        stats = state.clue_stats[clue.id]
+        rows.append({
+            "id": clue.id, "title": clue.title, "kind": clue.kind, "points": clue.points,
+            "attempts": stats.attempts, "wrong": stats.wrong, "finders": stats.finders,
+            "first_finder": stats.first_finder, "median_solve_s": stats.median_solve_s(),
+            "hints_taken": stats.hints_taken,
+        })
+    return {"seq": state.seq, "clues": rows}
+
+
+def hunt_detail(state: HuntState, now_ms: int) -> dict[str, Any]:
+    """The admin view of a hunt, without the actor's live numbers (the caller adds them)."""
+    cell = state.definition.heatmap_cell_deg
+    cells = [[round(lat * cell, 9), round(lon * cell, 9), count]
+             for (lat, lon), count in sorted(state.heatmap.items())]
+    return {
+        "id": state.definition.id, "title": state.definition.title, "status": state.status_at(now_ms),
+        "seq": state.seq,
+        "definition": dict(state.definition.document),
+        "stats": {"events": state.seq, "by_type": dict(sorted(state.counts.items())),
+                  "players": len(state.players), "sides": len(state.sides)},
+        "heatmap": {"cell_deg": cell, "cells": cells},
+    }

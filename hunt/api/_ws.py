@@ -1,0 +1,328 @@
+"""The player websocket ``/ws/hunts/<hunt_id>``: one :class:`Connection` per socket.
+
+A connection runs three small tasks in one nursery:
+
+- the **reader** takes one frame at a time, submits its command(s) to the engine (a batch is
+  one ``submit``) and puts the reply in the connection's bounded outbox; when the outbox is
+  full it waits, so a client that does not read stops being read (backpressure on that
+  client only);
+- the **writer** sends what is in the outbox, then the pushes: feed items after the
+  connection's cursor (from the hub's memory, or from disk when it fell behind: nothing is
+  skipped and nothing queues up per connection), the hunt's status when it changed, and the
+  leaderboard at most once per ``leaderboard_push_interval_ms`` (latest wins);
+- the **watcher** wakes the writer when the hunt commits (at most every ``PUSH_TICK_S``).
+
+The hunt's actor never waits on a connection: it only publishes to the hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import orjson
+import trio
+from quart import Blueprint, websocket
+
+from ..domain import Rejected
+from ..engine import Result
+from ._context import ApiContext
+from ._errors import BadRequest, Unauthorized, WireError, wire_error
+from ._protocol import (
+    ack_frame,
+    decode_frame,
+    encode,
+    op_of,
+    parse_batch,
+    parse_command,
+    parse_hello,
+    parse_join,
+    request_id,
+)
+from ._views import welcome, you_row
+
+__all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "PUSH_TICK_S", "Connection", "ws_blueprint"]
+
+log = logging.getLogger("hunt.api.ws")
+
+CLOSE_IDLE = 1000  # normal closure, reason "idle timeout"
+CLOSE_GOING_AWAY = 1001  # the server is shutting down
+CLOSE_POLICY = 1008  # unknown hunt
+CLOSE_INTERNAL = 1011
+PUSH_TICK_S = 0.05  # the writer looks at the hub at most this often (coalesces busy hunts)
+FLUSH_ON_CLOSE_S = 1.0
+
+
+def ws_blueprint(ctx: ApiContext) -> Blueprint:
+    blueprint = Blueprint("player", __name__)
+
+    @blueprint.websocket("/ws/hunts/<hunt_id>")
+    async def play(hunt_id: str) -> None:
+        await websocket.accept()
+        try:
+            ctx.engine.require(hunt_id)
+        except Exception as err:
+            await websocket.send(encode(wire_error(err).frame()))
+            await websocket.close(CLOSE_POLICY, "unknown hunt")
+            return
+        await Connection(ctx, hunt_id, websocket).run()
+
+    return blueprint
+
+
+class Connection:
+    def __init__(self, ctx: ApiContext, hunt_id: str, socket: Any) -> None:
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.limits = ctx.config.limits
+        self.hunt_id = hunt_id
+        self.hub = ctx.engine.hub(hunt_id)
+        self.socket = socket
+        self._outbox_send, self._outbox_receive = trio.open_memory_channel[str](self.limits.outbox_capacity)
+        self.player: str | None = None
+        self.greeted = False
+        self._feed_cursor = 0  # every feed item with seq <= this was sent (or is not for us)
+        self._status: str | None = None
+        self._board_checked = -1  # the seq whose leaderboard was last looked at
+        self._board_sent: Any = None  # what was last pushed (top's ETag, your row)
+        self._board_next = -math.inf  # trio time before which no leaderboard is pushed
+        self._kick = trio.Event()
+        self._scope: trio.CancelScope | None = None
+        self._close: tuple[int, str] | None = None
+
+    def outbox_used(self) -> int:
+        return self._outbox_send.statistics().current_buffer_used
+
+    def shutdown(self) -> None:
+        self._close_with(CLOSE_GOING_AWAY, "server shutting down")
+
+    async def run(self) -> None:
+        """Serve the connection until the client leaves, it idles out, or the server stops."""
+        self.ctx.connections.add(self)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._scope = nursery.cancel_scope
+                if self._close is not None:
+                    nursery.cancel_scope.cancel()
+                nursery.start_soon(self._read_loop)
+                nursery.start_soon(self._write_loop)
+                nursery.start_soon(self._watch_loop)
+        finally:
+            self.ctx.connections.discard(self)
+            if self.greeted:
+                self.hub.subscribers -= 1
+        if self._close is not None:
+            with trio.move_on_after(FLUSH_ON_CLOSE_S):
+                await self._flush_outbox()
+            await self.socket.close(*self._close)
+
+    def _close_with(self, code: int, reason: str) -> None:
+        if self._close is None:
+            self._close = (code, reason)
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def _wake(self) -> None:
+        self._kick.set()
+
+    # -- the reader ------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        idle_s = self.limits.ws_idle_timeout_s
+        while True:
+            data: str | bytes | None = None
+            with trio.move_on_after(idle_s):
+                data = await self.socket.receive()
+            if data is None:
+                self._close_with(CLOSE_IDLE, "idle timeout")
+                return
+            await self._on_frame(data)
+
+    async def _on_frame(self, data: str | bytes) -> None:
+        frame: dict[str, Any] | None = None
+        try:
+            frame = decode_frame(data or b"", self.limits.max_frame_bytes)
+            match op_of(frame):
+                case "hello":
+                    await self._hello(frame)
+                case "join":
+                    await self._join(frame)
+                case "batch":
+                    await self._batch(frame)
+                case _:
+                    command = parse_command(frame, self.player)
+                    [result] = await self.engine.submit(self.hunt_id, [command])
+                    await self._reply(self._result_frame(command.cmd, result))
+        except Exception as err:  # every failure of one frame is one error frame; carry on
+            await self._reply(wire_error(err).frame(request_id(frame)))
+
+    async def _hello(self, frame: dict[str, Any]) -> None:
+        hello = parse_hello(frame)
+        player_id = self.ctx.tokens.verify(self.hunt_id, hello.token)
+        if player_id is None:
+            raise Unauthorized("the token is not valid for this hunt")
+        state = await self.engine.state(self.hunt_id)
+        player = state.players.get(player_id)
+        if player is None:
+            raise Unauthorized("the token's player is not in this hunt")
+        reply = welcome(state, player, hello.id, self.ctx.now_ms())
+        since = state.seq if hello.since is None else min(hello.since, state.seq)
+        await self._reply(reply)
+        self._bind(player_id, since)
+
+    async def _join(self, frame: dict[str, Any]) -> None:
+        command = parse_join(frame)
+        [result] = await self.engine.submit(self.hunt_id, [command])
+        if isinstance(result, Rejected):
+            await self._reply(self._result_frame(command.cmd, result))
+            return
+        player = result.fields["player"]
+        token = self.ctx.tokens.issue(self.hunt_id, player)
+        await self._reply(ack_frame(command.cmd, result, token=token))
+        self._bind(player, result.seq)
+
+    async def _batch(self, frame: dict[str, Any]) -> None:
+        batch = parse_batch(frame, self.limits.max_batch_items)
+        replies: list[dict[str, Any] | None] = [None] * len(batch.items)
+        commands, positions = [], []
+        for i, item in enumerate(batch.items):
+            try:
+                if not isinstance(item, dict):
+                    raise BadRequest("a batch item must be a JSON object")
+                commands.append(parse_command(item, self.player))
+                positions.append(i)
+            except Exception as err:
+                replies[i] = wire_error(err).frame(request_id(item))
+        if commands:
+            results: list[Result | WireError]
+            try:
+                results = list(await self.engine.submit(self.hunt_id, commands))
+            except Exception as err:  # the whole submit failed: every command gets that error
+                results = [wire_error(err)] * len(commands)
+            for i, command, result in zip(positions, commands, results, strict=True):
+                replies[i] = self._result_frame(command.cmd, result)
+        reply: dict[str, Any] = {"op": "batch"}
+        if batch.id is not None:
+            reply["id"] = batch.id
+        reply["items"] = replies
+        await self._reply(reply)
+
+    def _result_frame(self, cmd: str, result: Result | WireError) -> dict[str, Any]:
+        if isinstance(result, WireError):
+            return result.frame(cmd)
+        if isinstance(result, Rejected):
+            return wire_error(result).frame(cmd)
+        return ack_frame(cmd, result)
+
+    def _bind(self, player: str, cursor: int) -> None:
+        if not self.greeted:
+            self.greeted = True
+            self.hub.subscribers += 1
+        if player != self.player:
+            self._board_sent = None
+            self._status = None
+        self.player = player
+        self._feed_cursor = cursor
+        self._wake()
+
+    async def _reply(self, frame: dict[str, Any]) -> None:
+        await self._outbox_send.send(encode(frame))  # waits while the outbox is full
+        self._wake()
+
+    # -- the writer ------------------------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        while True:
+            self._kick = trio.Event()  # anything after this point wakes us again
+            await self._flush_outbox()
+            deadline = math.inf
+            if self.player is not None:
+                try:
+                    deadline = await self._push()
+                except Exception as err:
+                    error = wire_error(err)
+                    if error.retry_after_ms is None:  # not a passing condition: give up on this socket
+                        await self.socket.send(encode(error.frame()))
+                        self._close_with(CLOSE_INTERNAL, error.message)
+                        return
+                    deadline = trio.current_time() + error.retry_after_ms / 1000
+            with trio.move_on_at(deadline):
+                await self._kick.wait()
+
+    async def _flush_outbox(self) -> None:
+        while True:
+            try:
+                text = self._outbox_receive.receive_nowait()
+            except trio.WouldBlock:
+                return
+            await self.socket.send(text)
+
+    async def _push(self) -> float:
+        """Send the pushes that are due; return when (trio time) the next one will be."""
+        await self._push_feed()
+        state = await self.engine.state(self.hunt_id)
+        # Read everything from the settled state before the next await.
+        now_ms, now = self.ctx.now_ms(), trio.current_time()
+        frames = []
+        status = state.status_at(now_ms)
+        if status != self._status:
+            self._status = status
+            frames.append(encode({"op": "hunt", "status": status, "seq": state.seq}))
+        deadline = math.inf
+        if state.seq != self._board_checked:
+            if now >= self._board_next:
+                self._board_checked = state.seq
+                board = self._leaderboard(state)
+                if board is not None:
+                    frames.append(board)
+                    self._board_next = now + self.limits.leaderboard_push_interval_ms / 1000
+            else:
+                deadline = self._board_next
+        definition = state.definition
+        for boundary in (definition.starts_at, definition.ends_at):
+            if boundary is not None and boundary > now_ms:
+                deadline = min(deadline, now + (boundary - now_ms) / 1000 + 0.001)
+        for text in frames:
+            await self.socket.send(text)
+        return deadline
+
+    def _leaderboard(self, state: Any) -> str | None:
+        """The leaderboard frame, or None when neither the top nor your line changed."""
+        top_n = self.limits.leaderboard_top
+        top, etag = self.hub.cached(("push-top", top_n), lambda: state.top(top_n), orjson.dumps)
+        you = you_row(state, self.player or "")
+        key = (etag, tuple(sorted(you.items())) if you else None)
+        if key == self._board_sent:
+            return None
+        self._board_sent = key
+        return (f'{{"op":"leaderboard","seq":{state.seq},"top":{top.decode()},'
+                f'"you":{orjson.dumps(you).decode()}}}')
+
+    async def _push_feed(self) -> None:
+        hub, cursor = self.hub, self._feed_cursor
+        if hub.seq <= cursor:
+            return
+        if cursor >= hub.feed_floor and (not hub.feed or hub.feed[-1][0] <= cursor):
+            self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
+            return
+        items = hub.feed_after(cursor)
+        upto = hub.seq
+        if items is None:  # fell behind the hub's memory: catch up from the log
+            items = await self.engine.feed_since(self.hunt_id, cursor, self.player)
+            upto = hub.seq
+        for seq, for_player, item in items:
+            if for_player is None or for_player == self.player:
+                await self.socket.send(encode(item))
+            self._feed_cursor = seq
+        self._feed_cursor = max(self._feed_cursor, upto)
+
+    # -- the watcher -----------------------------------------------------------------------
+
+    async def _watch_loop(self) -> None:
+        seen = self.hub.seq
+        while True:
+            await self.hub.wait_beyond(seen)
+            seen = self.hub.seq
+            self._wake()
+            await trio.sleep(PUSH_TICK_S)
