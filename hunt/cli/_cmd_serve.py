@@ -1,0 +1,104 @@
+"""``hunt serve``: run the server (player websocket, admin HTTP, pages) inside an engine.
+
+Structured shutdown: the server runs inside the engine's block. On SIGINT or SIGTERM the
+server stops accepting, closes websockets (1001) and finishes requests in flight; then the
+engine drains every mailbox, writes final snapshots and closes the hunt files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from functools import partial
+from importlib import resources
+from typing import Any
+
+import orjson
+import trio
+
+from ..api import Secrets, create_app, is_loopback, load_secrets, serve
+from ..config import Config
+from ..domain import StartHunt
+from ..engine import Engine, open_engine
+from ._common import add_config_options, config_from_args
+
+__all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
+
+log = logging.getLogger("hunt.serve")
+
+SAMPLE_HUNT = "sample_hunt.json"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="run the server: player websocket, admin HTTP API and pages",
+        description="Run the server. Prints `listening on http://HOST:PORT` once it accepts connections.")
+    add_config_options(parser, network=True)
+    parser.add_argument("--sample", action="store_true",
+                        help="create and start the sample hunt (harbor-2026) if it does not exist yet")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if not is_loopback(config.server.host) and not config.server.admin_token:
+        print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
+              "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)
+        return 2
+    secrets = load_secrets(config)
+    try:
+        trio.run(_main, config, secrets, args.sample)
+    except OSError as err:
+        print(f"hunt serve: cannot listen on {config.server.host}:{config.server.port}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _main(config: Config, secrets: Secrets, sample: bool) -> None:
+    # Open the receiver first, so a signal during start-up is a clean shutdown too.
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+
+        async def stop_on_signal() -> None:
+            async for signum in signals:
+                log.info("%s: shutting down", signal.Signals(signum).name)
+                return
+
+        async with open_engine(config) as engine:
+            app = create_app(config, engine, secrets=secrets)
+            sample_id = await ensure_sample(engine) if sample else None
+            async with trio.open_nursery() as nursery:
+                port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stop_on_signal))
+                _announce(config, secrets, port, sample_id)
+        log.info("stopped: mailboxes drained, snapshots written")
+
+
+async def ensure_sample(engine: Engine) -> str:
+    """Create the sample hunt and start it, unless it already exists. Returns its id."""
+    document = orjson.loads(resources.files("hunt").joinpath(SAMPLE_HUNT).read_bytes())
+    hunt_id: str = document["id"]
+    if not engine.exists(hunt_id):
+        await engine.create_hunt(document)
+        await engine.submit(hunt_id, [StartHunt(cmd="sample-start")])
+        log.info("created and started the sample hunt %s", hunt_id)
+    return hunt_id
+
+
+def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None) -> None:
+    host = config.server.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    base = f"http://{shown}:{port}"
+    lines = [f"listening on {base}"]
+    if secrets.admin_token_path is not None:
+        where = f"the admin token is in {secrets.admin_token_path}"
+    else:
+        where = "the admin token is the one configured (HUNT_ADMIN_TOKEN or server.admin_token)"
+    lines.append(f"  admin page:  {base}/admin  ({where})")
+    hunt_id = sample_id or "<hunt_id>"
+    lines.append(f"  player page: {base}/play/{hunt_id}")
+    lines.append(f"  websocket:   ws://{shown}:{port}/ws/hunts/{hunt_id}")
+    join = '{"op":"join","id":"j1","name":"Ann"}'
+    lines.append(f"  join:        echo '{join}' | websocat ws://{shown}:{port}/ws/hunts/{hunt_id}")
+    print("\n".join(lines), flush=True)
