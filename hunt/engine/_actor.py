@@ -96,13 +96,13 @@ class HuntActor:
     async def handle(self, batch: Sequence[Envelope]) -> None:
         state = self.state
         now = max(self.clock(), state.last_ts)  # the log's clock never runs backwards
-        on_disk = await self._lookup_older_keys(batch)
+        known = await self._recorded_keys(batch)
         results: list[list[Ack | Rejected] | None] = []
         records: list[Recorded] = []
         for envelope in batch:
             match envelope.message:
                 case Submit(commands=commands):
-                    results.append([self._decide_one(command, now, on_disk, records) for command in commands])
+                    results.append([self._decide_one(command, now, known, records) for command in commands])
                 case Touch():
                     results.append(None)
                 case other:
@@ -112,11 +112,11 @@ class HuntActor:
         for envelope, result in zip(batch, results, strict=True):
             envelope.reply.set(state.seq if result is None else result)
 
-    def _decide_one(self, command: Command, now: int, on_disk: dict[tuple[str, str], Recorded],
+    def _decide_one(self, command: Command, now: int, known: dict[tuple[str, str], Recorded],
                     records: list[Recorded]) -> Ack | Rejected:
         state = self.state
         key = (command.principal, command.cmd)
-        earlier = self.dedup.get(key) or on_disk.get(key)
+        earlier = known.get(key)
         if earlier is not None:
             return Ack(earlier.seq, outcome(state, earlier), earlier, duplicate=True)
         try:
@@ -129,21 +129,31 @@ class HuntActor:
         record = Recorded(state.seq + 1, now, event, command.cmd, command.principal)
         state.apply(record)
         self.dedup.add(record)
+        known[key] = record
         records.append(record)
         return Ack(record.seq, outcome(state, record), record)
 
-    async def _lookup_older_keys(self, batch: Sequence[Envelope]) -> dict[tuple[str, str], Recorded]:
-        if self.dedup.complete:
-            return {}
-        missing = [
-            (command.principal, command.cmd)
-            for envelope in batch if isinstance(envelope.message, Submit)
-            for command in envelope.message.commands
-            if self.dedup.get((command.principal, command.cmd)) is None
-        ]
-        if not missing:
-            return {}
-        return await trio.to_thread.run_sync(self.store.find_commands, missing)
+    async def _recorded_keys(self, batch: Sequence[Envelope]) -> dict[tuple[str, str], Recorded]:
+        """The keys of the batch's commands that are already recorded, from the cache or the disk.
+
+        Looked up once, before deciding: consulting the cache while deciding is not enough,
+        since the batch's own new keys can evict an older one from it mid-batch (the old
+        command would be decided again, and the commit fail on the unique key).
+        """
+        known: dict[tuple[str, str], Recorded] = {}
+        missing: list[tuple[str, str]] = []
+        for envelope in batch:
+            if isinstance(envelope.message, Submit):
+                for command in envelope.message.commands:
+                    key = (command.principal, command.cmd)
+                    earlier = self.dedup.get(key)
+                    if earlier is not None:
+                        known[key] = earlier
+                    else:
+                        missing.append(key)
+        if missing and not self.dedup.complete:
+            known.update(await trio.to_thread.run_sync(self.store.find_commands, missing))
+        return known
 
     async def _commit(self, records: list[Recorded], now: int) -> None:
         state = self.state
