@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,12 @@ class BrokerConfig:
     batch: int = 256
     publish_timeout_s: float = 5.0
     retry_backoff_max_s: float = 10.0
+    connect_timeout_s: float = 2.0
+    duplicate_window_s: float = 120.0
+    poll_interval_ms: int = 20
+    cursor_interval_s: float = 1.0
+    consumer_durable: str = "hunt-analytics"
+    consumer_ack_wait_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,7 @@ _SHORT_ENV = {
     "HUNT_ADMIN_TOKEN": ("server", "admin_token"),
 }
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # NATS stream and consumer names (no ., *, > or spaces)
 
 
 def load_config(
@@ -212,6 +220,13 @@ def _validate(config: Config) -> None:
         "limits.page_limit_max": config.limits.page_limit_max,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "broker.batch": config.broker.batch,
+        "broker.publish_timeout_s": config.broker.publish_timeout_s,
+        "broker.retry_backoff_max_s": config.broker.retry_backoff_max_s,
+        "broker.connect_timeout_s": config.broker.connect_timeout_s,
+        "broker.duplicate_window_s": config.broker.duplicate_window_s,
+        "broker.poll_interval_ms": config.broker.poll_interval_ms,
+        "broker.cursor_interval_s": config.broker.cursor_interval_s,
+        "broker.consumer_ack_wait_s": config.broker.consumer_ack_wait_s,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -222,5 +237,10 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"server.port must be 0..65535, got {config.server.port}")
     if config.store.synchronous.upper() not in _SYNC_MODES:
         raise ConfigError(f"store.synchronous must be one of {', '.join(_SYNC_MODES)}")
+    if not _NAME.fullmatch(config.broker.stream):
+        raise ConfigError(f"broker.stream must be a stream name of letters, digits, - and _, got {config.broker.stream!r}")
+    if not _NAME.fullmatch(config.broker.consumer_durable):
+        raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
+                          f"got {config.broker.consumer_durable!r}")
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")

@@ -1,6 +1,6 @@
 """The application layer: hunt actors, the engine that routes to them, and their hubs."""
 
-from ._actor import Ack, HuntActor, Submit, Touch
+from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
 from ._engine import Engine, Result, open_engine, wall_clock_ms
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._history import import_hunt, verify_hunt
@@ -14,6 +14,7 @@ __all__ = [
     "HuntActor",
     "HuntHub",
     "Result",
+    "SetMeta",
     "Submit",
     "Touch",
     "feed_item",

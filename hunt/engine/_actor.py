@@ -21,10 +21,10 @@ import trio
 from actors import Envelope
 
 from ..domain import Command, HuntState, Recorded, Rejected, decide, outcome
-from ..store import SqliteHuntStore, encode_snapshot
+from ..store import SqliteHuntStore, StoreError, encode_snapshot
 from ._hub import HuntHub
 
-__all__ = ["Ack", "HuntActor", "Submit", "Touch"]
+__all__ = ["Ack", "HuntActor", "SetMeta", "Submit", "Touch"]
 
 log = logging.getLogger("hunt.actor")
 
@@ -39,6 +39,19 @@ class Submit:
 @dataclass(frozen=True, slots=True)
 class Touch:
     """Make sure the hunt is loaded (no effect); the reply is the committed seq."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetMeta:
+    """Store ``value`` under ``key`` in the hunt file's meta table (the relay cursor); the reply is None.
+
+    Through the actor because its connection is the only one that may write the file. Written
+    after the batch's commands were acknowledged, so it never delays a player's ack. A failed
+    write fails this reply only (the value is advisory; the actor carries on).
+    """
+
+    key: str
+    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +112,35 @@ class HuntActor:
         known = await self._recorded_keys(batch)
         results: list[list[Ack | Rejected] | None] = []
         records: list[Recorded] = []
+        meta: list[Envelope] = []
         for envelope in batch:
             match envelope.message:
                 case Submit(commands=commands):
                     results.append([self._decide_one(command, now, known, records) for command in commands])
                 case Touch():
                     results.append(None)
+                case SetMeta():
+                    results.append(None)
+                    meta.append(envelope)
                 case other:
                     raise TypeError(f"unexpected message {other!r}")
         if records:
             await self._commit(records, now)
         for envelope, result in zip(batch, results, strict=True):
-            envelope.reply.set(state.seq if result is None else result)
+            if not isinstance(envelope.message, SetMeta):
+                envelope.reply.set(state.seq if result is None else result)
+        for envelope in meta:
+            await self._set_meta(envelope)
+
+    async def _set_meta(self, envelope: Envelope) -> None:
+        message: SetMeta = envelope.message
+        try:
+            await trio.to_thread.run_sync(self.store.set_meta, message.key, message.value)
+        except StoreError as err:
+            log.warning("hunt %s: writing meta %r failed: %s", self.hub.hunt_id, message.key, err)
+            envelope.reply.fail(err)
+        else:
+            envelope.reply.set(None)
 
     def _decide_one(self, command: Command, now: int, known: dict[tuple[str, str], Recorded],
                     records: list[Recorded]) -> Ack | Rejected:
