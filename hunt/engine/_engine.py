@@ -175,17 +175,21 @@ class Engine:
     async def feed_since(self, hunt_id: str, since: int, player: str | None) -> list[FeedItem]:
         """Every feed item after ``since`` that concerns ``player`` or the whole hunt."""
         hub = self.hub(hunt_id)
-        state = await self.state(hunt_id)
-        items = hub.feed_after(since)
-        if items is None:
+        await self.state(hunt_id)
+        items: list[FeedItem] = []
+        # Items older than the memory buffer come from the log. Commits made while the log is
+        # read push the buffer's floor up, past items that neither read covered: read again
+        # from the old floor until memory holds everything after it.
+        while (recent := hub.feed_after(since)) is None:
             floor = hub.feed_floor
             older = []
             for type_ in FEED_TYPES:
                 older += await self.read_events(hunt_id, after=since, until=floor, type_=type_)
             state = await self.state(hunt_id)
-            items = [item for record in sorted(older, key=lambda r: r.seq)
-                     if (item := feed_item(record, state)) is not None]
-            items += hub.feed_after(floor) or []
+            items += [item for record in sorted(older, key=lambda r: r.seq)
+                      if (item := feed_item(record, state)) is not None]
+            since = floor
+        items += recent
         return [item for item in items if item[1] is None or item[1] == player]
 
     async def state_at(self, hunt_id: str, seq: int) -> HuntState | None:

@@ -107,6 +107,8 @@ def import_hunt(data_dir: Path, lines: Iterable[bytes], store_config: StoreConfi
                 break
             if record.seq != state.seq + 1:
                 raise InvalidImport(f"line {line_no}: seq {record.seq} does not follow {state.seq}")
+            if isinstance(record.event, HuntCreated):  # apply() ignores it, so it would slip in
+                raise InvalidImport(f"line {line_no}: hunt_created may only be the first event")
             try:
                 state.apply(record)
             except (KeyError, ValueError, TypeError) as err:

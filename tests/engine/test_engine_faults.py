@@ -1,0 +1,174 @@
+"""Storage faults, stalls and overload: errors instead of acks, recovery from disk, isolation, backpressure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+from engine_helpers import HUNT_ID, Faults, OpenHunt, disk_replay, wait_until
+
+from actors import ActorCrashed, Overloaded
+from hunt.domain import AnswerClue, JoinHunt, PingLocation, StartHunt, TakeHint
+from hunt.engine import Ack, Engine
+
+
+def settle_into(settled: dict[str, tuple[Any, BaseException | None]], tag: str) -> Any:
+    def callback(result: Any, error: BaseException | None) -> None:
+        assert tag not in settled, f"{tag} settled twice"
+        settled[tag] = (result, error)
+
+    return callback
+
+
+async def test_a_failed_commit_fails_the_whole_batch_and_the_actor_recovers_from_disk(
+        open_hunt: OpenHunt, faults: Faults) -> None:
+    async with open_hunt() as engine:
+        before = (await engine.state(HUNT_ID)).to_dict()
+        faults.fail(HUNT_ID)
+        batch = {
+            "answer": [AnswerClue("p1", "a1", "c1", "lighthouse")],
+            "hint": [TakeHint("p2", "h1", "c1")],
+            "pings": [PingLocation("p3", "g1", 1.0, 1.0), PingLocation("p3", "g2", 2.0, 2.0)],
+            "join": [JoinHunt("new", "Newcomer")],
+        }
+        settled: dict[str, tuple[Any, BaseException | None]] = {}
+        for tag, commands in batch.items():  # queued in one go: one batch, one commit
+            engine.submit_nowait(HUNT_ID, commands, settle_into(settled, tag))
+        await wait_until(lambda: len(settled) == len(batch))
+        for tag, (result, error) in settled.items():
+            assert result is None and isinstance(error, ActorCrashed), f"{tag} got {result!r}"
+        # The tentative state of the batch is gone: what the engine serves is what is on disk.
+        state = await engine.state(HUNT_ID)
+        assert state.to_dict() == before == disk_replay(engine).to_dict()
+        assert engine.router.statistics().restarts == 1
+        # The commands were never durable, so sending them again decides them afresh.
+        answer = await engine.submit(HUNT_ID, batch["answer"])
+        assert isinstance(answer[0], Ack) and not answer[0].duplicate
+        assert answer[0].seq == before["seq"] + 1 and answer[0].fields["points"] == 120
+        assert (await engine.state(HUNT_ID)).to_dict() == disk_replay(engine).to_dict()
+
+
+async def test_a_failed_commit_never_acks_through_submit(open_hunt: OpenHunt, faults: Faults) -> None:
+    async with open_hunt() as engine:
+        seq = (await engine.state(HUNT_ID)).seq
+        faults.fail(HUNT_ID, times=2)
+        for n in range(2):
+            with pytest.raises(ActorCrashed):
+                await engine.submit(HUNT_ID, [PingLocation("p1", f"g{n}", 1.0, 1.0)])
+        [ack] = await engine.submit(HUNT_ID, [PingLocation("p1", "g0", 1.0, 1.0)])
+        assert isinstance(ack, Ack) and ack.seq == seq + 1
+        assert engine.router.statistics().restarts == 2
+
+
+async def test_a_stalled_hunt_does_not_delay_another(open_hunt: OpenHunt, faults: Faults,
+                                                     hunt_document: dict[str, Any]) -> None:
+    async with open_hunt() as engine:
+        other = {**hunt_document, "id": "other"}
+        await engine.create_hunt(other)
+        await engine.submit("other", [JoinHunt("j", "Olga"), StartHunt("s")])
+        stall = faults.stall(HUNT_ID)
+        stalled: list[Any] = []
+        try:
+            async with trio.open_nursery() as nursery:
+                async def submit_to_the_stalled_hunt() -> None:
+                    stalled.append(await engine.submit(HUNT_ID, [PingLocation("p1", "stuck", 1.0, 1.0)]))
+
+                nursery.start_soon(submit_to_the_stalled_hunt)
+                await wait_until(stall.entered.is_set)
+                for n in range(20):
+                    with trio.fail_after(1.0):  # a stall of the other hunt would hold this for 10 s
+                        [ack] = await engine.submit("other", [PingLocation("p1", f"g{n}", 1.0, 1.0)])
+                    assert isinstance(ack, Ack)
+                with trio.fail_after(1.0):
+                    assert (await engine.state("other")).seq == ack.seq
+                assert stalled == []
+                stall.release()
+        finally:
+            stall.release()
+        assert isinstance(stalled[0][0], Ack)
+
+
+async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: OpenHunt, faults: Faults) -> None:
+    capacity, timeout_ms, senders = 4, 50, 12
+    async with open_hunt(engine={"mailbox_capacity": capacity, "admission_timeout_ms": timeout_ms,
+                                 "max_batch": 2}) as engine:
+        stall = faults.stall(HUNT_ID)
+        outcomes: dict[int, Any] = {}
+        took: dict[int, float] = {}
+        depths: list[int] = []
+        try:
+            async with trio.open_nursery() as nursery:
+                async def send(n: int) -> None:
+                    started = trio.current_time()
+                    try:
+                        outcomes[n] = await engine.submit(HUNT_ID, [PingLocation("p1", f"g{n}", 1.0, n)])
+                    except Overloaded as err:
+                        outcomes[n] = err
+                    took[n] = trio.current_time() - started
+
+                nursery.start_soon(send, 0)
+                await wait_until(stall.entered.is_set)  # the actor holds message 0 in a commit
+                for n in range(1, senders + 1):
+                    nursery.start_soon(send, n)
+                with trio.fail_after(5):
+                    while sum(isinstance(o, Overloaded) for o in outcomes.values()) < senders - capacity:
+                        depths.append(mailbox_depth(engine))
+                        await trio.sleep(0.002)
+                depths.append(mailbox_depth(engine))
+                stall.release()
+        finally:
+            stall.release()
+        refused = {n: o for n, o in outcomes.items() if isinstance(o, Overloaded)}
+        admitted = {n: o for n, o in outcomes.items() if not isinstance(o, Overloaded)}
+        assert len(outcomes) == senders + 1
+        assert max(depths) == capacity and all(d <= capacity for d in depths)
+        assert len(admitted) == capacity + 1  # the mailbox, plus the message being committed
+        for n, error in refused.items():
+            assert error.retry_after_ms > 0
+            assert took[n] < timeout_ms / 1000 + 0.5, f"Overloaded took {took[n]:.3f} s"
+        # Every admitted command was answered, durably; no refused one was recorded.
+        for result in admitted.values():
+            assert isinstance(result[0], Ack) and not result[0].duplicate
+        state = await engine.state(HUNT_ID)
+        assert state.to_dict() == disk_replay(engine).to_dict()
+        assert state.players["p1"].pings == len(admitted)
+        assert engine.router.statistics().overloaded == len(refused)
+
+
+async def test_submit_nowait_refuses_at_once_when_the_mailbox_is_full(open_hunt: OpenHunt, faults: Faults) -> None:
+    async with open_hunt(engine={"mailbox_capacity": 2}) as engine:
+        stall = faults.stall(HUNT_ID)
+        settled: dict[str, tuple[Any, BaseException | None]] = {}
+        try:
+            for n in range(3):  # one is taken into the stalled commit, two wait in the mailbox
+                engine.submit_nowait(HUNT_ID, [PingLocation("p1", f"g{n}", 1.0, n)], settle_into(settled, f"g{n}"))
+                if n == 0:
+                    await wait_until(stall.entered.is_set)
+            with pytest.raises(Overloaded) as refused:
+                engine.submit_nowait(HUNT_ID, [PingLocation("p1", "g3", 1.0, 3)], settle_into(settled, "g3"))
+            assert refused.value.retry_after_ms > 0
+        finally:
+            stall.release()
+        await wait_until(lambda: len(settled) == 3)
+        assert all(error is None and isinstance(result[0], Ack) for result, error in settled.values())
+
+
+def mailbox_depth(engine: Engine) -> int:
+    return max((actor.mailbox_depth for actor in engine.router.statistics().actors), default=0)
+
+
+
+async def test_a_crashing_hunt_does_not_delay_another(open_hunt: OpenHunt, faults: Faults,
+                                                      hunt_document: dict[str, Any]) -> None:
+    async with open_hunt(engine={"max_restarts": 100, "restart_backoff_max_s": 0.05}) as engine:
+        await engine.create_hunt({**hunt_document, "id": "other"})
+        await engine.submit("other", [JoinHunt("j", "Olga"), StartHunt("s")])
+        faults.fail(HUNT_ID, times=1000)
+        for n in range(10):
+            with pytest.raises(ActorCrashed):
+                await engine.submit(HUNT_ID, [PingLocation("p1", f"g{n}", 1.0, 1.0)])
+            with trio.fail_after(1.0):
+                [ack] = await engine.submit("other", [PingLocation("p1", f"g{n}", 1.0, 1.0)])
+            assert isinstance(ack, Ack)
+        assert engine.router.statistics().restarts >= 10
