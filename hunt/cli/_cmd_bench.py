@@ -30,6 +30,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     engine.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     engine.set_defaults(func=_engine)
 
+    e2e = kinds.add_parser(
+        "e2e", help="hunt server vs a bare echo server on the same stack, same client, same run",
+        description="Starts `hunt serve` and then a bare echo websocket server (same stack) as subprocesses, "
+                    "drives both with the same simulated players at rising rates, and reports the hunt "
+                    "server's best ack rate as a fraction of the echo ceiling. Writes a markdown table and a "
+                    "PNG plot of latency against throughput.")
+    e2e.add_argument("--rates", default="1000,2500,5000,10000,20000",
+                     help="comma-separated offered rates, events/s (default %(default)s)")
+    e2e.add_argument("--players", type=int, default=1000, help="connections (default %(default)s)")
+    e2e.add_argument("--seconds", type=float, default=5.0, help="seconds per rate (default %(default)s)")
+    e2e.add_argument("--batch", type=int, default=1, help="pings per batch frame (e.g. 50); 1 = the standard mix")
+    e2e.add_argument("--latency-rate", type=float, default=5000,
+                     help="report p50/p99 at the offered rate closest to this (default %(default)s)")
+    e2e.add_argument("--out", default="bench-results", help="directory for the table and plot (default %(default)s)")
+    e2e.add_argument("--json", action="store_true", help="print one JSON object")
+    e2e.set_defaults(func=_e2e)
+
 
 def _engine(args: argparse.Namespace) -> int:
     from ..bench.engine import run_benchmark
@@ -69,3 +86,31 @@ def _table(r: dict) -> None:
                   "n/a" if math.isnan(reduction) else f"-{reduction:.1%}")
     table.add_row("peak RSS", f"{r['peak_rss_mb']:.0f} MB", "", "")
     console.print(table)
+
+
+def _e2e(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..bench.e2e import markdown, run_e2e
+
+    try:
+        rates = sorted(float(r) for r in args.rates.split(","))
+    except ValueError:
+        err_console.print(f"hunt bench e2e: --rates must be numbers separated by commas, got {args.rates!r}")
+        return 2
+    if not rates or min(rates) <= 0 or args.players < 1 or args.batch < 1 or args.seconds <= 0:
+        err_console.print("hunt bench e2e: rates, --players, --batch and --seconds must be positive")
+        return 2
+
+    def say(line: str) -> None:
+        (err_console if args.json else console).print(line, highlight=False)
+
+    result = run_e2e(rates=rates, players=args.players, seconds=args.seconds, batch=args.batch,
+                     latency_rate=args.latency_rate, out_dir=Path(args.out), report=say)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        console.print(markdown(result), highlight=False)
+        console.print(f"table: {result['table']}" + (f"\nplot: {result['plot']}" if result["plot"] else
+                                                       "\nplot: skipped (pip install matplotlib)"))
+    return 1 if result["lost"] else 0

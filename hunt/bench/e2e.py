@@ -1,0 +1,154 @@
+"""``hunt bench e2e``: the hunt server against a bare echo server on the same stack.
+
+Both run as subprocesses on loopback and are driven by the same in-process client
+(``hunt simulate``'s players) at the same rising rates, in the same run. The report gives
+the hunt server's best sustained ack rate as a fraction of the echo ceiling, latency at each
+rate, a markdown table and a PNG plot of latency against throughput.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ..sim import SimConfig, simulate
+
+__all__ = ["run_e2e"]
+
+
+@contextmanager
+def _server(args: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Start a server subprocess; yield its base URL (parsed from 'listening on ...'); stop it."""
+    process = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env={**os.environ, **env}, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("listening on "):
+                url = line.split()[2]
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start within 60 s")
+        else:
+            raise RuntimeError(f"the server exited with {process.wait()} before listening")
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _sweep(url: str, token: str, rates: list[float], players: int, seconds: float, batch: int,
+                 verify: bool, label: str, report: Callable[[str], None]) -> list[dict[str, Any]]:
+    results = []
+    for rate in rates:
+        config = SimConfig(url=url, admin_token=token, players=players, rate=rate, duration=seconds, batch=batch,
+                           verify=verify)
+        result = await simulate(config, lambda _line: None)
+        results.append(result)
+        report(f"  {label:<5} offered {rate:>9,.0f}/s  acked {result['events_per_s']:>9,.0f}/s  "
+               f"p50 {result['p50_ms']:>8.1f} ms  p99 {result['p99_ms']:>8.1f} ms  errors {result['errors']}  "
+               f"lost {result['lost']}")
+    return results
+
+
+def _best(results: list[dict[str, Any]]) -> float:
+    return max((r["events_per_s"] for r in results), default=0.0)
+
+
+def _at_rate(results: list[dict[str, Any]], rate: float) -> dict[str, Any]:
+    return min(results, key=lambda r: abs(r["offered_per_s"] - rate))
+
+
+def run_e2e(*, rates: list[float], players: int, seconds: float, batch: int, latency_rate: float, out_dir: Path,
+            report: Callable[[str], None]) -> dict[str, Any]:
+    token = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory(prefix="hunt-e2e-") as data_dir:
+        report("hunt server:")
+        with _server(["-m", "hunt.cli", "serve", "--port", "0", "--data-dir", data_dir],
+                     {"HUNT_ADMIN_TOKEN": token}) as url:
+            hunt = trio.run(_sweep, url, token, rates, players, seconds, batch, True, "hunt", report)
+    report("echo server (same stack, no engine):")
+    with _server(["-m", "hunt.bench.echo", "--port", "0"], {}) as url:
+        echo = trio.run(_sweep, url, token, rates, players, seconds, batch, False, "echo", report)
+    at = _at_rate(hunt, latency_rate)
+    result = {
+        "machine": {"cpus": os.cpu_count()}, "players": players, "seconds_per_rate": seconds, "batch": batch,
+        "rates": rates,
+        "events_per_s": _best(hunt), "echo_events_per_s": _best(echo),
+        "ratio_to_echo": round(_best(hunt) / _best(echo), 3) if _best(echo) else math.nan,
+        "latency_rate": at["offered_per_s"], "p50_ms": at["p50_ms"], "p99_ms": at["p99_ms"],
+        "p999_ms": at["p999_ms"], "lost": sum(r["lost"] for r in hunt),
+        "errors": sum(r["errors"] for r in hunt), "unanswered": sum(r["unanswered"] for r in hunt),
+        "hunt": [_row(r) for r in hunt], "echo": [_row(r) for r in echo],
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    table = out_dir / f"e2e-{stamp}.md"
+    table.write_text(markdown(result))
+    result["table"] = str(table)
+    result["plot"] = _plot(result, out_dir / f"e2e-{stamp}.png")
+    return result
+
+
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    keys = ("offered_per_s", "events_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "unanswered", "lost")
+    return {k: r.get(k) for k in keys}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"hunt bench e2e — {result['players']} players, {result['seconds_per_rate']} s per rate, "
+        f"batch {result['batch']}, {result['machine']['cpus']} CPUs",
+        "",
+        "| offered/s | hunt acks/s | hunt p50 ms | hunt p99 ms | echo acks/s | echo p50 ms | echo p99 ms |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for h, e in zip(result["hunt"], result["echo"], strict=True):
+        lines.append(f"| {h['offered_per_s']:,.0f} | {h['events_per_s']:,.0f} | {h['p50_ms']:.1f} | {h['p99_ms']:.1f} "
+                     f"| {e['events_per_s']:,.0f} | {e['p50_ms']:.1f} | {e['p99_ms']:.1f} |")
+    lines += ["", f"best hunt {result['events_per_s']:,.0f}/s vs echo {result['echo_events_per_s']:,.0f}/s: "
+                  f"ratio {result['ratio_to_echo']:.2f}; lost events {result['lost']}", ""]
+    return "\n".join(lines)
+
+
+def _plot(result: dict[str, Any], path: Path) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, style in (("hunt", "o-"), ("echo", "s--")):
+        rows = result[name]
+        ax.plot([r["events_per_s"] for r in rows], [r["p99_ms"] for r in rows], style, label=f"{name} p99")
+        ax.plot([r["events_per_s"] for r in rows], [r["p50_ms"] for r in rows], style, alpha=0.5,
+                label=f"{name} p50")
+    ax.set_xlabel("acked events per second")
+    ax.set_ylabel("ack latency (ms, log)")
+    ax.set_yscale("log")
+    ax.set_title(f"hunt vs echo, {result['players']} players, batch {result['batch']}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return str(path)
