@@ -79,7 +79,7 @@ class ApiError(Exception):
 
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, request_id: Any = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, request_id: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:

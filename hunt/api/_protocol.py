@@ -60,11 +60,19 @@ def encode(frame: dict[str, Any]) -> str:
 
 
 def decode_frame(data: str | bytes, max_bytes: int) -> dict[str, Any]:
-    """Decode one frame. Raises TooLarge over ``max_bytes`` (UTF-8), BadRequest if not a JSON object."""
+    """Decode one frame. Raises BadRequest if it is not a JSON object, TooLarge over ``max_bytes``
+    (UTF-8; the TooLarge carries the frame's id when it has one, so the client knows which)."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    try:
+        frame = loads_object(data, "a frame")
+    except BadRequest:
+        if size > max_bytes:
+            raise TooLarge(f"a frame may have at most {max_bytes} bytes, this one has {size}") from None
+        raise
     if size > max_bytes:
-        raise TooLarge(f"a frame may have at most {max_bytes} bytes, this one has {size}")
-    return loads_object(data, "a frame")
+        raise TooLarge(f"a frame may have at most {max_bytes} bytes, this one has {size}",
+                       request_id=request_id(frame))
+    return frame
 
 
 def loads_object(data: str | bytes, what: str) -> dict[str, Any]:

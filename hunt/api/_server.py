@@ -30,7 +30,9 @@ log = logging.getLogger("hunt.api")
 WS_PING_INTERVAL_S = 20.0
 
 
-def hypercorn_config(config: Config, *, bind: str | None = None) -> HypercornConfig:
+def hypercorn_config(config: Config, *, bind: str | None = None,
+                     ws_ping_interval_s: float | None = WS_PING_INTERVAL_S) -> HypercornConfig:
+    """Hypercorn's settings from ours. ``ws_ping_interval_s=None`` turns server pings off."""
     server, limits = config.server, config.limits
     hconfig = HypercornConfig()
     host = f"[{server.host}]" if ":" in server.host else server.host
@@ -38,7 +40,7 @@ def hypercorn_config(config: Config, *, bind: str | None = None) -> HypercornCon
     # Frames a little over the limit still reach the app, which answers `too_large` and
     # carries on; only far larger ones make hypercorn close the connection (1009).
     hconfig.websocket_max_message_size = limits.max_frame_bytes + max(limits.max_frame_bytes // 4, 4096)
-    hconfig.websocket_ping_interval = WS_PING_INTERVAL_S
+    hconfig.websocket_ping_interval = ws_ping_interval_s
     hconfig.graceful_timeout = server.shutdown_timeout_s
     hconfig.accesslog = None
     hconfig.errorlog = logging.getLogger("hunt.http")
@@ -56,10 +58,14 @@ def is_loopback(host: str) -> bool:
 
 async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
                 shutdown_trigger: Callable[[], Awaitable[object]] | None = None, bind: str | None = None,
+                ws_ping_interval_s: float | None = WS_PING_INTERVAL_S,
                 task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
     """Serve until ``shutdown_trigger`` returns (or forever); report the bound port via task_status.
 
     Run it inside ``async with open_engine(config) as engine`` so the engine outlives the server.
+    ``bind`` overrides host and port (any hypercorn bind, e.g. ``fd://3``). Hypercorn pings each
+    websocket at once on accept and then every ``ws_ping_interval_s``; None turns that off
+    (trio-websocket 0.12 clients can fail when a ping meets their own close, issue #184).
     """
     app = app or create_app(config, engine)
     connections = app_context(app).connections
@@ -72,7 +78,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
         log.info("shutting down: closing websockets, finishing requests")
         connections.close_all()
 
-    hconfig = hypercorn_config(config, bind=bind)
+    hconfig = hypercorn_config(config, bind=bind, ws_ping_interval_s=ws_ping_interval_s)
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(partial(hypercorn.trio.serve, app, hconfig, shutdown_trigger=trigger))
         task_status.started(int(binds[0].rsplit(":", 1)[1]))

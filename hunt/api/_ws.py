@@ -155,7 +155,7 @@ class Connection:
                     [result] = await self.engine.submit(self.hunt_id, [command])
                     await self._reply(self._result_frame(command.cmd, result))
         except Exception as err:  # every failure of one frame is one error frame; carry on
-            await self._reply(wire_error(err).frame(request_id(frame)))
+            await self._reply(wire_error(err).frame(request_id(frame) or getattr(err, "request_id", None)))
 
     async def _hello(self, frame: dict[str, Any]) -> None:
         hello = parse_hello(frame)

@@ -1,0 +1,196 @@
+"""Helpers of the API tests: a real server on an ephemeral port, and real clients.
+
+:func:`run_server` runs an engine and the server on 127.0.0.1 with small limits; the
+:class:`Server` it yields has an httpx client that carries the admin token. A :class:`Player`
+wraps a trio-websocket connection, matches replies to requests and keeps every frame it saw.
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import trio
+from quart_trio import QuartTrio
+from trio_websocket import WebSocketConnection, wrap_client_stream
+
+from hunt.api import ApiContext, app_context, create_app, serve
+from hunt.config import Config, load_config
+from hunt.engine import Engine, open_engine
+
+ADMIN_TOKEN = "test-admin-token"
+HUNT_ID = "harbor"
+HUNT: dict[str, Any] = {
+    "id": HUNT_ID, "title": "Harbor Hunt", "mode": "solo", "order": "free",
+    "clues": [
+        {"id": "c1", "title": "Old light", "prompt": "What guards the harbor at night?", "kind": "answer",
+         "answers": ["lighthouse"], "points": 100, "first_bonus": 20,
+         "hints": [{"text": "It blinks.", "cost": 10}]},
+        {"id": "c2", "title": "Crane", "kind": "geo", "lat": 53.5441, "lon": 9.9667, "radius_m": 30, "points": 50},
+        {"id": "c3", "title": "Sign", "kind": "code", "codes": ["X7K2"], "points": 30, "after": ["c1"]},
+    ],
+}
+CRANE = (53.5441, 9.9667)
+
+TEST_SETTINGS: dict[str, dict[str, Any]] = {
+    "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0},
+    "store": {"synchronous": "OFF", "snapshot_every": 20},
+    "engine": {"request_timeout_s": 5.0},
+    "limits": {"max_frame_bytes": 4096, "max_body_bytes": 65536, "max_import_bytes": 1_000_000,
+               "max_batch_items": 50, "outbox_capacity": 8, "leaderboard_push_interval_ms": 50,
+               "page_limit_max": 100},
+}
+
+
+def hunt_definition(hunt_id: str = HUNT_ID, **changes: Any) -> dict[str, Any]:
+    document = copy.deepcopy(HUNT)
+    document["id"] = hunt_id
+    document.update(changes)
+    return document
+
+
+@dataclass
+class Server:
+    config: Config
+    engine: Engine
+    app: QuartTrio
+    port: int
+    http: httpx.AsyncClient  # carries the admin token
+    stopping: trio.Event = field(default_factory=trio.Event)
+
+    def stop(self) -> None:
+        """Trigger the graceful shutdown (the server stops accepting and closes websockets)."""
+        self.stopping.set()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ctx(self) -> ApiContext:
+        return app_context(self.app)
+
+    def ws_url(self, hunt_id: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/hunts/{hunt_id}"
+
+    async def create_hunt(self, hunt_id: str = HUNT_ID, *, start: bool = True, **changes: Any) -> str:
+        response = await self.http.post("/admin/hunts", json=hunt_definition(hunt_id, **changes))
+        assert response.status_code == 201, response.text
+        if start:
+            response = await self.http.post(f"/admin/hunts/{hunt_id}/start")
+            assert response.status_code == 200, response.text
+        return hunt_id
+
+
+def _merge(base: dict[str, dict[str, Any]], extra: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged = {name: dict(values) for name, values in base.items()}
+    for name, values in extra.items():
+        merged.setdefault(name, {}).update(values)
+    return merged
+
+
+@asynccontextmanager
+async def run_server(data_dir: Path, **sections: dict[str, Any]) -> AsyncIterator[Server]:
+    settings = _merge(TEST_SETTINGS, {"server": {"data_dir": str(data_dir)}, **sections})
+    config = load_config(None, env={}, overrides=settings)
+    async with open_engine(config) as engine:
+        app = create_app(config, engine)
+        stopping = trio.Event()
+        async with trio.open_nursery() as nursery:
+            # No server pings in tests: trio-websocket 0.12 can crash when one meets its own close.
+            port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stopping.wait,
+                                               ws_ping_interval_s=None))
+            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
+                                         timeout=10) as http:
+                yield Server(config, engine, app, port, http, stopping)
+            stopping.set()
+
+
+REPLY_OPS = ("ack", "error", "welcome", "batch")
+
+
+@dataclass
+class Player:
+    """A websocket client that matches replies to the request that caused them."""
+
+    ws: WebSocketConnection
+    seen: list[dict[str, Any]] = field(default_factory=list)  # every frame received, in order
+    player: str | None = None
+    token: str | None = None
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        await self.ws.send_message(frame if isinstance(frame, str) else orjson.dumps(frame).decode())
+
+    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+        with trio.fail_after(timeout):
+            message = await self.ws.get_message()
+        frame: dict[str, Any] = orjson.loads(message)
+        self.seen.append(frame)
+        return frame
+
+    async def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float = 5) -> dict[str, Any]:
+        """The next frame that matches (frames before it stay in ``seen``)."""
+        with trio.fail_after(timeout):
+            while True:
+                frame = await self.receive()
+                if match(frame):
+                    return frame
+
+    async def request(self, frame: dict[str, Any] | str, timeout: float = 5) -> dict[str, Any]:
+        """Send a frame and return its reply: the next ack, error, welcome or batch that
+        carries the frame's id or no id at all (tests send one request at a time)."""
+        await self.send(frame)
+        if isinstance(frame, str):
+            try:
+                frame = orjson.loads(frame)
+            except orjson.JSONDecodeError:
+                frame = {}
+        request_id = frame.get("id") if isinstance(frame, dict) else None
+
+        def is_reply(reply: dict[str, Any]) -> bool:
+            return reply.get("op") in REPLY_OPS and reply.get("id") in (None, request_id)
+
+        return await self.wait_for(is_reply, timeout)
+
+    async def join(self, name: str = "Ann", cmd: str = "join-1", **extra: Any) -> dict[str, Any]:
+        ack = await self.request({"op": "join", "id": cmd, "name": name, **extra})
+        assert ack["op"] == "ack", ack
+        self.player, self.token = ack["player"], ack["token"]
+        return ack
+
+    def pushes(self, op: str) -> list[dict[str, Any]]:
+        return [frame for frame in self.seen if frame.get("op") == op]
+
+
+
+
+@asynccontextmanager
+async def open_socket(port: int, resource: str, *, rcvbuf: int | None = None,
+                      **options: Any) -> AsyncIterator[Player]:
+    """A websocket over a TCP stream this helper owns and always closes (trio-websocket 0.12 leaves
+    the socket open when the server closes first). ``rcvbuf`` shrinks the client's receive buffer."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    try:
+        if rcvbuf is not None:
+            stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        async with trio.open_nursery() as nursery:
+            ws = await wrap_client_stream(nursery, stream, "127.0.0.1", resource, **options)
+            try:
+                yield Player(ws)
+            finally:
+                await ws.aclose()
+    finally:
+        await stream.aclose()
+
+
+OpenServer = Callable[..., AbstractAsyncContextManager[Server]]
+Connect = Callable[..., AbstractAsyncContextManager[Player]]
