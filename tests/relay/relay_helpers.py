@@ -1,0 +1,268 @@
+"""A real nats-server for the relay tests, hunt files to relay, and a reader of the stream.
+
+:class:`NatsServer` runs ``nats-server -js`` on loopback with a free port and a store dir of
+the test's own; it can be killed (SIGKILL, by pid) and started again on the same port and
+store, which is how the tests take the broker away and bring it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import nats
+import orjson
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from hunt.domain import HuntCreated, Pinged, PlayerJoined, Recorded
+from hunt.store import SqliteHuntStore
+
+STREAM = "HUNT_EVENTS"
+START_TIMEOUT_S = 10.0
+
+
+def find_nats_server() -> str | None:
+    found = shutil.which("nats-server")
+    if found is None and os.access("/usr/sbin/nats-server", os.X_OK):
+        found = "/usr/sbin/nats-server"
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NatsServer:
+    """One nats-server process with JetStream; ``kill()`` and ``start()`` keep port and store."""
+
+    def __init__(self, binary: str, store_dir: Path, log_path: Path) -> None:
+        self.binary = binary
+        self.store_dir = store_dir
+        self.log_path = log_path
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT)
+        wait_for(self._ready, START_TIMEOUT_S, "nats-server to accept JetStream requests")
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"nats-server exited with {self.process.returncode}; see {self.log_path}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                pass
+        except OSError:
+            return False
+        return run_async(self._jetstream_ready)
+
+    async def _jetstream_ready(self) -> bool:
+        nc = await nats.connect(self.url, allow_reconnect=False, connect_timeout=1)
+        try:
+            await nc.jetstream(timeout=1).account_info()
+            return True
+        except Exception:
+            return False
+        finally:
+            await nc.close()
+
+    def kill(self) -> None:
+        """SIGKILL by pid, and wait for it."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it is truthy (returned) or ``timeout`` passes (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def run_async(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run an asyncio coroutine function to completion (the tests' side of nats-py)."""
+    return asyncio.run(fn(*args))
+
+
+# -- the stream ----------------------------------------------------------------------------
+
+
+async def _stream_messages(url: str, stream: str) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+    try:
+        js = nc.jetstream(timeout=5)
+        try:
+            total = (await js.stream_info(stream)).state.messages
+        except nats.js.errors.NotFoundError:
+            return []
+        if total == 0:
+            return []
+        sub = await js.pull_subscribe(
+            "hunt.*.events", stream=stream,
+            config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL,
+                                  inactive_threshold=30.0))
+        found: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+        for _ in range(total // 100 + 50):  # bounded: each fetch returns up to 1000
+            if len(found) >= total:
+                break
+            try:
+                batch = await sub.fetch(1000, timeout=2)
+            except nats.errors.TimeoutError:
+                continue
+            found += [(m.subject, orjson.loads(m.data), dict(m.headers or {})) for m in batch]
+        await sub.unsubscribe()
+        return found
+    finally:
+        await nc.close()
+
+
+def stream_messages(url: str, stream: str = STREAM) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """Every message of the stream, in stream order: (subject, body, headers)."""
+    return run_async(_stream_messages, url, stream)
+
+
+def stream_count(url: str, stream: str = STREAM) -> int:
+    async def count() -> int:
+        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+        try:
+            return int((await nc.jetstream(timeout=5).stream_info(stream)).state.messages)
+        except nats.js.errors.NotFoundError:
+            return 0
+        finally:
+            await nc.close()
+
+    try:
+        return run_async(count)
+    except (OSError, nats.errors.Error):
+        return -1
+
+
+def assert_exactly_once_in_order(messages: list[tuple[str, dict[str, Any], dict[str, str]]],
+                                 expected: dict[str, int]) -> None:
+    """Each hunt's events 1..expected[hunt], each once, in seq order, ids and subjects right."""
+    seqs: dict[str, list[int]] = {}
+    for subject, body, headers in messages:
+        hunt = body["hunt"]
+        assert subject == f"hunt.{hunt}.events"
+        assert headers.get("Nats-Msg-Id") == f"{hunt}:{body['seq']}"
+        seqs.setdefault(hunt, []).append(body["seq"])
+    assert set(seqs) == set(expected)
+    for hunt, got in seqs.items():
+        assert got == list(range(1, expected[hunt] + 1)), (
+            f"{hunt}: {len(got)} messages for {expected[hunt]} events; first wrong at "
+            f"{next((i for i, s in enumerate(got) if s != i + 1), None)}")
+
+
+# -- hunt files ----------------------------------------------------------------------------
+
+
+def sample_definition(hunt_id: str) -> dict[str, Any]:
+    document: dict[str, Any] = orjson.loads(resources.files("hunt").joinpath("sample_hunt.json").read_bytes())
+    document["id"] = hunt_id
+    return document
+
+
+def create_hunt_file(data_dir: Path, hunt_id: str, events: int) -> None:
+    """A hunt file holding ``events`` events (created, 10 joins, then pings), as a server writes it."""
+    store = SqliteHuntStore.create(data_dir, hunt_id, synchronous="OFF")
+    try:
+        now = int(time.time() * 1000)
+        records = [Recorded(1, now, HuntCreated(sample_definition(hunt_id)))]
+        for seq in range(2, min(events, 11) + 1):
+            player = f"p{seq - 1}"
+            records.append(Recorded(seq, now, PlayerJoined(player, f"Player {seq - 1}", None), f"j{seq}", "join"))
+        store.append(records)
+        append_pings(store, events - len(records))
+    finally:
+        store.close()
+
+
+def append_pings(store: SqliteHuntStore, n: int, chunk: int = 5000) -> None:
+    """Append ``n`` pings (by players p1..p10) in transactions of up to ``chunk`` events."""
+    seq = store.last_seq()
+    while n > 0:
+        now = int(time.time() * 1000)
+        take = min(n, chunk)
+        store.append([Recorded(s, now, Pinged(f"p{s % 10 + 1}", 53.5 + s * 1e-7, 9.9), f"c{s}", f"p{s % 10 + 1}")
+                      for s in range(seq + 1, seq + take + 1)])
+        seq += take
+        n -= take
+
+
+class Writer(threading.Thread):
+    """Keeps appending pings to hunts (holding their writer locks, like a server) until stopped."""
+
+    def __init__(self, data_dir: Path, hunts: list[str], per_tick: int = 40, tick_s: float = 0.01) -> None:
+        super().__init__(daemon=True)
+        self.stores = [SqliteHuntStore.open(data_dir, hunt, synchronous="OFF") for hunt in hunts]
+        self.per_tick = per_tick
+        self.tick_s = tick_s
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            for store in self.stores:
+                append_pings(store, self.per_tick)
+            time.sleep(self.tick_s)
+
+    def stop(self) -> dict[str, int]:
+        """Stop, release the locks, and return each hunt's last seq."""
+        self.halt.set()
+        self.join(timeout=10)
+        last = {store.path.stem: store.last_seq() for store in self.stores}
+        for store in self.stores:
+            store.close()
+        return last
+
+
+def last_seqs(data_dir: Path, hunts: list[str]) -> dict[str, int]:
+    result = {}
+    for hunt in hunts:
+        reader = SqliteHuntStore.open_reader(data_dir, hunt)
+        try:
+            result[hunt] = reader.last_seq()
+        finally:
+            reader.close()
+    return result
+
+
+def relay_process(data_dir: Path, url: str, cwd: Path, **broker: Any) -> subprocess.Popen[bytes]:
+    """``hunt relay`` as a subprocess, with [broker] settings from HUNT_BROKER_* variables."""
+    env = {**os.environ, **{f"HUNT_BROKER_{key.upper()}": str(value) for key, value in broker.items()}}
+    command = [sys.executable, "-c", "import sys; from hunt.cli import main; sys.exit(main())",
+               "relay", "--data-dir", str(data_dir), "--url", url]
+    with open(cwd / "relay.log", "ab") as log:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)

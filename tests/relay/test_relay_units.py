@@ -1,0 +1,98 @@
+"""The relay's pieces that need no broker: wire forms, the cursor through the actor, statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from relay_helpers import sample_definition
+
+from hunt.config import Config, ConfigError, load_config
+from hunt.domain import AttemptFailed, ClueFound, HuntCreated, Pinged, PlayerJoined, Recorded
+from hunt.engine import SetMeta, open_engine
+from hunt.relay import CURSOR_KEY, HuntLag, RelayStatistics, read_analytics, read_relay_status
+from hunt.relay._outbox import HuntOutbox, save_cursor_if_unlocked
+from hunt.relay._stats import write_relay_status
+from hunt.relay._wire import hunt_of_subject, parse_msg_id
+from hunt.store import InvalidHuntId, SqliteHuntStore, record_to_dict
+
+RECORDS = [
+    Recorded(1, 1_000, HuntCreated(sample_definition("alpha"))),
+    Recorded(2, 2_000, PlayerJoined("p1", "Ann", None), "j1", "join"),
+    Recorded(3, 3_000, Pinged("p1", 53.5, 9.9), "c1", "p1"),
+    Recorded(4, 4_000, AttemptFailed("p1", "c1", "answer", "wrong"), "c2", "p1"),
+    Recorded(5, 5_000, ClueFound("p1", "c1", "answer", 120, 20, 120), "c3", "p1"),
+]
+
+
+def test_a_message_body_is_the_public_event_form_plus_the_hunt(data_dir: Path) -> None:
+    store = SqliteHuntStore.create(data_dir, "alpha")
+    try:
+        store.append(RECORDS)
+    finally:
+        store.close()
+    outbox = HuntOutbox(data_dir, "alpha")
+    try:
+        rows = outbox.read(0, 100)
+        assert [seq for seq, _, _ in rows] == [1, 2, 3, 4, 5]
+        for (seq, ts, body), record in zip(rows, RECORDS, strict=True):
+            assert (seq, ts) == (record.seq, record.ts)
+            assert body == orjson.dumps({**record_to_dict(record), "hunt": "alpha"})
+        assert outbox.read(3, 1)[0][0] == 4
+        assert outbox.committed() == 5 and outbox.cursor() == 0 and outbox.ts_of(4) == 4_000
+    finally:
+        outbox.close()
+
+
+def test_message_ids_and_subjects_parse_strictly() -> None:
+    assert parse_msg_id("harbor-2026:12") == ("harbor-2026", 12)
+    for bad in (None, "", "harbor", "harbor:", "harbor:x", "Harbor:1", "a.b:1", ":3"):
+        assert parse_msg_id(bad) is None
+    assert hunt_of_subject("hunt.harbor.events") == "harbor"
+    for bad in ("hunt.harbor", "hunt.a.b.events", "hunt.*.events", "x.harbor.events"):
+        assert hunt_of_subject(bad) is None
+
+
+async def test_the_cursor_goes_through_the_hunt_actor(make_config: Callable[..., Config], data_dir: Path) -> None:
+    async with open_engine(make_config()) as engine:
+        await engine.create_hunt(sample_definition("alpha"))
+        assert await engine.router.ask("alpha", SetMeta(CURSOR_KEY, "1")) is None
+        reader = SqliteHuntStore.open_reader(data_dir, "alpha")
+        try:
+            assert reader.get_meta(CURSOR_KEY) == "1"
+        finally:
+            reader.close()
+        # The actor holds the writer lock: a standalone relay keeps its cursor in memory.
+        assert save_cursor_if_unlocked(data_dir, "alpha", 9, make_config().store) is False
+    assert save_cursor_if_unlocked(data_dir, "alpha", 9, make_config().store) is True
+    outbox = HuntOutbox(data_dir, "alpha")
+    try:
+        assert outbox.cursor() == 9
+    finally:
+        outbox.close()
+
+
+def test_statistics_survive_the_status_file(data_dir: Path) -> None:
+    assert read_relay_status(data_dir) is None
+    stats = RelayStatistics("connected", "nats://x", "S", 2, 10, 1, 3, 1, "boom", 12.5,
+                            (HuntLag("alpha", 12, 10, 8, 2, 0.25), HuntLag("bravo", 5, 5, 5, 0, 0.0)))
+    write_relay_status(data_dir, stats)
+    again = read_relay_status(data_dir)
+    assert again == stats
+    assert again.lag_events == 2 and again.lag_s == 0.25 and again.hunt("bravo") == stats.hunts[1]
+
+
+def test_analytics_of_an_unknown_hunt_are_empty_and_bad_ids_refused(data_dir: Path) -> None:
+    assert read_analytics(data_dir, "alpha") == {"hunt": "alpha", "last_seq": 0, "last_ts": None,
+                                                 "activity": [], "clues": []}
+    with pytest.raises(InvalidHuntId):
+        read_analytics(data_dir, "../etc")
+
+
+@pytest.mark.parametrize("key,value", [("stream", "a.b"), ("stream", ""), ("consumer_durable", "x y"),
+                                       ("poll_interval_ms", 0), ("publish_timeout_s", 0.0)])
+def test_broker_settings_are_checked(key: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=key):
+        load_config(None, env={}, overrides={"broker": {key: value}})
