@@ -284,8 +284,9 @@ def _int(value: Any, where: str, low: int, high: int) -> int:
 
 
 def _number(value: Any, where: str, low: float, high: float) -> float:
-    if (not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value)
-            or not low <= value <= high):
+    # The range check comes first: math.isfinite() overflows on a huge int.
+    if (not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high
+            or not math.isfinite(value)):
         raise DefinitionError(f"{where}: must be a number from {low} to {high}")
     return float(value)
 

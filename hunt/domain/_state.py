@@ -218,7 +218,10 @@ class HuntState:
         stats.finders += 1
         if stats.first_finder is None:
             stats.first_finder = side.id
-        began = max(player.joined_ts, self.started_ts or self.definition.starts_at or 0)
+        # The hunt began at the earlier of its first manual start and its scheduled start: a
+        # resume after a pause (the first HuntStarted of a scheduled hunt) is not a beginning.
+        starts = [t for t in (self.started_ts, self.definition.starts_at) if t is not None]
+        began = max(player.joined_ts, min(starts, default=0))
         stats.solve_times_ms.add(max(0, recorded.ts - began))
         self._score(side, event.points, recorded, {"type": "clue_found", "clue": event.clue,
                                                    "player": event.player, "bonus": event.bonus})
@@ -235,7 +238,12 @@ class HuntState:
     # -- snapshots -------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The whole state as plain data (the snapshot form; JSON-safe)."""
+        """The whole state as plain data (the snapshot form; JSON-safe).
+
+        A value: it shares no container that ``apply`` changes, so later events leave it alone
+        (it may be encoded or compared on another thread while the hunt plays on). Ledger and
+        found entries are never changed once written, so copying their containers is enough.
+        """
         return {
             "version": SNAPSHOT_VERSION,
             "definition": dict(self.definition.document),
@@ -244,12 +252,13 @@ class HuntState:
             "manual_status": self.manual_status,
             "started_ts": self.started_ts,
             "players": [
-                [p.id, p.name, p.side, p.team, p.joined_seq, p.joined_ts, p.banned, p.wrong,
-                 p.recent_wrong, list(p.location) if p.location else None, p.pings]
+                [p.id, p.name, p.side, p.team, p.joined_seq, p.joined_ts, p.banned, dict(p.wrong),
+                 _copy_lists(p.recent_wrong), list(p.location) if p.location else None, p.pings]
                 for p in self.players.values()
             ],
             "sides": [
-                [s.id, s.name, s.members, s.score, s.order_seq, s.found, s.hints, s.ledger, s.active]
+                [s.id, s.name, list(s.members), s.score, s.order_seq, dict(s.found), dict(s.hints),
+                 list(s.ledger), s.active]
                 for s in self.sides.values()
             ],
             "clue_stats": {
@@ -263,7 +272,8 @@ class HuntState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HuntState:
-        """Rebuild a state from :meth:`to_dict`; raises ValueError on an unknown version."""
+        """Rebuild a state from :meth:`to_dict` (without sharing its containers); raises ValueError
+        on an unknown version."""
         if data.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {data.get('version')!r}")
         state = cls(parse_definition(data["definition"], RuleDefaults()))
@@ -273,11 +283,12 @@ class HuntState:
         state.started_ts = data["started_ts"]
         for row in data["players"]:
             pid, name, side, team, jseq, jts, banned, wrong, recent, location, pings = row
-            state.players[pid] = Player(pid, name, side, team, jseq, jts, banned, wrong, recent,
-                                        tuple(location) if location else None, pings)
+            state.players[pid] = Player(pid, name, side, team, jseq, jts, banned, dict(wrong),
+                                        _copy_lists(recent), tuple(location) if location else None, pings)
         for row in data["sides"]:
             sid, name, members, score, order_seq, found, hints, ledger, active = row
-            side = Side(sid, name, members, score, order_seq, found, hints, ledger, active)
+            side = Side(sid, name, list(members), score, order_seq, dict(found), dict(hints), list(ledger),
+                        active)
             state.sides[sid] = side
             if active:
                 state.leaderboard.add(side.key())
@@ -288,6 +299,10 @@ class HuntState:
         state.counts = Counter(data["counts"])
         state.heatmap = Counter({(lat, lon): n for lat, lon, n in data["heatmap"]})
         return state
+
+
+def _copy_lists(lists: dict[str, list[int]]) -> dict[str, list[int]]:
+    return {key: list(values) for key, values in lists.items()}
 
 
 def team_side_id(team: str) -> str:
