@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,7 +26,20 @@ import nats
 import orjson
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from hunt.domain import HuntCreated, Pinged, PlayerJoined, Recorded
+from hunt.domain import (
+    AnswerClue,
+    CheckIn,
+    Command,
+    HuntCreated,
+    JoinHunt,
+    Pinged,
+    PingLocation,
+    PlayerJoined,
+    Recorded,
+    StartHunt,
+    SubmitCode,
+    TakeHint,
+)
 from hunt.store import SqliteHuntStore
 
 STREAM = "HUNT_EVENTS"
@@ -266,3 +280,37 @@ def relay_process(data_dir: Path, url: str, cwd: Path, **broker: Any) -> subproc
                "relay", "--data-dir", str(data_dir), "--url", url]
     with open(cwd / "relay.log", "ab") as log:
         return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+# -- play ----------------------------------------------------------------------------------
+
+CRANE = (53.5441, 9.9667)
+MARKET = (53.5457, 9.9497)
+
+
+def joins_and_start(players: int) -> list[Command]:
+    """Players p1..pN join, then the hunt starts."""
+    return [*(JoinHunt(f"j{n}", f"Player {n}") for n in range(1, players + 1)), StartHunt("start")]
+
+
+def random_play(rng: random.Random, players: int, n: int, prefix: str) -> list[Command]:
+    """A seeded mix over the sample hunt: pings, right and wrong answers, check-ins, codes, hints."""
+    commands: list[Command] = []
+    for i in range(n):
+        player, cmd = f"p{rng.randint(1, players)}", f"{prefix}{i}"
+        kind = rng.choices(("ping", "answer", "checkin", "code", "hint"), (40, 25, 15, 10, 10))[0]
+        if kind == "ping":
+            commands.append(PingLocation(player, cmd, CRANE[0] + rng.uniform(-0.01, 0.01), CRANE[1]))
+        elif kind == "answer":
+            clue, right = rng.choice((("c1", "lighthouse"), ("c4", "bronze")))
+            commands.append(AnswerClue(player, cmd, clue, right if rng.random() < 0.3 else f"guess {i}"))
+        elif kind == "checkin":
+            clue, (lat, lon) = rng.choice((("c2", CRANE), ("c5", MARKET)))
+            near = rng.random() < 0.5
+            commands.append(CheckIn(player, cmd, clue, lat if near else lat + 0.01, lon))
+        elif kind == "code":
+            clue, right = rng.choice((("c3", "X7K2"), ("c6", "ELB-1911")))
+            commands.append(SubmitCode(player, cmd, clue, right if rng.random() < 0.4 else "NOPE"))
+        else:
+            commands.append(TakeHint(player, cmd, rng.choice(("c1", "c2", "c4", "c6"))))
+    return commands
