@@ -12,20 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from relay_helpers import NatsServer, find_nats_server
 
 from hunt.config import Config, load_config
+from hunt.relay._local_broker import LocalNatsServer, find_nats_server
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+def nats_server(tmp_path: Path) -> Iterator[LocalNatsServer]:
     binary = find_nats_server()
     if binary is None:
         message = "nats-server is not installed (apt-get install nats-server)"
         if os.environ.get("HUNT_TEST_REQUIRE_NATS"):
             pytest.fail(f"{message}, and HUNT_TEST_REQUIRE_NATS is set")
         pytest.skip(f"{message}: relay tests need a real broker")
-    server = NatsServer(binary, tmp_path / "jetstream", tmp_path / "nats-server.log")
+    server = LocalNatsServer(binary, tmp_path / "jetstream", tmp_path / "nats-server.log")
     server.start()
     try:
         yield server

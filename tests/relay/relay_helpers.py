@@ -1,8 +1,6 @@
-"""A real nats-server for the relay tests, hunt files to relay, and a reader of the stream.
+"""Hunt files to relay, a writer that keeps appending, play to submit, and a reader of the stream.
 
-:class:`NatsServer` runs ``nats-server -js`` on loopback with a free port and a store dir of
-the test's own; it can be killed (SIGKILL, by pid) and started again on the same port and
-store, which is how the tests take the broker away and bring it back.
+The broker itself is :class:`hunt.relay._local_broker.LocalNatsServer` (see conftest.py).
 """
 
 from __future__ import annotations
@@ -10,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -43,75 +38,6 @@ from hunt.domain import (
 from hunt.store import SqliteHuntStore
 
 STREAM = "HUNT_EVENTS"
-START_TIMEOUT_S = 10.0
-
-
-def find_nats_server() -> str | None:
-    found = shutil.which("nats-server")
-    if found is None and os.access("/usr/sbin/nats-server", os.X_OK):
-        found = "/usr/sbin/nats-server"
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class NatsServer:
-    """One nats-server process with JetStream; ``kill()`` and ``start()`` keep port and store."""
-
-    def __init__(self, binary: str, store_dir: Path, log_path: Path) -> None:
-        self.binary = binary
-        self.store_dir = store_dir
-        self.log_path = log_path
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        assert self.process is None, "already running"
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT)
-        wait_for(self._ready, START_TIMEOUT_S, "nats-server to accept JetStream requests")
-
-    def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"nats-server exited with {self.process.returncode}; see {self.log_path}")
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                pass
-        except OSError:
-            return False
-        return run_async(self._jetstream_ready)
-
-    async def _jetstream_ready(self) -> bool:
-        nc = await nats.connect(self.url, allow_reconnect=False, connect_timeout=1)
-        try:
-            await nc.jetstream(timeout=1).account_info()
-            return True
-        except Exception:
-            return False
-        finally:
-            await nc.close()
-
-    def kill(self) -> None:
-        """SIGKILL by pid, and wait for it."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:

@@ -15,7 +15,6 @@ import nats
 import orjson
 import pytest
 from relay_helpers import (
-    NatsServer,
     Writer,
     assert_exactly_once_in_order,
     create_hunt_file,
@@ -28,6 +27,7 @@ from relay_helpers import (
 
 from hunt.domain import Pinged, Recorded
 from hunt.relay import CURSOR_KEY, read_relay_status
+from hunt.relay._local_broker import LocalNatsServer
 from hunt.store import SqliteHuntStore, record_to_dict
 
 pytestmark = pytest.mark.nats
@@ -50,7 +50,7 @@ def _stop(process: object) -> None:
 
 
 def test_relay_killed_mid_batch_publishes_every_event_once_in_order(
-        nats_server: NatsServer, data_dir: Path, tmp_path: Path) -> None:
+        nats_server: LocalNatsServer, data_dir: Path, tmp_path: Path) -> None:
     for hunt in HUNTS:
         create_hunt_file(data_dir, hunt, 3000)
     # The writer holds every hunt's lock (as a server would), so the relay can store no
@@ -82,7 +82,7 @@ def test_relay_killed_mid_batch_publishes_every_event_once_in_order(
 
 
 def test_broker_killed_and_restarted_while_events_flow(
-        nats_server: NatsServer, data_dir: Path, tmp_path: Path) -> None:
+        nats_server: LocalNatsServer, data_dir: Path, tmp_path: Path) -> None:
     for hunt in HUNTS:
         create_hunt_file(data_dir, hunt, 500)
     relay = relay_process(data_dir, nats_server.url, tmp_path, batch=100, **SHORT_DEDUP)
@@ -107,7 +107,7 @@ def test_broker_killed_and_restarted_while_events_flow(
 
 
 def test_a_stale_tail_is_refused_without_the_duplicate_window(
-        nats_server: NatsServer, data_dir: Path, tmp_path: Path) -> None:
+        nats_server: LocalNatsServer, data_dir: Path, tmp_path: Path) -> None:
     """Events 101..110 reach the stream behind the running relay's back (a past relay's late
     messages, say), longer ago than the duplicate window, before the relay reads them from the
     log: the chain refuses the relay's copies, it reconciles and goes on after them."""

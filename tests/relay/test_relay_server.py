@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import trio
 from relay_helpers import (
-    NatsServer,
     assert_exactly_once_in_order,
     joins_and_start,
     random_play,
@@ -24,12 +23,13 @@ from hunt.config import Config
 from hunt.domain import PingLocation, replay
 from hunt.engine import Ack, Engine, open_engine
 from hunt.relay import CURSOR_KEY, EmbeddedRelay, RelayStatistics, read_analytics, run_consumer, run_relay
+from hunt.relay._local_broker import LocalNatsServer
 from hunt.store import SqliteHuntStore
 
 pytestmark = pytest.mark.nats
 
 
-def _config(make_config: Callable[..., Config], nats_server: NatsServer, **broker: Any) -> Config:
+def _config(make_config: Callable[..., Config], nats_server: LocalNatsServer, **broker: Any) -> Config:
     return make_config(broker={"url": nats_server.url, "retry_backoff_max_s": 0.5, "cursor_interval_s": 0.2,
                                "duplicate_window_s": 0.2, **broker})
 
@@ -67,7 +67,7 @@ async def _pings(engine: Engine, hunt: str, n: int, tag: str) -> float:
 
 
 async def test_play_goes_on_while_the_broker_is_down_and_the_relay_catches_up(
-        nats_server: NatsServer, make_config: Callable[..., Config], data_dir: Path) -> None:
+        nats_server: LocalNatsServer, make_config: Callable[..., Config], data_dir: Path) -> None:
     config = _config(make_config, nats_server)
     async with open_engine(config) as engine:
         await engine.create_hunt(sample_definition("alpha"))
@@ -100,7 +100,7 @@ async def test_play_goes_on_while_the_broker_is_down_and_the_relay_catches_up(
 
 
 async def test_the_consumers_projection_equals_the_one_computed_from_the_log(
-        nats_server: NatsServer, make_config: Callable[..., Config], data_dir: Path) -> None:
+        nats_server: LocalNatsServer, make_config: Callable[..., Config], data_dir: Path) -> None:
     config = _config(make_config, nats_server)
     rng = random.Random(7)
     hunts = ["alpha", "bravo"]
