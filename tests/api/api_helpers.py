@@ -8,7 +8,6 @@ wraps a trio-websocket connection, matches replies to requests and keeps every f
 from __future__ import annotations
 
 import copy
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -161,8 +160,9 @@ class Player:
 
         return await self.wait_for(is_reply, timeout)
 
-    async def join(self, name: str = "Ann", cmd: str = "join-1", **extra: Any) -> dict[str, Any]:
-        ack = await self.request({"op": "join", "id": cmd, "name": name, **extra})
+    async def join(self, name: str = "Ann", cmd: str | None = None, **extra: Any) -> dict[str, Any]:
+        """Join (the command id is per name, so two players must have two names)."""
+        ack = await self.request({"op": "join", "id": cmd or f"join-{name}", "name": name, **extra})
         assert ack["op"] == "ack", ack
         self.player, self.token = ack["player"], ack["token"]
         return ack
@@ -174,14 +174,11 @@ class Player:
 
 
 @asynccontextmanager
-async def open_socket(port: int, resource: str, *, rcvbuf: int | None = None,
-                      **options: Any) -> AsyncIterator[Player]:
+async def open_socket(port: int, resource: str, **options: Any) -> AsyncIterator[Player]:
     """A websocket over a TCP stream this helper owns and always closes (trio-websocket 0.12 leaves
-    the socket open when the server closes first). ``rcvbuf`` shrinks the client's receive buffer."""
+    the socket open when the server closes first). ``options`` go to trio-websocket."""
     stream = await trio.open_tcp_stream("127.0.0.1", port)
     try:
-        if rcvbuf is not None:
-            stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         async with trio.open_nursery() as nursery:
             ws = await wrap_client_stream(nursery, stream, "127.0.0.1", resource, **options)
             try:
