@@ -311,8 +311,8 @@ class Connection:
         if items is None:  # fell behind the hub's memory: catch up from the log
             items = await self.engine.feed_since(self.hunt_id, cursor, self.player)
             upto = hub.seq
-        for seq, for_player, item in items:
-            if for_player is None or for_player == self.player:
+        for seq, audience, item in items:
+            if audience is None or self.player in audience:
                 await self.socket.send(encode(item))
             self._feed_cursor = seq
         self._feed_cursor = max(self._feed_cursor, upto)

@@ -158,6 +158,7 @@ class ClueFound:
     points: int  # awarded, bonus included: the ledger never recomputes it
     bonus: int
     score: int  # the scoring side's score after this event
+    nth: int = 1  # this was the clue's nth find (1: the first finder)
 
 
 @dataclass(frozen=True, slots=True)

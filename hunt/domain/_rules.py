@@ -241,7 +241,7 @@ def _found(state: HuntState, player: Player, side: Side, clue: Clue, method: str
     if clue.decay is not None:
         points = max(clue.decay.min, points - clue.decay.per_finder * earlier)
     bonus = clue.first_bonus if earlier == 0 else 0
-    return ClueFound(player.id, clue.id, method, points + bonus, bonus, side.score + points + bonus)
+    return ClueFound(player.id, clue.id, method, points + bonus, bonus, side.score + points + bonus, earlier + 1)
 
 
 def _check_position(lat: Any, lon: Any) -> None:

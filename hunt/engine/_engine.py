@@ -190,7 +190,7 @@ class Engine:
                       if (item := feed_item(record, state)) is not None]
             since = floor
         items += recent
-        return [item for item in items if item[1] is None or item[1] == player]
+        return [item for item in items if item[1] is None or player in item[1]]
 
     async def state_at(self, hunt_id: str, seq: int) -> HuntState | None:
         """The state as of ``seq`` (time travel), from the nearest snapshot plus a replay."""

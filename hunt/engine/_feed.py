@@ -1,4 +1,11 @@
-"""Feed items: what players are told about the hunt, derived from recorded events."""
+"""Feed items: what players are told about the hunt, derived from recorded events.
+
+Who hears what: the first find of each clue and every change of the hunt's status go to
+everybody; later finds go to the finder's side (the player, or the whole team), as do score
+adjustments; a ban goes to the banned player. Everybody sees everybody's score through the
+coalesced leaderboard. This keeps the fan-out bounded by clues x connections instead of
+finds x connections, which is what lets a hunt of thousands of players stay live.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +18,25 @@ __all__ = ["FEED_TYPES", "FeedItem", "feed_item"]
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned")
 
-# (seq, the player it is for or None for everybody, the wire object)
-FeedItem = tuple[int, str | None, dict[str, Any]]
+# (seq, the player ids it is for, or None for everybody, the wire object)
+FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
 
 
 def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
     """The feed item of an event, or None when the event is not news."""
     base: dict[str, Any] = {"op": "feed", "seq": recorded.seq, "ts": recorded.ts}
     match recorded.event:
-        case ClueFound(player=player_id, clue=clue_id, points=points):
+        case ClueFound(player=player_id, clue=clue_id, points=points, nth=nth):
             player = state.players.get(player_id)
             name = player.name if player else player_id
             clue = state.definition.clue(clue_id)
             title = clue.title if clue else clue_id
             side = state.sides[player.side] if player else None
             base.update(kind="clue_found", player=player_id, name=name, clue=clue_id, clue_title=title,
-                        points=points, text=f"{name} found {title} (+{points})")
+                        points=points, first=nth == 1, text=f"{name} found {title} (+{points})")
             if side is not None and side.id != player_id:
                 base["team"] = side.name
-            return recorded.seq, None, base
+            return recorded.seq, None if nth == 1 else _audience(state, player_id), base
         case HuntStarted():
             base.update(kind="hunt_started", status="active", text="The hunt has started")
             return recorded.seq, None, base
@@ -42,8 +49,16 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
         case ScoreAdjusted(player=player_id, delta=delta, reason=reason, score=score):
             base.update(kind="score_adjusted", player=player_id, points=delta, reason=reason, score=score,
                         text=f"Score adjusted by {delta:+d}: {reason}" if reason else f"Score adjusted by {delta:+d}")
-            return recorded.seq, player_id, base
+            return recorded.seq, _audience(state, player_id), base
         case PlayerBanned(player=player_id, reason=reason):
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
-            return recorded.seq, player_id, base
+            return recorded.seq, (player_id,), base
     return None
+
+
+def _audience(state: HuntState, player_id: str) -> tuple[str, ...]:
+    """The players who share ``player_id``'s score: itself, or its whole team."""
+    player = state.players.get(player_id)
+    if player is None:
+        return (player_id,)
+    return tuple(state.sides[player.side].members)

@@ -39,7 +39,7 @@ def expected_feed(engine: Engine, since: int, player: str | None) -> list[FeedIt
         items = [item for record in reader.read(after=since) if (item := feed_item(record, state)) is not None]
     finally:
         reader.close()
-    return [item for item in items if item[1] is None or item[1] == player]
+    return [item for item in items if item[1] is None or player in item[1]]
 
 
 SINCE = [0, 4, 5, 6, 9, 12, 100]
