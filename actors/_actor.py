@@ -36,7 +36,11 @@ class Behaviour(Protocol):
         """Whether the actor may be unloaded now that it has been idle for a while."""
 
     async def aclose(self, *, clean: bool) -> None:
-        """Release resources. ``clean`` is False after a crash: persist nothing tentative."""
+        """Release resources. ``clean`` is False after a crash: persist nothing tentative.
+
+        Runs shielded from cancellation but is abandoned after the router's stop timeout.
+        The next incarnation of the same key is only created once this has returned.
+        """
 
 
 Factory = Callable[[str], Awaitable[Behaviour]]

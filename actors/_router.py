@@ -38,7 +38,12 @@ log = logging.getLogger("actors")
 
 @dataclass(frozen=True, slots=True)
 class RouterConfig:
-    """Every bound of the runtime, explicit."""
+    """Every bound of the runtime, explicit.
+
+    Raises ValueError when ``mailbox_capacity`` or ``max_batch`` is not a positive int: trio
+    would accept ``math.inf`` for a capacity, and an unbounded mailbox must not be possible.
+    ``stop_timeout_s`` bounds both the graceful drain at shutdown and each ``aclose`` call.
+    """
 
     mailbox_capacity: int = 1024
     admission_timeout_s: float = 0.05
@@ -50,6 +55,12 @@ class RouterConfig:
     max_restarts: int = 5
     restart_window_s: float = 60.0
     stop_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("mailbox_capacity", "max_batch"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +103,23 @@ class Router:
         """Queue a message, waiting at most the admission timeout for mailbox space.
 
         Raises Overloaded when the mailbox stayed full, ActorStopped when the router or the
-        actor is shutting down. On success the actor will settle ``reply`` exactly once.
+        actor is shutting down. On success the actor will settle ``reply`` exactly once; if
+        cancelled, nothing was queued (and no actor was activated for it).
         """
+        # Like trio's own channels: check for cancellation before acting, and never after,
+        # so a caller that sees Cancelled knows the message was not admitted.
+        await trio.lowlevel.checkpoint_if_cancelled()
         cell = self._cell_for(key)
         envelope = Envelope(message, reply, trio.current_time())
         try:
             cell.send_channel.send_nowait(envelope)
-            await trio.lowlevel.checkpoint()
-            return
         except trio.WouldBlock:
             pass
         except (trio.ClosedResourceError, trio.BrokenResourceError) as err:
             raise ActorStopped(f"actor {key!r} is stopping") from err
+        else:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return
         with trio.move_on_after(self._config.admission_timeout_s):
             try:
                 await cell.send_channel.send(envelope)
@@ -123,7 +139,11 @@ class Router:
             raise ActorStopped(f"actor {key!r} is stopping") from err
 
     async def ask(self, key: str, message: Any, timeout: float | None = None) -> Any:
-        """Send and wait for the reply; raise RequestTimeout after ``timeout`` seconds."""
+        """Send and wait for the reply; raise RequestTimeout after ``timeout`` seconds.
+
+        The deadline (``request_timeout_s`` by default) starts once the message is admitted.
+        After a RequestTimeout the outcome is unknown: the actor may still process it.
+        """
         reply = Reply()
         await self.send(key, message, reply)
         deadline = self._config.request_timeout_s if timeout is None else timeout
@@ -189,6 +209,18 @@ class Router:
             self._nursery.start_soon(self._supervise, cell, previous)
         return cell
 
+    async def _close(self, behaviour: Behaviour, key: str, *, clean: bool) -> None:
+        """Close a behaviour, even while cancelled, but give it no more than the stop timeout:
+        a hung ``aclose`` must neither hang the router's shutdown nor block its key forever."""
+        with trio.CancelScope(shield=True) as scope:
+            scope.deadline = trio.current_time() + self._config.stop_timeout_s
+            try:
+                await behaviour.aclose(clean=clean)
+            except Exception:
+                log.exception("closing actor %r failed", key)
+        if scope.cancelled_caught:
+            log.error("closing actor %r took over %s s: abandoned", key, self._config.stop_timeout_s)
+
     def _retire(self, cell: _Cell) -> None:
         """Take a cell out of the routing table and close its mailbox to new messages."""
         if self._cells.get(cell.key) is cell:
@@ -203,7 +235,7 @@ class Router:
             await self._run_with_restarts(cell)
         finally:
             self._retire(cell)
-            _fail_queued(cell, ActorStopped(f"actor {cell.key!r} stopped"))
+            _fail_queued(cell, ActorStopped, f"actor {cell.key!r} stopped")
             cell.state = "stopped"
             if self._retiring.get(cell.key) is cell:
                 del self._retiring[cell.key]
@@ -218,14 +250,14 @@ class Router:
             except Exception as err:
                 log.warning("activation of %r failed: %r", cell.key, err)
                 self._retire(cell)
-                _fail_queued(cell, _chained(ActivationFailed(f"cannot start {cell.key!r}: {err}"), err))
+                _fail_queued(cell, ActivationFailed, f"cannot start {cell.key!r}: {err}", err)
                 return
             try:
                 cell.state = "running"
                 clean = await self._run(cell, behaviour)
             except Exception as err:
                 log.exception("actor %r crashed", cell.key)
-                await _close_quietly(behaviour, cell.key, clean=False)
+                await self._close(behaviour, cell.key, clean=False)
                 now = trio.current_time()
                 crashes.append(now)
                 while crashes and now - crashes[0] > config.restart_window_s:
@@ -235,7 +267,7 @@ class Router:
                               cell.key, len(crashes), config.restart_window_s)
                     self._gave_up += 1
                     self._retire(cell)
-                    _fail_queued(cell, _chained(ActorCrashed(f"actor {cell.key!r} gave up"), err))
+                    _fail_queued(cell, ActorCrashed, f"actor {cell.key!r} gave up", err)
                     return
                 cell.state = "backoff"
                 cell.restarts += 1
@@ -244,8 +276,13 @@ class Router:
                 await trio.sleep(min(backoff, config.restart_backoff_max_s))
                 cell.state = "starting"
                 continue
+            except BaseException:
+                # Cancelled: the stop timeout ran out while it was busy. Still release what it
+                # holds (a file lock, say), but it must not persist anything tentative.
+                await self._close(behaviour, cell.key, clean=False)
+                raise
             cell.state = "stopping"
-            await _close_quietly(behaviour, cell.key, clean=clean)
+            await self._close(behaviour, cell.key, clean=clean)
             return
 
     async def _run(self, cell: _Cell, behaviour: Behaviour) -> bool:
@@ -274,16 +311,23 @@ class Router:
             try:
                 await behaviour.handle(batch)
             except Exception as err:
-                _fail_unsettled(batch, _chained(ActorCrashed(f"actor {cell.key!r} crashed: {err!r}"), err))
+                _fail_unsettled(batch, ActorCrashed, f"actor {cell.key!r} crashed: {err!r}", err)
                 raise
-            finally:
-                _fail_unsettled(batch, ActorError(f"actor {cell.key!r} left a message unanswered"))
+            except BaseException:
+                _fail_unsettled(batch, ActorStopped, f"actor {cell.key!r} stopped before it replied")
+                raise
+            _fail_unsettled(batch, ActorError, f"actor {cell.key!r} left a message unanswered")
             cell.record_batch(len(batch), waited, trio.current_time() - started)
 
 
 @asynccontextmanager
 async def open_router(factory: Factory, config: RouterConfig | None = None) -> AsyncIterator[Router]:
-    """Run a router for the duration of the block; on exit, stop every actor gracefully."""
+    """Run a router for the duration of the block; on exit, stop every actor gracefully.
+
+    Exit waits up to ``stop_timeout_s`` for every actor to drain what it admitted and close
+    with ``clean=True``; then it cancels the rest: their unanswered messages fail with
+    ActorStopped and their behaviours are closed with ``clean=False``.
+    """
     async with trio.open_nursery() as nursery:
         router = Router(nursery, factory, config or RouterConfig())
         try:
@@ -294,28 +338,26 @@ async def open_router(factory: Factory, config: RouterConfig | None = None) -> A
             nursery.cancel_scope.cancel()
 
 
-def _chained(error: ActorError, cause: BaseException) -> ActorError:
+# Each reply is failed with an exception of its own: one object raised in many waiting tasks
+# would collect all their tracebacks (and keep their frames alive).
+def _error(kind: type[ActorError], message: str, cause: BaseException | None) -> ActorError:
+    error = kind(message)
     error.__cause__ = cause
     return error
 
 
-def _fail_unsettled(batch: Sequence[Envelope], error: BaseException) -> None:
+def _fail_unsettled(
+    batch: Sequence[Envelope], kind: type[ActorError], message: str, cause: BaseException | None = None
+) -> None:
     for envelope in batch:
-        envelope.reply.fail(error)
+        if not envelope.reply.settled:
+            envelope.reply.fail(_error(kind, message, cause))
 
 
-def _fail_queued(cell: _Cell, error: BaseException) -> None:
+def _fail_queued(cell: _Cell, kind: type[ActorError], message: str, cause: BaseException | None = None) -> None:
     while True:
         try:
             envelope = cell.receive_channel.receive_nowait()
         except (trio.WouldBlock, trio.EndOfChannel):
             return
-        envelope.reply.fail(error)
-
-
-async def _close_quietly(behaviour: Behaviour, key: str, *, clean: bool) -> None:
-    try:
-        with trio.CancelScope(shield=True):
-            await behaviour.aclose(clean=clean)
-    except Exception:
-        log.exception("closing actor %r failed", key)
+        envelope.reply.fail(_error(kind, message, cause))

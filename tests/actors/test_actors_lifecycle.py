@@ -4,7 +4,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors import ActorCrashed, ActorError, ActorStopped, Reply, RouterConfig, open_router
+from actors import ActorCrashed, ActorStopped, Overloaded, Reply, RouterConfig, open_router
 
 
 async def test_an_idle_actor_is_passivated_cleanly(open_harness, autojump_clock):
@@ -129,10 +129,20 @@ async def test_an_actor_stuck_past_the_stop_timeout_is_cancelled_and_its_callers
         started = trio.current_time()
 
     assert trio.current_time() - started == pytest.approx(3.0)
-    assert isinstance(outcomes.error("stuck"), ActorError)
+    assert isinstance(outcomes.error("stuck"), ActorStopped)
     assert isinstance(outcomes.error("queued"), ActorStopped)
     # Its resources are still released, without persisting anything tentative.
     assert h.closes("k") == [(1, False)]
+
+
+async def test_a_hung_aclose_does_not_hang_the_shutdown(open_harness, autojump_clock):
+    async with open_harness(stop_timeout_s=3.0) as h:
+        h.close_delay_s = 1000.0  # as good as hung
+        await h.router.ask("k", "hello")
+        started = trio.current_time()
+
+    assert trio.current_time() - started == pytest.approx(3.0)
+    assert h.events("k") == [("activate", 1), ("closing", 1)]
 
 
 async def test_statistics_count_what_happened(open_harness, outcomes, autojump_clock):
@@ -142,7 +152,7 @@ async def test_statistics_count_what_happened(open_harness, outcomes, autojump_c
         await trio.testing.wait_all_tasks_blocked()
         for n in range(5):
             h.router.send_nowait("k", n, outcomes.reply(n))
-        with pytest.raises(ActorError):
+        with pytest.raises(Overloaded):
             h.router.send_nowait("k", "refused", outcomes.reply("refused"))
 
         [busy] = h.router.statistics().actors

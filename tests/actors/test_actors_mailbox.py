@@ -18,7 +18,7 @@ async def test_an_actor_drains_its_mailbox_in_batches_of_at_most_max_batch(open_
         assert [outcomes.value(n) for n in range(7)] == [(1, n) for n in range(7)]
 
 
-async def test_a_batch_takes_whatever_arrived_while_the_previous_one_ran(open_harness, outcomes):
+async def test_a_batch_takes_whatever_arrived_while_the_previous_one_ran(open_harness, outcomes, autojump_clock):
     gate = trio.Event()
     async with open_harness(max_batch=100) as h:
         h.router.send_nowait("k", ("wait", gate), outcomes.reply("first"))
@@ -38,7 +38,7 @@ async def test_a_reply_the_behaviour_forgets_is_failed_rather_than_left_hanging(
             await h.router.ask("k", "ignore")
 
 
-async def test_the_mailbox_never_holds_more_than_its_capacity(open_harness, outcomes):
+async def test_the_mailbox_never_holds_more_than_its_capacity(open_harness, outcomes, autojump_clock):
     gate = trio.Event()
     async with open_harness(mailbox_capacity=4) as h:
         # The first message is taken out of the mailbox and blocks the actor.

@@ -1,5 +1,7 @@
 """Supervision: crashes, restarts, giving up, and failed activations."""
 
+import itertools
+
 import pytest
 import trio
 import trio.testing
@@ -37,12 +39,7 @@ async def test_restarts_back_off_exponentially(open_harness, autojump_clock):
 
     # Each restart waits twice as long as the one before, up to the maximum.
     activated = [t for what, _, _, _, t in h.log if what == "activate"]
-    assert [later - earlier for earlier, later in zip(activated, activated[1:], strict=False)] == [
-        1.0,
-        2.0,
-        3.0,
-        3.0,
-    ]
+    assert [later - earlier for earlier, later in itertools.pairwise(activated)] == [1.0, 2.0, 3.0, 3.0]
 
 
 async def test_too_many_crashes_in_the_window_make_the_router_give_up(open_harness, outcomes, autojump_clock):
