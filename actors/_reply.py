@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import trio
+
+log = logging.getLogger("actors")
 
 __all__ = ["CallbackReply", "Reply", "ReplySlot"]
 
@@ -60,7 +63,8 @@ class CallbackReply(ReplySlot):
     """A reply delivered by calling ``callback(value, error)`` on the actor's task.
 
     Cheaper than :class:`Reply` when the sender does not need to wait (load generators).
-    The callback must not block or raise.
+    The callback must not block; if it raises, the error is logged and swallowed, so one
+    faulty caller cannot take down the actor (or the router) that delivers to it.
     """
 
     __slots__ = ("_callback",)
@@ -70,4 +74,7 @@ class CallbackReply(ReplySlot):
         self._callback = callback
 
     def _deliver(self, value: Any, error: BaseException | None) -> None:
-        self._callback(value, error)
+        try:
+            self._callback(value, error)
+        except Exception:
+            log.exception("a reply callback raised; the error is dropped here, not in the actor")

@@ -80,3 +80,13 @@ def test_a_callback_reply_calls_back_exactly_once():
     reply.fail(error)
     reply.set("ignored")
     assert calls == [(None, error)]
+
+
+def test_a_raising_reply_callback_is_contained(caplog: pytest.LogCaptureFixture) -> None:
+    def bad(value: object, error: BaseException | None) -> None:
+        raise RuntimeError("caller bug")
+
+    reply = CallbackReply(bad)
+    reply.set(1)  # must not raise into the actor that settles it
+    assert reply.settled
+    assert "reply callback raised" in caplog.text
