@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 from quart import Blueprint, Response, request
 
 from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
-from ..store import record_to_dict
+from ..store import HuntExists, StoreLocked, record_to_dict
 from ._context import ApiContext
 from ._errors import BadRequest, NotFound, Unauthorized, wire_error
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
@@ -48,7 +49,8 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("")
     async def create() -> Response:
         document = await read_json(limits.max_body_bytes)
-        definition = await engine.create_hunt(document)
+        with _locked_means_exists():
+            definition = await engine.create_hunt(document)
         state = await engine.state(definition.id)
         return json_response(hunt_public(state, ctx.now_ms()), 201,
                              headers={"Location": f"/admin/hunts/{definition.id}"})
@@ -61,7 +63,8 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.post("/import")
     async def import_() -> Response:
-        hunt_id, events = await import_stream(engine, limits.max_import_bytes)
+        with _locked_means_exists():
+            hunt_id, events = await import_stream(engine, limits.max_import_bytes)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
     @blueprint.get("/<hunt_id>")
@@ -164,6 +167,15 @@ def _control_view(ctx: ApiContext, action: str) -> Any:
         return await _submit(ctx, hunt_id, make(cmd=_client_id(body)))
 
     return control
+
+
+@contextmanager
+def _locked_means_exists() -> Iterator[None]:
+    """Creating a hunt whose file a writer holds: the hunt exists (the store checks the lock first)."""
+    try:
+        yield
+    except StoreLocked as err:
+        raise HuntExists(str(err)) from err
 
 
 def _client_id(body: dict[str, Any]) -> str:
