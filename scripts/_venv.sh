@@ -11,8 +11,10 @@ fi
 stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${HUNT_EXTRAS:-test}
 if [ ! -f "$stamp" ]; then
   echo "==> installing the project and its dependencies into .venv"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[${HUNT_EXTRAS:-test}]"
+  # (grep drops the machine-wide pip config's warnings about absent local mirrors)
+  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/python -m pip install --quiet -e ".[${HUNT_EXTRAS:-test}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/python -c "import hunt, actors" || { echo "installation failed" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
