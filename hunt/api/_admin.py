@@ -18,7 +18,7 @@ import orjson
 from quart import Blueprint, Response, request
 
 from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
-from ..store import HuntExists, StoreLocked, record_to_dict
+from ..engine import HuntExists, StoreLocked, record_to_dict
 from ._context import ApiContext
 from ._errors import BadRequest, NotFound, Unauthorized, wire_error
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from actors import ActivationFailed, ActorCrashed, ActorStopped, Overloaded, RequestTimeout
 
 from ..domain import DefinitionError, Rejected
-from ..store import CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, InvalidImport, StoreLocked, WriteFailed
+from ..engine import CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, InvalidImport, StoreLocked, WriteFailed
 
 __all__ = [
     "ERROR_CODES",

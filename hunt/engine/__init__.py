@@ -1,5 +1,18 @@
 """The application layer: hunt actors, the engine that routes to them, and their hubs."""
 
+# The errors the engine's operations raise and the public form of an event come from the store;
+# re-exported so the API and the CLI depend on the engine, never on the store (STYLE: layers).
+from ..store import (
+    CorruptStore,
+    HuntExists,
+    HuntNotFound,
+    InvalidHuntId,
+    InvalidImport,
+    StoreError,
+    StoreLocked,
+    WriteFailed,
+    record_to_dict,
+)
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
 from ._engine import Engine, Result, open_engine, wall_clock_ms
 from ._feed import FEED_TYPES, FeedItem, feed_item
@@ -9,17 +22,26 @@ from ._hub import HuntHub
 __all__ = [
     "FEED_TYPES",
     "Ack",
+    "CorruptStore",
     "Engine",
     "FeedItem",
     "HuntActor",
+    "HuntExists",
     "HuntHub",
+    "HuntNotFound",
+    "InvalidHuntId",
+    "InvalidImport",
     "Result",
     "SetMeta",
+    "StoreError",
+    "StoreLocked",
     "Submit",
     "Touch",
+    "WriteFailed",
     "feed_item",
     "import_hunt",
     "open_engine",
+    "record_to_dict",
     "verify_hunt",
     "wall_clock_ms",
 ]

@@ -40,13 +40,18 @@ def test_modules_are_private_and_small() -> None:
         assert len(path.read_text().splitlines()) <= 400, path.name
 
 
-def test_the_api_imports_neither_the_cli_nor_sqlite() -> None:
+def test_the_api_depends_on_the_engine_and_domain_never_on_the_store_or_cli() -> None:
+    """STYLE's one-way layers: the API reaches storage only through the engine."""
+    imported = set()
     for path in API_DIR.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
-                assert node.module not in ("cli", "sqlite3") and not (node.module or "").startswith("cli"), path
-            if isinstance(node, ast.Import):
-                assert all(alias.name != "sqlite3" for alias in node.names), path
+                imported.add("." * node.level + (node.module or ""))
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+    assert {"..engine", "..domain"} <= imported
+    forbidden = {"..store", "hunt.store", "..cli", "hunt.cli", "sqlite3", "sqlite_utils", "..relay", "hunt.relay"}
+    assert not imported & forbidden, imported & forbidden
 
 
 def test_every_error_code_is_documented() -> None:
