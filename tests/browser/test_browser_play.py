@@ -1,0 +1,188 @@
+"""The player page (/play/{hunt_id}) in headless Chromium against a real server.
+
+Join, solve clues of every kind, see the score, rank, leaderboard and feed change live when
+others play (over their own websockets) or the organisers adjust a score; reload and resume
+as the same player, with a command that never reached the server resent under its id and a
+command whose ack was lost counted once.
+"""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import CRANE, LiveServer, Page, join_and_play, ws_session
+
+pytestmark = pytest.mark.browser
+
+# Make the page's websocket swallow every frame of one op (the command stays pending, unacked).
+DROP_SENDS = """
+const op = arguments[0];
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  if (JSON.parse(data).op === op) return;
+  return send.call(this, data);
+};
+"""
+
+
+def storage_key(hunt_id: str) -> str:
+    return f"hunt:v1:{hunt_id}"
+
+
+def leaderboard(page: Page) -> list[tuple[str, str, str]]:
+    rows = []
+    for tr in page.all("#leaderboard tr"):
+        cells = [td.text for td in tr.find_elements("css selector", "td")]
+        rows.append((cells[0], cells[1], cells[2]))
+    return rows
+
+
+def feed_seqs(page: Page) -> list[str]:
+    return [li.get_attribute("data-seq") for li in page.all("#feed li")]
+
+
+def join(page: Page, hunt_id: str, name: str) -> str:
+    """Open the page, join as ``name``; return the player id the page keeps."""
+    page.open(f"/play/{hunt_id}")
+    page.until(lambda: page.q("#join-section").is_displayed(), "the join form")
+    page.type("#join-name", name)
+    page.click("#join-btn")
+    page.until(lambda: page.q("#game").is_displayed(), "the game after joining")
+    page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "open", "a connected websocket")
+    player: str = page.storage(storage_key(hunt_id))["player"]
+    return player
+
+
+def submit(page: Page, clue: str, value: str) -> None:
+    page.type(f"#clue-{clue}-input", value)
+    page.click(f"#clue-{clue}-submit")
+
+
+def test_join_solve_and_see_others_score_live(page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id)
+    alice = join(page, hunt_id, "Alice")
+    page.js("window.sameDocument = true")  # gone if anything reloads the page
+    assert page.text("#hunt-title") == "Harbor Hunt"
+    assert page.text("#player-name") == "Alice"
+    page.until_equal("#hunt-status", "active")
+    assert not page.q("#clue-c3").is_displayed(), "c3 opens after c1"
+    assert "3 more clues are locked" in page.text("#clues-locked")
+
+    # A hint, its cost shown before taking it and taken off the score.
+    assert "costs 10 points" in page.text("#clue-c1-hint")
+    page.click("#clue-c1-hint")
+    page.until_text("#clue-c1-hints", "It blinks.")
+    page.until_equal("#score", "-10")
+
+    # An answer: wrong, then right (100 points and a first-finder bonus of 20).
+    submit(page, "c1", "lamp")
+    page.until_text("#clue-c1-result", "Not quite")
+    submit(page, "c1", "lighthouse")
+    page.until_text("#clue-c1-result", "Correct")
+    page.until_equal("#score", "110")
+    page.until_equal("#rank", "1")
+    assert "found" in page.q("#clue-c1").get_attribute("class")
+    page.until_text("#feed", "Alice found Old light")
+
+    # A code, on the clue that just opened; a check-in at a typed position.
+    page.until(lambda: page.q("#clue-c3").is_displayed(), "c3 to open once c1 is found")
+    submit(page, "c3", "X7K2")
+    page.until_text("#clue-c3-result", "Correct")
+    page.until_equal("#score", "140")
+    page.js("document.querySelector('#manual-position').open = true")
+    page.type("#manual-lat", str(CRANE[0] + 0.01))  # about a kilometre off
+    page.type("#manual-lon", str(CRANE[1]))
+    page.click("#clue-c2-submit")
+    page.until_text("#clue-c2-result", "Too far")
+    page.type("#manual-lat", str(CRANE[0]))
+    page.click("#clue-c2-submit")
+    page.until_text("#clue-c2-result", "Checked in")
+    page.until_equal("#score", "190")
+    page.until(lambda: leaderboard(page) == [("1", "Alice", "190")], "Alice alone on the leaderboard")
+    assert page.q(f'#leaderboard tr[data-player="{alice}"]').get_attribute("class") == "me"
+
+    # Bob plays over his own websocket and overtakes: 90 + 50 + 30 + 60 = 230.
+    join_and_play(server.port, hunt_id, "Bob",
+                  {"op": "answer", "clue": "c1", "answer": "lighthouse"},
+                  {"op": "checkin", "clue": "c2", "lat": CRANE[0], "lon": CRANE[1]},
+                  {"op": "code", "clue": "c3", "code": "X7K2"},
+                  {"op": "answer", "clue": "c4", "answer": "bronze"})
+    page.until(lambda: leaderboard(page) == [("1", "Bob", "230"), ("2", "Alice", "190")],
+               "Bob ahead of Alice on the leaderboard, without a reload")
+    page.until_equal("#rank", "2")
+    page.until_text("#feed", "Bob found Ship's bell")  # a first find: everybody hears of it
+    assert "Bob found Old light" not in page.text("#feed")  # later finds are Bob's own news
+
+    # The organisers adjust Alice's score: her feed says why; her score and rank follow.
+    response = server.http.post(f"/admin/hunts/{hunt_id}/adjust",
+                                json={"player": alice, "delta": 100, "reason": "best costume"})
+    assert response.status_code == 200, response.text
+    page.until_text("#feed", "Score adjusted by +100: best costume")
+    page.until_equal("#score", "290")
+    page.until_equal("#rank", "1")
+    page.until(lambda: leaderboard(page)[:2] == [("1", "Alice", "290"), ("2", "Bob", "230")],
+               "Alice back on top")
+    assert page.js("return window.sameDocument === true"), "the page reloaded"
+
+
+def test_reload_resumes_and_resends_the_pending_command(page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id)
+    key = storage_key(hunt_id)
+    carol = join(page, hunt_id, "Carol")
+    submit(page, "c1", "lighthouse")
+    page.until_equal("#score", "120")
+    page.until_text("#feed", "Carol found Old light")
+
+    # The code leaves the page but never reaches the server: it stays pending, unacknowledged.
+    page.js(DROP_SENDS, "code")
+    page.until(lambda: page.q("#clue-c3").is_displayed(), "c3 to open")
+    submit(page, "c3", "X7K2")
+    [pending] = page.until(lambda: page.storage(key)["pending"], "the code command to be kept as pending")
+    assert pending["op"] == "code" and pending["clue"] == "c3"
+    assert server.events(hunt_id, clue="c3") == []
+
+    page.driver.refresh()
+    page.until(lambda: page.q("#game").is_displayed(), "the game after the reload")
+    assert not page.q("#join-section").is_displayed(), "a reload must not ask to join again"
+    assert page.text("#player-name") == "Carol"
+    page.until_text("#clue-c3-result", "Correct")
+    page.until_equal("#score", "150")
+    saved = page.storage(key)
+    assert saved["player"] == carol
+    assert saved["pending"] == []
+    found = server.events(hunt_id, type="clue_found", clue="c3")
+    assert [(event["player"], event["cmd"]) for event in found] == [(carol, pending["id"])], found
+    page.until_text("#feed", "Carol found Sign")
+
+    # Another reload: the feed comes back once, from the page's memory and the server's catch-up.
+    shown = feed_seqs(page)
+    page.driver.refresh()
+    page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "open", "the reconnection")
+    page.until_equal("#score", "150")
+    assert feed_seqs(page) == shown
+    assert len(shown) == len(set(shown)) == 2
+    assert page.text("#feed").count("Carol found Old light") == 1
+
+
+def test_a_command_whose_ack_was_lost_counts_once(page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id)
+    key = storage_key(hunt_id)
+    dan = join(page, hunt_id, "Dan")
+    page.open("/health")  # leave the game page (same origin, so its storage stays reachable)
+    saved = page.storage(key)
+
+    # The page's answer reached the server, which made it durable, but the ack never came back.
+    answer = {"op": "answer", "id": "lost-ack-1", "clue": "c1", "answer": "lighthouse"}
+    welcome, ack = ws_session(server.port, hunt_id, [{"op": "hello", "id": "h1", "token": saved["token"]}, answer])
+    assert welcome["op"] == "welcome" and welcome["player"] == dan
+    assert ack["result"] == "correct" and ack["score"] == 120
+    saved["pending"].append(answer)
+    page.set_storage(key, saved)
+
+    page.open(f"/play/{hunt_id}")
+    page.until_text("#clue-c1-result", "Correct")  # the resent command's (duplicate) ack settles it
+    page.until_equal("#score", "120")
+    page.until(lambda: page.storage(key)["pending"] == [], "the pending command to be settled")
+    found = server.events(hunt_id, type="clue_found")
+    assert [(event["player"], event["cmd"]) for event in found] == [(dan, "lost-ack-1")]
+    page.until_text("#feed", "Dan found Old light")
+    assert page.text("#feed").count("Dan found Old light") == 1
