@@ -309,8 +309,8 @@ function selectHunt(id) {
   }
   $('#events-more').hidden = true;
   for (const sel of ['#timetravel-range', '#timetravel-seq']) {
-    $(sel).max = '0';
-    $(sel).value = '0';
+    $(sel).max = '1';
+    $(sel).value = '1';
   }
   for (const sel of ['#stat-events', '#stat-rate', '#stat-players', '#stat-mailbox']) $(sel).textContent = '–';
   for (const tr of $('#hunt-list').children) tr.classList.toggle('me', tr.dataset.hunt === id);
@@ -604,7 +604,8 @@ async function loadAudit(player) {
 
 async function loadTimeTravel() {
   if (!selected) return;
-  const seq = Math.max(0, Math.floor(Number($('#timetravel-seq').value) || 0));
+  // Sequence numbers start at 1 (the hunt's creation); the server refuses at_seq=0.
+  const seq = Math.max(1, Math.floor(Number($('#timetravel-seq').value) || 1));
   const meta = $('#timetravel-meta');
   meta.textContent = `Loading seq ${seq}…`;
   try {
