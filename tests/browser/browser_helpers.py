@@ -125,7 +125,7 @@ def live_server(workdir: Path, *, sample: bool = False, **settings: str) -> Iter
     """
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUNT_")}
-    env.update({"HUNT_ADMIN_TOKEN": ADMIN_TOKEN, "HUNT_SERVER_SHUTDOWN_TIMEOUT_S": "2",
+    env.update({"HUNT_ADMIN_TOKEN": ADMIN_TOKEN, "HUNT_SERVER_SHUTDOWN_TIMEOUT_S": "1",
                 "HUNT_STORE_SYNCHRONOUS": "OFF", "PYTHONUNBUFFERED": "1"})
     env.update({f"HUNT_{key.upper()}": value for key, value in settings.items()})
     command = [sys.executable, "-m", "hunt", "serve", "--port", "0", "--data-dir", str(workdir / "data")]
@@ -265,6 +265,7 @@ class Page:
         self.driver = driver
         self.base = base
         self.timeout_s = timeout_s
+        self._last_text = ""
 
     def open(self, path: str) -> None:
         self.driver.get(self.base + path)
@@ -311,13 +312,19 @@ class Page:
 
     def until_text(self, css: str, expected: str, what: str | None = None) -> None:
         """Wait until the element's text contains ``expected``."""
-        self.until(lambda: expected in self.text(css), what or f"{css} to contain {expected!r}")
+        self.until(lambda: expected in self.text(css) or self._seen(css), what or f"{css} to contain {expected!r}")
 
     def until_equal(self, css: str, expected: str) -> None:
-        self.until(lambda: self.text(css) == expected, f"{css} to read {expected!r}")
+        self.until(lambda: self.text(css) == expected or self._seen(css), f"{css} to read {expected!r}")
+
+    def _seen(self, css: str) -> bool:
+        """Remember what the element said (for the failure message); always False."""
+        self._last_text = f"{css}: {self.text(css)!r}"
+        return False
 
     def diagnostics(self) -> str:
-        lines = []
+        lines = [self._last_text] if self._last_text else []
+        self._last_text = ""
         with suppress(Exception):
             lines.append(f"url: {self.driver.current_url}")
         with suppress(Exception):

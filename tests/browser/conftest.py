@@ -43,7 +43,8 @@ def server(browser_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture(scope="session")
-def chromium(browser_ready: None) -> Iterator[Chromium]:
+def chromium(server: LiveServer) -> Iterator[Chromium]:
+    # After the server (so it quits first: the server then has no keep-alive connections to wait for).
     with open_chromium() as browser:
         yield browser
 
