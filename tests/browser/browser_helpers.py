@@ -254,6 +254,32 @@ def open_chromium(width: int = 1280, height: int = 900) -> Iterator[Chromium]:
         browser.quit()
 
 
+def storage_key(hunt_id: str) -> str:
+    """Where the player page keeps its player, token, pending commands and feed (localStorage)."""
+    return f"hunt:v1:{hunt_id}"
+
+
+def join(page: Page, hunt_id: str, name: str) -> str:
+    """Open the player page, join as ``name``; return the player id the page keeps."""
+    page.open(f"/play/{hunt_id}")
+    page.until(lambda: page.q("#join-section").is_displayed(), "the join form")
+    page.type("#join-name", name)
+    page.click("#join-btn")
+    page.until(lambda: page.q("#game").is_displayed(), "the game after joining")
+    page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "open", "a connected websocket")
+    player: str = page.storage(storage_key(hunt_id))["player"]
+    return player
+
+
+def sign_in(page: Page, path: str = "/admin") -> None:
+    """Open the dashboard at ``path`` and sign in with the admin token."""
+    page.open(path)
+    page.until(lambda: page.q("#login-section").is_displayed(), "the sign-in form")
+    page.type("#token", ADMIN_TOKEN)
+    page.click("#token-btn")
+    page.until(lambda: page.q("#dashboard").is_displayed(), "the dashboard after signing in")
+
+
 class WaitFailed(AssertionError):
     pass
 

@@ -11,17 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-from browser_helpers import ADMIN_TOKEN, CRANE, LiveServer, Page, join_and_play, sample_hunt
+from browser_helpers import ADMIN_TOKEN, CRANE, LiveServer, Page, join_and_play, sample_hunt, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Page, path: str = "/admin") -> None:
-    page.open(path)
-    page.until(lambda: page.q("#login-section").is_displayed(), "the sign-in form")
-    page.type("#token", ADMIN_TOKEN)
-    page.click("#token-btn")
-    page.until(lambda: page.q("#dashboard").is_displayed(), "the dashboard after signing in")
 
 
 def table(page: Page, tbody: str, columns: int | None = None) -> list[tuple[str, ...]]:

@@ -9,7 +9,7 @@ command whose ack was lost counted once.
 from __future__ import annotations
 
 import pytest
-from browser_helpers import CRANE, LiveServer, Page, join_and_play, ws_session
+from browser_helpers import CRANE, LiveServer, Page, join, join_and_play, storage_key, ws_session
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +24,6 @@ WebSocket.prototype.send = function (data) {
 """
 
 
-def storage_key(hunt_id: str) -> str:
-    return f"hunt:v1:{hunt_id}"
-
-
 def leaderboard(page: Page) -> list[tuple[str, str, str]]:
     rows = []
     for tr in page.all("#leaderboard tr"):
@@ -38,18 +34,6 @@ def leaderboard(page: Page) -> list[tuple[str, str, str]]:
 
 def feed_seqs(page: Page) -> list[str]:
     return [li.get_attribute("data-seq") for li in page.all("#feed li")]
-
-
-def join(page: Page, hunt_id: str, name: str) -> str:
-    """Open the page, join as ``name``; return the player id the page keeps."""
-    page.open(f"/play/{hunt_id}")
-    page.until(lambda: page.q("#join-section").is_displayed(), "the join form")
-    page.type("#join-name", name)
-    page.click("#join-btn")
-    page.until(lambda: page.q("#game").is_displayed(), "the game after joining")
-    page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "open", "a connected websocket")
-    player: str = page.storage(storage_key(hunt_id))["player"]
-    return player
 
 
 def submit(page: Page, clue: str, value: str) -> None:
