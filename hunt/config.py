@@ -238,7 +238,8 @@ def _validate(config: Config) -> None:
     if config.store.synchronous.upper() not in _SYNC_MODES:
         raise ConfigError(f"store.synchronous must be one of {', '.join(_SYNC_MODES)}")
     if not _NAME.fullmatch(config.broker.stream):
-        raise ConfigError(f"broker.stream must be a stream name of letters, digits, - and _, got {config.broker.stream!r}")
+        raise ConfigError("broker.stream must be a stream name of letters, digits, - and _, "
+                          f"got {config.broker.stream!r}")
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
