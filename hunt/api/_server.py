@@ -19,6 +19,7 @@ from quart_trio import QuartTrio
 
 from ..config import Config
 from ..engine import Engine
+from . import _pings
 from ._app import create_app
 from ._context import app_context
 
@@ -67,6 +68,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     websocket at once on accept and then every ``ws_ping_interval_s``; None turns that off
     (trio-websocket 0.12 clients can fail when a ping meets their own close, issue #184).
     """
+    _pings.install()  # else a closed websocket lingers until its next ping (see _pings)
     app = app or create_app(config, engine)
     connections = app_context(app).connections
 
