@@ -8,15 +8,55 @@ the server's exactly-once promise is exercised, not assumed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import trio
-from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, open_websocket_url
+from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, wrap_client_stream
 
-__all__ = ["Pending", "SimPlayer"]
+__all__ = ["Pending", "SimPlayer", "open_websocket"]
+
+
+@asynccontextmanager
+async def open_websocket(url: str, *, max_message_size: int = 2**20,
+                         connect_timeout: float = 60.0) -> AsyncIterator[WebSocketConnection]:
+    """A websocket client (``ws://`` or ``wss://``) over a TCP stream this helper always closes.
+
+    trio-websocket's own ``open_websocket_url`` leaves its socket open when the server goes
+    away first (killed, or closing without the handshake): a client that reconnects through a
+    server restart would leak a file descriptor each time.
+    """
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if secure else 80)
+    resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with trio.fail_after(connect_timeout):
+        stream: trio.abc.HalfCloseableStream = (await trio.open_ssl_over_tcp_stream(host, port) if secure
+                                                else await trio.open_tcp_stream(host, port))
+    try:
+        failure: Exception | None = None
+        async with trio.open_nursery() as nursery:  # the websocket's reader task
+            try:
+                with trio.fail_after(connect_timeout):
+                    ws = await wrap_client_stream(nursery, stream, host, resource,  # type: ignore[arg-type]
+                                                  max_message_size=max_message_size)
+                try:
+                    yield ws
+                finally:
+                    with trio.move_on_after(1):
+                        await ws.aclose()
+            except Exception as err:  # re-raised below as itself, not inside the nursery's ExceptionGroup
+                failure = err
+            nursery.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+    finally:
+        await stream.aclose()
 
 
 @dataclass(slots=True)
@@ -46,14 +86,14 @@ class SimPlayer:
         """
         while not stop.is_set():
             try:
-                async with open_websocket_url(self.url, max_message_size=max_message_size) as ws:
+                async with open_websocket(self.url, max_message_size=max_message_size) as ws:
                     await self._greet(ws, join_id, team)
                     self.ws = ws
                     self.connected.set()
                     for pending in list(self.pending.values()):  # resend what was never answered
                         await ws.send_message(orjson.dumps(pending.frame).decode())
                     await self._read(ws)
-            except (ConnectionClosed, HandshakeError, OSError, trio.BrokenResourceError):
+            except (ConnectionClosed, HandshakeError, OSError, trio.BrokenResourceError, trio.TooSlowError):
                 pass
             finally:
                 self.ws = None
