@@ -268,7 +268,7 @@ async function control(action) {
       const status = res.data && res.data.status;
       out.textContent = status ? `Done: the hunt is ${status}.` : `Done: ${action}.`;
       out.className = 'ok';
-      if (status) $('#hunt-status').textContent = status;
+      if (status) showStatus(status);
       await Promise.all([refreshHunts(), pollDetail()]).catch(() => {});
     } else {
       out.textContent = `Could not ${action}: ${errorMessage(res)}`;
@@ -287,6 +287,7 @@ async function control(action) {
 
 function selectHunt(id) {
   selected = id;
+  playerNames.clear();
   latestSeq = 0;
   rateSample = null;
   lastHeatmapKey = '';
@@ -318,7 +319,24 @@ function selectHunt(id) {
   loadEvents(false);
 }
 
+// The controls that make sense in a status; Start resumes a paused hunt.
+function showStatus(status) {
+  $('#hunt-status').textContent = status;
+  $('#start-btn').textContent = status === 'paused' ? 'Resume' : 'Start';
+  $('#start-btn').disabled = status === 'active' || status === 'ended';
+  $('#pause-btn').disabled = status !== 'active';
+  $('#end-btn').disabled = status === 'ended';
+}
+
+const playerNames = new Map();   // player id -> name, from the leaderboards and audits seen
+
+function playerLabel(id) {
+  const name = playerNames.get(id);
+  return name && name !== id ? `${name} (${id})` : id;
+}
+
 function renderLeaderboardRows(tbody, rows) {
+  for (const r of rows || []) if (r.name) playerNames.set(r.player, r.name);
   tbody.replaceChildren(...(rows || []).map((r) =>
     row([num(r.rank), el('td', r.name ?? ''), el('td', r.player), num(r.score)], { player: r.player })));
 }
@@ -350,7 +368,7 @@ async function pollDetail() {
   if (!res.ok) throw new Error(`hunt: ${errorMessage(res)}`);
   const d = res.data || {};
   $('#hunt-title').textContent = d.title || selected;
-  $('#hunt-status').textContent = d.status ?? '';
+  showStatus(d.status ?? '');
   const stats = d.stats || {};
   const now = performance.now();
   if (typeof stats.events === 'number') {
@@ -385,20 +403,23 @@ async function pollDetail() {
 async function pollClues() {
   const res = await api(huntPath('/clues'), { useEtag: true });
   if (!res.ok) throw new Error(`clues: ${errorMessage(res)}`);
-  if (!res.fresh) return;
+  // Rendered on a 304 too: the first finders' names may have arrived since.
   const clues = (res.data && res.data.clues) || [];
   $('#clue-table').replaceChildren(...clues.map((c) => {
     const name = el('td');
     name.append(el('span', c.title || c.id), document.createTextNode(' '), el('code', c.id, 'muted'));
-    return row([name, num(c.attempts), num(c.finders), el('td', c.first_finder ?? '–'),
-      num(fmtDuration(c.median_solve_s))], { clue: c.id });
+    const first = c.first_finder == null ? '–' : playerLabel(c.first_finder);
+    return row([name, num(c.attempts), num(c.finders), el('td', first), num(fmtDuration(c.median_solve_s))],
+      { clue: c.id });
   }));
 }
 
 async function pollSelected() {
   if (!selected) return;
   const id = selected;
-  const results = await Promise.allSettled([pollLeaderboard(), pollDetail(), pollClues()]);
+  // The leaderboard first: it brings the players' names the funnel shows.
+  const [board] = await Promise.allSettled([pollLeaderboard()]);
+  const results = [board, ...await Promise.allSettled([pollDetail(), pollClues()])];
   if (id !== selected) return;
   const failed = results.filter((r) => r.status === 'rejected' && !(r.reason instanceof Unauthorized));
   const status = $('#poll-status');
@@ -578,6 +599,7 @@ async function loadAudit(player) {
       return;
     }
     const d = res.data || {};
+    if (d.name) playerNames.set(d.player, d.name);
     summary.textContent = `${d.name ?? d.player} (${d.player}): score ${d.score}, rank ${d.rank ?? '–'}`;
     const audit = d.audit || [];
     $('#audit-table').replaceChildren(...audit.map((a) => row([
