@@ -42,6 +42,7 @@ CHROMIUM_FLAGS = (
 )
 REQUIRE_ENV = "HUNT_TEST_REQUIRE_BROWSER"
 CRANE = (53.5441, 9.9667)  # clue c2 of the sample hunt
+REPLY_OPS = ("ack", "error", "welcome", "batch")  # the frames that answer a request (by its id)
 
 
 def chromium_paths() -> tuple[str | None, str | None]:
@@ -173,8 +174,8 @@ def stop_process(process: subprocess.Popen[Any], timeout_s: float = 5) -> None:
 
 
 def ws_session(port: int, hunt_id: str, frames: list[dict[str, Any]], timeout_s: float = 10) -> list[dict[str, Any]]:
-    """Open a websocket to the hunt, send each frame and wait for its reply (the ack, error or
-    welcome with the frame's id); return the replies in order, then close."""
+    """Open a websocket to the hunt, send each frame and wait for its reply (the ack, error,
+    welcome or batch with the frame's id); return the replies in order, then close."""
     return trio.run(_ws_session, port, hunt_id, frames, timeout_s)
 
 
@@ -191,7 +192,7 @@ async def _ws_session(port: int, hunt_id: str, frames: list[dict[str, Any]], tim
                         await ws.send_message(orjson.dumps(frame).decode())
                         while True:
                             reply = orjson.loads(await ws.get_message())
-                            if reply.get("op") in ("ack", "error", "welcome") and reply.get("id") == frame["id"]:
+                            if reply.get("op") in REPLY_OPS and reply.get("id") == frame.get("id"):
                                 replies.append(reply)
                                 break
             finally:
