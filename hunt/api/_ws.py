@@ -10,7 +10,8 @@ A connection runs three small tasks in one nursery:
   connection's cursor (from the hub's memory, or from disk when it fell behind: nothing is
   skipped and nothing queues up per connection), the hunt's status when it changed, and the
   leaderboard at most once per ``leaderboard_push_interval_ms`` (latest wins);
-- the **watcher** wakes the writer when the hunt commits (at most every ``PUSH_TICK_S``).
+- the **watcher** wakes the writer when the hunt commits: at once (at most every
+  ``PUSH_TICK_S``) for feed news, else when the next leaderboard push is allowed.
 
 The hunt's actor never waits on a connection: it only publishes to the hub.
 """
@@ -51,7 +52,7 @@ CLOSE_GOING_AWAY = 1001  # the server is shutting down
 CLOSE_POLICY = 1008  # unknown hunt
 CLOSE_INTERNAL = 1011
 PUSH_TICK_S = 0.05  # the writer looks at the hub at most this often (coalesces busy hunts)
-FLUSH_ON_CLOSE_S = 1.0
+FLUSH_ON_CLOSE_S = 1.0  # time to send queued replies and the close frame
 
 
 def ws_blueprint(ctx: ApiContext) -> Blueprint:
@@ -88,6 +89,7 @@ class Connection:
         self._board_sent: Any = None  # what was last pushed (top's ETag, your row)
         self._board_next = -math.inf  # trio time before which no leaderboard is pushed
         self._kick = trio.Event()
+        self._hunt_moved = False  # set by the watcher: the writer should look at the hub
         self._scope: trio.CancelScope | None = None
         self._close: tuple[int, str] | None = None
 
@@ -113,9 +115,12 @@ class Connection:
             if self.greeted:
                 self.hub.subscribers -= 1
         if self._close is not None:
+            # Replies already durable go out first, but a client that does not read cannot hold
+            # the handler: after the budget the socket is dropped without a close frame.
+            code, reason = self._close
             with trio.move_on_after(FLUSH_ON_CLOSE_S):
                 await self._flush_outbox()
-            await self.socket.close(*self._close)
+                await self.socket.close(code, reason[:120])
 
     def _close_with(self, code: int, reason: str) -> None:
         if self._close is None:
@@ -130,14 +135,13 @@ class Connection:
 
     async def _read_loop(self) -> None:
         idle_s = self.limits.ws_idle_timeout_s
-        while True:
-            data: str | bytes | None = None
-            with trio.move_on_after(idle_s):
+        with trio.CancelScope() as idle:  # one scope, re-armed per frame (cheaper than one each)
+            while True:
+                idle.deadline = trio.current_time() + idle_s
                 data = await self.socket.receive()
-            if data is None:
-                self._close_with(CLOSE_IDLE, "idle timeout")
-                return
-            await self._on_frame(data)
+                idle.deadline = math.inf  # handling a frame (even a slow one) is not idling
+                await self._on_frame(data)
+        self._close_with(CLOSE_IDLE, "idle timeout")
 
     async def _on_frame(self, data: str | bytes) -> None:
         frame: dict[str, Any] | None = None
@@ -224,6 +228,7 @@ class Connection:
             self._status = None
         self.player = player
         self._feed_cursor = cursor
+        self._hunt_moved = True
         self._wake()
 
     async def _reply(self, frame: dict[str, Any]) -> None:
@@ -233,11 +238,13 @@ class Connection:
     # -- the writer ------------------------------------------------------------------------
 
     async def _write_loop(self) -> None:
+        deadline = math.inf
         while True:
             self._kick = trio.Event()  # anything after this point wakes us again
             await self._flush_outbox()
-            deadline = math.inf
-            if self.player is not None:
+            # Pushes only when the hunt moved (or one is due), not after every ack.
+            if self.player is not None and (self._hunt_moved or trio.current_time() >= deadline):
+                self._hunt_moved = False
                 try:
                     deadline = await self._push()
                 except Exception as err:
@@ -247,8 +254,11 @@ class Connection:
                         self._close_with(CLOSE_INTERNAL, error.message)
                         return
                     deadline = trio.current_time() + error.retry_after_ms / 1000
-            with trio.move_on_at(deadline):
+            if deadline == math.inf:
                 await self._kick.wait()
+            else:
+                with trio.move_on_at(deadline):
+                    await self._kick.wait()
 
     async def _flush_outbox(self) -> None:
         while True:
@@ -320,9 +330,23 @@ class Connection:
     # -- the watcher -----------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
-        seen = self.hub.seq
+        hub = self.hub
+        seen, quiet_until = hub.seq, -math.inf
         while True:
-            await self.hub.wait_beyond(seen)
-            seen = self.hub.seq
+            await hub.wait_beyond(seen)
+            seen = hub.seq
+            # Feed news goes out at once (at most every PUSH_TICK_S). Otherwise (pings, wrong
+            # answers...) only the leaderboard can have changed, and it is not pushed before its
+            # interval is over: waking then keeps a busy hunt from waking every connection on
+            # every commit.
+            wake_at = quiet_until if self._news() else max(quiet_until, self._board_next)
+            if wake_at > trio.current_time():
+                await trio.sleep_until(wake_at)
+            self._hunt_moved = True
             self._wake()
-            await trio.sleep(PUSH_TICK_S)
+            quiet_until = trio.current_time() + PUSH_TICK_S
+
+    def _news(self) -> bool:
+        """Whether the hub holds feed items past this connection's cursor (maybe not for us)."""
+        hub, cursor = self.hub, self._feed_cursor
+        return cursor < hub.feed_floor or bool(hub.feed and hub.feed[-1][0] > cursor)
