@@ -19,10 +19,11 @@
 //                      #clue-{id}-hints   list of hint texts taken
 //                      #clue-{id}-result  outcome of the last command on this clue
 //   #clues-locked    "N more clues are locked" text
-//   #leaderboard     <tbody>; rows carry data-player, the player's own row has class "me"
+//   #leaderboard     <tbody>; rows carry data-player, the player's own row (their team's, in team
+//                    hunts) has class "me"
 //   #feed            aria-live <ol> of feed items, newest first; <li data-seq="N">
 //
-// Persistence: localStorage["hunt:v1:{hunt_id}"] = {player, token, name, since, pending:[cmd],
+// Persistence: localStorage["hunt:v1:{hunt_id}"] = {player, token, name, team, since, pending:[cmd],
 // hints:{clue:[{text,cost}]}, feed:[last 50 feed items]}. Unacknowledged commands stay in
 // `pending` and are resubmitted with the same ids after every (re)connection.
 
@@ -46,7 +47,7 @@ const huntId = huntIdFromLocation();
 const storageKey = `hunt:v1:${huntId}`;
 
 function loadSaved() {
-  const empty = { player: null, token: null, name: null, since: 0, pending: [], hints: {}, feed: [] };
+  const empty = { player: null, token: null, name: null, team: null, since: 0, pending: [], hints: {}, feed: [] };
   try {
     const raw = localStorage.getItem(storageKey);
     if (!raw) return empty;
@@ -356,22 +357,26 @@ function onFeed(item) {
   renderFeedItem(item);
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
-  if (kind === 'clue_found' && item.player === saved.player) markFound(item.clue);
+  // Your find, or (in team hunts) your team's: the item names the finder's team.
+  const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
+  if (kind === 'clue_found' && ours) markFound(item.clue);
 }
 
 function onLeaderboard(msg) {
+  const you = msg.you;
+  // Your row: in team hunts the rows are teams, and yours is `you.side` (the team's id).
+  const mine = (you && (you.side ?? you.player)) ?? saved.player;
   const rows = (msg.top || []).map((r) => {
     const tr = el('tr');
     tr.dataset.player = r.player;
-    if (r.player === saved.player) tr.className = 'me';
+    if (r.player === mine) tr.className = 'me';
     tr.append(el('td', r.rank, 'num'), el('td', r.name ?? r.player), el('td', r.score, 'num'));
     return tr;
   });
-  const you = msg.you;
-  if (you && !(msg.top || []).some((r) => r.player === you.player) && you.rank != null) {
+  if (you && !(msg.top || []).some((r) => r.player === mine) && you.rank != null) {
     const tr = el('tr', null, 'me');
-    tr.dataset.player = you.player ?? saved.player;
-    tr.append(el('td', you.rank, 'num'), el('td', you.name ?? saved.name ?? 'You'), el('td', you.score, 'num'));
+    tr.dataset.player = mine;
+    tr.append(el('td', you.rank, 'num'), el('td', you.team ?? you.name ?? saved.name ?? 'You'), el('td', you.score, 'num'));
     rows.push(tr);
   }
   $('#leaderboard').replaceChildren(...rows);
@@ -539,6 +544,8 @@ function dispatch(msg) {
     case 'welcome':
       helloId = null;
       if (msg.player) saved.player = msg.player;
+      if (typeof msg.name === 'string') saved.name = msg.name;
+      if (msg.team !== undefined) saved.team = msg.team;
       applyProgress(msg.progress);
       setScore(msg.score);
       setRank(msg.rank);
@@ -623,7 +630,8 @@ function showJoin() {
 function showGame() {
   $('#join-section').hidden = true;
   $('#game').hidden = false;
-  $('#player-name').textContent = saved.name || saved.player || '–';
+  const who = saved.name || saved.player || '–';
+  $('#player-name').textContent = saved.team ? `${who} (${saved.team})` : who;
   renderClues();
 }
 
@@ -642,6 +650,7 @@ function onJoinSubmit(ev) {
     return;
   }
   saved.name = name;
+  saved.team = hunt && hunt.mode === 'teams' ? team : null;
   $('#join-btn').disabled = true;
   command('join', hunt && hunt.mode === 'teams' ? { name, team } : { name });
 }
