@@ -170,3 +170,32 @@ def test_a_command_whose_ack_was_lost_counts_once(page: Page, server: LiveServer
     assert [(event["player"], event["cmd"]) for event in found] == [(dan, "lost-ack-1")]
     page.until_text("#feed", "Dan found Old light")
     assert page.text("#feed").count("Dan found Old light") == 1
+
+
+def test_a_team_scores_together(page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id, mode="teams")
+    page.open(f"/play/{hunt_id}")
+    page.until(lambda: page.q("#join-team-field").is_displayed(), "the team field of a team hunt")
+    page.type("#join-name", "Ann")
+    page.type("#join-team", "Gulls")
+    page.click("#join-btn")
+    page.until(lambda: page.q("#game").is_displayed(), "the game after joining")
+    assert page.text("#player-name") == "Ann (Gulls)"
+
+    # A team mate finds a clue on his own phone: the team's score, and the clue, are Ann's too.
+    answer = {"op": "answer", "id": "b-1", "clue": "c1", "answer": "lighthouse"}
+    ws_session(server.port, hunt_id, [{"op": "join", "id": "j-bob", "name": "Bob", "team": "Gulls"}, answer])
+    page.until_text("#feed", "Bob found Old light")
+    page.until_equal("#score", "120")
+    page.until(lambda: "found" in page.q("#clue-c1").get_attribute("class"), "c1 found by the team")
+    page.until(lambda: page.q("#clue-c3").is_displayed(), "c3 open for the team")
+    # Another team: the leaderboard's rows are teams, Ann's own is marked.
+    ws_session(server.port, hunt_id, [{"op": "join", "id": "j-cy", "name": "Cy", "team": "Crabs"},
+                                      {"op": "answer", "id": "c-1", "clue": "c4", "answer": "bronze"}])
+    page.until(lambda: leaderboard(page) == [("1", "Gulls", "120"), ("2", "Crabs", "60")], "two teams")
+    assert page.q("#leaderboard tr.me").text.split() == ["1", "Gulls", "120"]
+
+    page.driver.refresh()
+    page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "open", "the reconnection")
+    assert page.text("#player-name") == "Ann (Gulls)"
+    page.until(lambda: "found" in page.q("#clue-c1").get_attribute("class"), "c1 still found after the reload")
