@@ -97,16 +97,18 @@ def _merge(base: dict[str, dict[str, Any]], extra: dict[str, dict[str, Any]]) ->
 
 
 @asynccontextmanager
-async def run_server(data_dir: Path, **sections: dict[str, Any]) -> AsyncIterator[Server]:
-    settings = _merge(TEST_SETTINGS, {"server": {"data_dir": str(data_dir)}, **sections})
+async def run_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+                     **sections: dict[str, Any]) -> AsyncIterator[Server]:
+    settings = _merge(_merge(TEST_SETTINGS, sections), {"server": {"data_dir": str(data_dir)}})
     config = load_config(None, env={}, overrides=settings)
+    assert config.data_path == data_dir  # never the working directory's data/
     async with open_engine(config) as engine:
         app = create_app(config, engine)
         stopping = trio.Event()
         async with trio.open_nursery() as nursery:
-            # No server pings in tests: trio-websocket 0.12 can crash when one meets its own close.
+            # No server pings by default: trio-websocket 0.12 can crash when one meets its own close.
             port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stopping.wait,
-                                               ws_ping_interval_s=None))
+                                               ws_ping_interval_s=ws_ping_interval_s))
             headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
                                          timeout=10) as http:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
 import pytest
+import trio
 from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, open_socket
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from actors import ActorCrashed, Overloaded, RequestTimeout
+from hunt.store import SqliteHuntStore
 
 PING = {"op": "ping", "id": "g-ok", "lat": 1.0, "lon": 2.0}
 
@@ -272,3 +275,49 @@ async def test_shutdown_closes_websockets_with_going_away(open_server: OpenServe
                     await ann.receive()
     assert closed.value.reason.code == 1001
     assert ack["op"] == "ack"
+
+
+async def test_a_full_mailbox_is_overloaded_for_that_command_only(
+        open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real overload: a one-slot mailbox, no admission wait, and a slow commit in the way."""
+    async with open_server(engine={"mailbox_capacity": 1, "admission_timeout_ms": 0}) as server:
+        await server.create_hunt()
+        resource = f"/ws/hunts/{HUNT_ID}"
+        async with open_socket(server.port, resource) as ann, open_socket(server.port, resource) as bob, \
+                open_socket(server.port, resource) as cat:
+            for player, name in ((ann, "Ann"), (bob, "Bob"), (cat, "Cat")):
+                await player.join(name)
+            real_append = SqliteHuntStore.append
+
+            def slow_append(self: SqliteHuntStore, *args: Any, **kwargs: Any) -> Any:
+                time.sleep(0.4)  # in the actor's worker thread: the actor is busy committing
+                return real_append(self, *args, **kwargs)
+
+            monkeypatch.setattr(SqliteHuntStore, "append", slow_append)
+            await ann.send({**PING, "id": "a1"})  # taken by the actor: commits slowly
+            await trio.sleep(0.1)
+            await bob.send({**PING, "id": "b1"})  # waits in the one-slot mailbox
+            await trio.sleep(0.1)
+            refused = await cat.request({**PING, "id": "c1"})  # no room
+            monkeypatch.setattr(SqliteHuntStore, "append", real_append)
+            acks = [await ann.wait_for(lambda f: f.get("id") == "a1"),
+                    await bob.wait_for(lambda f: f.get("id") == "b1")]
+            await trio.sleep(refused["retry_after_ms"] / 1000)
+            retried = await cat.request({**PING, "id": "c1"})
+    assert (refused["op"], refused["code"], refused["id"]) == ("error", "overloaded", "c1")
+    assert refused["retry_after_ms"] >= 1
+    assert [ack["op"] for ack in acks] == ["ack", "ack"]
+    assert retried["op"] == "ack"
+
+
+async def test_with_server_pings_a_closed_websocket_does_not_hold_the_shutdown(open_server: OpenServer) -> None:
+    """hypercorn's pinger sleeps a whole interval; without hunt.api._pings a websocket that has
+    gone would keep its connection (and a graceful stop) waiting for it."""
+    async with open_server(server={"shutdown_timeout_s": 10.0}, ws_ping_interval_s=20.0) as server:
+        await server.create_hunt()
+        async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
+            await ann.join()
+            await still_usable(ann)  # (the ping sent on accept has been answered by now)
+        started = trio.current_time()
+        server.stop()
+    assert trio.current_time() - started < 3
