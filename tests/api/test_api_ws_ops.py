@@ -154,3 +154,11 @@ async def test_team_hunts_join_with_a_team(server: Server, connect: Connect) -> 
     assert board["you"] == {"player": "p1", "name": "Ann", "score": 120, "rank": 1, "team": "Gulls",
                             "side": "team:gulls"}
     assert board["top"] == [{"rank": 1, "player": "team:gulls", "name": "Gulls", "score": 120}]
+
+
+async def test_a_binary_frame_is_read_as_utf8_text(hunt: str, connect: Connect) -> None:
+    async with connect() as ann:
+        await ann.join()
+        await ann.ws.send_message(b'{"op":"ping","id":"g1","lat":1,"lon":2}')
+        ack = await ann.wait_for(lambda f: f.get("id") == "g1")
+    assert ack["op"] == "ack" and ack["result"] == "ok"
