@@ -100,11 +100,9 @@ class Engine:
         created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document)))
 
         def create() -> None:
-            store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous)
-            try:
-                store.append([created])
-            finally:
-                store.close()
+            store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous,
+                                           first=[created])
+            store.close()
 
         await trio.to_thread.run_sync(create)
         self._known.add(definition.id)

@@ -96,11 +96,11 @@ def import_hunt(data_dir: Path, lines: Iterable[bytes], store_config: StoreConfi
         definition = parse_definition(first.event.definition)
     except DefinitionError as err:
         raise InvalidImport(f"line 1: invalid definition: {err}") from err
-    store = SqliteHuntStore.create(data_dir, definition.id, synchronous=store_config.synchronous)
+    store = SqliteHuntStore.create(data_dir, definition.id, synchronous=store_config.synchronous, first=[first])
     try:
         state = HuntState(definition)
         state.apply(first)
-        pending = [first]
+        pending: list[Any] = []
         while True:
             line_no, record = _next_record(iterator, line_no)
             if record is None:

@@ -91,20 +91,51 @@ class SqliteHuntStore:
 
     @classmethod
     def create(cls, data_dir: str | os.PathLike[str], hunt_id: str, *, synchronous: str = "FULL",
-               busy_timeout_ms: int = 5000) -> SqliteHuntStore:
-        """Create a new, empty hunt file; raise HuntExists if there is one."""
+               busy_timeout_ms: int = 5000, first: Sequence[Recorded] = ()) -> SqliteHuntStore:
+        """Create a new hunt file; raise HuntExists if there is one.
+
+        With ``first`` (the opening events, hunt_created at least), the file is built under a
+        draft name and renamed into place once they are committed: a failed write or a crash
+        never leaves a hunt file without its first event, which would block the id for good
+        (HuntExists to create it, an empty log to load it). Raises WriteFailed if they fail.
+        """
         path = hunt_path(data_dir, hunt_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         lock_fd = _lock(path)
         try:
             if path.exists():
                 raise HuntExists(f"hunt {hunt_id!r} already exists")
+            if first:
+                cls._build(path, hunt_id, first, synchronous, busy_timeout_ms)
             store = cls._connect(path, lock_fd, synchronous, busy_timeout_ms)
         except BaseException:
             os.close(lock_fd)
             raise
-        store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
+        if not first:
+            store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
         return store
+
+    @classmethod
+    def _build(cls, path: Path, hunt_id: str, first: Sequence[Recorded], synchronous: str,
+               busy_timeout_ms: int) -> None:
+        """Write a complete hunt file under ``<path>-new``, then rename it to ``path`` (we hold its lock)."""
+        draft = Path(f"{path}-new")
+        _remove_with_journal(draft)  # left by a create that died
+        store = cls._connect(draft, None, synchronous, busy_timeout_ms)
+        try:
+            store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
+            store.append(first)
+        except BaseException:
+            store.close()
+            _remove_with_journal(draft)
+            raise
+        store.close()  # the last connection checkpoints the WAL into the file and removes it
+        os.rename(draft, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself must survive a power cut, like the commit did
+        finally:
+            os.close(folder)
 
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str], hunt_id: str, *, synchronous: str = "FULL",
@@ -306,6 +337,14 @@ class SqliteHuntStore:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """An ad-hoc read query through sqlite-utils (for tools, never for the hot path)."""
         return list(self._db.query(sql, params))
+
+
+def _remove_with_journal(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.remove(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
 
 
 def _lock(path: Path) -> int:

@@ -10,7 +10,8 @@ from engine_helpers import HUNT_ID, Faults, OpenHunt, disk_replay, wait_until
 
 from actors import ActorCrashed, Overloaded
 from hunt.domain import AnswerClue, JoinHunt, PingLocation, StartHunt, TakeHint
-from hunt.engine import Ack, Engine
+from hunt.engine import Ack, Engine, open_engine
+from hunt.store import WriteFailed, hunt_path
 
 
 def settle_into(settled: dict[str, tuple[Any, BaseException | None]], tag: str) -> Any:
@@ -172,3 +173,19 @@ async def test_a_crashing_hunt_does_not_delay_another(open_hunt: OpenHunt, fault
                 [ack] = await engine.submit("other", [PingLocation("p1", f"g{n}", 1.0, 1.0)])
             assert isinstance(ack, Ack)
         assert engine.router.statistics().restarts >= 10
+
+
+async def test_a_hunt_whose_creation_failed_can_be_created_again(make_config: Any, faults: Faults,
+                                                                  hunt_document: dict[str, Any]) -> None:
+    async with open_engine(make_config()) as engine:
+        faults.fail(HUNT_ID)
+        with pytest.raises(WriteFailed):
+            await engine.create_hunt(hunt_document)
+        assert not engine.exists(HUNT_ID)
+        assert not hunt_path(engine.data_dir, HUNT_ID).exists()
+        await engine.create_hunt(hunt_document)
+        [ack] = await engine.submit(HUNT_ID, [JoinHunt("j", "Ann")])
+        assert isinstance(ack, Ack) and ack.seq == 2
+    async with open_engine(make_config()) as engine:  # and a restarted server sees one good hunt
+        assert engine.hunt_ids() == [HUNT_ID]
+        assert (await engine.state(HUNT_ID)).seq == 2

@@ -228,3 +228,39 @@ def test_a_truncated_hunt_file_is_a_corrupt_store(tmp_path: Path, hunt_document:
             store.load()
         finally:
             store.close()
+
+
+# -- creation -----------------------------------------------------------------------------------
+
+
+def test_create_with_first_events_makes_the_file_appear_complete(tmp_path: Path, log: list[Recorded]) -> None:
+    store = SqliteHuntStore.create(tmp_path, HUNT_ID, first=log[:1])
+    try:
+        assert list(store.read()) == log[:1]
+        store.append(log[1:])
+        assert store.get_meta("hunt_id") == HUNT_ID
+    finally:
+        store.close()
+    assert sorted(p.name for p in (tmp_path / "hunts").iterdir()) == [f"{HUNT_ID}.lock", f"{HUNT_ID}.sqlite3"]
+
+
+def test_a_create_whose_first_write_fails_leaves_no_hunt(tmp_path: Path, log: list[Recorded]) -> None:
+    """Else the id would be blocked for good: HuntExists to create, an empty log to load."""
+    with pytest.raises(WriteFailed):
+        SqliteHuntStore.create(tmp_path, HUNT_ID, first=[dataclasses.replace(log[0], seq=2)])
+    assert not hunt_path(tmp_path, HUNT_ID).exists()
+    assert hunt_ids(tmp_path) == []
+    SqliteHuntStore.create(tmp_path, HUNT_ID, first=log[:1]).close()
+
+
+def test_a_draft_left_by_a_killed_create_is_not_a_hunt(tmp_path: Path, log: list[Recorded]) -> None:
+    path = hunt_path(tmp_path, HUNT_ID)
+    path.parent.mkdir(parents=True)
+    for suffix in ("-new", "-new-wal", "-new-shm"):  # what a create killed mid-way leaves
+        Path(f"{path}{suffix}").write_bytes(b"half a database")
+    assert hunt_ids(tmp_path) == []
+    with pytest.raises(HuntNotFound):
+        SqliteHuntStore.open(tmp_path, HUNT_ID)
+    store = SqliteHuntStore.create(tmp_path, HUNT_ID, first=log[:1])
+    store.close()
+    assert sorted(p.name for p in path.parent.iterdir()) == [f"{HUNT_ID}.lock", f"{HUNT_ID}.sqlite3"]
