@@ -117,8 +117,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(workdir: Path, *, sample: bool = False, **settings: str) -> Iterator[LiveServer]:
-    """Run ``hunt serve --port 0`` in a subprocess with its data in ``workdir``.
+def live_server(workdir: Path, *, port: int = 0, sample: bool = False, **settings: str) -> Iterator[LiveServer]:
+    """Run ``hunt serve`` in a subprocess on ``port`` (0: a free one) with its data in ``workdir``
+    (run it again on the same ``workdir`` and port to restart the server).
 
     ``settings`` are ``HUNT_<SECTION>_<KEY>`` variables without the prefix, e.g.
     ``LIMITS_LEADERBOARD_PUSH_INTERVAL_MS="100"``. Other ``HUNT_*`` variables of this process
@@ -129,26 +130,27 @@ def live_server(workdir: Path, *, sample: bool = False, **settings: str) -> Iter
     env.update({"HUNT_ADMIN_TOKEN": ADMIN_TOKEN, "HUNT_SERVER_SHUTDOWN_TIMEOUT_S": "1",
                 "HUNT_STORE_SYNCHRONOUS": "OFF", "PYTHONUNBUFFERED": "1"})
     env.update({f"HUNT_{key.upper()}": value for key, value in settings.items()})
-    command = [sys.executable, "-m", "hunt", "serve", "--port", "0", "--data-dir", str(workdir / "data")]
+    command = [sys.executable, "-m", "hunt", "serve", "--port", str(port), "--data-dir", str(workdir / "data")]
     if sample:
         command.append("--sample")
     log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
+    start = log_path.stat().st_size if log_path.exists() else 0
+    with open(log_path, "ab") as log:
         # cwd=workdir: no ./config.toml is picked up from wherever the tests were started.
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
     try:
-        base = _wait_listening(process, log_path, timeout_s=30)
-        port = int(base.rsplit(":", 1)[1])
+        base = _wait_listening(process, log_path, start, timeout_s=30)
+        bound = int(base.rsplit(":", 1)[1])
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10) as http:
-            yield LiveServer(base, port, process.pid, log_path, http)
+            yield LiveServer(base, bound, process.pid, log_path, http)
     finally:
         stop_process(process)
 
 
-def _wait_listening(process: subprocess.Popen[bytes], log_path: Path, timeout_s: float) -> str:
+def _wait_listening(process: subprocess.Popen[bytes], log_path: Path, start: int, timeout_s: float) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        match = re.search(r"listening on (http://[\d.]+:\d+)", log_path.read_text(errors="replace"))
+        match = re.search(r"listening on (http://[\d.]+:\d+)", log_path.read_bytes()[start:].decode(errors="replace"))
         if match:
             return match.group(1)
         if process.poll() is not None:

@@ -8,8 +8,20 @@ command whose ack was lost counted once.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from browser_helpers import CRANE, LiveServer, Page, join, join_and_play, storage_key, ws_session
+from browser_helpers import (
+    CRANE,
+    Chromium,
+    LiveServer,
+    Page,
+    join,
+    join_and_play,
+    live_server,
+    storage_key,
+    ws_session,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -199,3 +211,34 @@ def test_a_team_scores_together(page: Page, server: LiveServer, hunt_id: str) ->
     page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "open", "the reconnection")
     assert page.text("#player-name") == "Ann (Gulls)"
     page.until(lambda: "found" in page.q("#clue-c1").get_attribute("class"), "c1 still found after the reload")
+
+
+def test_the_page_rides_out_a_server_restart(page: Page, chromium: Chromium, tmp_path: Path, hunt_id: str) -> None:
+    """The connection drops (the server stops); a command made meanwhile waits; the page
+    reconnects by itself to the restarted server, resumes, resends it and catches up the feed."""
+    workdir = tmp_path / "restarting"
+    with live_server(workdir) as first:
+        port = first.port
+        first.create_hunt(hunt_id)
+        page = Page(chromium.driver, first.base)
+        eve = join(page, hunt_id, "Eve")
+        page.js("window.sameDocument = true")
+        submit(page, "c1", "lighthouse")
+        page.until_equal("#score", "120")
+    page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "closed", "the page to see the drop")
+    page.until(lambda: page.q("#clue-c3").is_displayed(), "c3 to open")
+    submit(page, "c3", "X7K2")
+    [pending] = page.until(lambda: page.storage(storage_key(hunt_id))["pending"], "the code to wait, pending")
+
+    with live_server(workdir, port=port) as second:
+        join_and_play(second.port, hunt_id, "Finn", {"op": "answer", "clue": "c4", "answer": "bronze"})
+        page.until(lambda: page.q("#conn-status").get_attribute("data-state") == "open", "the reconnection",
+                   timeout_s=20)
+        page.until_text("#clue-c3-result", "Correct")
+        page.until_equal("#score", "150")
+        page.until_text("#feed", "Finn found Ship's bell")  # news from while Eve was away
+        found = second.events(hunt_id, type="clue_found", clue="c3")
+        assert [(event["player"], event["cmd"]) for event in found] == [(eve, pending["id"])]
+        seqs = feed_seqs(page)
+        assert len(seqs) == len(set(seqs)) == 3
+        assert page.js("return window.sameDocument === true"), "the page reloaded"
