@@ -30,7 +30,8 @@ from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, play
 __all__ = ["EXPORT_CHUNK", "admin_blueprint"]
 
 EXPORT_CHUNK = 2000
-_CONTROLS = {"start": StartHunt, "pause": PauseHunt, "end": EndHunt}
+_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt]] = {"start": StartHunt, "pause": PauseHunt,
+                                                                "end": EndHunt}
 
 
 def admin_blueprint(ctx: ApiContext) -> Blueprint:

@@ -13,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from quart import Response
 
+from actors import ActorStatistics
+
 from ._context import ApiContext
 
 __all__ = ["EngineCollector", "metrics_registry", "metrics_response"]
@@ -45,7 +47,7 @@ class EngineCollector:
         yield GaugeMetricFamily("hunt_ws_outbox_used_max", "frames in the fullest connection outbox",
                                 value=connections.outbox_used_max)
 
-    def _actors(self, actors: tuple) -> Iterator[Metric]:  # type: ignore[type-arg]
+    def _actors(self, actors: tuple[ActorStatistics, ...]) -> Iterator[Metric]:
         gauges = {
             "mailbox_depth": GaugeMetricFamily("hunt_mailbox_depth", "commands waiting in the mailbox",
                                                labels=["hunt"]),
@@ -65,8 +67,9 @@ class EngineCollector:
             "overloaded": CounterMetricFamily("hunt_actor_overloaded", "commands refused as overloaded",
                                               labels=["hunt"]),
         }
+        families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {**gauges, **counters}
         for actor in actors:
-            for field, family in (*gauges.items(), *counters.items()):
+            for field, family in families.items():
                 family.add_metric([actor.key], getattr(actor, field))
         yield from gauges.values()
         yield from counters.values()

@@ -19,7 +19,7 @@ import httpx
 import orjson
 import trio
 from quart_trio import QuartTrio
-from trio_websocket import WebSocketConnection, wrap_client_stream
+from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
 from hunt.api import ApiContext, app_context, create_app, serve
 from hunt.config import Config, load_config
@@ -193,3 +193,9 @@ async def open_socket(port: int, resource: str, **options: Any) -> AsyncIterator
 
 OpenServer = Callable[..., AbstractAsyncContextManager[Server]]
 Connect = Callable[..., AbstractAsyncContextManager[Player]]
+
+
+def close_code(closed: ConnectionClosed) -> int:
+    """The close code a ConnectionClosed carries."""
+    assert closed.reason is not None
+    return closed.reason.code

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 import trio
-from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, open_socket
+from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, close_code, open_socket
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from actors import ActorCrashed, Overloaded, RequestTimeout
@@ -195,7 +195,7 @@ async def test_oversized_frames_and_batches_are_too_large(hunt: str, server: Ser
         await ann.send({**PING, "id": "huge", "pad": "x" * (limit * 4)})
         with pytest.raises(ConnectionClosed) as closed:
             await ann.receive()
-        assert closed.value.reason.code == 1009
+        assert close_code(closed.value) == 1009
 
 
 @pytest.mark.parametrize(("failure", "code", "retry"), [
@@ -232,7 +232,7 @@ async def test_an_unknown_hunt_gets_an_error_then_close_1008(server: Server, con
         assert (error["op"], error["code"]) == ("error", "unknown_hunt")
         with pytest.raises(ConnectionClosed) as closed:
             await ghost.receive()
-        assert closed.value.reason.code == 1008
+        assert close_code(closed.value) == 1008
 
 
 @pytest.mark.parametrize("path", ["..%2f..%2fsecret", "..", "a.b", "UPPER", "%2e%2e", "x" * 65])
@@ -244,7 +244,7 @@ async def test_hunt_ids_that_could_escape_the_data_dir_are_refused(server: Serve
             assert error["code"] == "unknown_hunt"
             with pytest.raises(ConnectionClosed) as closed:
                 await ghost.receive()
-            assert closed.value.reason.code == 1008
+            assert close_code(closed.value) == 1008
     except* ConnectionRejected as group:  # the router did not even match: also fine
         [rejected] = group.exceptions
         assert isinstance(rejected, ConnectionRejected) and rejected.status_code == 404
@@ -257,10 +257,10 @@ async def test_an_idle_connection_is_closed(open_server: OpenServer) -> None:
         async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
             await ann.join()
             with pytest.raises(ConnectionClosed) as closed:
-                await ann.receive(timeout=3)  # the pushes after join, then the close
-                await ann.receive(timeout=3)
-                await ann.receive(timeout=3)
-            assert (closed.value.reason.code, closed.value.reason.reason) == (1000, "idle timeout")
+                while True:  # the pushes after join, then the close
+                    await ann.receive(timeout=3)
+            reason = closed.value.reason
+            assert reason is not None and (reason.code, reason.reason) == (1000, "idle timeout")
 
 
 async def test_shutdown_closes_websockets_with_going_away(open_server: OpenServer) -> None:
@@ -273,7 +273,7 @@ async def test_shutdown_closes_websockets_with_going_away(open_server: OpenServe
             with pytest.raises(ConnectionClosed) as closed:
                 while True:
                     await ann.receive()
-    assert closed.value.reason.code == 1001
+    assert close_code(closed.value) == 1001
     assert ack["op"] == "ack"
 
 
