@@ -242,3 +242,29 @@ def test_the_page_rides_out_a_server_restart(page: Page, chromium: Chromium, tmp
         seqs = feed_seqs(page)
         assert len(seqs) == len(set(seqs)) == 3
         assert page.js("return window.sameDocument === true"), "the page reloaded"
+
+
+def test_the_hunt_status_reaches_the_page_live(page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id, start=False)
+    join(page, hunt_id, "Gus")
+    page.until_equal("#hunt-status", "pending")
+    submit(page, "c1", "lighthouse")
+    page.until_text("#clue-c1-result", "the hunt is pending")
+
+    server.control(hunt_id, "start")
+    page.until_equal("#hunt-status", "active")
+    page.until_text("#feed", "The hunt has started")
+    submit(page, "c1", "lighthouse")
+    page.until_text("#clue-c1-result", "Correct")
+
+    server.control(hunt_id, "pause")
+    page.until_equal("#hunt-status", "paused")
+    page.until_text("#feed", "The hunt is paused")
+    page.until(lambda: page.q("#clue-c3").is_displayed(), "c3 to open")
+    submit(page, "c3", "X7K2")
+    page.until_text("#clue-c3-result", "the hunt is paused")
+    assert page.storage(storage_key(hunt_id))["pending"] == []  # refused: nothing left to resend
+
+    server.control(hunt_id, "end")
+    page.until_equal("#hunt-status", "ended")
+    page.until_text("#feed", "The hunt has ended")
