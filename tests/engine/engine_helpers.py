@@ -54,12 +54,16 @@ class Stall:
 class Faults:
     def __init__(self) -> None:
         self.failures: Counter[str] = Counter()
+        self.lost_acks: Counter[str] = Counter()
         self.stalls: dict[str, Stall] = {}
-        self.appends: Counter[str] = Counter()
 
     def fail(self, hunt_id: str, times: int = 1) -> None:
         """Make the next ``times`` commits of ``hunt_id`` raise WriteFailed (nothing written)."""
         self.failures[hunt_id] += times
+
+    def fail_after_commit(self, hunt_id: str) -> None:
+        """Make the next commit of ``hunt_id`` raise WriteFailed *after* it is durable (outcome unknown)."""
+        self.lost_acks[hunt_id] += 1
 
     def stall(self, hunt_id: str) -> Stall:
         """Hold every commit of ``hunt_id`` until the returned stall is released."""
@@ -80,8 +84,10 @@ class Faults:
             if self.failures[hunt_id] > 0:
                 self.failures[hunt_id] -= 1
                 raise WriteFailed("injected commit failure")
-            self.appends[hunt_id] += 1
             append(store, records, snapshot)
+            if self.lost_acks[hunt_id] > 0:
+                self.lost_acks[hunt_id] -= 1
+                raise WriteFailed("injected failure after the commit")
 
         return faulty_append
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -189,3 +190,52 @@ async def test_a_hunt_whose_creation_failed_can_be_created_again(make_config: An
     async with open_engine(make_config()) as engine:  # and a restarted server sees one good hunt
         assert engine.hunt_ids() == [HUNT_ID]
         assert (await engine.state(HUNT_ID)).seq == 2
+
+
+async def test_a_commit_with_an_unknown_outcome_is_recovered_by_resubmitting(open_hunt: OpenHunt,
+                                                                            faults: Faults) -> None:
+    """The write went through but the actor cannot know: it fails the batch and reloads from disk,
+    where the events are; the client's retry then gets the original outcome, appended once."""
+    async with open_hunt() as engine:
+        seq = (await engine.state(HUNT_ID)).seq
+        faults.fail_after_commit(HUNT_ID)
+        commands = [AnswerClue("p1", "a1", "c1", "lighthouse"), PingLocation("p2", "g1", 1.0, 1.0)]
+        with pytest.raises(ActorCrashed):
+            await engine.submit(HUNT_ID, commands)
+        state = await engine.state(HUNT_ID)
+        assert state.seq == seq + 2 and state.to_dict() == disk_replay(engine).to_dict()
+        retried = await engine.submit(HUNT_ID, commands)
+        assert [(r.seq, r.duplicate) for r in retried] == [(seq + 1, True), (seq + 2, True)]
+        assert retried[0].fields["points"] == 120
+        assert disk_replay(engine).seq == seq + 2
+
+
+@pytest.mark.parametrize("outcome", ["committed", "failed"])
+async def test_readers_never_see_a_batch_before_it_is_durable(open_hunt: OpenHunt, faults: Faults,
+                                                              outcome: str) -> None:
+    async with open_hunt() as engine:
+        seq = (await engine.state(HUNT_ID)).seq
+        stall = faults.stall(HUNT_ID)
+        if outcome == "failed":
+            faults.fail(HUNT_ID)
+        seen: list[int] = []
+
+        async def submit() -> None:
+            with contextlib.suppress(ActorCrashed):
+                await engine.submit(HUNT_ID, [PingLocation("p1", "g1", 1.0, 1.0)])
+
+        async def read() -> None:
+            seen.append((await engine.state(HUNT_ID)).seq)
+
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(submit)
+                await wait_until(stall.entered.is_set)  # decided and applied, not yet durable
+                nursery.start_soon(read)
+                await trio.sleep(0.1)
+                assert seen == [], "a reader saw the tentative state"
+                stall.release()
+        finally:
+            stall.release()
+        assert seen == [seq + 1 if outcome == "committed" else seq]
+        assert (await engine.state(HUNT_ID)).to_dict() == disk_replay(engine).to_dict()

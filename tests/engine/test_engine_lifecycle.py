@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from engine_helpers import CRANE, HUNT_ID, OpenHunt, disk_replay, wait_until
 
-from hunt.domain import AnswerClue, CheckIn, PingLocation, TakeHint
+from hunt.domain import AnswerClue, CheckIn, PingLocation, TakeHint, replay
 from hunt.engine import Engine
 from hunt.store import SqliteHuntStore, hunt_path
 
@@ -110,3 +110,19 @@ async def test_an_undecodable_snapshot_is_reported_and_skipped_on_load(open_hunt
         assert report["problems"][0].startswith(f"snapshot at seq {seq} cannot be decoded")
         # Recovery does not trust it: a full replay gives the same state as before.
         assert (await engine.state(HUNT_ID)).to_dict() == before == disk_replay(engine).to_dict()
+
+
+async def test_state_at_travels_back_to_any_seq(open_hunt: OpenHunt) -> None:
+    async with open_hunt(store={"snapshot_every": 4}) as engine:
+        await play(engine)
+        reader = SqliteHuntStore.open_reader(engine.data_dir, HUNT_ID)
+        try:
+            log = list(reader.read())
+        finally:
+            reader.close()
+        assert await engine.state_at(HUNT_ID, 0) is None
+        for seq in range(1, len(log) + 1):
+            past = await engine.state_at(HUNT_ID, seq)
+            assert past is not None and past.to_dict() == replay(log[:seq]).to_dict(), seq
+        now = await engine.state(HUNT_ID)
+        assert (await engine.state_at(HUNT_ID, 10_000)).to_dict() == now.to_dict()
