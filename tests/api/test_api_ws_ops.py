@@ -162,3 +162,17 @@ async def test_a_binary_frame_is_read_as_utf8_text(hunt: str, connect: Connect) 
         await ann.ws.send_message(b'{"op":"ping","id":"g1","lat":1,"lon":2}')
         ack = await ann.wait_for(lambda f: f.get("id") == "g1")
     assert ack["op"] == "ack" and ack["result"] == "ok"
+
+
+async def test_a_later_hello_rebinds_the_connection(hunt: str, server: Server, connect: Connect) -> None:
+    async with connect() as bob:
+        await bob.join("Bob")
+        bob_token = bob.token
+    async with connect() as shared:
+        await shared.join("Ann")
+        welcome = await shared.request({"op": "hello", "id": "w1", "token": bob_token})
+        await shared.request({"op": "ping", "id": "g1", "lat": 1, "lon": 2})
+    assert welcome["player"] == "p1"
+    ann, bob_detail = [(await server.http.get(f"/admin/hunts/{HUNT_ID}/players/{p}")).json() for p in ("p2", "p1")]
+    assert (ann["name"], ann["progress"]["pings"]) == ("Ann", 0)
+    assert (bob_detail["name"], bob_detail["progress"]["pings"]) == ("Bob", 1)
