@@ -19,13 +19,14 @@ Exactly once, per hunt, in seq order (the full argument is in docs/relay.md):
    hunt.<id>.events)``, asked of the stream leader. That is durable broker state, not the
    duplicate window.
 2. Chain: every message but a session's first names its predecessor
-   (``Nats-Expected-Last-Msg-Id``), and the first message of each hunt in a round names the
-   subject's last stream seq (``Nats-Expected-Last-Subject-Sequence``). The server stores a
-   message only if the stream's tail is what we think it is, so one refused message refuses
-   every later one: what a round stores is always a prefix of it, with no gap, and nothing
-   published by a previous session (or another relay) can be published twice.
+   (``Nats-Expected-Last-Msg-Id``), and a hunt's first message after reconciliation names
+   the subject's last stream seq (``Nats-Expected-Last-Subject-Sequence``). The server stores
+   a message only if the stream's tail is what we think it is, so one refused message refuses
+   every later one, in its round and in the rounds behind it: what is stored is always a
+   prefix of what was sent, with no gap, and nothing stored meanwhile by a previous session
+   (its late messages) or by another relay is published again.
 3. A session's first message is a probe sent alone: it roots the chain.
-4. A cursor advances only over acknowledged messages.
+4. A cursor advances only over acknowledged messages. Up to PIPELINE rounds are in flight.
 
 ``Nats-Msg-Id`` (``<hunt>:<seq>``) stays on every message, so the duplicate window is a third
 line of defence, not the first.
@@ -37,20 +38,20 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 import nats.errors
-import orjson
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import APIError
 
 from ..config import Config
 from ..store import StoreError, hunt_ids
+from ._acks import AckInbox, Refused, Round
 from ._errors import BrokerRejected, BrokerUnavailable, RelayError
 from ._outbox import HuntOutbox
 from ._stats import HuntLag, RelayStatistics, write_relay_status
@@ -75,26 +76,17 @@ REPORT_INTERVAL_S = 0.25
 STATUS_EVERY = 4  # reports: the status file is rewritten about once a second
 DISCOVER_INTERVAL_S = 1.0
 MAX_RECONCILES_WITHOUT_PROGRESS = 3
+PIPELINE = 2  # rounds in flight: the next is read and sent while the broker stores the last
 
 SaveCursor = Callable[[str, int], bool]
 Report = Callable[[RelayStatistics], Awaitable[None]]
 
 
-class _Stored(NamedTuple):
-    stream_seq: int
-    duplicate: bool
-
-
-class _Refused(NamedTuple):
-    err_code: int
-    description: str
-
-
 class _Track:
     """What the relay knows about one hunt."""
 
-    __slots__ = ("committed", "cursor", "hunt_id", "oldest", "outbox", "poisoned", "published", "reconciled",
-                 "saved_at", "stream_seq", "subject", "warned")
+    __slots__ = ("anchored", "committed", "cursor", "hunt_id", "oldest", "outbox", "poisoned", "published",
+                 "reconciled", "saved_at", "sent", "stream_seq", "subject", "warned")
 
     def __init__(self, hunt_id: str, outbox: HuntOutbox, cursor: int) -> None:
         self.hunt_id = hunt_id
@@ -103,8 +95,10 @@ class _Track:
         self.committed = 0
         self.cursor = cursor  # as stored in the hunt file
         self.published = cursor  # acknowledged by the broker (or found in the stream)
-        self.stream_seq = 0  # stream seq of the last message on this hunt's subject
+        self.sent = cursor  # published, or on its way (pipelined rounds)
+        self.stream_seq = 0  # stream seq of the hunt's last message, as of reconciliation
         self.reconciled = False
+        self.anchored = False  # a message of this session carried the subject check
         self.oldest: tuple[int, int] | None = None  # (seq, ts) of the oldest unpublished event
         self.saved_at = 0.0
         self.poisoned: str | None = None
@@ -118,8 +112,8 @@ class _Track:
         return HuntLag(self.hunt_id, self.committed, self.published, self.cursor, behind, round(lag_s, 3))
 
 
-# A round: per hunt, the events to publish as (seq, ts, body).
-Round = list[tuple[_Track, list[tuple[int, int, bytes]]]]
+# What a round publishes: per hunt, the events as (seq, ts, body).
+Round_ = list[tuple[_Track, list[tuple[int, int, bytes]]]]
 
 
 class Relay:
@@ -142,8 +136,9 @@ class Relay:
         self._rotation = 0
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="relay-sqlite")
         self._discovered_at = -DISCOVER_INTERVAL_S
-        self._chain: str | None = None  # msg id of the last message the stream stored from us
-        self._acks: _AckInbox | None = None
+        self._chain: str | None = None  # msg id of the last message sent (None: the next is a probe)
+        self._probing = False
+        self._acks: AckInbox | None = None
         self._state = "starting"
         self._sessions = 0
         self._published = 0
@@ -184,10 +179,11 @@ class Relay:
         try:
             js = nc.jetstream(timeout=self._broker.publish_timeout_s)
             await _guard(ensure_stream(js, self._broker))
-            self._acks = _AckInbox(nc)
+            self._acks = AckInbox(nc)
             await _guard(self._acks.start())
             self._sessions += 1
             self._chain = None
+            self._probing = False
             for track in self._tracks.values():
                 track.reconciled = False
             self._state = "connected"
@@ -204,24 +200,40 @@ class Relay:
         if self._acks is not None:
             self._acks.abort()
 
-    async def _publish_forever(self, nc: NATS, js: JetStreamContext, acks: _AckInbox) -> None:
+    async def _publish_forever(self, nc: NATS, js: JetStreamContext, acks: AckInbox) -> None:
+        """Rounds, up to PIPELINE of them in flight; a refused round sends us back to reconcile."""
         idle = self._broker.poll_interval_ms / 1000
         fruitless = 0
+        inflight: deque[tuple[Round, list[tuple[_Track, int]], str | None]] = deque()
         while True:
-            await self._reconcile(js, [t for t in self._tracks.values() if not t.reconciled])
-            work = await self._blocking(self._next_round)
-            if not work:
+            if not inflight:  # learn a stream tail only while nothing of ours is on its way
+                await self._reconcile(js, [t for t in self._tracks.values() if not t.reconciled])
+            if len(inflight) < PIPELINE and not self._probing:  # a probe is settled before more is sent
+                work = await self._blocking(self._next_round)
+                if work:
+                    inflight.append(await self._send(nc, acks, work))
+                    continue
+            if not inflight:
                 await asyncio.sleep(idle)
                 continue
-            if await self._publish(nc, acks, work):
+            round_, sent, chain = inflight.popleft()
+            results = await acks.wait(round_, self._broker.publish_timeout_s)
+            self._probing = False
+            if self._settle(sent, results, chain):
                 fruitless = 0
                 continue
-            # The stream's tail was not what we thought: learn it again, then go on.
+            # The stream's tail was not what we thought. Every later round is refused too (the
+            # chain): settle them, forget what was on its way, learn the tails again, go on.
+            while inflight:
+                round_, sent, chain = inflight.popleft()
+                self._settle(sent, await acks.wait(round_, self._broker.publish_timeout_s), chain)
+            self._chain = None
+            for track in self._tracks.values():
+                track.reconciled = False
+                track.sent = track.published
             fruitless += 1
             if fruitless > MAX_RECONCILES_WITHOUT_PROGRESS:
                 raise BrokerRejected("the stream keeps changing under the relay (is another relay publishing?)")
-            for track in self._tracks.values():
-                track.reconciled = False
 
     async def _reconcile(self, js: JetStreamContext, tracks: list[_Track]) -> None:
         for track in tracks:
@@ -235,30 +247,37 @@ class Relay:
                 log.warning("hunt %s: the stream holds seq %d, beyond the log's %d (a different hunt "
                             "with the same id?)", track.hunt_id, last, track.committed)
             track.warned = (last, resume)
-            track.published = resume
+            track.published = track.sent = resume
             track.stream_seq = stream_seq
             track.reconciled = True
+            track.anchored = False
             self._reconciliations += 1
 
-    async def _publish(self, nc: NATS, acks: _AckInbox, work: Round) -> bool:
-        """Publish one round; return False if the stream refused it for a stale tail."""
-        if self._chain is None:  # the probe: one message alone roots the chain
+    async def _send(self, nc: NATS, acks: AckInbox, work: Round_) -> tuple[Round, list[tuple[_Track, int]], str | None]:
+        """Publish a round without waiting; return it with what was sent and the chain's new end.
+
+        Headers: every message names its predecessor (Expected-Last-Msg-Id), except a
+        session's probe, which goes alone; a hunt's first message after reconciliation names
+        the subject's last stream seq (Expected-Last-Subject-Sequence), which covers what
+        reached the stream between its reconciliation and the chain's start.
+        """
+        if self._chain is None:
             work = [(work[0][0], work[0][1][:1])]
+            self._probing = True
+        round_ = acks.begin(sum(len(rows) for _, rows in work))
         sent: list[tuple[_Track, int]] = []
-        acks.begin(sum(len(rows) for _, rows in work))
         chain = self._chain
         for track, rows in work:
-            first = True
             for seq, _ts, body in rows:
                 mid = f"{track.hunt_id}:{seq}"
                 headers = {HEADER_MSG_ID: mid}
                 if chain is not None:
                     headers[HEADER_LAST_MSG_ID] = chain
-                if first:
+                if not track.anchored:
                     headers[HEADER_LAST_SUBJECT_SEQ] = str(track.stream_seq)
-                    first = False
+                    track.anchored = True
                 try:
-                    await nc.publish(track.subject, body, reply=acks.reply_to(len(sent)), headers=headers)
+                    await nc.publish(track.subject, body, reply=acks.reply_to(round_, len(sent)), headers=headers)
                 except nats.errors.MaxPayloadError:
                     # Nothing of it was sent, so the chain holds; the hunt cannot go on, the others can.
                     track.poisoned = f"event {seq} is larger than the broker's max_payload"
@@ -267,16 +286,18 @@ class Relay:
                 except nats.errors.Error as err:
                     raise BrokerUnavailable(f"publish failed: {err!r}") from err
                 sent.append((track, seq))
+                track.sent = seq
                 chain = mid
-        acks.shrink(len(sent))
-        results = await acks.wait(self._broker.publish_timeout_s)
-        return self._settle(sent, results, chain)
+        acks.shrink(round_, len(sent))
+        self._chain = chain
+        return round_, sent, chain
 
     def _settle(self, sent: list[tuple[_Track, int]], results: list[Any], chain: str | None) -> bool:
-        refused: _Refused | None = None
+        """Advance what the broker acknowledged; False if the round was refused or met a duplicate."""
+        refused: Refused | None = None
         stale = False
         for (track, seq), result in zip(sent, results, strict=True):
-            if isinstance(result, _Refused):
+            if isinstance(result, Refused):
                 refused = refused or result
                 continue
             if refused is not None:  # impossible by the chain; say so loudly if it ever happens
@@ -285,15 +306,13 @@ class Relay:
             track.published = seq
             if result.duplicate:
                 # Already in the stream (an earlier session's message): published, but the
-                # subject's tail may lie beyond it, so this session must learn it again.
+                # stream's tail may lie beyond it, so the chain must be rooted again.
                 self._duplicates += 1
                 stale = True
             else:
-                track.stream_seq = result.stream_seq
                 self._published += 1
             if track.oldest is not None and track.oldest[0] <= seq:
                 track.oldest = None
-        self._chain = chain if refused is None and not stale else None
         if refused is not None and refused.err_code not in (ERR_WRONG_LAST_MSG_ID, ERR_WRONG_LAST_SEQUENCE):
             raise BrokerRejected(f"publish refused: {refused.description} ({refused.err_code})")
         return refused is None and not stale
@@ -331,7 +350,7 @@ class Relay:
             except StoreError as err:
                 log.warning("hunt %s: reading its log failed: %s", track.hunt_id, err)
 
-    def _next_round(self) -> Round:
+    def _next_round(self) -> Round_:
         """Up to ``broker.batch`` events, taken from the hunts in turn (fair when many are busy)."""
         self._discover()
         tracks = list(self._tracks.values())
@@ -347,14 +366,14 @@ class Relay:
                 continue
             try:
                 track.committed = track.outbox.committed()
-                if track.committed <= track.published:
+                if track.committed <= track.sent:
                     continue
-                rows = track.outbox.read(track.published, budget)
+                rows = track.outbox.read(track.sent, budget)
             except StoreError as err:
                 log.warning("hunt %s: reading its log failed: %s", track.hunt_id, err)
                 continue
             if rows:
-                if track.oldest is None or track.oldest[0] != rows[0][0]:
+                if track.oldest is None:
                     track.oldest = (rows[0][0], rows[0][1])
                 work.append((track, rows))
                 budget -= len(rows)
@@ -413,88 +432,6 @@ class Relay:
                 await self._report(self.statistics())
         finally:
             self._executor.shutdown(wait=False)
-
-
-class _AckInbox:
-    """One subscription for every publish ack of a session, matched by reply token.
-
-    Cheaper than nats-py's ``publish_async`` (a future, a random token and a stdlib JSON parse
-    per message; about a third of the throughput here), and it waits for a whole round at once.
-    """
-
-    def __init__(self, nc: NATS) -> None:
-        self._nc = nc
-        self._prefix = nc.new_inbox()
-        self._skip = len(self._prefix) + 1
-        self._base = 0
-        self._results: list[Any] = []
-        self._missing = 0
-        self._done = asyncio.Event()
-        self._aborted = False
-
-    async def start(self) -> None:
-        await self._nc.subscribe(self._prefix + ".*", cb=self._on_ack)
-
-    def begin(self, n: int) -> None:
-        self._base += len(self._results)
-        self._results = [None] * n
-        self._missing = n
-        self._done = asyncio.Event()
-
-    def shrink(self, n: int) -> None:
-        """Fewer were sent than announced (a message was too large)."""
-        self._missing -= len(self._results) - n
-        del self._results[n:]
-
-    def reply_to(self, i: int) -> str:
-        return f"{self._prefix}.{self._base + i}"
-
-    def abort(self) -> None:
-        self._aborted = True
-        self._done.set()
-
-    async def wait(self, timeout: float) -> list[Any]:
-        """The result of each message, in order; raises BrokerUnavailable if one is missing.
-
-        The publish acks have their own timeout here: nothing else would end the wait.
-        """
-        if self._missing > 0 and not self._aborted:
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._done.wait()
-            except TimeoutError:
-                pass
-        if self._missing > 0:
-            reason = "the connection closed" if self._aborted else f"no ack within {timeout} s"
-            raise BrokerUnavailable(f"{self._missing} of {len(self._results)} publishes unconfirmed: {reason}")
-        return self._results
-
-    async def _on_ack(self, msg: Msg) -> None:
-        try:
-            i = int(msg.subject[self._skip:]) - self._base
-        except ValueError:
-            return
-        if not 0 <= i < len(self._results) or self._results[i] is not None:
-            return  # a late ack of an earlier round
-        self._results[i] = _parse_ack(msg)
-        self._missing -= 1
-        if self._missing == 0:
-            self._done.set()
-
-
-def _parse_ack(msg: Msg) -> _Stored | _Refused:
-    if not msg.data:  # a status message, e.g. 503: no stream listens on the subject
-        status = (msg.headers or {}).get("Status", "?")
-        return _Refused(0, f"status {status} (is the stream gone?)")
-    try:
-        answer = orjson.loads(msg.data)
-        error = answer.get("error")
-        if error:
-            return _Refused(int(error.get("err_code", 0)), str(error.get("description", "")))
-        # nats-server 2.9 leaves "duplicate" out for a new message (PubAck.duplicate is None).
-        return _Stored(int(answer["seq"]), answer.get("duplicate") is True)
-    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
-        return _Refused(0, f"malformed ack {msg.data[:100]!r}")
 
 
 async def _guard(awaitable: Awaitable[Any]) -> Any:
