@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +118,11 @@ class _Producer(threading.Thread):
                     n = share + (1 if (i - turn) % len(self.stores) < extra else 0)
                     if n:
                         _append(store, self.next_seq[i], n)
-                        self.next_seq[i] += n
-                        self.commits[i][0].append(self.next_seq[i] - 1)
+                        # The sampler reads without a lock: next_seq, then seqs, then times;
+                        # so write them in the opposite order.
                         self.commits[i][1].append(time.monotonic())
+                        self.commits[i][0].append(self.next_seq[i] + n - 1)
+                        self.next_seq[i] += n
                 turn += extra
                 self.produced += due
             time.sleep(TICK_S)
@@ -135,29 +137,40 @@ class _Producer(threading.Thread):
 # -- the relay process ---------------------------------------------------------------------
 
 
-async def _start_relay(config: Config) -> asyncio.subprocess.Process:
+@contextlib.asynccontextmanager
+async def _relay_running(config: Config, url: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, Any]]:
+    """The relay process the server would start, and a JetStream context to watch the stream.
+
+    On exit: the relay stopped (end of its stdin), the run's stream deleted (its subjects
+    would overlap the next run's), the connection closed.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hunt.relay", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL)
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(child_config(config) + b"\n")
-    await process.stdin.drain()
-    return process
+    reader = asyncio.create_task(_discard(process.stdout))
+    nc = await nats.connect(url)
+    try:
+        yield process, nc.jetstream(timeout=5)
+    finally:
+        process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        reader.cancel()
+        try:
+            with contextlib.suppress(NotFoundError):
+                await nc.jetstream(timeout=5).delete_stream(config.broker.stream)
+        finally:
+            await nc.close()
 
 
 async def _discard(stream: asyncio.StreamReader) -> None:
     while await stream.read(65536):
         pass
-
-
-async def _stop_relay(process: asyncio.subprocess.Process) -> None:
-    assert process.stdin is not None
-    process.stdin.close()
-    try:
-        await asyncio.wait_for(process.wait(), 10)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
 
 
 async def _stored(js: Any, stream: str) -> dict[str, int]:
@@ -190,43 +203,36 @@ async def bench_keep_up(config: Config, url: str, *, hunts: int, rate: float, se
         cfg = config.replace(server={"data_dir": tmp}, broker={"url": url, "stream": f"BENCH_{time.time_ns()}"})
         stores = _create_hunts(Path(tmp), names)
         subjects = [f"hunt.{name}.events" for name in names]
-        nc = await nats.connect(url)
-        relay = await _start_relay(cfg)
-        assert relay.stdout is not None
-        reader = asyncio.create_task(_discard(relay.stdout))
         try:
-            js = nc.jetstream(timeout=5)
-            ready = await _wait_stored(js, cfg.broker.stream, dict.fromkeys(subjects, PLAYERS + 1), 30)
-            if math.isinf(ready):
-                raise RuntimeError("the relay did not start publishing within 30 s")
-            cpu_before = _cpu(relay.pid)
-            producer = _Producer(stores, rate, seconds)
-            started = time.monotonic()
-            producer.start()
-            lags, behind = [], []
-            while producer.is_alive():
-                stored = await _stored(js, cfg.broker.stream)
-                now = time.monotonic()
-                worst_s, worst_n = 0.0, 0
-                for i, subject in enumerate(subjects):
-                    have = stored.get(subject, 0)
-                    committed = producer.next_seq[i] - 1
-                    at = producer.committed_at(i, have + 1) if committed > have else None
-                    worst_s = max(worst_s, now - at if at is not None else 0.0)
-                    worst_n = max(worst_n, committed - have)
-                lags.append(worst_s)
-                behind.append(worst_n)
-                await asyncio.sleep(SAMPLE_S)
-            producer.join()
-            stopped = time.monotonic()
-            final = {subject: producer.next_seq[i] - 1 for i, subject in enumerate(subjects)}
-            drain_s = await _wait_stored(js, cfg.broker.stream, final, 60)
-            elapsed = time.monotonic() - started
-            cpu = _cpu(relay.pid) - cpu_before
+            async with _relay_running(cfg, url) as (relay, js):
+                ready = await _wait_stored(js, cfg.broker.stream, dict.fromkeys(subjects, PLAYERS + 1), 30)
+                if math.isinf(ready):
+                    raise RuntimeError("the relay did not start publishing within 30 s")
+                cpu_before = _cpu(relay.pid)
+                producer = _Producer(stores, rate, seconds)
+                started = time.monotonic()
+                producer.start()
+                lags, behind = [], []
+                while producer.is_alive():
+                    stored = await _stored(js, cfg.broker.stream)
+                    now = time.monotonic()
+                    worst_s, worst_n = 0.0, 0
+                    for i, subject in enumerate(subjects):
+                        have = stored.get(subject, 0)
+                        committed = producer.next_seq[i] - 1
+                        at = producer.committed_at(i, have + 1) if committed > have else None
+                        worst_s = max(worst_s, now - at if at is not None else 0.0)
+                        worst_n = max(worst_n, committed - have)
+                    lags.append(worst_s)
+                    behind.append(worst_n)
+                    await asyncio.sleep(SAMPLE_S)
+                producer.join()
+                stopped = time.monotonic()
+                final = {subject: producer.next_seq[i] - 1 for i, subject in enumerate(subjects)}
+                drain_s = await _wait_stored(js, cfg.broker.stream, final, 60)
+                elapsed = time.monotonic() - started
+                cpu = _cpu(relay.pid) - cpu_before
         finally:
-            await _stop_relay(relay)
-            reader.cancel()
-            await _drop_stream(nc, cfg.broker.stream)
             for store in stores:
                 store.close()
     lags.sort()
@@ -256,32 +262,14 @@ async def bench_drain(config: Config, url: str, *, hunts: int, backlog: int) -> 
             want[f"hunt.{name}.events"] = store.last_seq()
             store.close()
         total = sum(want.values())
-        nc = await nats.connect(url)
-        relay = await _start_relay(cfg)
-        assert relay.stdout is not None
-        reader = asyncio.create_task(_discard(relay.stdout))
-        try:
-            js = nc.jetstream(timeout=5)
+        async with _relay_running(cfg, url) as (relay, js):
             if math.isinf(await _wait_stored(js, cfg.broker.stream, dict.fromkeys(want, 1), 30)):
                 raise RuntimeError("the relay did not start publishing within 30 s")
             first = sum((await _stored(js, cfg.broker.stream)).values())  # the clock starts now
             took = await _wait_stored(js, cfg.broker.stream, want, 300)
             cpu = _cpu(relay.pid)
-        finally:
-            await _stop_relay(relay)
-            reader.cancel()
-            await _drop_stream(nc, cfg.broker.stream)
     return {"hunts": hunts, "events": total, "seconds": round(took, 3),
             "events_per_s": round((total - first) / took, 1), "relay_cpu_us_per_event": round(cpu / total * 1e6, 1)}
-
-
-async def _drop_stream(nc: Any, stream: str) -> None:
-    """Delete a run's stream (its subjects would overlap the next run's), then disconnect."""
-    try:
-        with contextlib.suppress(NotFoundError):
-            await nc.jetstream(timeout=5).delete_stream(stream)
-    finally:
-        await nc.close()
 
 
 def _cpu(pid: int) -> float:
