@@ -57,7 +57,7 @@ class EmbeddedRelay:
 
     def statistics(self) -> RelayStatistics:
         """The relay's last report (per-hunt lag included); state ``stopped`` while no process runs."""
-        if self._running:
+        if self._running or self._stats.state == "disabled":
             return self._stats
         return dataclasses.replace(self._stats, state="stopped")
 
@@ -155,6 +155,13 @@ async def run_relay(config: Config, engine: Engine, *,
     """Run the outbox relay for ``engine``'s hunts until cancelled; ``started()`` hands back its handle.
 
     ``relay = await nursery.start(run_relay, config, engine)``, inside ``open_engine`` (so the
-    last cursors still reach the actors on shutdown). Never raises for broker trouble.
+    last cursors still reach the actors on shutdown). Never raises for broker trouble. With no
+    ``broker.url`` it hands back a handle whose state is ``disabled`` and returns at once.
     """
-    await EmbeddedRelay(config, engine).run(task_status=task_status)
+    relay = EmbeddedRelay(config, engine)
+    if not config.broker.url:
+        relay._stats = dataclasses.replace(relay._stats, state="disabled")
+        log.info("no broker.url: the outbox relay is off")
+        task_status.started(relay)
+        return
+    await relay.run(task_status=task_status)

@@ -11,7 +11,7 @@ from ._stats import RelayStatistics
 
 __all__ = ["RelayCollector"]
 
-STATES = ("starting", "connected", "backoff", "stopped")
+STATES = ("starting", "connected", "backoff", "stopped", "disabled")
 
 
 class RelayCollector(Collector):

@@ -40,7 +40,7 @@ class HuntLag:
 
 @dataclass(frozen=True, slots=True)
 class RelayStatistics:
-    """A snapshot of the relay. ``state`` is starting, connected, backoff or stopped."""
+    """A snapshot of the relay. ``state``: starting, connected, backoff, stopped (or disabled: no broker.url)."""
 
     state: str
     url: str

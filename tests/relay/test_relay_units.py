@@ -7,12 +7,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+import trio
 from relay_helpers import sample_definition
 
 from hunt.config import Config, ConfigError, load_config
 from hunt.domain import AttemptFailed, ClueFound, HuntCreated, Pinged, PlayerJoined, Recorded
 from hunt.engine import SetMeta, open_engine
-from hunt.relay import CURSOR_KEY, HuntLag, RelayStatistics, read_analytics, read_relay_status
+from hunt.relay import CURSOR_KEY, HuntLag, RelayStatistics, read_analytics, read_relay_status, run_relay
 from hunt.relay._outbox import HuntOutbox, save_cursor_if_unlocked
 from hunt.relay._stats import write_relay_status
 from hunt.relay._wire import hunt_of_subject, parse_msg_id
@@ -96,3 +97,11 @@ def test_analytics_of_an_unknown_hunt_are_empty_and_bad_ids_refused(data_dir: Pa
 def test_broker_settings_are_checked(key: str, value: object) -> None:
     with pytest.raises(ConfigError, match=key):
         load_config(None, env={}, overrides={"broker": {key: value}})
+
+
+async def test_without_a_broker_url_the_relay_is_disabled(make_config: Callable[..., Config]) -> None:
+    config = make_config()
+    async with open_engine(config) as engine:
+        async with trio.open_nursery() as nursery:
+            relay = await nursery.start(run_relay, config, engine)
+        assert relay.statistics().state == "disabled"
