@@ -33,7 +33,7 @@ def log_length(engine: Engine) -> int:
 
 
 async def test_an_ack_means_the_event_is_on_disk(open_hunt: OpenHunt) -> None:
-    async with open_hunt() as engine:
+    async with open_hunt(store={"synchronous": "FULL"}) as engine:
         for n in range(5):
             [ack] = acks(await engine.submit(HUNT_ID, [PingLocation("p1", f"ping-{n}", 53.5, 9.9)]))
             assert on_disk(engine, ack.seq) == [ack.record]

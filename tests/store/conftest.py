@@ -33,7 +33,12 @@ class MemoryBackend:
 
 
 class SqliteBackend:
-    """Hunt files under a temp dir; reopening closes the writer and opens the file again."""
+    """Hunt files under a temp dir; reopening closes the writer and opens the file again.
+
+    synchronous=NORMAL: in WAL mode a commit is still visible and survives a process crash;
+    only the power-loss fsync is skipped, which these tests cannot observe and which makes
+    them slow on a busy disk.
+    """
 
     name = "sqlite"
 
@@ -42,11 +47,11 @@ class SqliteBackend:
         self.opened: list[SqliteHuntStore] = []
 
     def create(self) -> SqliteHuntStore:
-        return self._track(SqliteHuntStore.create(self.data_dir, HUNT_ID))
+        return self._track(SqliteHuntStore.create(self.data_dir, HUNT_ID, synchronous="NORMAL"))
 
     def reopen(self, store: Any) -> Any:
         store.close()
-        return self._track(SqliteHuntStore.open(self.data_dir, HUNT_ID))
+        return self._track(SqliteHuntStore.open(self.data_dir, HUNT_ID, synchronous="NORMAL"))
 
     def _track(self, store: SqliteHuntStore) -> SqliteHuntStore:
         self.opened.append(store)
