@@ -206,8 +206,9 @@ class Relay:
         fruitless = 0
         inflight: deque[tuple[Round, list[tuple[_Track, int]], str | None]] = deque()
         while True:
-            if not inflight:  # learn a stream tail only while nothing of ours is on its way
-                await self._reconcile(js, [t for t in self._tracks.values() if not t.reconciled])
+            # Nothing of an unreconciled hunt is on its way (a refusal drains every round in
+            # flight before it sends the hunts back here), so its tail can be learnt right now.
+            await self._reconcile(js, [t for t in self._tracks.values() if not t.reconciled])
             if len(inflight) < PIPELINE and not self._probing:  # a probe is settled before more is sent
                 work = await self._blocking(self._next_round)
                 if work:
