@@ -213,12 +213,27 @@ class Engine:
         return await trio.to_thread.run_sync(lambda: verify_hunt(self.data_dir, hunt_id, live))
 
     async def summaries(self) -> list[HuntSummary]:
+        """One row per hunt. Active hunts answer from memory; the others are read from disk
+        through a read-only connection, so listing hunts never wakes (or pins) an idle one."""
         rows = []
         for hunt_id in self.hunt_ids():
-            state = await self.state(hunt_id)
+            active = self.router.is_active(hunt_id)
+            state = await self.state(hunt_id) if active else await self._peek(hunt_id)
+            if state is None:
+                continue
             rows.append(HuntSummary(hunt_id, state.definition.title, state.status_at(self.clock()),
-                                    len(state.players), state.seq, self.router.is_active(hunt_id)))
+                                    len(state.players), state.seq, active))
         return rows
+
+    async def _peek(self, hunt_id: str) -> HuntState | None:
+        def load() -> HuntState | None:
+            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
+            try:
+                return reader.load()[0]
+            finally:
+                reader.close()
+
+        return await trio.to_thread.run_sync(load)
 
 
 @asynccontextmanager

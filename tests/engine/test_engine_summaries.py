@@ -1,0 +1,18 @@
+"""Listing hunts answers from memory for active hunts and from disk for idle ones, waking none."""
+
+from __future__ import annotations
+
+from engine_helpers import HUNT_ID, OpenHunt
+
+
+async def test_listing_hunts_does_not_wake_an_idle_hunt(open_hunt: OpenHunt) -> None:
+    async with open_hunt(players=3) as engine:
+        [live] = await engine.summaries()
+        assert (live.id, live.players, live.active) == (HUNT_ID, 3, True)
+
+        engine.router.passivate(HUNT_ID)
+        await engine.router.wait_stopped(HUNT_ID)
+        [idle] = await engine.summaries()
+        assert (idle.id, idle.title, idle.players, idle.events) == (live.id, live.title, 3, live.events)
+        assert idle.active is False
+        assert not engine.router.is_active(HUNT_ID)  # still asleep after being listed
