@@ -220,12 +220,14 @@ def join_and_play(port: int, hunt_id: str, name: str, *commands: dict[str, Any])
 @dataclass
 class Chromium:
     driver: Any  # selenium.webdriver.Chrome
+    service: Any  # its chromedriver process
     profile: str
 
     def quit(self) -> None:
         try:
-            self.driver.quit()
+            self.driver.quit()  # closes Chromium, then stops chromedriver
         finally:
+            self.service.stop()  # in case quit failed half-way (stopping twice is harmless)
             shutil.rmtree(self.profile, ignore_errors=True)
 
 
@@ -250,7 +252,7 @@ def open_chromium(width: int = 1280, height: int = 900) -> Iterator[Chromium]:
         service.stop()
         shutil.rmtree(profile, ignore_errors=True)
         raise
-    browser = Chromium(driver, profile)
+    browser = Chromium(driver, service, profile)
     try:
         yield browser
     finally:

@@ -51,9 +51,12 @@ def chromium(server: LiveServer) -> Iterator[Chromium]:
 
 @pytest.fixture
 def page(chromium: Chromium, server: LiveServer) -> Iterator[Page]:
-    """The browser on a clean origin; after the test, no uncaught JavaScript error may have happened."""
+    """The browser on a clean origin (no storage, device or position emulation, permissions);
+    after the test, no uncaught JavaScript error may have happened."""
     page = Page(chromium.driver, server.base)
     page.reset_viewport()
+    chromium.driver.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
+    chromium.driver.execute_cdp_cmd("Browser.resetPermissions", {})
     page.open("/health")
     page.js("localStorage.clear(); sessionStorage.clear();")
     chromium.driver.get_log("browser")  # drop what earlier tests left

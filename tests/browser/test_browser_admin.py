@@ -8,6 +8,7 @@ event log search, a player's score audit and the leaderboard at a past sequence.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,7 @@ def test_live_views_audit_and_time_travel(page: Page, server: LiveServer, hunt_i
     page.until(lambda: leaderboard(page) == [("1", "Bob", "170"), ("2", "Cy", "140"), ("3", "Ann", "120")],
                "Cy on the live leaderboard")
     page.until_equal("#stat-players", "3")
+    page.until(lambda: re.fullmatch(r"\d+(\.\d)?", page.text("#stat-rate")), "an event rate (events/s)")
 
     # The event log, searched by player, then by type and clue.
     page.type("#events-player", bob)

@@ -268,3 +268,20 @@ def test_the_hunt_status_reaches_the_page_live(page: Page, server: LiveServer, h
     server.control(hunt_id, "end")
     page.until_equal("#hunt-status", "ended")
     page.until_text("#feed", "The hunt has ended")
+
+
+def test_check_in_and_share_location_with_the_browser_gps(page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id)
+    page.driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": server.base, "permissions": ["geolocation"]})
+    page.driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                                {"latitude": CRANE[0], "longitude": CRANE[1], "accuracy": 5})
+    hal = join(page, hunt_id, "Hal")
+    page.click("#clue-c2-submit")  # no typed position: the page asks the browser where it is
+    page.until_text("#clue-c2-result", "Checked in")
+    page.until_equal("#score", "50")
+
+    page.click("#share-location")  # a ping now, then every 15 s
+    page.until(lambda: server.events(hunt_id, type="pinged", player=hal), "a location ping from the page")
+    [ping] = server.events(hunt_id, type="pinged", player=hal)
+    assert (ping["data"]["lat"], ping["data"]["lon"]) == CRANE
+    page.click("#share-location")
