@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from engine_helpers import HUNT_ID, OpenHunt, disk_replay, wait_until
 
 from hunt.domain import AnswerClue, JoinHunt, PauseHunt, PingLocation, Rejected, StartHunt, TakeHint
-from hunt.engine import Ack, Engine
-from hunt.store import SqliteHuntStore
+from hunt.engine import Ack, Engine, _actor
+from hunt.store import HuntNotFound, InvalidHuntId, SqliteHuntStore
 
 
 def acks(results: list[Ack | Rejected]) -> list[Ack]:
@@ -167,3 +169,34 @@ async def check_resubmissions(engine: Engine, originals: list[Ack], more: list[A
     assert log_length(engine) == length + 4
     assert (await engine.state(HUNT_ID)).to_dict() == disk_replay(engine).to_dict()
 
+
+
+async def test_unknown_and_malformed_hunt_ids_are_refused(open_hunt: OpenHunt) -> None:
+    async with open_hunt() as engine:
+        for hunt_id, error in (("nope", HuntNotFound), ("../harbor", InvalidHuntId), ("Harbor", InvalidHuntId)):
+            with pytest.raises(error):
+                await engine.submit(hunt_id, [PingLocation("p1", "g", 1.0, 1.0)])
+            with pytest.raises(error):
+                await engine.state(hunt_id)
+        assert engine.router.active_keys() == [HUNT_ID]
+        assert all(p.name.startswith(f"{HUNT_ID}.") for p in (engine.data_dir / "hunts").iterdir())
+
+
+async def test_a_rule_that_raises_fails_only_its_command(open_hunt: OpenHunt, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in one rule is an internal error for that command; the rest of the batch is decided."""
+    real_decide = _actor.decide
+
+    def buggy_decide(state: Any, command: Any, now: int) -> Any:
+        if command.cmd == "boom":
+            raise ZeroDivisionError("a bug")
+        return real_decide(state, command, now)
+
+    monkeypatch.setattr(_actor, "decide", buggy_decide)
+    async with open_hunt() as engine:
+        before = log_length(engine)
+        first, bad, last = await engine.submit(HUNT_ID, [
+            PingLocation("p1", "g1", 1.0, 1.0), PingLocation("p1", "boom", 1.0, 1.0),
+            PingLocation("p1", "g2", 1.0, 1.0)])
+        assert isinstance(bad, Rejected) and bad.code == "internal"
+        assert [a.seq for a in acks([first, last])] == [before + 1, before + 2]
+        assert engine.router.statistics().restarts == 0

@@ -126,3 +126,32 @@ async def test_state_at_travels_back_to_any_seq(open_hunt: OpenHunt) -> None:
             assert past is not None and past.to_dict() == replay(log[:seq]).to_dict(), seq
         now = await engine.state(HUNT_ID)
         assert (await engine.state_at(HUNT_ID, 10_000)).to_dict() == now.to_dict()
+
+
+async def test_verify_reports_a_snapshot_beyond_the_log(open_hunt: OpenHunt) -> None:
+    async with open_hunt() as engine:
+        await play(engine)
+        seq = (await engine.state(HUNT_ID)).seq
+    with sqlite3.connect(hunt_path(engine.data_dir, HUNT_ID)) as conn:
+        conn.execute("UPDATE snapshots SET seq = seq + 100")
+    conn.close()
+    async with open_hunt() as engine:
+        report = await engine.verify(HUNT_ID)
+        assert report["problems"] == [f"snapshots beyond the end of the log: [{seq + 100}]"]
+
+
+async def test_responses_are_cached_per_committed_version(open_hunt: OpenHunt) -> None:
+    async with open_hunt() as engine:
+        hub = engine.hub(HUNT_ID)
+        builds: list[int] = []
+
+        def build() -> Any:
+            builds.append(hub.seq)
+            return hub.state.top(10) if hub.state else []
+
+        await engine.state(HUNT_ID)
+        body, etag = hub.cached("top", build, orjson.dumps)
+        assert hub.cached("top", build, orjson.dumps) == (body, etag) and len(builds) == 1
+        await engine.submit(HUNT_ID, [AnswerClue("p1", "a1", "c1", "lighthouse")])
+        changed, new_etag = hub.cached("top", build, orjson.dumps)
+        assert len(builds) == 2 and new_etag != etag and b'"score":120' in changed

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -264,3 +265,15 @@ def test_a_draft_left_by_a_killed_create_is_not_a_hunt(tmp_path: Path, log: list
     store = SqliteHuntStore.create(tmp_path, HUNT_ID, first=log[:1])
     store.close()
     assert sorted(p.name for p in path.parent.iterdir()) == [f"{HUNT_ID}.lock", f"{HUNT_ID}.sqlite3"]
+
+
+def test_a_log_with_a_hole_is_a_corrupt_store(hunt_file: Path) -> None:
+    with sqlite3.connect(hunt_path(hunt_file, HUNT_ID)) as conn:
+        conn.execute("DELETE FROM events WHERE seq = 20")  # behind the store's back
+    conn.close()
+    store = SqliteHuntStore.open(hunt_file, HUNT_ID)
+    try:
+        with pytest.raises(CorruptStore, match="replay failed"):
+            store.load()
+    finally:
+        store.close()

@@ -307,3 +307,12 @@ def test_meta_values_are_kept(backend: Any, store: Any) -> None:
 def test_the_snapshot_form_round_trips(log: list[Recorded]) -> None:
     state = replay(log)
     assert HuntState.from_dict(orjson.loads(encode_snapshot(state))).to_dict() == state.to_dict()
+
+
+def test_a_snapshot_filed_under_the_wrong_seq_is_ignored(store: Any, log: list[Recorded]) -> None:
+    fill(store, log)
+    _, ts, blob = snapshot(log, 40)
+    store.write_snapshot(50, ts, blob)  # claims seq 50, holds the state at 40
+    state, replayed_count = store.load()
+    assert (as_dict(state), replayed_count) == (replayed(log), LENGTH)
+    assert as_dict(store.state_at(55)) == replayed(log[:55])
