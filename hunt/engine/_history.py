@@ -91,11 +91,11 @@ def import_hunt(data_dir: Path, lines: Iterable[bytes], store_config: StoreConfi
     if first is None:
         raise InvalidImport("the import is empty")
     if first.seq != 1 or not isinstance(first.event, HuntCreated):
-        raise InvalidImport("line 1: an export must begin with the hunt_created event at seq 1")
+        raise InvalidImport(f"line {line_no}: an export must begin with the hunt_created event at seq 1")
     try:
         definition = parse_definition(first.event.definition)
     except DefinitionError as err:
-        raise InvalidImport(f"line 1: invalid definition: {err}") from err
+        raise InvalidImport(f"line {line_no}: invalid definition: {err}") from err
     store = SqliteHuntStore.create(data_dir, definition.id, synchronous=store_config.synchronous, first=[first])
     try:
         state = HuntState(definition)

@@ -78,6 +78,11 @@ def test_no_acked_event_is_lost_when_the_writer_is_killed(tmp_path: Path) -> Non
         kill_at_random(run_writer(data_dir, out, "run", str(round_)), out, rng, blind=round_ == 3)
         outputs.append(out)
 
+    reader = SqliteHuntStore.open_reader(data_dir, HUNT_ID)  # before any writer recovers the WAL
+    try:
+        seen_by_reader = list(reader.read())
+    finally:
+        reader.close()
     store = SqliteHuntStore.open(data_dir, HUNT_ID)  # the killed writers left no lock behind
     try:
         log = list(store.read())
@@ -87,6 +92,7 @@ def test_no_acked_event_is_lost_when_the_writer_is_killed(tmp_path: Path) -> Non
         store.close()
 
     assert [record.seq for record in log] == list(range(1, len(log) + 1))
+    assert seen_by_reader == log
     keys = Counter((record.principal, record.cmd) for record in log if record.cmd is not None)
     assert max(keys.values()) == 1
     at = {record.seq: (record.principal, record.cmd) for record in log}

@@ -160,6 +160,10 @@ def mangle(how: str, lines: list[bytes]) -> list[bytes]:
             return replace_line(lines, 5, lambda item: {k: v for k, v in item.items() if k != "seq"})
         case "no hunt_created first":
             return lines[1:]
+        case "blank lines, then not hunt_created":
+            return [b"\n", b"  \n", *lines[1:]]
+        case "an invalid definition":
+            return replace_line(lines, 1, lambda item: {**item, "data": {"definition": {"id": HUNT_ID}}})
         case "a second hunt_created":
             return [*lines[:5], *replace_line(lines, 1, lambda item: {**item, "seq": 6})[:1], *lines[6:]]
     raise AssertionError(how)
@@ -168,7 +172,7 @@ def mangle(how: str, lines: list[bytes]) -> list[bytes]:
 @pytest.mark.parametrize(("how", "line"), [
     ("bad json", 3), ("not an object", 3), ("a gap in seq", 4), ("a repeated seq", 5), ("an unknown type", 4),
     ("an unknown player", 7), ("an unknown clue", 6), ("a missing seq", 5), ("no hunt_created first", 1),
-    ("a second hunt_created", 6),
+    ("a second hunt_created", 6), ("blank lines, then not hunt_created", 3), ("an invalid definition", 1),
 ])
 async def test_a_malformed_import_names_the_line_and_leaves_no_file(
         exported: tuple[list[bytes], dict[str, Any]], elsewhere: Config, how: str, line: int) -> None:
