@@ -160,6 +160,7 @@ class SqliteHuntStore:
     @classmethod
     def _connect(cls, path: Path, lock_fd: int | None, synchronous: str,
                  busy_timeout_ms: int) -> SqliteHuntStore:
+        conn = None
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -167,8 +168,12 @@ class SqliteHuntStore:
             conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             store = cls(path, conn, lock_fd)
             migrations.apply(store._db)
-        except sqlite3.DatabaseError as err:
-            raise CorruptStore(f"{path.name}: {err}") from err
+        except BaseException as err:
+            if conn is not None:
+                conn.close()  # else every failed open of a corrupt file leaks a descriptor
+            if isinstance(err, sqlite3.DatabaseError):
+                raise CorruptStore(f"{path.name}: {err}") from err
+            raise
         return store
 
     @classmethod
@@ -177,12 +182,15 @@ class SqliteHuntStore:
         path = hunt_path(data_dir, hunt_id)
         if not path.exists():
             raise HuntNotFound(f"no hunt {hunt_id!r}")
+        conn = None
         try:
             conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=5000")
             conn.execute("SELECT 1 FROM events LIMIT 1")
         except sqlite3.DatabaseError as err:
+            if conn is not None:
+                conn.close()
             raise CorruptStore(f"{path.name}: {err}") from err
         return cls(path, conn, None)
 

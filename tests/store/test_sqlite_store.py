@@ -277,3 +277,15 @@ def test_a_log_with_a_hole_is_a_corrupt_store(hunt_file: Path) -> None:
             store.load()
     finally:
         store.close()
+
+
+def test_a_failed_open_leaks_no_file_descriptor(tmp_path: Path) -> None:
+    path = hunt_path(tmp_path, HUNT_ID)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage " * 1000)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        for opener in (SqliteHuntStore.open, SqliteHuntStore.open_reader):
+            with pytest.raises(CorruptStore):
+                opener(tmp_path, HUNT_ID)
+    assert len(os.listdir("/proc/self/fd")) == before
