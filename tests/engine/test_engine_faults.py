@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any
 
 import pytest
 import trio
 from engine_helpers import HUNT_ID, Faults, OpenHunt, disk_replay, wait_until
 
-from actors import ActorCrashed, Overloaded
+from actors import ActivationFailed, ActorCrashed, Overloaded
 from hunt.domain import AnswerClue, JoinHunt, PingLocation, StartHunt, TakeHint
 from hunt.engine import Ack, Engine, open_engine
 from hunt.store import WriteFailed, hunt_path
@@ -240,3 +241,19 @@ async def test_readers_never_see_a_batch_before_it_is_durable(open_hunt: OpenHun
             stall.release()
         assert seen == [seq + 1 if outcome == "committed" else seq]
         assert (await engine.state(HUNT_ID)).to_dict() == disk_replay(engine).to_dict()
+
+
+async def test_a_corrupt_hunt_fails_to_activate_and_harms_no_other(open_hunt: OpenHunt,
+                                                                   hunt_document: dict[str, Any]) -> None:
+    async with open_hunt() as engine:
+        await engine.create_hunt({**hunt_document, "id": "broken"})
+    hunt_path(engine.data_dir, "broken").write_bytes(b"not a database " * 500)
+    async with open_hunt() as engine:
+        await engine.state(HUNT_ID)  # loaded: its file descriptors are open from here on
+        descriptors = len(os.listdir("/proc/self/fd"))
+        for n in range(5):
+            with pytest.raises(ActivationFailed):
+                await engine.submit("broken", [JoinHunt("j", "Ann")])
+            [ack] = await engine.submit(HUNT_ID, [PingLocation("p1", f"g{n}", 1.0, 1.0)])
+            assert isinstance(ack, Ack)
+        assert len(os.listdir("/proc/self/fd")) <= descriptors
