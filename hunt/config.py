@@ -63,7 +63,7 @@ class LimitsConfig:
     max_batch_items: int = 100
     outbox_capacity: int = 256
     leaderboard_top: int = 10
-    leaderboard_push_interval_ms: int = 250
+    leaderboard_push_interval_ms: int = 1000
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
 
@@ -79,7 +79,7 @@ class GameConfig:
 class BrokerConfig:
     url: str = ""
     stream: str = "HUNT_EVENTS"
-    batch: int = 256
+    batch: int = 1024
     publish_timeout_s: float = 5.0
     retry_backoff_max_s: float = 10.0
     connect_timeout_s: float = 2.0

@@ -7,6 +7,8 @@ commit the state holds tentative (not yet durable) events that nobody may see.
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from hashlib import blake2b
@@ -100,7 +102,11 @@ class HuntHub:
         """Feed items with seq > ``seq`` from memory, or None if some are only on disk."""
         if seq < self.feed_floor:
             return None
-        return [item for item in self.feed if item[0] > seq]
+        feed = self.feed
+        if not feed or feed[-1][0] <= seq:
+            return []  # the common case for a connection that is up to date
+        start = bisect_right(feed, seq, key=_seq_of)  # items are in seq order
+        return list(itertools.islice(feed, start, None))
 
     def cached(self, key: Any, build: Callable[[], Any], encode: Callable[[Any], bytes]) -> tuple[bytes, str]:
         """A response serialised once per committed version, with its ETag."""
@@ -113,3 +119,7 @@ class HuntHub:
             self._cache.clear()
         self._cache[key] = (self.seq, body, etag)
         return body, etag
+
+
+def _seq_of(item: FeedItem) -> int:
+    return item[0]
