@@ -97,7 +97,8 @@ class SimPlayer:
                 pass
             finally:
                 self.ws = None
-                self.connected = trio.Event()
+                if self.connected.is_set():  # a waiter for the first connection keeps its event
+                    self.connected = trio.Event()
             if not stop.is_set():
                 self.reconnects += 1
                 await trio.sleep(0.05)
