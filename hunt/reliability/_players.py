@@ -98,7 +98,8 @@ class Crowd:
             except Exception as err:  # the websocket client can raise more than SimPlayer expects
                 self.client_errors.append(repr(err)[:200])
                 player.ws = None
-                player.connected = trio.Event()
+                if player.connected.is_set():
+                    player.connected = trio.Event()
                 await trio.sleep(0.05)
 
     async def _drive(self, index: int, player: SimPlayer, stop: trio.Event) -> None:
