@@ -30,7 +30,7 @@ import orjson
 from ..domain import DefinitionError, RuleDefaults, parse_definition, valid_id
 from ..store import InvalidHuntId
 
-__all__ = ["ANALYTICS_FILE", "APPLIED", "DUPLICATE", "GAP", "Projection", "median_s", "read_analytics"]
+__all__ = ["ANALYTICS_FILE", "APPLIED", "DUPLICATE", "FOREIGN", "GAP", "Projection", "median_s", "read_analytics"]
 
 ANALYTICS_FILE = "analytics.sqlite3"
 APPLIED, DUPLICATE, GAP, FOREIGN = "applied", "duplicate", "gap", "foreign"

@@ -14,6 +14,7 @@ from hunt.config import Config, ConfigError, load_config
 from hunt.domain import AttemptFailed, ClueFound, HuntCreated, Pinged, PlayerJoined, Recorded
 from hunt.engine import SetMeta, open_engine
 from hunt.relay import CURSOR_KEY, HuntLag, RelayStatistics, read_analytics, read_relay_status, run_relay
+from hunt.relay._analytics import APPLIED, DUPLICATE, FOREIGN, GAP, Projection
 from hunt.relay._outbox import HuntOutbox, save_cursor_if_unlocked
 from hunt.relay._stats import write_relay_status
 from hunt.relay._wire import hunt_of_subject, parse_msg_id
@@ -105,3 +106,21 @@ async def test_without_a_broker_url_the_relay_is_disabled(make_config: Callable[
         async with trio.open_nursery() as nursery:
             relay = await nursery.start(run_relay, config, engine)
         assert relay.statistics().state == "disabled"
+
+
+def test_the_projection_applies_each_event_once_and_in_order(data_dir: Path) -> None:
+    projection = Projection(data_dir)
+    try:
+        bodies = {r.seq: orjson.dumps({**record_to_dict(r), "hunt": "alpha"}) for r in RECORDS}
+        assert projection.apply([("alpha", 1, bodies[1]), ("alpha", 3, bodies[3]), ("alpha", 2, bodies[2]),
+                                 (None, 0, b"{}")]) == [APPLIED, GAP, APPLIED, FOREIGN]
+        assert projection.apply([("alpha", 2, bodies[2]), ("alpha", 3, bodies[3]), ("alpha", 4, bodies[4]),
+                                 ("alpha", 5, bodies[5])]) == [DUPLICATE, APPLIED, APPLIED, APPLIED]
+    finally:
+        projection.close()
+    analytics = read_analytics(data_dir, "alpha")
+    assert analytics["last_seq"] == 5
+    assert [(m["minute_ts"], m["events"]) for m in analytics["activity"]] == [(0, 5)]
+    c1 = analytics["clues"][0]
+    # joined at 2 s, found at 5 s (the hunt has no start time and was never started)
+    assert c1 == {"clue": "c1", "attempts": 2, "solves": 1, "wrong": 1, "hints": 0, "median_solve_s": 3.0}
