@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,8 @@ def _inspect(args: argparse.Namespace) -> int:
         err_console.print(f"hunt inspect: {args.hunt} has an empty log")
         return 1
     summary = _summary(state, counts, replayed, cursor, args.top)
+    relay = _relay_lag(config.data_path, args.hunt)
+    summary["relay"] = relay
     if args.json:
         print(orjson.dumps(summary).decode())
         return 0
@@ -163,7 +166,11 @@ def _inspect(args: argparse.Namespace) -> int:
                   f"{summary['players']} players, seq {state.seq:,}")
     console.print(f"file {summary['file_bytes']:,} bytes, {counts['snapshots']} snapshots "
                   f"(last at seq {counts['last_snapshot_seq']:,}; {replayed:,} events replayed to load)")
-    if cursor is not None:
+    if relay is not None:
+        console.print(f"relay ({relay['state']}, reported {relay['age_s']:.1f} s ago): published up to seq "
+                      f"{relay['published']:,}, {relay['lag_events']:,} events / {relay['lag_s']:.3f} s behind "
+                      f"(cursor in the file: {relay['cursor']:,})")
+    elif cursor is not None:
         console.print(f"relay: published up to seq {int(cursor):,} ({state.seq - int(cursor):,} events behind)")
     table = Table(title="events by type")
     table.add_column("type")
@@ -178,6 +185,18 @@ def _inspect(args: argparse.Namespace) -> int:
         board.add_row(str(row["rank"]), row["player"], row["name"], str(row["score"]))
     console.print(board)
     return 0
+
+
+def _relay_lag(data_dir: Path, hunt_id: str) -> dict[str, Any] | None:
+    """The hunt's lag as the last running relay reported it (see docs/relay.md), or None."""
+    from ..relay import read_relay_status
+
+    status = read_relay_status(data_dir)
+    lag = status.hunt(hunt_id) if status is not None else None
+    if status is None or lag is None:
+        return None
+    return {"state": status.state, "age_s": round(time.time() - status.updated_ts, 1), "published": lag.published,
+            "cursor": lag.cursor, "lag_events": lag.lag_events, "lag_s": lag.lag_s}
 
 
 def _summary(state: HuntState, counts: dict[str, Any], replayed: int, cursor: str | None, top: int) -> dict[str, Any]:
