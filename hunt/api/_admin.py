@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
+import trio
 from quart import Blueprint, Response, request
 
 from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
@@ -107,6 +108,14 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.get("/<hunt_id>/clues")
     async def clues(hunt_id: str) -> Response:
         return await serve_cached(ctx, hunt_id, ("clues",), clue_table)
+
+    @blueprint.get("/<hunt_id>/analytics")
+    async def analytics(hunt_id: str) -> Response:
+        engine.require(hunt_id)
+        read = ctx.analytics
+        if read is None:
+            raise NotFound("analytics are not served here (run `hunt serve` with `hunt consume` beside it)")
+        return json_response(await trio.to_thread.run_sync(read, hunt_id))
 
     @blueprint.get("/<hunt_id>/events")
     async def events(hunt_id: str) -> Response:

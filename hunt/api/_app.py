@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from quart import Response, request
 from quart_trio import QuartTrio
@@ -25,11 +27,17 @@ log = logging.getLogger("hunt.api")
 IMPORT_PATH = "/admin/hunts/import"
 
 
-def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None) -> QuartTrio:
-    """Build the app. Creates the data directory and its secrets on first use (see load_secrets)."""
+def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None, collectors: tuple[Any, ...] = (),
+               analytics: Callable[[str], dict[str, Any]] | None = None) -> QuartTrio:
+    """Build the app. Creates the data directory and its secrets on first use (see load_secrets).
+
+    ``collectors`` are extra Prometheus collectors for ``/metrics``; ``analytics(hunt_id)``
+    (blocking) serves ``GET /admin/hunts/<id>/analytics``, which answers 404 without it.
+    """
     secrets = secrets or load_secrets(config)
     ctx = ApiContext(config=config, engine=engine, tokens=PlayerTokens(secrets.player_key),
-                     admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path)
+                     admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path,
+                     collectors=collectors, analytics=analytics)
     limits = config.limits
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
     # Quart's own cap is the largest body any route takes (an import); the others check

@@ -7,9 +7,10 @@ factory explicitly (no module globals).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import Config
 from ..engine import Engine
@@ -83,6 +84,10 @@ class ApiContext:
     admin_token: str = field(repr=False)
     admin_token_path: Path | None
     connections: Connections = field(default_factory=Connections)
+    # Extra Prometheus collectors (e.g. the outbox relay's lag), registered beside the engine's.
+    collectors: tuple[Any, ...] = ()
+    # analytics(hunt_id) -> the organiser's projection (blocking; run off the event loop), or None
+    analytics: Callable[[str], dict[str, Any]] | None = None
 
     def now_ms(self) -> int:
         return self.engine.clock()

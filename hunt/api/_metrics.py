@@ -100,6 +100,8 @@ def metrics_registry(ctx: ApiContext) -> CollectorRegistry:
     """A registry of its own for one app (never the process-wide default registry)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EngineCollector(ctx))  # type: ignore[arg-type]
+    for collector in ctx.collectors:
+        registry.register(collector)
     return registry
 
 

@@ -138,6 +138,11 @@ def openapi_document() -> dict[str, Any]:
                        required=False), errors=(400, 404, 409, 503))},
         "/admin/hunts/{hunt_id}/clues": {"get": _op("per-clue stats", "admin", _json(_ref("Clues")), params=hunt,
                                                     errors=(404,), cached=True)},
+        "/admin/hunts/{hunt_id}/analytics": {"get": _op(
+            "the organiser's analytics projection kept by `hunt consume`: activity per minute, clue funnel",
+            "admin", _json({"type": "object", "properties": {
+                "hunt": {"type": "string"}, "last_seq": {"type": "integer"}, "activity": {"type": "array"},
+                "clues": {"type": "array"}}}), params=hunt, errors=(404,))},
         "/admin/hunts/{hunt_id}/events": {"get": _op(
             "events through the indexes, paginated by seq", "admin", _json(_ref("Events")),
             params=(*hunt, _query("after", "only events with a larger seq"), _query("player", "player id", "string"),

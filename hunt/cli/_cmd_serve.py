@@ -22,6 +22,7 @@ from ..api import Secrets, create_app, is_loopback, load_secrets, serve
 from ..config import Config
 from ..domain import StartHunt
 from ..engine import Engine, open_engine
+from ..relay import RelayCollector, read_analytics, run_relay
 from ._common import add_config_options, config_from_args
 
 __all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
@@ -65,12 +66,17 @@ async def _main(config: Config, secrets: Secrets, sample: bool) -> None:
                 log.info("%s: shutting down", signal.Signals(signum).name)
                 return
 
-        async with open_engine(config) as engine:
-            app = create_app(config, engine, secrets=secrets)
+        async with open_engine(config) as engine, trio.open_nursery() as background:
+            # The relay lives inside the engine's block and stops after the server, so its last
+            # cursors still reach the hunt actors; without broker.url it is a disabled handle.
+            relay = await background.start(run_relay, config, engine)
+            app = create_app(config, engine, secrets=secrets, collectors=(RelayCollector(relay.statistics),),
+                             analytics=partial(read_analytics, config.data_path))
             sample_id = await ensure_sample(engine) if sample else None
             async with trio.open_nursery() as nursery:
                 port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stop_on_signal))
                 _announce(config, secrets, port, sample_id)
+            background.cancel_scope.cancel()
         log.info("stopped: mailboxes drained, snapshots written")
 
 
