@@ -8,6 +8,7 @@ import math
 
 import trio
 
+from ._bench_reliability import register_bench
 from ._common import add_config_options, config_from_args, console, err_console
 
 
@@ -46,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e2e.add_argument("--out", default="bench-results", help="directory for the table and plot (default %(default)s)")
     e2e.add_argument("--json", action="store_true", help="print one JSON object")
     e2e.set_defaults(func=_e2e)
+    register_bench(kinds)  # overload, connections, crash
 
 
 def _engine(args: argparse.Namespace) -> int:

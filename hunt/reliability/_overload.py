@@ -45,6 +45,7 @@ WINDOW_S = 0.1  # the recovery time is found in windows of this length
 class Answer:
     code: str  # "ack", "overloaded" or another error code
     retry_after_ms: int | None = None
+    began: float | None = None  # trio time the command left the client, if later than the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ async def offer(send: Send, phases: Sequence[Phase], capacity: float, *, drain_s
         try:
             record.answer = await send(index)
             record.latency = trio.current_time() - start - record.scheduled
-            record.service = trio.current_time() - began
+            record.service = trio.current_time() - (record.answer.began or began)
         finally:
             in_flight -= 1
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,20 @@ class _Waiter:
 
 
 class WsCrowd:
-    """Players that each answer ``send(index)`` with the reply to one ping."""
+    """Players that answer ``send(index)`` with the reply to one ping.
+
+    Like phones, each player has at most one command in flight: ``send`` takes a free player
+    (waiting for one if all are busy, a wait that counts in the latency from the scheduled time
+    but not in the service time). A client that pipelines many commands on one socket queues
+    them on itself: the server reads one frame of a connection at a time.
+    """
 
     def __init__(self, url: str, players: int) -> None:
         self.members = [SimPlayer(url, f"player {i}", self._on_reply) for i in range(players)]
         self._waiters: dict[tuple[str, str], _Waiter] = {}
+        self._free_send, self._free = trio.open_memory_channel[SimPlayer](players)
+        for player in self.members:
+            self._free_send.send_nowait(player)
 
     def _on_reply(self, player: SimPlayer, pending: Pending, reply: dict[str, Any]) -> None:
         waiter = self._waiters.pop((player.name, pending.frame["id"]), None)
@@ -62,15 +71,26 @@ class WsCrowd:
                 for i, player in enumerate(self.members):
                     starters.start_soon(start, i, player)
 
+    async def take(self) -> SimPlayer:
+        """A player with no command in flight (its use must end with :meth:`give`)."""
+        return await self._free.receive()
+
+    def give(self, player: SimPlayer) -> None:
+        self._free_send.send_nowait(player)
+
     async def send(self, index: int) -> Answer:
-        player = self.members[index % len(self.members)]
-        cmd = f"o{index}"
-        waiter = self._waiters[(player.name, cmd)] = _Waiter()
-        frame = {"op": "ping", "id": cmd, "lat": 53.5441, "lon": 9.9667}
-        await player.send(frame, trio.current_time())
-        await waiter.done.wait()
-        assert waiter.answer is not None
-        return waiter.answer
+        player = await self.take()
+        try:
+            cmd = f"o{index}"
+            waiter = self._waiters[(player.name, cmd)] = _Waiter()
+            frame = {"op": "ping", "id": cmd, "lat": 53.5441, "lon": 9.9667}
+            began = trio.current_time()
+            await player.send(frame, began)
+            await waiter.done.wait()
+            assert waiter.answer is not None
+            return replace(waiter.answer, began=began)
+        finally:
+            self.give(player)
 
 
 DepthProbe = Callable[[], Awaitable[tuple[int, int] | None]]  # (mailbox depth, capacity) of the hunt
