@@ -46,6 +46,8 @@ class EngineConfig:
     restart_window_s: float = 60.0
     dedup_cache: int = 200_000
     feed_buffer: int = 1024
+    gc_freeze_every_s: float = 1.0
+    gc_full_every_s: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)

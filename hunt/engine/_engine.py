@@ -32,6 +32,7 @@ from ..domain import (
 from ..store import HuntNotFound, SqliteHuntStore, hunt_ids, hunt_path
 from ._actor import Ack, DedupIndex, HuntActor, Submit, Touch
 from ._feed import FEED_TYPES, FeedItem, feed_item
+from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
 from ._hub import HuntHub
 
@@ -266,6 +267,9 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
         return HuntActor(store, state, engine.hub(hunt_id), DedupIndex(e.dedup_cache, recent, complete),
                          engine.clock, config.store.snapshot_every)
 
-    async with open_router(activate, router_config) as router:
-        engine.router = router
-        yield engine
+    async with trio.open_nursery() as housekeeping:
+        housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)
+        async with open_router(activate, router_config) as router:
+            engine.router = router
+            yield engine
+        housekeeping.cancel_scope.cancel()
