@@ -21,7 +21,7 @@ import trio
 from actors import Envelope
 
 from ..domain import Command, HuntState, Recorded, Rejected, decide, outcome
-from ..store import SqliteHuntStore, StoreError, encode_snapshot
+from ..store import SqliteHuntStore, StoreError, encode_snapshot, encode_snapshot_document
 from ._hub import HuntHub
 
 __all__ = ["Ack", "HuntActor", "SetMeta", "Submit", "Touch"]
@@ -187,12 +187,20 @@ class HuntActor:
 
     async def _commit(self, records: list[Recorded], now: int) -> None:
         state = self.state
-        snapshot = None
-        if state.seq // self.snapshot_every > self.store.last_snapshot_seq // self.snapshot_every:
-            snapshot = (state.seq, now, encode_snapshot(state))
+        store = self.store
+        document = None
+        if state.seq // self.snapshot_every > store.last_snapshot_seq // self.snapshot_every:
+            # The copy must be taken here, between events; encoding it (a few ms for a
+            # thousand players) can then happen on the worker thread, off the event loop.
+            document = state.to_dict()
+        seq = state.seq
+
+        def append() -> None:
+            store.append(records, None if document is None else (seq, now, encode_snapshot_document(document)))
+
         self.hub.begin_commit()
         try:
-            await trio.to_thread.run_sync(self.store.append, records, snapshot)
+            await trio.to_thread.run_sync(append)
         except BaseException:
             # Tentative state: nobody may read it, and it must not survive. The runtime fails
             # the batch's replies and restarts this actor from disk.

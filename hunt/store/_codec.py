@@ -12,6 +12,7 @@ __all__ = [
     "decode_snapshot",
     "dict_to_record",
     "encode_snapshot",
+    "encode_snapshot_document",
     "record_to_dict",
     "record_to_row",
     "row_to_record",
@@ -55,6 +56,11 @@ def dict_to_record(item: Any) -> Recorded:
 
 def encode_snapshot(state: HuntState) -> bytes:
     return orjson.dumps(state.to_dict())
+
+
+def encode_snapshot_document(document: dict[str, Any]) -> bytes:
+    """Encode a ``HuntState.to_dict()`` taken earlier (it is a value: any thread may encode it)."""
+    return orjson.dumps(document)
 
 
 def decode_snapshot(blob: bytes) -> HuntState:
