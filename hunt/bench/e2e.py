@@ -60,7 +60,13 @@ async def _sweep(url: str, token: str, rates: list[float], players: int, seconds
     for rate in rates:
         config = SimConfig(url=url, admin_token=token, players=players, rate=rate, duration=seconds, batch=batch,
                            verify=verify)
-        result = await simulate(config, lambda _line: None)
+        try:
+            result = await simulate(config, lambda _line: None)
+        except Exception as err:  # a rate the server (or the client) cannot take: say so, go on
+            report(f"  {label:<5} offered {rate:>9,.0f}/s  failed: {type(err).__name__}: {err}")
+            results.append({"offered_per_s": rate, "events_per_s": 0.0, "p50_ms": math.nan, "p99_ms": math.nan,
+                            "p999_ms": math.nan, "errors": 0, "unanswered": 0, "lost": 0, "failed": repr(err)})
+            continue
         results.append(result)
         report(f"  {label:<5} offered {rate:>9,.0f}/s  acked {result['events_per_s']:>9,.0f}/s  "
                f"p50 {result['p50_ms']:>8.1f} ms  p99 {result['p99_ms']:>8.1f} ms  errors {result['errors']}  "
