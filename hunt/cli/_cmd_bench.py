@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e2e.add_argument("--batch", type=int, default=1, help="pings per batch frame (e.g. 50); 1 = the standard mix")
     e2e.add_argument("--latency-rate", type=float, default=5000,
                      help="report p50/p99 at the offered rate closest to this (default %(default)s)")
+    e2e.add_argument("--slo-ms", type=float, default=1000.0,
+                     help="a rate counts as sustained if its p99 stays within this (default %(default)s)")
     e2e.add_argument("--out", default="bench-results", help="directory for the table and plot (default %(default)s)")
     e2e.add_argument("--json", action="store_true", help="print one JSON object")
     e2e.set_defaults(func=_e2e)
@@ -108,7 +110,7 @@ def _e2e(args: argparse.Namespace) -> int:
         (err_console if args.json else console).print(line, highlight=False)
 
     result = run_e2e(rates=rates, players=args.players, seconds=args.seconds, batch=args.batch,
-                     latency_rate=args.latency_rate, out_dir=Path(args.out), report=say)
+                     latency_rate=args.latency_rate, out_dir=Path(args.out), report=say, slo_ms=args.slo_ms)
     if args.json:
         print(json.dumps(result))
     else:
