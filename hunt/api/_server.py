@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from functools import partial
 
 import hypercorn.trio
 import trio
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.config import Sockets
 from quart_trio import QuartTrio
 
 from ..config import Config
@@ -31,11 +33,38 @@ log = logging.getLogger("hunt.api")
 WS_PING_INTERVAL_S = 20.0
 
 
+class _HypercornConfig(HypercornConfig):
+    """Hypercorn's config, whose TCP sockets give up on a peer that stops acknowledging.
+
+    Hypercorn writes to a socket under a cancel shield, with no timeout: a client that stops
+    reading (a zero window) or vanishes without a reset holds that write, its connection and
+    its file descriptor for as long as the kernel keeps trying, which for a zero window is
+    forever. TCP_USER_TIMEOUT (Linux; inherited by accepted sockets) makes the kernel fail
+    such a write after ``tcp_user_timeout_s``.
+    """
+
+    tcp_user_timeout_s: float | None = None
+
+    def create_sockets(self) -> Sockets:
+        sockets = super().create_sockets()
+        option = getattr(socket, "TCP_USER_TIMEOUT", None)
+        if self.tcp_user_timeout_s and option is not None:
+            for sock in sockets.secure_sockets + sockets.insecure_sockets:
+                if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+                    sock.setsockopt(socket.IPPROTO_TCP, option, int(self.tcp_user_timeout_s * 1000))
+        return sockets
+
+
 def hypercorn_config(config: Config, *, bind: str | None = None,
                      ws_ping_interval_s: float | None = WS_PING_INTERVAL_S) -> HypercornConfig:
-    """Hypercorn's settings from ours. ``ws_ping_interval_s=None`` turns server pings off."""
+    """Hypercorn's settings from ours. ``ws_ping_interval_s=None`` turns server pings off.
+
+    A peer that acknowledges nothing for ``limits.ws_idle_timeout_s`` is dropped by the kernel
+    (see :class:`_HypercornConfig`), as one that sends nothing for that long is by the API.
+    """
     server, limits = config.server, config.limits
-    hconfig = HypercornConfig()
+    hconfig = _HypercornConfig()
+    hconfig.tcp_user_timeout_s = limits.ws_idle_timeout_s
     host = f"[{server.host}]" if ":" in server.host else server.host
     hconfig.bind = [bind or f"{host}:{server.port}"]
     # Frames a little over the limit still reach the app, which answers `too_large` and

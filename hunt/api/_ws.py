@@ -121,6 +121,10 @@ class Connection:
             with trio.move_on_after(FLUSH_ON_CLOSE_S):
                 await self._flush_outbox()
                 await self.socket.close(code, reason[:120])
+                # Drop what the client still sends until it is gone: hypercorn's reader may be
+                # stuck handing over a frame nobody reads, and would never see the stream end.
+                while True:
+                    await self.socket.receive()
 
     def _close_with(self, code: int, reason: str) -> None:
         if self._close is None:
@@ -232,7 +236,15 @@ class Connection:
         self._wake()
 
     async def _reply(self, frame: dict[str, Any]) -> None:
-        await self._outbox_send.send(encode(frame))  # waits while the outbox is full
+        # Waits while the outbox is full, but not forever: a client that reads nothing for the
+        # idle timeout is closed. Else its connection is never freed once it also vanishes (this
+        # wait stops the reading that would pass on the disconnect: the writer, failing, waits
+        # for hypercorn to take that disconnect, which waits for the reader).
+        with trio.move_on_after(self.limits.ws_idle_timeout_s) as waiting:
+            await self._outbox_send.send(encode(frame))
+        if waiting.cancelled_caught:
+            self._close_with(CLOSE_IDLE, "not reading")
+            await trio.sleep_forever()  # until the close cancels this reader
         self._wake()
 
     # -- the writer ------------------------------------------------------------------------
