@@ -42,11 +42,12 @@ class LocalServer:
 
 
 @asynccontextmanager
-async def open_local_server(data_dir: Path, **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
+async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+                            **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
     """Run an engine and the server until the block ends (then a graceful stop).
 
     ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``. Server pings are
-    off (trio-websocket 0.12 clients can fail when one meets their own close).
+    off by default (trio-websocket 0.12 clients can fail when one meets their own close).
     """
     settings: dict[str, dict[str, Any]] = {
         "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0, "data_dir": str(data_dir)}}
@@ -58,7 +59,7 @@ async def open_local_server(data_dir: Path, **sections: dict[str, Any]) -> Async
         stopping = trio.Event()
         async with trio.open_nursery() as nursery:
             port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stopping.wait,
-                                               ws_ping_interval_s=None))
+                                               ws_ping_interval_s=ws_ping_interval_s))
             headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
             try:
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
