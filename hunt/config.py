@@ -66,6 +66,7 @@ class LimitsConfig:
     outbox_capacity: int = 256
     leaderboard_top: int = 10
     leaderboard_push_interval_ms: int = 1000
+    leaderboard_pushes_per_s: int = 250
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
 
@@ -219,6 +220,7 @@ def _validate(config: Config) -> None:
         "limits.max_batch_items": config.limits.max_batch_items,
         "limits.outbox_capacity": config.limits.outbox_capacity,
         "limits.leaderboard_top": config.limits.leaderboard_top,
+        "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
         "limits.page_limit_max": config.limits.page_limit_max,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "broker.batch": config.broker.batch,
