@@ -153,7 +153,11 @@ class SqliteHuntStore:
         except BaseException:
             os.close(lock_fd)
             raise
-        row = store._conn.execute("SELECT max(seq) FROM snapshots").fetchone()
+        try:
+            row = store._conn.execute("SELECT max(seq) FROM snapshots").fetchone()
+        except sqlite3.DatabaseError as err:
+            store.close()  # else the lock stays taken and the file cannot be opened once restored
+            raise CorruptStore(f"{path.name}: {err}") from err
         store.last_snapshot_seq = row[0] or 0
         return store
 
@@ -257,7 +261,11 @@ class SqliteHuntStore:
         cannot be decoded (e.g. an older schema version) is skipped for a full replay.
         """
         state = None
-        for seq, blob in self._conn.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC"):
+        try:
+            snapshots = self._conn.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC").fetchall()
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
+        for seq, blob in snapshots:
             try:
                 state = decode_snapshot(blob)
             except ValueError:
@@ -315,9 +323,12 @@ class SqliteHuntStore:
 
     def recent_keys(self, limit: int) -> tuple[list[Recorded], bool]:
         """The last ``limit`` events that carry a command id, oldest first, and whether that is all."""
-        rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE cmd IS NOT NULL ORDER BY seq DESC LIMIT ?",
-            (limit + 1,)).fetchall()
+        try:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE cmd IS NOT NULL ORDER BY seq DESC LIMIT ?",
+                (limit + 1,)).fetchall()
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
         complete = len(rows) <= limit
         return [row_to_record(row) for row in reversed(rows[:limit])], complete
 
@@ -331,7 +342,11 @@ class SqliteHuntStore:
             params = [part for key in chunk for part in key]
             sql = (f"SELECT {_COLUMNS} FROM events WHERE cmd IS NOT NULL AND (principal, cmd) IN "
                    f"(VALUES {placeholders})")
-            for row in self._conn.execute(sql, params):
+            try:
+                rows = self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as err:
+                raise CorruptStore(f"{self.path.name}: {err}") from err
+            for row in rows:
                 record = row_to_record(row)
                 found[(record.principal or "", record.cmd or "")] = record
         return found
