@@ -69,7 +69,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "rate_limited": (429, "too many wrong attempts on a clue; retry after retry_after_ms"),
     "too_large": (413, "a frame, batch or body over its limit"),
     "overloaded": (503, "the hunt's mailbox is full; retry after retry_after_ms"),
-    "unavailable": (503, "the hunt is restarting or the server is stopping; retry after retry_after_ms"),
+    "unavailable": (503, "the hunt is restarting, its disk failed, its file is unreadable, or the server is "
+                         "stopping; retry after retry_after_ms"),
     "internal": (500, "an unexpected server error (logged; details are not sent)"),
 }
 
@@ -165,6 +166,10 @@ def wire_error(error: BaseException) -> WireError:
             return WireError(code, message, retry)
         case Overloaded(retry_after_ms=retry):
             return WireError("overloaded", "the hunt is busy; retry later", retry)
+        case CorruptStore() | ActivationFailed(__cause__=CorruptStore()):
+            log.error("hunt file cannot be read: %s", error)
+            return WireError("unavailable", "the hunt's file cannot be read (corrupt); it must be restored",
+                             UNAVAILABLE_RETRY_MS)
         case ActorCrashed() | RequestTimeout() | ActorStopped() | ActivationFailed() | StoreLocked() | WriteFailed():
             log.warning("hunt unavailable: %r", error)
             return WireError("unavailable", "the hunt is unavailable right now; retry later", UNAVAILABLE_RETRY_MS)
@@ -182,8 +187,5 @@ def wire_error(error: BaseException) -> WireError:
             return WireError("not_found", "not found")
         case HTTPException(code=status) if status is not None and status < 500:
             return WireError("bad_request", error.description or "bad request")
-        case CorruptStore():
-            log.error("corrupt hunt file: %s", error)
-            return WireError("internal", "internal error")
     log.error("unexpected error", exc_info=error)
     return WireError("internal", "internal error")
