@@ -29,7 +29,7 @@ from ..domain import (
     RuleDefaults,
     parse_definition,
 )
-from ..store import HuntNotFound, SqliteHuntStore, hunt_ids, hunt_path
+from ..store import HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
 from ._actor import Ack, DedupIndex, HuntActor, Submit, Touch
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
@@ -219,7 +219,12 @@ class Engine:
         rows = []
         for hunt_id in self.hunt_ids():
             active = self.router.is_active(hunt_id)
-            state = await self.state(hunt_id) if active else await self._peek(hunt_id)
+            try:
+                state = await self.state(hunt_id) if active else await self._peek(hunt_id)
+            except StoreError as err:  # one unreadable file must not hide every other hunt
+                log.warning("listing hunts: %s cannot be read: %s", hunt_id, err)
+                rows.append(HuntSummary(hunt_id, hunt_id, "unavailable", 0, 0, active))
+                continue
             if state is None:
                 continue
             rows.append(HuntSummary(hunt_id, state.definition.title, state.status_at(self.clock()),
