@@ -30,9 +30,10 @@ def register_bench(kinds: argparse._SubParsersAction) -> None:
                     "Reports answers by code, p50/p99 per phase, the deepest mailbox seen (admin API), peak RSS "
                     "and the recovery time after the peak. Exit 1 if a promise broke (a command unanswered, "
                     "a mailbox over capacity, an overloaded error without retry_after_ms).")
-    overload.add_argument("--players", type=int, default=32, help="connections (default %(default)s)")
-    overload.add_argument("--mailbox", type=int, default=16, help="mailbox capacity (default %(default)s)")
-    overload.add_argument("--max-batch", type=int, default=8, help="commands per group commit (default %(default)s)")
+    overload.add_argument("--players", type=int, default=300,
+                          help="connections, one command in flight each (default %(default)s)")
+    overload.add_argument("--mailbox", type=int, default=64, help="mailbox capacity (default %(default)s)")
+    overload.add_argument("--max-batch", type=int, default=64, help="commands per group commit (default %(default)s)")
     overload.add_argument("--admission-ms", type=int, default=50, help="admission timeout (default %(default)s)")
     overload.add_argument("--factor", type=float, default=2.0, help="peak load, times capacity (default %(default)s)")
     overload.add_argument("--seconds", type=float, default=5.0, help="length of the peak (default %(default)s)")
@@ -109,7 +110,8 @@ def _overload(args: argparse.Namespace) -> int:
         f"  capacity (closed loop, best 0.25 s): {result['capacity_per_s']:,.0f} acks/s",
         *(f"  {p['name']:<6} offered {p['offered_per_s']:>7,.0f}/s  acked {p['acks_per_s']:>7,.0f}/s  "
           f"answers {p['answers']}  p50 {p['p50_ms']:.1f} ms  p99 {p['p99_ms']:.1f} ms  "
-          f"(first/second half p99 {p['first_half_p99_ms']:.1f}/{p['second_half_p99_ms']:.1f} ms)"
+          f"(first/second half p99 {p['first_half_p99_ms']:.1f}/{p['second_half_p99_ms']:.1f} ms; "
+          f"admitted, from their send: p99 {p['service_p99_ms']:.1f} ms)"
           for p in (before, peak, after)),
         f"  overloaded answers {result['overloaded']:,} (every one with retry_after_ms: "
         f"{not any(p['retry_after_missing'] for p in result['phases'])}); unanswered {result['unanswered']}",
