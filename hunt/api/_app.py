@@ -40,6 +40,8 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
                      collectors=collectors, analytics=analytics)
     limits = config.limits
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
+    # "/admin/hunts//start" is a 404 like any unknown path, not an HTML redirect to another route.
+    app.url_map.merge_slashes = False
     # Quart's own cap is the largest body any route takes (an import); the others check
     # limits.max_body_bytes themselves, and `refuse_large_bodies` refuses declared sizes early.
     app.config.update(MAX_CONTENT_LENGTH=max(limits.max_import_bytes, limits.max_body_bytes),
