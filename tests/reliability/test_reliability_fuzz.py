@@ -31,6 +31,7 @@ from trio_websocket import ConnectionClosed
 from hunt.api import ERROR_CODES
 from hunt.bench.workload import hunt_definition
 from hunt.reliability import ServerProcess, create_hunt
+from hunt.reliability._raw import RawSocket
 from hunt.sim._player import open_websocket
 
 MAX_FRAME = 2048
@@ -303,3 +304,18 @@ def test_hostile_admin_requests_get_documented_errors_and_touch_no_file(
         assert target.files() == files, (method, path)
     created = set(after) - set(before)
     assert target.files() - files <= {f"data/hunts/{hunt}.sqlite3" for hunt in created}, (method, path)
+
+
+async def test_invalid_utf8_in_a_text_frame_drops_that_connection_only(target: Target) -> None:
+    """A text frame must be UTF-8 (RFC 6455): wsproto fails the connection, nothing else happens."""
+    async with httpx.AsyncClient(base_url=target.server.url, headers=target.server.admin_headers) as http_:
+        before = (await http_.get("/admin/hunts")).json()
+        raw = await RawSocket.connect(target.server.port, f"/ws/hunts/{HUNT}")
+        try:
+            await raw.send_raw_text_frame(b'{"op":"join","id":"\xff\xfe","name":"x"}')
+            assert await raw.receive_text() is None  # the connection is gone
+        finally:
+            raw.close()
+        assert (await http_.get("/admin/hunts")).json() == before
+    replies, closed = await exchange(target, '{"op":"hint","id":"after-utf8","clue":"c9"}')
+    assert closed is None and replies[-1]["code"] == "unknown_clue"
