@@ -166,19 +166,20 @@ async def offer(send: Send, phases: Sequence[Phase], capacity: float, *, drain_s
 def summarize(sent: Sequence[_Sent], phases: Sequence[Phase], capacity: float) -> dict[str, Any]:
     """Figures per phase, and the recovery time after the peak (the phase with the largest factor).
 
-    Recovery is how long after the peak ended the p99 latency of admitted commands, in 100 ms
-    windows, stays normal for half a second running; normal is at most twice the first phase's
-    p99 and at least that plus 20 ms. ``None`` if it never did before the run ended.
+    Recovery is how long after the peak ended the p99 latency of admitted commands (from their
+    send: a backlog in the load generator is not the server's), in 100 ms windows, stays
+    normal for half a second running; normal is at most twice the first phase's p99 and at
+    least that plus 20 ms. ``None`` if it never did before the run ended.
     """
     figures = [_phase_figures([s for s in sent if s.phase == p.name], p, capacity) for p in phases]
     peak_index = max(range(len(phases)), key=lambda i: phases[i].factor)
     peak_end = sum(p.seconds for p in phases[:peak_index + 1])
-    normal = figures[0].p99_ms
+    normal = figures[0].service_p99_ms
     threshold_ms = max(2 * normal, normal + 20) if not math.isnan(normal) else math.inf
     windows: dict[int, list[float]] = {}
     for s in sent:
         if s.scheduled >= peak_end and s.answer is not None and s.answer.code == "ack":
-            windows.setdefault(int((s.scheduled - peak_end) / WINDOW_S), []).append(s.latency * 1000)
+            windows.setdefault(int((s.scheduled - peak_end) / WINDOW_S), []).append(s.service * 1000)
     calm = [w for w, values in windows.items() if percentile(sorted(values), 99) <= threshold_ms]
     run = round(0.5 / WINDOW_S)
     recovery_s = next((w * WINDOW_S for w in sorted(calm) if all(w + k in calm for k in range(run))), None)

@@ -191,7 +191,7 @@ async def bench_overload(data_dir: Path, log_dir: Path, *, mailbox: int, max_bat
             await create_hunt(http, hunt, 3)
             result = await ws_phases(server.ws_url(hunt), players=players, phases=phases,
                                      probe=admin_probe(http, hunt), pid=server.pid, capacity_s=capacity_s,
-                                     capacity_workers=2 * mailbox, report=report)
+                                     capacity_workers=players, report=report)
         result["rss_end_mb"] = round(server.rss_bytes() / 2**20, 1)
         result["graceful_stop"] = await server.stop()
     result.update(max_batch=max_batch, admission_timeout_ms=admission_ms, synchronous="FULL")
