@@ -37,6 +37,11 @@ def register_bench(kinds: argparse._SubParsersAction) -> None:
     overload.add_argument("--admission-ms", type=int, default=50, help="admission timeout (default %(default)s)")
     overload.add_argument("--factor", type=float, default=2.0, help="peak load, times capacity (default %(default)s)")
     overload.add_argument("--seconds", type=float, default=5.0, help="length of the peak (default %(default)s)")
+    overload.add_argument("--in-process", action="store_true",
+                          help="drive an engine in this process instead (no websocket; the mailbox depth sampled "
+                               "every 2 ms), the setting of the overload test")
+    overload.add_argument("--commit-delay-ms", type=float, default=0.0,
+                          help="with --in-process: a slow disk, each commit sleeps this long first (the test uses 5)")
     _common(overload, _overload)
 
     connections = kinds.add_parser(
@@ -90,24 +95,36 @@ def _print(args: argparse.Namespace, result: dict[str, Any], lines: list[str]) -
 
 
 def _overload(args: argparse.Namespace) -> int:
-    from ..reliability._overload import Phase
+    from ..reliability._overload import Phase, engine_overload
     from ..reliability._overload_ws import bench_overload
 
     if min(args.players, args.mailbox, args.max_batch, args.admission_ms) < 1 or args.factor <= 1 or args.seconds <= 0:
         err_console.print("hunt bench overload: sizes must be positive and --factor above 1")
         return 2
     phases = [Phase("before", 0.5, 3.0), Phase("peak", args.factor, args.seconds), Phase("after", 0.5, 5.0)]
-    result = _run(args, lambda data, logs, say: bench_overload(
-        data, logs, mailbox=args.mailbox, max_batch=args.max_batch, admission_ms=args.admission_ms,
-        players=args.players, phases=phases, report=say))
+    if args.in_process:
+        settings = {"mailbox_capacity": args.mailbox, "max_batch": args.max_batch,
+                    "admission_timeout_ms": args.admission_ms}
+        result = _run(args, lambda data, logs, say: engine_overload(
+            data, engine=settings, phases=phases, commit_delay_s=args.commit_delay_ms / 1000, report=say))
+        result["in_process_commit_delay_ms"] = args.commit_delay_ms
+    else:
+        result = _run(args, lambda data, logs, say: bench_overload(
+            data, logs, mailbox=args.mailbox, max_batch=args.max_batch, admission_ms=args.admission_ms,
+            players=args.players, phases=phases, report=say))
     before, peak, after = result["phases"]
     broken = (result["unanswered"] or result["samples_over_capacity"]
               or any(p["retry_after_missing"] for p in result["phases"]))
     recovery = "never" if result["recovery_s"] is None else f"{result['recovery_s']:.1f} s"
+    who = (f"an engine in process ({args.commit_delay_ms:g} ms commit delay)" if args.in_process
+           else f"{result['players']} websocket players")
+    memory = (f"  process RSS: peak {result['peak_rss_mb']:.0f} MB" if args.in_process else
+              f"  server RSS: {result['rss_connected_mb']:.0f} MB connected, peak {result['peak_rss_mb']:.0f} MB, "
+              f"end {result['rss_end_mb']:.0f} MB")
     _print(args, result, [
-        f"hunt bench overload: {result['players']} players, mailbox {result['mailbox_capacity']}, max batch "
+        f"hunt bench overload: {who}, mailbox {result['mailbox_capacity']}, max batch "
         f"{result['max_batch']}, admission {result['admission_timeout_ms']} ms, synchronous FULL",
-        f"  capacity (closed loop, every player one command in flight, best 0.25 s): "
+        f"  capacity (closed loop, best 0.25 s): "
         f"{result['capacity_per_s']:,.0f} acks/s",
         *(f"  {p['name']:<6} offered {p['offered_per_s']:>7,.0f}/s  acked {p['acks_per_s']:>7,.0f}/s  "
           f"answers {p['answers']}  p50 {p['p50_ms']:.1f} ms  p99 {p['p99_ms']:.1f} ms  "
@@ -118,8 +135,7 @@ def _overload(args: argparse.Namespace) -> int:
         f"{not any(p['retry_after_missing'] for p in result['phases'])}); unanswered {result['unanswered']}",
         f"  deepest mailbox {result['max_mailbox_depth']} of {result['mailbox_capacity']} "
         f"({result['depth_samples']} samples, {result['samples_over_capacity']} over capacity)",
-        f"  server RSS: {result['rss_connected_mb']:.0f} MB connected, peak {result['peak_rss_mb']:.0f} MB, "
-        f"end {result['rss_end_mb']:.0f} MB",
+        memory,
         f"  recovery after the peak (admitted p99 back under {result['recovery_threshold_ms']:.0f} ms for 0.5 s): "
         f"{recovery}",
     ])
