@@ -248,7 +248,7 @@ def slow_commits(delay_s: float) -> Iterator[None]:
         time.sleep(delay_s)
         append(store, *args, **kwargs)
 
-    SqliteHuntStore.append = slow_append  # type: ignore[method-assign]
+    SqliteHuntStore.append = slow_append  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

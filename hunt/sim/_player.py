@@ -36,8 +36,8 @@ async def open_websocket(url: str, *, max_message_size: int = 2**20,
     port = parts.port or (443 if secure else 80)
     resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     with trio.fail_after(connect_timeout):
-        stream: trio.abc.HalfCloseableStream = (await trio.open_ssl_over_tcp_stream(host, port) if secure
-                                                else await trio.open_tcp_stream(host, port))
+        stream: trio.SSLStream[trio.SocketStream] | trio.SocketStream = (
+            await trio.open_ssl_over_tcp_stream(host, port) if secure else await trio.open_tcp_stream(host, port))
     try:
         failure: Exception | None = None
         async with trio.open_nursery() as nursery:  # the websocket's reader task
