@@ -118,14 +118,15 @@ def plausible(draw: st.DrawFn) -> dict[str, Any]:
     """A well-formed command (it may be acked), with at most one field made hostile."""
     n = draw(st.integers(0, 10**6))
     clue = draw(st.sampled_from(["c0", "c1", "c2", "c9"]))
-    frame = draw(st.sampled_from([
+    choices: list[dict[str, Any]] = [
         {"op": "ping", "id": f"p{n}", "lat": 53.5, "lon": 9.9},
         {"op": "answer", "id": f"a{n}", "clue": clue, "answer": draw(st.sampled_from(["answer-0", "answer-1", "no"]))},
         {"op": "hint", "id": f"h{n}", "clue": clue},
         {"op": "code", "id": f"k{n}", "clue": clue, "code": "X"},
         {"op": "checkin", "id": f"g{n}", "clue": clue, "lat": 53.5, "lon": 9.9},
         {"op": "join", "id": f"j{n}", "name": draw(st.text(min_size=1, max_size=10))},
-    ]))
+    ]
+    frame = draw(st.sampled_from(choices))
     if draw(st.booleans()):
         frame[draw(st.sampled_from(sorted(frame)))] = draw(json_values | weird_numbers | weird_strings)
     return frame
@@ -189,7 +190,7 @@ async def exchange(target: Target, frame: str | bytes) -> tuple[list[dict[str, A
                         break
                     replies.append(reply)
             except ConnectionClosed as closed:
-                return replies, closed.reason.code
+                return replies, closed.reason.code if closed.reason else -1
         assert reply["op"] == "welcome", reply  # the connection carries on
     return replies, None
 
