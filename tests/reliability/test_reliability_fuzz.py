@@ -319,4 +319,6 @@ async def test_invalid_utf8_in_a_text_frame_drops_that_connection_only(target: T
             raw.close()
         assert (await http_.get("/admin/hunts")).json() == before
     replies, closed = await exchange(target, '{"op":"hint","id":"after-utf8","clue":"c9"}')
-    assert closed is None and replies[-1]["code"] == "unknown_clue"
+    # Another connection is served as usual. (The admin fuzzing in this module may have paused
+    # or ended the shared hunt, so the refusal can be either of these.)
+    assert closed is None and replies[-1]["code"] in ("unknown_clue", "hunt_not_active")
