@@ -58,25 +58,9 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             _check_position(lat, lon)
             return Pinged(command.principal, float(lat), float(lon))
         case AnswerClue(clue=clue_id, answer=answer):
-            if not isinstance(answer, str) or not answer.strip() or len(answer) > MAX_ANSWER:
-                raise Rejected("bad_request", f"answer must be a non-empty string of at most {MAX_ANSWER} characters")
-            player, side, clue = _attempt(state, command.principal, clue_id, "answer", now_ms)
-            if clue_id in side.found:
-                return AttemptRepeated(player.id, clue_id, "answer")
-            _check_rate(state, player, clue_id, now_ms)
-            if normalize_answer(answer) in clue.answers:
-                return _found(state, player, side, clue, "answer")
-            return AttemptFailed(player.id, clue_id, "answer", "wrong")
+            return _guess(state, command.principal, clue_id, answer, "answer", now_ms)
         case SubmitCode(clue=clue_id, code=code):
-            if not isinstance(code, str) or not code.strip() or len(code) > MAX_ANSWER:
-                raise Rejected("bad_request", f"code must be a non-empty string of at most {MAX_ANSWER} characters")
-            player, side, clue = _attempt(state, command.principal, clue_id, "code", now_ms)
-            if clue_id in side.found:
-                return AttemptRepeated(player.id, clue_id, "code")
-            _check_rate(state, player, clue_id, now_ms)
-            if normalize_code(code) in clue.codes:
-                return _found(state, player, side, clue, "code")
-            return AttemptFailed(player.id, clue_id, "code", "wrong")
+            return _guess(state, command.principal, clue_id, code, "code", now_ms)
         case CheckIn(clue=clue_id, lat=lat, lon=lon):
             _check_position(lat, lon)
             player, side, clue = _attempt(state, command.principal, clue_id, "geo", now_ms)
@@ -163,6 +147,20 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
         case HuntEnded():
             return {"result": "ok", "status": "ended"}
     return {"result": "ok"}
+
+
+def _guess(state: HuntState, player_id: str, clue_id: Any, text: Any, method: str, now_ms: int) -> Event:
+    """An answer or a code: the same rules, compared after the clue kind's own normalisation."""
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_ANSWER:
+        raise Rejected("bad_request", f"{method} must be a non-empty string of at most {MAX_ANSWER} characters")
+    player, side, clue = _attempt(state, player_id, clue_id, method, now_ms)
+    if clue.id in side.found:
+        return AttemptRepeated(player.id, clue.id, method)
+    _check_rate(state, player, clue.id, now_ms)
+    right = normalize_answer(text) in clue.answers if method == "answer" else normalize_code(text) in clue.codes
+    if right:
+        return _found(state, player, side, clue, method)
+    return AttemptFailed(player.id, clue.id, method, "wrong")
 
 
 def _join(state: HuntState, name: Any, team: Any, now_ms: int) -> PlayerJoined:
