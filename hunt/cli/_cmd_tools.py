@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..domain import HuntState
-from ..engine import import_hunt, verify_hunt
+from ..engine import import_hunt, verify_hunt, wall_clock_ms
 from ..store import SqliteHuntStore, StoreError, hunt_ids, record_to_dict
 from ._common import add_config_options, config_from_args, console, err_console
 
@@ -200,8 +200,6 @@ def _relay_lag(data_dir: Path, hunt_id: str) -> dict[str, Any] | None:
 
 
 def _summary(state: HuntState, counts: dict[str, Any], replayed: int, cursor: str | None, top: int) -> dict[str, Any]:
-    from ..engine import wall_clock_ms
-
     return {
         "id": state.definition.id, "title": state.definition.title, "status": state.status_at(wall_clock_ms()),
         "seq": state.seq, "players": len(state.players), "counts": dict(state.counts), **counts,

@@ -95,9 +95,6 @@ class HuntHub:
         while self.seq <= seq:
             await self._changed.wait()
 
-    async def wait_changed(self) -> None:
-        await self._changed.wait()
-
     def feed_after(self, seq: int) -> list[FeedItem] | None:
         """Feed items with seq > ``seq`` from memory, or None if some are only on disk."""
         if seq < self.feed_floor:
