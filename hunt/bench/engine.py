@@ -15,6 +15,7 @@ a SQL aggregate by the baseline; reads are not counted as events.
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -269,6 +270,4 @@ async def run_benchmark(config: Config, *, hunts: int, players: int, seconds: fl
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0
