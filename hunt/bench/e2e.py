@@ -11,47 +11,18 @@ from __future__ import annotations
 import math
 import os
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import trio
 
+from ..reliability import ServerProcess
 from ..sim import SimConfig, simulate
 
 __all__ = ["run_e2e"]
-
-
-@contextmanager
-def _server(args: list[str], env: dict[str, str]) -> Iterator[str]:
-    """Start a server subprocess; yield its base URL (parsed from 'listening on ...'); stop it."""
-    process = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               env={**os.environ, **env}, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("listening on "):
-                url = line.split()[2]
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start within 60 s")
-        else:
-            raise RuntimeError(f"the server exited with {process.wait()} before listening")
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def _sweep(url: str, token: str, rates: list[float], players: int, seconds: float, batch: int,
@@ -86,14 +57,21 @@ def _at_rate(results: list[dict[str, Any]], rate: float) -> dict[str, Any]:
 def run_e2e(*, rates: list[float], players: int, seconds: float, batch: int, latency_rate: float, out_dir: Path,
             report: Callable[[str], None], slo_ms: float = 1000.0) -> dict[str, Any]:
     token = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="hunt-e2e-") as data_dir:
-        report("hunt server:")
-        with _server(["-m", "hunt.cli", "serve", "--port", "0", "--data-dir", data_dir],
-                     {"HUNT_ADMIN_TOKEN": token}) as url:
-            hunt = trio.run(_sweep, url, token, rates, players, seconds, batch, True, "hunt", report)
-    report("echo server (same stack, no engine):")
-    with _server(["-m", "hunt.bench.echo", "--port", "0"], {}) as url:
-        echo = trio.run(_sweep, url, token, rates, players, seconds, batch, False, "echo", report)
+
+    async def both() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        with tempfile.TemporaryDirectory(prefix="hunt-e2e-") as temp:
+            root = Path(temp)
+            report("hunt server:")
+            async with ServerProcess(root / "data", root / "hunt-logs", admin_token=token) as server:
+                hunt = await _sweep(await server.start(), token, rates, players, seconds, batch, True, "hunt", report)
+                await server.stop()
+            report("echo server (same stack, no engine):")
+            async with ServerProcess(None, root / "echo-logs", program=("hunt.bench.echo",)) as server:
+                echo = await _sweep(await server.start(), token, rates, players, seconds, batch, False, "echo", report)
+                await server.stop()
+        return hunt, echo
+
+    hunt, echo = trio.run(both)
     at = _at_rate(hunt, latency_rate)
     result = {
         "machine": {"cpus": os.cpu_count()}, "players": players, "seconds_per_rate": seconds, "batch": batch,

@@ -13,6 +13,7 @@ import resource
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -44,12 +45,17 @@ class ServerProcess:
 
     ``env`` is added to this process's environment (``HUNT_*`` settings, e.g.
     ``HUNT_ENGINE_MAILBOX_CAPACITY``); the child runs in ``log_dir`` so that no stray
-    ``config.toml`` is picked up.
+    ``config.toml`` is picked up. ``extra_args`` are appended (e.g. ``--sample``);
+    ``program`` runs another module that takes ``--port`` and prints the same
+    ``listening on`` line (the benchmark's echo server), with ``data_dir`` None.
     """
 
-    def __init__(self, data_dir: Path, log_dir: Path, *, env: dict[str, str] | None = None,
-                 admin_token: str = "reliability-admin-token", fd_limit: int | None = None) -> None:
-        self.data_dir = Path(data_dir)
+    def __init__(self, data_dir: Path | None, log_dir: Path, *, env: dict[str, str] | None = None,
+                 admin_token: str = "reliability-admin-token", fd_limit: int | None = None,
+                 extra_args: Sequence[str] = (), program: Sequence[str] = ("hunt.cli", "serve")) -> None:
+        self.data_dir = None if data_dir is None else Path(data_dir)
+        self.extra_args = tuple(extra_args)
+        self.program = tuple(program)
         self.log_dir = Path(log_dir)
         self.admin_token = admin_token
         self.env = {**env} if env else {}
@@ -109,8 +115,10 @@ class ServerProcess:
         out = self.log_dir / f"server-{self.starts}.out"
         err = self.log_dir / f"server-{self.starts}.err"
         env = {**os.environ, "HUNT_ADMIN_TOKEN": self.admin_token, **self.env}
-        args = [sys.executable, "-m", "hunt.cli", "serve", "--port", str(self.port),
-                "--data-dir", str(self.data_dir.resolve())]
+        args = [sys.executable, "-m", *self.program, "--port", str(self.port)]
+        if self.data_dir is not None:
+            args += ["--data-dir", str(self.data_dir.resolve())]
+        args += self.extra_args
         if self.fd_limit is not None:
             raise_fd_limit(self.fd_limit)  # the child inherits it
         with out.open("wb") as stdout, err.open("wb") as stderr:

@@ -3,8 +3,6 @@ admin API serves the projection; `/metrics` shows the relay's lag going to zero.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,22 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trio
 
 from hunt.relay._local_broker import LocalNatsServer
+from hunt.reliability import ServerProcess
 
 pytestmark = pytest.mark.nats
 TOKEN = "wired-token"
-
-
-def start_server(data_dir: Path, url: str) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "HUNT_ADMIN_TOKEN": TOKEN, "HUNT_BROKER_URL": url, "HUNT_STORE_SYNCHRONOUS": "NORMAL"}
-    process = subprocess.Popen([sys.executable, "-m", "hunt", "serve", "--sample", "--port", "0", "--data-dir",
-                                str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("listening on "):
-            return process, line.split()[2]
-    raise AssertionError(f"hunt serve exited with {process.wait()}")
 
 
 def metric(text: str, name: str, hunt: str) -> float | None:
@@ -39,7 +28,9 @@ def metric(text: str, name: str, hunt: str) -> float | None:
 
 def test_serve_relays_and_the_consumer_projection_is_served(tmp_path: Path, nats_server: LocalNatsServer) -> None:
     data = tmp_path / "data"
-    server, base = start_server(data, nats_server.url)
+    server = ServerProcess(data, tmp_path / "logs", admin_token=TOKEN, extra_args=("--sample",),
+                           env={"HUNT_BROKER_URL": nats_server.url, "HUNT_STORE_SYNCHRONOUS": "NORMAL"})
+    base = trio.run(server.start)
     try:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
@@ -73,15 +64,7 @@ def test_serve_relays_and_the_consumer_projection_is_served(tmp_path: Path, nats
             assert sum(minute["events"] for minute in analytics["activity"]) == seq
             assert client.get("/admin/hunts/nope/analytics").status_code == 404
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout is not None:
-            server.stdout.close()
-
+        trio.run(server.stop)
 
 _PLAY = """
 import sys, trio, orjson
