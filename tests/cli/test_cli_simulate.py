@@ -7,12 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trio
 
-from hunt.api import create_app, serve
 from hunt.cli._cmd_simulate import parse_peak
-from hunt.config import load_config
-from hunt.engine import open_engine
+from hunt.reliability._inprocess import open_local_server
 from hunt.sim import SimConfig, simulate, verify_acks
 from hunt.sim._run import _Acked
 
@@ -21,16 +18,9 @@ TOKEN = "sim-test-token"
 
 @pytest.fixture
 async def base_url(tmp_path: Path) -> AsyncIterator[str]:
-    config = load_config(None, env={}, overrides={
-        "server": {"port": 0, "data_dir": str(tmp_path / "data"), "admin_token": TOKEN, "shutdown_timeout_s": 2.0},
-        "store": {"synchronous": "OFF"},
-    })
-    async with open_engine(config) as engine, trio.open_nursery() as nursery:
-        stop = trio.Event()
-        port = await nursery.start(lambda task_status: serve(config, engine, app=create_app(config, engine),
-                                                             shutdown_trigger=stop.wait, task_status=task_status))
-        yield f"http://127.0.0.1:{port}"
-        stop.set()
+    async with open_local_server(tmp_path / "data", server={"admin_token": TOKEN},
+                                 store={"synchronous": "OFF"}) as server:
+        yield server.url
 
 
 async def test_simulate_acks_everything_and_loses_nothing_across_reconnects(base_url: str) -> None:
