@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
@@ -41,6 +41,7 @@ __all__ = ["Engine", "Result", "open_engine", "wall_clock_ms"]
 log = logging.getLogger("hunt.engine")
 
 Result = Ack | Rejected
+T = TypeVar("T")
 
 
 def wall_clock_ms() -> int:
@@ -160,16 +161,20 @@ class Engine:
                           clue: str | None = None) -> list[Recorded]:
         """History from the log through the indexes (a read-only connection, off the event loop)."""
         self.require(hunt_id)
+        return await self._with_reader(hunt_id, lambda reader: list(reader.read(
+            after=after, until=until, limit=limit, player=player, type_=type_, clue=clue)))
 
-        def read() -> list[Recorded]:
+    async def _with_reader(self, hunt_id: str, work: Callable[[SqliteHuntStore], T]) -> T:
+        """Run ``work(reader)`` on a worker thread with a read-only connection to the hunt file."""
+
+        def run() -> T:
             reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
             try:
-                return list(reader.read(after=after, until=until, limit=limit, player=player,
-                                        type_=type_, clue=clue))
+                return work(reader)
             finally:
                 reader.close()
 
-        return await trio.to_thread.run_sync(read)
+        return await trio.to_thread.run_sync(run)
 
     async def feed_since(self, hunt_id: str, since: int, player: str | None) -> list[FeedItem]:
         """Every feed item after ``since`` that concerns ``player`` or the whole hunt."""
@@ -181,9 +186,8 @@ class Engine:
         # from the old floor until memory holds everything after it.
         while (recent := hub.feed_after(since)) is None:
             floor = hub.feed_floor
-            older = []
-            for type_ in FEED_TYPES:
-                older += await self.read_events(hunt_id, after=since, until=floor, type_=type_)
+            older = await self._with_reader(hunt_id, lambda reader, since=since, floor=floor: [
+                record for type_ in FEED_TYPES for record in reader.read(after=since, until=floor, type_=type_)])
             state = await self.state(hunt_id)
             items += [item for record in sorted(older, key=lambda r: r.seq)
                       if (item := feed_item(record, state)) is not None]
@@ -194,15 +198,7 @@ class Engine:
     async def state_at(self, hunt_id: str, seq: int) -> HuntState | None:
         """The state as of ``seq`` (time travel), from the nearest snapshot plus a replay."""
         self.require(hunt_id)
-
-        def travel() -> HuntState | None:
-            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
-            try:
-                return reader.state_at(seq)
-            finally:
-                reader.close()
-
-        return await trio.to_thread.run_sync(travel)
+        return await self._with_reader(hunt_id, lambda reader: reader.state_at(seq))
 
     async def verify(self, hunt_id: str) -> dict[str, Any]:
         """Check that a full replay equals every snapshot and the live state."""
@@ -232,14 +228,7 @@ class Engine:
         return rows
 
     async def _peek(self, hunt_id: str) -> HuntState | None:
-        def load() -> HuntState | None:
-            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
-            try:
-                return reader.load()[0]
-            finally:
-                reader.close()
-
-        return await trio.to_thread.run_sync(load)
+        return await self._with_reader(hunt_id, lambda reader: reader.load()[0])
 
 
 @asynccontextmanager
