@@ -55,7 +55,7 @@ def dict_to_record(item: Any) -> Recorded:
 
 
 def encode_snapshot(state: HuntState) -> bytes:
-    return orjson.dumps(state.to_dict())
+    return encode_snapshot_document(state.to_dict())
 
 
 def encode_snapshot_document(document: dict[str, Any]) -> bytes:
