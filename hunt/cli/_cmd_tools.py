@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +121,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         with _progress() as progress:
             task = progress.add_task("importing", total=None)
-            hunt_id = import_hunt(config.data_path, _lines(handle), config.store,
+            hunt_id = import_hunt(config.data_path, handle, config.store,
                                   lambda seq: progress.update(task, completed=seq))
     except StoreError as err:
         err_console.print(f"hunt import: {err}")
@@ -132,10 +131,6 @@ def _import(args: argparse.Namespace) -> int:
             handle.close()
     console.print(f"imported hunt [bold]{hunt_id}[/] into {config.data_path}")
     return 0
-
-
-def _lines(handle: Any) -> Iterator[bytes]:
-    yield from handle
 
 
 def _inspect(args: argparse.Namespace) -> int:
