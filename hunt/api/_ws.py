@@ -89,7 +89,6 @@ class Connection:
         self._board_checked = -1  # the seq whose leaderboard was last looked at
         self._board_sent: Any = None  # what was last pushed (top's ETag, your row)
         self._board_next = -math.inf  # trio time before which no leaderboard is pushed
-        self._rng = random.Random()
         self._kick = trio.Event()
         self._hunt_moved = False  # set by the watcher: the writer should look at the hub
         self._scope: trio.CancelScope | None = None
@@ -308,7 +307,7 @@ class Connection:
                 # (1,000 players and 250 pushes/s: one every 4 s), so fan-out stays bounded.
                 interval = max(self.limits.leaderboard_push_interval_ms / 1000,
                                self.hub.subscribers / self.limits.leaderboard_pushes_per_s)
-                self._board_next = now + interval * self._rng.uniform(0.5, 1.5)
+                self._board_next = now + interval * random.uniform(0.5, 1.5)
                 if board is not None:
                     frames.append(board)
             else:
