@@ -47,6 +47,11 @@ class RouterConfig:
 
     mailbox_capacity: int = 1024
     admission_timeout_s: float = 0.05
+    # Senders that may wait for space in one mailbox at once; beyond that a send is refused at
+    # once (None: as many as the mailbox holds). Each waiter is a parked task with a timer, and
+    # when they outnumber what the actor drains within the admission timeout, most of them
+    # only wait to be refused: failing them at once spares that work for the commands admitted.
+    admission_queue: int | None = None
     max_batch: int = 256
     request_timeout_s: float = 10.0
     idle_passivate_s: float = 300.0
@@ -61,6 +66,13 @@ class RouterConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        queue = self.admission_queue
+        if queue is not None and (not isinstance(queue, int) or isinstance(queue, bool) or queue < 0):
+            raise ValueError(f"admission_queue must be None or an int >= 0, got {queue!r}")
+
+    @property
+    def max_waiting(self) -> int:
+        return self.mailbox_capacity if self.admission_queue is None else self.admission_queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +114,8 @@ class Router:
     async def send(self, key: str, message: Any, reply: ReplySlot) -> None:
         """Queue a message, waiting at most the admission timeout for mailbox space.
 
-        Raises Overloaded when the mailbox stayed full, ActorStopped when the router or the
+        Raises Overloaded when the mailbox stayed full, or at once when it is full and
+        ``admission_queue`` senders already wait, ActorStopped when the router or the
         actor is shutting down. On success the actor will settle ``reply`` exactly once; if
         cancelled, nothing was queued (and no actor was activated for it).
         """
@@ -120,6 +133,8 @@ class Router:
         else:
             await trio.lowlevel.cancel_shielded_checkpoint()
             return
+        if cell.send_channel.statistics().tasks_waiting_send >= self._config.max_waiting:
+            raise self._overload(cell)  # (raising needs no schedule point)
         with trio.move_on_after(self._config.admission_timeout_s):
             try:
                 await cell.send_channel.send(envelope)

@@ -37,6 +37,7 @@ class ServerConfig:
 class EngineConfig:
     mailbox_capacity: int = 4096
     admission_timeout_ms: int = 50
+    admission_queue: int = 4096
     max_batch: int = 512
     request_timeout_s: float = 10.0
     idle_passivate_s: float = 300.0
@@ -69,6 +70,7 @@ class LimitsConfig:
     leaderboard_pushes_per_s: int = 250
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
+    overload_strikes: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,7 @@ def _validate(config: Config) -> None:
         "limits.leaderboard_top": config.limits.leaderboard_top,
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
         "limits.page_limit_max": config.limits.page_limit_max,
+        "limits.overload_strikes": config.limits.overload_strikes,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,
@@ -235,8 +238,10 @@ def _validate(config: Config) -> None:
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{key} must be positive, got {value}")
-    if config.engine.admission_timeout_ms < 0:
-        raise ConfigError("engine.admission_timeout_ms must not be negative")
+    for key, value in (("engine.admission_timeout_ms", config.engine.admission_timeout_ms),
+                       ("engine.admission_queue", config.engine.admission_queue)):
+        if value < 0:
+            raise ConfigError(f"{key} must not be negative, got {value}")
     if not 0 <= config.server.port <= 65535:
         raise ConfigError(f"server.port must be 0..65535, got {config.server.port}")
     if config.store.synchronous.upper() not in _SYNC_MODES:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import Config
 from ..engine import Engine
+from ._load import LoopLag
 from ._tokens import PlayerTokens
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Connections:
     def __init__(self) -> None:
         self._live: set[_Connection] = set()
         self.accepted = 0
+        self.overload_closes = 0  # closed with 1013 for sending while told to wait
         self.closing = False
 
     def add(self, connection: _Connection) -> None:
@@ -84,6 +86,7 @@ class ApiContext:
     admin_token: str = field(repr=False)
     admin_token_path: Path | None
     connections: Connections = field(default_factory=Connections)
+    load: LoopLag = field(default_factory=LoopLag)  # sampled while `serve` runs
     # Extra Prometheus collectors (e.g. the outbox relay's lag), registered beside the engine's.
     collectors: tuple[Any, ...] = ()
     # analytics(hunt_id) -> the organiser's projection (blocking; run off the event loop), or None

@@ -6,7 +6,7 @@
     ├── NotJoined       Raised when a player command arrives before ``join`` or ``hello``.
     ├── Unauthorized    Raised when a token is missing, malformed, forged or for another hunt.
     ├── TooLarge        Raised when a frame, a batch or a body is over its limit.
-    └── NotFound        Raised when a route, a player or a page does not exist.
+    ├── NotFound        Raised when a route, a player or a page does not exist.
 
 :func:`wire_error` turns *any* exception (these, the domain's ``Rejected``, the runtime's
 ``Overloaded``/``ActorCrashed``/..., the store's ``HuntNotFound``/...) into a
@@ -34,6 +34,7 @@ __all__ = [
     "BadRequest",
     "NotFound",
     "NotJoined",
+    "RetryLater",
     "TooLarge",
     "Unauthorized",
     "UnknownOp",
@@ -68,7 +69,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "hunt_exists": (409, "a hunt with this id already exists"),
     "rate_limited": (429, "too many wrong attempts on a clue; retry after retry_after_ms"),
     "too_large": (413, "a frame, batch or body over its limit"),
-    "overloaded": (503, "the hunt's mailbox is full; retry after retry_after_ms"),
+    "overloaded": (503, "the hunt's mailbox is full, or the server is too busy to take commands; "
+                        "retry after retry_after_ms"),
     "unavailable": (503, "the hunt is restarting, its disk failed, its file is unreadable, or the server is "
                          "stopping; retry after retry_after_ms"),
     "internal": (500, "an unexpected server error (logged; details are not sent)"),
@@ -124,6 +126,16 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class RetryLater(ApiError):
+    """Raised when a client sends a command before the wait it was told (retry_after_ms) is over."""
+
+    code = "overloaded"
+
+    def __init__(self, retry_after_ms: int) -> None:
+        super().__init__("still overloaded: wait retry_after_ms before the next command")
+        self.retry_after_ms = retry_after_ms
+
+
 @dataclass(frozen=True, slots=True)
 class WireError:
     """An error as the client sees it."""
@@ -158,6 +170,8 @@ class WireError:
 def wire_error(error: BaseException) -> WireError:
     """The wire error for any exception. Unexpected ones are logged and become ``internal``."""
     match error:
+        case RetryLater(message=message, retry_after_ms=retry):
+            return WireError("overloaded", message, retry)
         case ApiError(code=code, message=message):
             return WireError(code, message)
         case Rejected(code=code, message=message, retry_after_ms=retry):

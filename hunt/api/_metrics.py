@@ -46,6 +46,13 @@ class EngineCollector:
         yield open_
         yield GaugeMetricFamily("hunt_ws_outbox_used_max", "frames in the fullest connection outbox",
                                 value=connections.outbox_used_max)
+        load = self.ctx.load
+        yield GaugeMetricFamily("hunt_event_loop_lag_seconds", "smallest event loop lag of the last 100 ms window",
+                                value=load.lag_s)
+        yield GaugeMetricFamily("hunt_event_loop_lag_max_seconds", "largest event loop lag sampled since start",
+                                value=load.max_lag_s)
+        yield CounterMetricFamily("hunt_ws_overload_closes", "websockets closed (1013) for sending while told to wait",
+                                  value=self.ctx.connections.overload_closes)
 
     def _actors(self, actors: tuple[ActorStatistics, ...]) -> Iterator[Metric]:
         gauges = {

@@ -99,7 +99,8 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     """
     _pings.install()  # else a closed websocket lingers until its next ping (see _pings)
     app = app or create_app(config, engine)
-    connections = app_context(app).connections
+    ctx = app_context(app)
+    connections = ctx.connections
 
     async def trigger() -> None:
         if shutdown_trigger is None:
@@ -110,6 +111,9 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
         connections.close_all()
 
     hconfig = hypercorn_config(config, bind=bind, ws_ping_interval_s=ws_ping_interval_s)
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(hypercorn.trio.serve, app, hconfig, shutdown_trigger=trigger))
-        task_status.started(int(binds[0].rsplit(":", 1)[1]))
+    async with trio.open_nursery() as outer:
+        outer.start_soon(ctx.load.run)  # measures the event loop's lag (and sheds load on it)
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(partial(hypercorn.trio.serve, app, hconfig, shutdown_trigger=trigger))
+            task_status.started(int(binds[0].rsplit(":", 1)[1]))
+        outer.cancel_scope.cancel()

@@ -29,8 +29,9 @@ from quart import Blueprint, websocket
 
 from ..domain import Rejected
 from ..engine import Result
+from ._backoff import Backoff
 from ._context import ApiContext
-from ._errors import BadRequest, Unauthorized, WireError, wire_error
+from ._errors import BadRequest, RetryLater, Unauthorized, WireError, wire_error
 from ._protocol import (
     ack_frame,
     decode_frame,
@@ -44,7 +45,8 @@ from ._protocol import (
 )
 from ._views import welcome, you_row
 
-__all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "PUSH_TICK_S", "Connection", "ws_blueprint"]
+__all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection",
+           "ws_blueprint"]
 
 log = logging.getLogger("hunt.api.ws")
 
@@ -52,6 +54,7 @@ CLOSE_IDLE = 1000  # normal closure, reason "idle timeout"
 CLOSE_GOING_AWAY = 1001  # the server is shutting down
 CLOSE_POLICY = 1008  # unknown hunt
 CLOSE_INTERNAL = 1011
+CLOSE_TRY_LATER = 1013  # the client kept sending while told to wait (limits.overload_strikes)
 PUSH_TICK_S = 0.05  # the writer looks at the hub at most this often (coalesces busy hunts)
 FLUSH_ON_CLOSE_S = 1.0  # time to send queued replies and the close frame
 
@@ -93,6 +96,7 @@ class Connection:
         self._hunt_moved = False  # set by the watcher: the writer should look at the hub
         self._scope: trio.CancelScope | None = None
         self._close: tuple[int, str] | None = None
+        self.backoff = Backoff(self.limits.overload_strikes)
 
     def outbox_used(self) -> int:
         return self._outbox_send.statistics().current_buffer_used
@@ -152,7 +156,10 @@ class Connection:
         frame: dict[str, Any] | None = None
         try:
             frame = decode_frame(data or b"", self.limits.max_frame_bytes)
-            match op_of(frame):
+            op = op_of(frame)
+            if op != "hello":
+                self._admit()
+            match op:
                 case "hello":
                     await self._hello(frame)
                 case "join":
@@ -162,9 +169,24 @@ class Connection:
                 case _:
                     command = parse_command(frame, self.player)
                     [result] = await self.engine.submit(self.hunt_id, [command])
+                    self.backoff.admitted()
                     await self._reply(self._result_frame(command.cmd, result))
         except Exception as err:  # every failure of one frame is one error frame; carry on
-            await self._reply(wire_error(err).frame(request_id(frame) or getattr(err, "request_id", None)))
+            await self._reply(self._error(err).frame(request_id(frame) or getattr(err, "request_id", None)))
+
+    # -- overload (see _backoff) -----------------------------------------------------------
+
+    def _admit(self) -> None:
+        try:
+            self.backoff.admit(trio.current_time())
+        except RetryLater:
+            if self.backoff.struck_out:
+                self.ctx.connections.overload_closes += 1
+                self._close_with(CLOSE_TRY_LATER, "kept sending while told to retry later")
+            raise
+
+    def _error(self, err: BaseException) -> WireError:
+        return self.backoff.refused(err, trio.current_time())
 
     async def _hello(self, frame: dict[str, Any]) -> None:
         hello = parse_hello(frame)
@@ -183,6 +205,7 @@ class Connection:
     async def _join(self, frame: dict[str, Any]) -> None:
         command = parse_join(frame)
         [result] = await self.engine.submit(self.hunt_id, [command])
+        self.backoff.admitted()
         if isinstance(result, Rejected):
             await self._reply(self._result_frame(command.cmd, result))
             return
@@ -207,8 +230,9 @@ class Connection:
             results: list[Result | WireError]
             try:
                 results = list(await self.engine.submit(self.hunt_id, commands))
+                self.backoff.admitted()
             except Exception as err:  # the whole submit failed: every command gets that error
-                results = [wire_error(err)] * len(commands)
+                results = [self._error(err)] * len(commands)
             for i, command, result in zip(positions, commands, results, strict=True):
                 replies[i] = self._result_frame(command.cmd, result)
         reply: dict[str, Any] = {"op": "batch"}

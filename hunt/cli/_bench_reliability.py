@@ -37,6 +37,9 @@ def register_bench(kinds: argparse._SubParsersAction) -> None:
     overload.add_argument("--admission-ms", type=int, default=50, help="admission timeout (default %(default)s)")
     overload.add_argument("--factor", type=float, default=2.0, help="peak load, times capacity (default %(default)s)")
     overload.add_argument("--seconds", type=float, default=5.0, help="length of the peak (default %(default)s)")
+    overload.add_argument("--polite", action="store_true",
+                          help="players honour retry_after_ms: one told `overloaded` sends nothing for that long "
+                               "(its next scheduled commands go to other players or wait for one)")
     overload.add_argument("--in-process", action="store_true",
                           help="drive an engine in this process instead (no websocket; the mailbox depth sampled "
                                "every 2 ms), the setting of the overload test")
@@ -111,7 +114,7 @@ def _overload(args: argparse.Namespace) -> int:
     else:
         result = _run(args, lambda data, logs, say: bench_overload(
             data, logs, mailbox=args.mailbox, max_batch=args.max_batch, admission_ms=args.admission_ms,
-            players=args.players, phases=phases, report=say))
+            players=args.players, phases=phases, polite=args.polite, report=say))
     before, peak, after = result["phases"]
     broken = (result["unanswered"] or result["samples_over_capacity"]
               or any(p["retry_after_missing"] for p in result["phases"]))

@@ -239,7 +239,8 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
     e = config.engine
     router_config = RouterConfig(
         mailbox_capacity=e.mailbox_capacity, admission_timeout_s=e.admission_timeout_ms / 1000,
-        max_batch=e.max_batch, request_timeout_s=e.request_timeout_s, idle_passivate_s=e.idle_passivate_s,
+        admission_queue=e.admission_queue, max_batch=e.max_batch, request_timeout_s=e.request_timeout_s,
+        idle_passivate_s=e.idle_passivate_s,
         restart_backoff_min_s=e.restart_backoff_min_s, restart_backoff_max_s=e.restart_backoff_max_s,
         max_restarts=e.max_restarts, restart_window_s=e.restart_window_s,
         stop_timeout_s=config.server.shutdown_timeout_s,

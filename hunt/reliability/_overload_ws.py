@@ -24,7 +24,10 @@ from ._crash import create_hunt
 from ._overload import Answer, Phase, measure_capacity, offer, summarize
 from ._server import ServerProcess
 
-__all__ = ["WsCrowd", "admin_probe", "bench_overload", "engine_probe", "ws_phases"]
+__all__ = ["HELD_BACK", "WsCrowd", "admin_probe", "bench_overload", "engine_probe", "ws_phases"]
+
+
+HELD_BACK = "held_back"  # a polite crowd's command that found every player busy or resting
 
 
 @dataclass
@@ -40,9 +43,15 @@ class WsCrowd:
     (waiting for one if all are busy, a wait that counts in the latency from the scheduled time
     but not in the service time). A client that pipelines many commands on one socket queues
     them on itself: the server reads one frame of a connection at a time.
+
+    By default the players ignore ``retry_after_ms`` (the worst case: they keep sending, and
+    the server keeps refusing). A ``polite`` crowd honours it: a player told ``overloaded``
+    sends nothing for that long, and a command due while every player is busy or resting is
+    not sent at all (answered :data:`HELD_BACK`), as a phone told to wait would hold it.
     """
 
-    def __init__(self, url: str, players: int) -> None:
+    def __init__(self, url: str, players: int, *, polite: bool = False) -> None:
+        self.polite = polite  # a player told `overloaded` sends nothing for retry_after_ms
         self.members = [SimPlayer(url, f"player {i}", self._on_reply) for i in range(players)]
         self._waiters: dict[tuple[str, str], _Waiter] = {}
         self._free_send, self._free = trio.open_memory_channel[SimPlayer](players)
@@ -59,6 +68,7 @@ class WsCrowd:
             waiter.done.set()
 
     async def connect(self, nursery: trio.Nursery, stop: trio.Event, timeout: float = 60.0) -> None:
+        self._nursery = nursery
         limiter = trio.CapacityLimiter(50)
 
         async def start(i: int, player: SimPlayer) -> None:
@@ -79,7 +89,14 @@ class WsCrowd:
         self._free_send.send_nowait(player)
 
     async def send(self, index: int) -> Answer:
-        player = await self.take()
+        if self.polite:
+            try:
+                player = self._free.receive_nowait()
+            except trio.WouldBlock:  # every player is busy or resting: this command is not sent
+                return Answer(HELD_BACK)
+        else:
+            player = await self.take()
+        answer = None
         try:
             cmd = f"o{index}"
             waiter = self._waiters[(player.name, cmd)] = _Waiter()
@@ -87,10 +104,21 @@ class WsCrowd:
             began = trio.current_time()
             await player.send(frame, began)
             await waiter.done.wait()
-            assert waiter.answer is not None
-            return replace(waiter.answer, began=began)
+            answer = waiter.answer
+            assert answer is not None
+            return replace(answer, began=began)
         finally:
+            if self.polite and answer is not None and answer.retry_after_ms:
+                self._rest(player, answer.retry_after_ms / 1000)
+            else:
+                self.give(player)
+
+    def _rest(self, player: SimPlayer, seconds: float) -> None:
+        async def rest() -> None:
+            await trio.sleep(seconds)
             self.give(player)
+
+        self._nursery.start_soon(rest)
 
 
 DepthProbe = Callable[[], Awaitable[tuple[int, int] | None]]  # (mailbox depth, capacity) of the hunt
@@ -145,7 +173,7 @@ def admin_probe(http: httpx.AsyncClient, hunt: str) -> DepthProbe:
 
 
 async def ws_phases(url: str, *, players: int, phases: Sequence[Phase], probe: DepthProbe, pid: int,
-                    capacity_workers: int, capacity_s: float = 2.0,
+                    capacity_workers: int, capacity_s: float = 2.0, polite: bool = False,
                     report: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Connect ``players`` to a started hunt at ``url``, measure capacity, offer the phases.
 
@@ -153,7 +181,7 @@ async def ws_phases(url: str, *, players: int, phases: Sequence[Phase], probe: D
     mailbox full, not so many that refusing them takes the processor from the actor.
     Samples the mailbox depth through ``probe`` and the RSS of the process ``pid`` meanwhile.
     """
-    crowd = WsCrowd(url, players)
+    crowd = WsCrowd(url, players, polite=polite)
     stop = trio.Event()
     sampler = _ServerSampler(probe, pid)
     async with trio.open_nursery() as nursery:
@@ -179,10 +207,11 @@ async def ws_phases(url: str, *, players: int, phases: Sequence[Phase], probe: D
 
 
 async def bench_overload(data_dir: Path, log_dir: Path, *, mailbox: int, max_batch: int, admission_ms: int,
-                         players: int, phases: Sequence[Phase], capacity_s: float = 2.0,
+                         players: int, phases: Sequence[Phase], capacity_s: float = 2.0, polite: bool = False,
                          report: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """The phases against a fresh ``hunt serve`` child (synchronous=FULL) with a small mailbox."""
-    env = {"HUNT_ENGINE_MAILBOX_CAPACITY": str(mailbox), "HUNT_ENGINE_MAX_BATCH": str(max_batch),
+    env = {"HUNT_ENGINE_MAILBOX_CAPACITY": str(mailbox), "HUNT_ENGINE_ADMISSION_QUEUE": str(mailbox),
+           "HUNT_ENGINE_MAX_BATCH": str(max_batch),
            "HUNT_ENGINE_ADMISSION_TIMEOUT_MS": str(admission_ms), "HUNT_STORE_SYNCHRONOUS": "FULL"}
     hunt = "overload"
     async with ServerProcess(data_dir, log_dir, env=env, fd_limit=players * 2 + 1024) as server:
@@ -191,7 +220,7 @@ async def bench_overload(data_dir: Path, log_dir: Path, *, mailbox: int, max_bat
             await create_hunt(http, hunt, 3)
             result = await ws_phases(server.ws_url(hunt), players=players, phases=phases,
                                      probe=admin_probe(http, hunt), pid=server.pid, capacity_s=capacity_s,
-                                     capacity_workers=players, report=report)
+                                     capacity_workers=2 * mailbox, polite=polite, report=report)
         result["rss_end_mb"] = round(server.rss_bytes() / 2**20, 1)
         result["graceful_stop"] = await server.stop()
     result.update(max_batch=max_batch, admission_timeout_ms=admission_ms, synchronous="FULL")

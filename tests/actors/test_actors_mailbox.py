@@ -4,7 +4,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors import ActorError, Overloaded, Reply, RequestTimeout
+from actors import ActorError, Overloaded, Reply, RequestTimeout, RouterConfig
 
 
 async def test_an_actor_drains_its_mailbox_in_batches_of_at_most_max_batch(open_harness, outcomes):
@@ -79,6 +79,38 @@ async def test_a_sender_waits_the_admission_timeout_for_space_then_gets_overload
         assert trio.current_time() - started == pytest.approx(0.25)
         assert caught.value.retry_after_ms >= 250
         gate.set()
+
+
+@pytest.mark.parametrize("queue", [0, 1, 3])
+async def test_when_admission_queue_senders_already_wait_the_next_is_refused_at_once(
+    open_harness, outcomes, autojump_clock, queue
+):
+    gate = trio.Event()
+    async with open_harness(mailbox_capacity=1, admission_timeout_s=1.0, admission_queue=queue) as h:
+        h.router.send_nowait("k", ("wait", gate), outcomes.reply("blocker"))
+        await trio.testing.wait_all_tasks_blocked()
+        h.router.send_nowait("k", 0, outcomes.reply(0))  # the mailbox is full
+        async with trio.open_nursery() as nursery:
+            for n in range(1, queue + 1):
+                nursery.start_soon(h.router.send, "k", n, outcomes.reply(n))  # these wait for space
+            await trio.testing.wait_all_tasks_blocked()
+
+            started = trio.current_time()
+            with pytest.raises(Overloaded) as caught:
+                await h.router.send("k", "one too many", outcomes.reply("one too many"))
+            assert trio.current_time() == started, "refused without waiting"
+            assert caught.value.retry_after_ms >= 1000
+            gate.set()
+        await trio.testing.wait_all_tasks_blocked()
+        assert [outcomes.value(n) for n in range(queue + 1)] == [(1, n) for n in range(queue + 1)]
+        assert "one too many" not in outcomes.settled
+        assert h.router.statistics().overloaded == 1
+
+
+@pytest.mark.parametrize("queue", [-1, 1.5, True])
+def test_admission_queue_must_be_a_count(queue):
+    with pytest.raises(ValueError, match="admission_queue"):
+        RouterConfig(admission_queue=queue)
 
 
 async def test_a_waiting_sender_is_admitted_as_soon_as_space_frees_up(open_harness, outcomes, autojump_clock):

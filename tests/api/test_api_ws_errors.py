@@ -11,7 +11,7 @@ import trio
 from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, close_code, open_socket
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
-from actors import ActorCrashed, Overloaded, RequestTimeout
+from actors import ActorCrashed, RequestTimeout
 from hunt.store import SqliteHuntStore
 
 PING = {"op": "ping", "id": "g-ok", "lat": 1.0, "lon": 2.0}
@@ -199,12 +199,11 @@ async def test_oversized_frames_and_batches_are_too_large(hunt: str, server: Ser
 
 
 @pytest.mark.parametrize(("failure", "code", "retry"), [
-    (Overloaded(HUNT_ID, 123), "overloaded", 123),
     (ActorCrashed("boom"), "unavailable", 1000),
     (RequestTimeout("slow"), "unavailable", 1000),
     (RuntimeError("secret detail /etc/passwd"), "internal", None),
 ])
-async def test_engine_failures_become_retryable_or_internal_errors(
+async def test_engine_failures_become_retryable_or_internal_errors(  # `overloaded`: test_api_ws_overload.py
         hunt: str, server: Server, connect: Connect, monkeypatch: pytest.MonkeyPatch,
         failure: Exception, code: str, retry: int | None) -> None:
     async with connect() as ann:

@@ -25,7 +25,7 @@ from hunt.bench.workload import hunt_definition
 from hunt.domain import StartHunt
 from hunt.reliability._inprocess import open_local_server
 from hunt.reliability._overload import Phase, engine_overload, slow_commits
-from hunt.reliability._overload_ws import engine_probe, ws_phases
+from hunt.reliability._overload_ws import HELD_BACK, engine_probe, ws_phases
 
 COMMIT_S = 0.005
 MARGIN_MS = 500.0  # scheduling noise on a loaded 2-core machine; an unbounded queue would add seconds
@@ -46,7 +46,7 @@ def assert_overload_promises(result: dict[str, Any], settings: dict[str, Any]) -
     assert result["max_mailbox_depth"] == settings["mailbox_capacity"], "the mailbox never filled: no overload"
     assert result["unanswered"] == 0, context
     for phase in result["phases"]:
-        assert set(phase["answers"]) <= {"ack", "overloaded"}, context
+        assert set(phase["answers"]) <= {"ack", "overloaded", HELD_BACK}, context
         assert phase["retry_after_missing"] == 0, context
     assert peak["sent"] >= 1.6 * result["capacity_per_s"] * 2.0, "the harness did not offer 2x: " + context
     assert peak["answers"].get("overloaded", 0) > 0, context
@@ -64,17 +64,34 @@ async def test_engine_at_twice_its_capacity_refuses_the_excess_and_bounds_the_re
     assert result["peak_rss_mb"] < 400, result  # the harness's own records included
 
 
-async def test_websocket_players_at_twice_capacity_get_an_ack_or_overloaded_each(tmp_path: Path) -> None:
-    settings = {"mailbox_capacity": 8, "max_batch": 4, "admission_timeout_ms": 20}
+async def websocket_overload(tmp_path: Path, settings: dict[str, Any], *, polite: bool) -> dict[str, Any]:
     with slow_commits(COMMIT_S):
         async with open_local_server(tmp_path / "data", engine=settings, store={"synchronous": "FULL"}) as server:
             assert (await server.http.post("/admin/hunts", json=hunt_definition("peak", 3))).status_code == 201
             await server.engine.submit("peak", [StartHunt(cmd="start")])
             result = await ws_phases(server.ws_url("peak"), players=48, phases=PHASES,
                                      probe=engine_probe(server.engine, "peak"), pid=os.getpid(), capacity_s=1.0,
-                                     capacity_workers=2 * settings["mailbox_capacity"])
-    assert_overload_promises(result, settings)
-    assert result["reconnects"] == 0, "an overloaded command must not cost the connection"
-    # Over the wire a connection's frames also queue behind each other (one is read at a time,
-    # each may wait out the admission timeout), so the bound is looser than the engine's.
+                                     capacity_workers=2 * settings["mailbox_capacity"], polite=polite)
+            result["overload_closes"] = server.ctx.connections.overload_closes
+    return result
+
+
+WS_SETTINGS = {"mailbox_capacity": 8, "max_batch": 4, "admission_timeout_ms": 20, "admission_queue": 8}
+
+
+async def test_websocket_players_that_honour_retry_after_keep_goodput_and_the_latency_bound(tmp_path: Path) -> None:
+    result = await websocket_overload(tmp_path, WS_SETTINGS, polite=True)
+    assert_overload_promises(result, WS_SETTINGS)
+    assert result["reconnects"] == 0 and result["overload_closes"] == 0, "a polite client keeps its connection"
+    peak = result["phases"][1]
+    assert peak["service_p99_ms"] <= bound_ms(WS_SETTINGS), result
+    # Clients that wait as told cost the server few refusals: goodput does not collapse.
+    assert peak["acks_per_s"] >= 0.5 * result["capacity_per_s"], result
+
+
+async def test_websocket_players_that_ignore_retry_after_still_get_an_answer_each(tmp_path: Path) -> None:
+    result = await websocket_overload(tmp_path, WS_SETTINGS, polite=False)
+    # Refused at once while they should wait, closed with 1013 if they keep at it (then they
+    # resend with the same ids): every command is still answered, the bounds still hold.
+    assert_overload_promises(result, WS_SETTINGS)
     assert result["phases"][1]["service_p99_ms"] <= 1500, result
