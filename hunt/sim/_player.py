@@ -18,6 +18,10 @@ import orjson
 import trio
 from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, wrap_client_stream
 
+RECONNECT_PAUSE_S = 0.05  # before reconnecting after a dropped connection
+CLOSE_TRY_LATER = 1013  # the server shed this connection (sent while told to wait) ...
+TRY_LATER_PAUSE_S = 1.0  # ... so reconnect only after this long
+
 __all__ = ["Pending", "SimPlayer", "open_websocket"]
 
 
@@ -85,6 +89,7 @@ class SimPlayer:
         Runs until cancelled (the simulation cancels its nursery when done).
         """
         while not stop.is_set():
+            pause = RECONNECT_PAUSE_S
             try:
                 async with open_websocket(self.url, max_message_size=max_message_size) as ws:
                     await self._greet(ws, join_id, team)
@@ -93,7 +98,10 @@ class SimPlayer:
                     for pending in list(self.pending.values()):  # resend what was never answered
                         await ws.send_message(orjson.dumps(pending.frame).decode())
                     await self._read(ws)
-            except (ConnectionClosed, HandshakeError, OSError, trio.BrokenResourceError, trio.TooSlowError):
+            except ConnectionClosed as closed:
+                if closed.reason is not None and closed.reason.code == CLOSE_TRY_LATER:
+                    pause = TRY_LATER_PAUSE_S  # shed for sending while told to wait: do wait
+            except (HandshakeError, OSError, trio.BrokenResourceError, trio.TooSlowError):
                 pass
             finally:
                 self.ws = None
@@ -101,7 +109,7 @@ class SimPlayer:
                     self.connected = trio.Event()
             if not stop.is_set():
                 self.reconnects += 1
-                await trio.sleep(0.05)
+                await trio.sleep(pause)
 
     async def _greet(self, ws: WebSocketConnection, join_id: str, team: str | None) -> None:
         if self.token is None:
