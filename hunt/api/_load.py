@@ -16,7 +16,7 @@ import trio
 
 __all__ = ["TICK_S", "WINDOW_S", "LoopLag"]
 
-TICK_S = 0.005  # how often the lag is sampled
+TICK_S = 0.01  # how often the lag is sampled (each sample is a timer: keep them few)
 WINDOW_S = 0.1  # the standing lag is the smallest sample of a window this long
 
 

@@ -381,19 +381,16 @@ class Connection:
         seen, quiet_until = hub.seq, -math.inf
         while True:
             await hub.wait_beyond(seen)
+            cursor = self._feed_cursor
+            news = cursor < hub.feed_floor or hub.has_news_for(self.player, max(seen, cursor))
             seen = hub.seq
-            # Feed news goes out at once (at most every PUSH_TICK_S). Otherwise (pings, wrong
-            # answers...) only the leaderboard can have changed, and it is not pushed before its
-            # interval is over: waking then keeps a busy hunt from waking every connection on
-            # every commit.
-            wake_at = quiet_until if self._news() else max(quiet_until, self._board_next)
+            # Feed news for this player goes out at once (at most every PUSH_TICK_S). Otherwise
+            # (pings, wrong answers, someone else's later find...) only the leaderboard can have
+            # changed, and it is not pushed before its interval is over: waking then keeps a
+            # busy hunt from waking every connection on every commit.
+            wake_at = quiet_until if news else max(quiet_until, self._board_next)
             if wake_at > trio.current_time():
                 await trio.sleep_until(wake_at)
             self._hunt_moved = True
             self._wake()
             quiet_until = trio.current_time() + PUSH_TICK_S
-
-    def _news(self) -> bool:
-        """Whether the hub holds feed items past this connection's cursor (maybe not for us)."""
-        hub, cursor = self.hub, self._feed_cursor
-        return cursor < hub.feed_floor or bool(hub.feed and hub.feed[-1][0] > cursor)

@@ -105,6 +105,15 @@ class HuntHub:
         start = bisect_right(feed, seq, key=_seq_of)  # items are in seq order
         return list(itertools.islice(feed, start, None))
 
+    def has_news_for(self, player: str | None, after: int) -> bool:
+        """Whether a feed item for ``player`` (or for everybody) has a seq > ``after``; True
+        also when some of those items are only on disk. Reads only the items after ``after``:
+        a connection asks after each commit, and later finds go to the finder's side alone."""
+        items = self.feed_after(after)
+        if items is None:
+            return True
+        return any(audience is None or player in audience for _, audience, _ in items)
+
     def cached(self, key: Any, build: Callable[[], Any], encode: Callable[[Any], bytes]) -> tuple[bytes, str]:
         """A response serialised once per committed version, with its ETag."""
         hit = self._cache.get(key)

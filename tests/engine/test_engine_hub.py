@@ -25,3 +25,18 @@ def test_feed_after_says_none_when_older_items_fell_out_of_memory() -> None:
     assert hub.feed_floor == 5
     assert hub.feed_after(4) is None
     assert [seq for seq, _, _ in hub.feed_after(5) or []] == [8, 13, 21]
+
+
+def test_news_is_what_a_player_would_be_sent_after_a_seq() -> None:
+    hub = HuntHub("h", 10)
+    for seq, audience in [(3, None), (5, frozenset({"ann"})), (8, frozenset({"bob", "cy"}))]:
+        hub.feed.append((seq, audience, {"seq": seq}))
+    assert hub.has_news_for("ann", 0) and hub.has_news_for("ann", 3)  # public 3, then ann's 5
+    assert not hub.has_news_for("ann", 5), "bob's and cy's find is not news for ann"
+    assert hub.has_news_for("cy", 5) and not hub.has_news_for("cy", 8)
+    assert not hub.has_news_for(None, 3), "a connection without a player hears only public items"
+
+
+def test_news_when_items_after_the_seq_are_only_on_disk() -> None:
+    hub = filled(2, [3, 5, 8])  # 3 was evicted
+    assert hub.has_news_for("ann", 2)
