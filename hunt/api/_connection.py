@@ -1,0 +1,388 @@
+"""One player websocket (``/ws/hunts/<hunt_id>``, routed by ``_ws``): a :class:`Connection`.
+
+A connection runs three small tasks in one nursery:
+
+- the **reader** takes one frame at a time, submits its command(s) to the engine (a batch is
+  one ``submit``) and puts the reply in the connection's bounded outbox; when the outbox is
+  full it waits, so a client that does not read stops being read (backpressure on that
+  client only);
+- the **writer** sends what is in the outbox, then the pushes: feed items after the
+  connection's cursor (from the hub's memory, or from disk when it fell behind: nothing is
+  skipped and nothing queues up per connection), the hunt's status when it changed, and the
+  leaderboard at most once per ``leaderboard_push_interval_ms`` (latest wins);
+- the **watcher** wakes the writer when the hunt commits: at once (at most every
+  ``PUSH_TICK_S``) for feed news, else when the next leaderboard push is allowed.
+
+The hunt's actor never waits on a connection: it only publishes to the hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from typing import Any
+
+import orjson
+import trio
+
+from ..domain import Rejected
+from ..engine import Result
+from ._backoff import Backoff
+from ._context import ApiContext
+from ._errors import BadRequest, RetryLater, Unauthorized, WireError, wire_error
+from ._protocol import (
+    ack_frame,
+    decode_frame,
+    encode,
+    op_of,
+    parse_batch,
+    parse_command,
+    parse_hello,
+    parse_join,
+    request_id,
+)
+from ._views import welcome, you_row
+
+__all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection"]
+
+log = logging.getLogger("hunt.api.ws")
+
+CLOSE_IDLE = 1000  # normal closure, reason "idle timeout"
+CLOSE_GOING_AWAY = 1001  # the server is shutting down
+CLOSE_POLICY = 1008  # unknown hunt
+CLOSE_INTERNAL = 1011
+CLOSE_TRY_LATER = 1013  # the client kept sending while told to wait (limits.overload_strikes)
+PUSH_TICK_S = 0.05  # the writer looks at the hub at most this often (coalesces busy hunts)
+FLUSH_ON_CLOSE_S = 1.0  # time to send queued replies and the close frame
+
+
+class Connection:
+    def __init__(self, ctx: ApiContext, hunt_id: str, socket: Any) -> None:
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.limits = ctx.config.limits
+        self.hunt_id = hunt_id
+        self.hub = ctx.engine.hub(hunt_id)
+        self.socket = socket
+        self._outbox_send, self._outbox_receive = trio.open_memory_channel[str](self.limits.outbox_capacity)
+        self.player: str | None = None
+        self.greeted = False
+        self._feed_cursor = 0  # every feed item with seq <= this was sent (or is not for us)
+        self._status: str | None = None
+        self._board_checked = -1  # the seq whose leaderboard was last looked at
+        self._board_sent: Any = None  # what was last pushed (top's ETag, your row)
+        self._board_next = -math.inf  # trio time before which no leaderboard is pushed
+        self._kick = trio.Event()
+        self._hunt_moved = False  # set by the watcher: the writer should look at the hub
+        self._scope: trio.CancelScope | None = None
+        self._close: tuple[int, str] | None = None
+        self.backoff = Backoff(self.limits.overload_strikes)
+
+    def outbox_used(self) -> int:
+        return self._outbox_send.statistics().current_buffer_used
+
+    def shutdown(self) -> None:
+        self._close_with(CLOSE_GOING_AWAY, "server shutting down")
+
+    async def run(self) -> None:
+        """Serve the connection until the client leaves, it idles out, or the server stops."""
+        self.ctx.connections.add(self)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._scope = nursery.cancel_scope
+                if self._close is not None:
+                    nursery.cancel_scope.cancel()
+                nursery.start_soon(self._read_loop)
+                nursery.start_soon(self._write_loop)
+                nursery.start_soon(self._watch_loop)
+        finally:
+            self.ctx.connections.discard(self)
+            if self.greeted:
+                self.hub.subscribers -= 1
+        if self._close is not None:
+            # Replies already durable go out first, but a client that does not read cannot hold
+            # the handler: after the budget the socket is dropped without a close frame.
+            code, reason = self._close
+            with trio.move_on_after(FLUSH_ON_CLOSE_S):
+                await self._flush_outbox()
+                await self.socket.close(code, reason[:120])
+                # Drop what the client still sends until it is gone: hypercorn's reader may be
+                # stuck handing over a frame nobody reads, and would never see the stream end.
+                while True:
+                    await self.socket.receive()
+
+    def _close_with(self, code: int, reason: str) -> None:
+        if self._close is None:
+            self._close = (code, reason)
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def _wake(self) -> None:
+        self._kick.set()
+
+    # -- the reader ------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        # Silent for the idle timeout: closed. The deadline moves (a timer entry each time) only
+        # when less than half is left, so it may fire early: then it is re-armed. (A frame whose
+        # handling outlasts that half, 60 s by default, is one whose reply nobody reads.)
+        idle_s = self.limits.ws_idle_timeout_s
+        last = trio.current_time()
+        while trio.current_time() - last < idle_s:
+            with trio.CancelScope(deadline=last + idle_s) as idle:
+                while True:
+                    data = await self.socket.receive()
+                    last = trio.current_time()
+                    if idle.deadline - last < idle_s / 2:
+                        idle.deadline = last + idle_s
+                    await self._on_frame(data)
+        self._close_with(CLOSE_IDLE, "idle timeout")
+
+    async def _on_frame(self, data: str | bytes) -> None:
+        frame: dict[str, Any] | None = None
+        try:
+            frame = decode_frame(data or b"", self.limits.max_frame_bytes)
+            op = op_of(frame)
+            if op != "hello":
+                self._admit()
+            match op:
+                case "hello":
+                    await self._hello(frame)
+                case "join":
+                    await self._join(frame)
+                case "batch":
+                    await self._batch(frame)
+                case _:
+                    command = parse_command(frame, self.player)
+                    [result] = await self.engine.submit(self.hunt_id, [command])
+                    self.backoff.admitted()
+                    await self._reply(self._result_frame(command.cmd, result))
+        except Exception as err:  # every failure of one frame is one error frame; carry on
+            await self._reply(self._error(err).frame(request_id(frame) or getattr(err, "request_id", None)))
+
+    # -- overload (see _backoff) -----------------------------------------------------------
+
+    def _admit(self) -> None:
+        try:
+            self.backoff.admit(trio.current_time())
+        except RetryLater:
+            if self.backoff.struck_out:
+                self.ctx.connections.overload_closes += 1
+                self._close_with(CLOSE_TRY_LATER, "kept sending while told to retry later")
+            raise
+
+    def _error(self, err: BaseException) -> WireError:
+        return self.backoff.refused(err, trio.current_time())
+
+    async def _hello(self, frame: dict[str, Any]) -> None:
+        hello = parse_hello(frame)
+        player_id = self.ctx.tokens.verify(self.hunt_id, hello.token)
+        if player_id is None:
+            raise Unauthorized("the token is not valid for this hunt")
+        state = await self.engine.state(self.hunt_id)
+        player = state.players.get(player_id)
+        if player is None:
+            raise Unauthorized("the token's player is not in this hunt")
+        reply = welcome(state, player, hello.id, self.ctx.now_ms())
+        since = state.seq if hello.since is None else min(hello.since, state.seq)
+        await self._reply(reply)
+        self._bind(player_id, since)
+
+    async def _join(self, frame: dict[str, Any]) -> None:
+        command = parse_join(frame)
+        [result] = await self.engine.submit(self.hunt_id, [command])
+        self.backoff.admitted()
+        if isinstance(result, Rejected):
+            await self._reply(self._result_frame(command.cmd, result))
+            return
+        player = result.fields["player"]
+        token = self.ctx.tokens.issue(self.hunt_id, player)
+        await self._reply(ack_frame(command.cmd, result, token=token))
+        self._bind(player, result.seq)
+
+    async def _batch(self, frame: dict[str, Any]) -> None:
+        batch = parse_batch(frame, self.limits.max_batch_items)
+        replies: list[dict[str, Any] | None] = [None] * len(batch.items)
+        commands, positions = [], []
+        for i, item in enumerate(batch.items):
+            try:
+                if not isinstance(item, dict):
+                    raise BadRequest("a batch item must be a JSON object")
+                commands.append(parse_command(item, self.player))
+                positions.append(i)
+            except Exception as err:
+                replies[i] = wire_error(err).frame(request_id(item))
+        if commands:
+            results: list[Result | WireError]
+            try:
+                results = list(await self.engine.submit(self.hunt_id, commands))
+                self.backoff.admitted()
+            except Exception as err:  # the whole submit failed: every command gets that error
+                results = [self._error(err)] * len(commands)
+            for i, command, result in zip(positions, commands, results, strict=True):
+                replies[i] = self._result_frame(command.cmd, result)
+        reply: dict[str, Any] = {"op": "batch"}
+        if batch.id is not None:
+            reply["id"] = batch.id
+        reply["items"] = replies
+        await self._reply(reply)
+
+    def _result_frame(self, cmd: str, result: Result | WireError) -> dict[str, Any]:
+        if isinstance(result, WireError):
+            return result.frame(cmd)
+        if isinstance(result, Rejected):
+            return wire_error(result).frame(cmd)
+        return ack_frame(cmd, result)
+
+    def _bind(self, player: str, cursor: int) -> None:
+        if not self.greeted:
+            self.greeted = True
+            self.hub.subscribers += 1
+        if player != self.player:
+            self._board_sent = None
+            self._status = None
+        self.player = player
+        self._feed_cursor = cursor
+        self._hunt_moved = True
+        self._wake()
+
+    async def _reply(self, frame: dict[str, Any]) -> None:
+        # Waits while the outbox is full, but not forever: a client that reads nothing for the
+        # idle timeout is closed. Else its connection is never freed once it also vanishes (this
+        # wait stops the reading that would pass on the disconnect: the writer, failing, waits
+        # for hypercorn to take that disconnect, which waits for the reader). The timer is only
+        # set when the outbox is full: one per reply was a cancel scope and a deadline each.
+        text = encode(frame)
+        try:
+            self._outbox_send.send_nowait(text)
+        except trio.WouldBlock:
+            with trio.move_on_after(self.limits.ws_idle_timeout_s) as waiting:
+                await self._outbox_send.send(text)
+            if waiting.cancelled_caught:
+                self._close_with(CLOSE_IDLE, "not reading")
+                await trio.sleep_forever()  # until the close cancels this reader
+        self._wake()
+
+    # -- the writer ------------------------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        deadline = math.inf
+        while True:
+            self._kick = trio.Event()  # anything after this point wakes us again
+            await self._flush_outbox()
+            # Pushes only when the hunt moved (or one is due), not after every ack.
+            if self.player is not None and (self._hunt_moved or trio.current_time() >= deadline):
+                self._hunt_moved = False
+                try:
+                    deadline = await self._push()
+                except Exception as err:
+                    error = wire_error(err)
+                    if error.retry_after_ms is None:  # not a passing condition: give up on this socket
+                        await self.socket.send(encode(error.frame()))
+                        self._close_with(CLOSE_INTERNAL, error.message)
+                        return
+                    deadline = trio.current_time() + error.retry_after_ms / 1000
+            if deadline == math.inf:
+                await self._kick.wait()
+            else:
+                with trio.move_on_at(deadline):
+                    await self._kick.wait()
+
+    async def _flush_outbox(self) -> None:
+        while True:
+            try:
+                text = self._outbox_receive.receive_nowait()
+            except trio.WouldBlock:
+                return
+            await self.socket.send(text)
+
+    async def _push(self) -> float:
+        """Send the pushes that are due; return when (trio time) the next one will be."""
+        await self._push_feed()
+        state = await self.engine.state(self.hunt_id)
+        # Read everything from the settled state before the next await.
+        now_ms, now = self.ctx.now_ms(), trio.current_time()
+        frames = []
+        status = state.status_at(now_ms)
+        if status != self._status:
+            self._status = status
+            frames.append(encode({"op": "hunt", "status": status, "seq": state.seq}))
+        deadline = math.inf
+        if state.seq != self._board_checked:
+            if now >= self._board_next:
+                self._board_checked = state.seq
+                board = self._leaderboard(state)
+                # The interval spaces the checks too: a check finds nothing new for most
+                # connections of a busy hunt (pings score nothing), and checking after every
+                # commit woke each of them 20 times a second (1,000 connections: 1/3 of the acks).
+                # Jittered (x0.5-1.5, the mean is the interval): players who joined together
+                # would otherwise be due together, and a burst of 1,000 pushes in one scheduler
+                # round delays every ack behind it (p50 121 ms -> 2 ms at 500 commands/s).
+                # A hunt's pushes share a budget: with many players each one's interval grows
+                # (1,000 players and 250 pushes/s: one every 4 s), so fan-out stays bounded.
+                interval = max(self.limits.leaderboard_push_interval_ms / 1000,
+                               self.hub.subscribers / self.limits.leaderboard_pushes_per_s)
+                self._board_next = now + interval * random.uniform(0.5, 1.5)
+                if board is not None:
+                    frames.append(board)
+            else:
+                deadline = self._board_next
+        definition = state.definition
+        for boundary in (definition.starts_at, definition.ends_at):
+            if boundary is not None and boundary > now_ms:
+                deadline = min(deadline, now + (boundary - now_ms) / 1000 + 0.001)
+        for text in frames:
+            await self.socket.send(text)
+        return deadline
+
+    def _leaderboard(self, state: Any) -> str | None:
+        """The leaderboard frame, or None when neither the top nor your line changed."""
+        top_n = self.limits.leaderboard_top
+        top, etag = self.hub.cached(("push-top", top_n), lambda: state.top(top_n), orjson.dumps)
+        you = you_row(state, self.player or "")
+        key = (etag, tuple(sorted(you.items())) if you else None)
+        if key == self._board_sent:
+            return None
+        self._board_sent = key
+        return (f'{{"op":"leaderboard","seq":{state.seq},"top":{top.decode()},'
+                f'"you":{orjson.dumps(you).decode()}}}')
+
+    async def _push_feed(self) -> None:
+        hub, cursor = self.hub, self._feed_cursor
+        if hub.seq <= cursor:
+            return
+        if cursor >= hub.feed_floor and (not hub.feed or hub.feed[-1][0] <= cursor):
+            self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
+            return
+        items = hub.feed_after(cursor)
+        upto = hub.seq
+        if items is None:  # fell behind the hub's memory: catch up from the log
+            items = await self.engine.feed_since(self.hunt_id, cursor, self.player)
+            upto = hub.seq
+        for seq, audience, item in items:
+            if audience is None or self.player in audience:
+                await self.socket.send(encode(item))
+            self._feed_cursor = seq
+        self._feed_cursor = max(self._feed_cursor, upto)
+
+    # -- the watcher -----------------------------------------------------------------------
+
+    async def _watch_loop(self) -> None:
+        hub = self.hub
+        seen, quiet_until = hub.seq, -math.inf
+        while True:
+            await hub.wait_beyond(seen)
+            cursor = self._feed_cursor
+            news = cursor < hub.feed_floor or hub.has_news_for(self.player, max(seen, cursor))
+            seen = hub.seq
+            # Feed news for this player goes out at once (at most every PUSH_TICK_S). Otherwise
+            # (pings, wrong answers, someone else's later find...) only the leaderboard can have
+            # changed, and it is not pushed before its interval is over: waking then keeps a
+            # busy hunt from waking every connection on every commit.
+            wake_at = quiet_until if news else max(quiet_until, self._board_next)
+            if wake_at > trio.current_time():
+                await trio.sleep_until(wake_at)
+            self._hunt_moved = True
+            self._wake()
+            quiet_until = trio.current_time() + PUSH_TICK_S
