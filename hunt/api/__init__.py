@@ -10,11 +10,14 @@ from ._errors import ERROR_CODES, ApiError, WireError, wire_error
 from ._openapi import openapi_document
 from ._server import hypercorn_config, is_loopback, serve
 from ._tokens import PlayerTokens, Secrets, load_secrets
+from ._ws import PLAYER_PATH, AsgiSocket, websocket_route
 
 __all__ = [
     "ERROR_CODES",
+    "PLAYER_PATH",
     "ApiContext",
     "ApiError",
+    "AsgiSocket",
     "ConnectionStatistics",
     "PlayerTokens",
     "Secrets",
@@ -26,5 +29,6 @@ __all__ = [
     "load_secrets",
     "openapi_document",
     "serve",
+    "websocket_route",
     "wire_error",
 ]

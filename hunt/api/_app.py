@@ -19,7 +19,6 @@ from ._http import error_response
 from ._load import LoopLag
 from ._public import STATIC_DIR, public_blueprint
 from ._tokens import PlayerTokens, Secrets, load_secrets
-from ._ws import ws_blueprint
 
 __all__ = ["create_app"]
 
@@ -50,7 +49,6 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.extensions["hunt"] = ctx
     app.register_blueprint(public_blueprint(ctx))
     app.register_blueprint(admin_blueprint(ctx))
-    app.register_blueprint(ws_blueprint(ctx))
 
     @app.before_request
     async def refuse_large_bodies() -> None:

@@ -18,6 +18,7 @@ The hunt's actor never waits on a connection: it only publishes to the hub.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
@@ -44,7 +45,8 @@ from ._protocol import (
 )
 from ._views import welcome, you_row
 
-__all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection"]
+__all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection",
+           "Disconnected"]
 
 log = logging.getLogger("hunt.api.ws")
 
@@ -55,6 +57,10 @@ CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013  # the client kept sending while told to wait (limits.overload_strikes)
 PUSH_TICK_S = 0.05  # the writer looks at the hub at most this often (coalesces busy hunts)
 FLUSH_ON_CLOSE_S = 1.0  # time to send queued replies and the close frame
+
+
+class Disconnected(Exception):
+    """Raised by a socket's ``receive`` once the client is gone."""
 
 
 class Connection:
@@ -109,8 +115,9 @@ class Connection:
                 await self.socket.close(code, reason[:120])
                 # Drop what the client still sends until it is gone: hypercorn's reader may be
                 # stuck handing over a frame nobody reads, and would never see the stream end.
-                while True:
-                    await self.socket.receive()
+                with contextlib.suppress(Disconnected):
+                    while True:
+                        await self.socket.receive()
 
     def _close_with(self, code: int, reason: str) -> None:
         if self._close is None:
@@ -129,14 +136,19 @@ class Connection:
         # handling outlasts that half, 60 s by default, is one whose reply nobody reads.)
         idle_s = self.limits.ws_idle_timeout_s
         last = trio.current_time()
-        while trio.current_time() - last < idle_s:
-            with trio.CancelScope(deadline=last + idle_s) as idle:
-                while True:
-                    data = await self.socket.receive()
-                    last = trio.current_time()
-                    if idle.deadline - last < idle_s / 2:
-                        idle.deadline = last + idle_s
-                    await self._on_frame(data)
+        try:
+            while trio.current_time() - last < idle_s:
+                with trio.CancelScope(deadline=last + idle_s) as idle:
+                    while True:
+                        data = await self.socket.receive()
+                        last = trio.current_time()
+                        if idle.deadline - last < idle_s / 2:
+                            idle.deadline = last + idle_s
+                        await self._on_frame(data)
+        except Disconnected:  # the client left: nothing to close
+            assert self._scope is not None
+            self._scope.cancel()
+            return
         self._close_with(CLOSE_IDLE, "idle timeout")
 
     async def _on_frame(self, data: str | bytes) -> None:

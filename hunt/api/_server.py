@@ -24,6 +24,7 @@ from ..engine import Engine
 from . import _pings
 from ._app import create_app
 from ._context import app_context
+from ._ws import player_sockets
 
 __all__ = ["WS_PING_INTERVAL_S", "hypercorn_config", "is_loopback", "serve"]
 
@@ -114,6 +115,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     async with trio.open_nursery() as outer:
         outer.start_soon(ctx.load.run)  # measures the event loop's lag (and sheds load on it)
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(partial(hypercorn.trio.serve, app, hconfig, shutdown_trigger=trigger))
+            binds = await nursery.start(partial(hypercorn.trio.serve, player_sockets(app, ctx), hconfig,
+                                                shutdown_trigger=trigger, mode="asgi"))
             task_status.started(int(binds[0].rsplit(":", 1)[1]))
         outer.cancel_scope.cancel()

@@ -1,4 +1,5 @@
-"""A bare echo server on the same stack (quart-trio on hypercorn, orjson, same limits).
+"""A bare echo server on the same stack (hypercorn, the player path on raw ASGI like the hunt
+server's, quart-trio for the rest, orjson, same limits).
 
 It answers the player protocol's shapes with no engine behind them: ``join`` gets an ack with
 a player and token, ``hello`` a welcome, every command an ack, ``batch`` a batch of acks. It
@@ -12,22 +13,24 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import re
 import sys
+from functools import partial
 from typing import Any
 
 import orjson
 import trio
 from hypercorn.trio import serve
-from quart import websocket
 from quart_trio import QuartTrio
 
-from ..api import hypercorn_config
+from ..api import PLAYER_PATH, AsgiSocket, hypercorn_config, websocket_route
 from ..config import Config, load_config
 
 __all__ = ["create_echo_app"]
 
 
-def create_echo_app(config: Config) -> QuartTrio:
+def create_echo_app(config: Config) -> Any:
+    """The echo server's ASGI app."""
     app = QuartTrio("hunt-echo")
     seq = itertools.count(1)
     players = itertools.count(1)
@@ -42,20 +45,19 @@ def create_echo_app(config: Config) -> QuartTrio:
             return {"op": "welcome", "player": "echo", "seq": next(seq), "progress": {}}
         return {"op": "ack", "id": frame.get("id"), "seq": next(seq), "result": "ok"}
 
-    @app.websocket("/ws/hunts/<hunt_id>")
-    async def ws(hunt_id: str) -> None:
+    async def echo(match: re.Match[str], socket: AsgiSocket) -> None:
         limit = config.limits.max_frame_bytes
         while True:
-            data = await websocket.receive()
+            data = await socket.receive()
             if len(data) > limit:
-                await websocket.send(orjson.dumps({"op": "error", "code": "too_large"}).decode())
+                await socket.send(orjson.dumps({"op": "error", "code": "too_large"}).decode())
                 continue
             frame = orjson.loads(data)
             if frame.get("op") == "batch":
                 reply: dict[str, Any] = {"op": "batch", "items": [answer(item) for item in frame.get("items", [])]}
             else:
                 reply = answer(frame)
-            await websocket.send(orjson.dumps(reply).decode())
+            await socket.send(orjson.dumps(reply).decode())
 
     @app.post("/admin/hunts")
     async def create() -> tuple[bytes, int]:
@@ -65,14 +67,14 @@ def create_echo_app(config: Config) -> QuartTrio:
     async def start(hunt_id: str) -> tuple[bytes, int]:
         return b"{}", 200
 
-    return app
+    return websocket_route(app, PLAYER_PATH, echo)
 
 
 async def _main(config: Config) -> None:
     app = create_echo_app(config)
     hconfig = hypercorn_config(config)
     async with trio.open_nursery() as nursery:
-        binds = await nursery.start(serve, app, hconfig)
+        binds = await nursery.start(partial(serve, app, hconfig, mode="asgi"))
         print(f"listening on {binds[0]}", flush=True)
 
 

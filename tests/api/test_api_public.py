@@ -10,6 +10,7 @@ from api_helpers import HUNT_ID, Connect, Server
 
 from hunt.api import ERROR_CODES
 from hunt.api._public import STATIC_DIR
+from hunt.api._ws import PLAYER_PATH
 
 
 @pytest.fixture
@@ -121,6 +122,8 @@ async def test_openapi_describes_exactly_the_routes(server: Server) -> None:
     routes = {(_openapi_path(rule.rule), method.lower())
               for rule in server.app.url_map.iter_rules()
               for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
+    routes.add(("/ws/hunts/{hunt_id}", "get"))  # served on ASGI beside quart (hunt/api/_ws.py)
+    assert PLAYER_PATH.fullmatch("/ws/hunts/h1") and not PLAYER_PATH.fullmatch("/ws/hunts/h1/x")
     described = {(path, method) for path, operations in document["paths"].items() for method in operations}
     assert routes == described
     for path, operations in document["paths"].items():
