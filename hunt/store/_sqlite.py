@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -33,6 +34,15 @@ __all__ = ["SqliteHuntStore", "hunt_ids", "hunt_path"]
 
 _COLUMNS = "seq, ts, type, player, clue, cmd, principal, data"
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+# The whole batch in one statement: its rows as one JSON array of arrays (data as a string).
+# executemany binds and steps row by row, and sqlite3 hands the GIL back and forth around each
+# step: while the event loop keeps the GIL busy, each hand-back waits for the interpreter's
+# switch interval (5 ms), so 32 rows took 178 ms at p50 instead of 0.2 ms (one statement:
+# 11 ms; idle, it costs ~4 us more per row). JSON functions are built in from SQLite 3.38.
+_INSERT_JSON = (f"INSERT INTO events ({_COLUMNS}) SELECT "
+                + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(7))
+                + ", CAST(json_extract(value, '$[7]') AS BLOB) FROM json_each(?)")
+_JSON_INSERT = sqlite3.sqlite_version_info >= (3, 38)
 
 migrations = Migrations("hunt-store")
 
@@ -222,7 +232,13 @@ class SqliteHuntStore:
                     last, = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
                     if [row[0] for row in rows] != list(range(last + 1, last + 1 + len(rows))):
                         raise WriteFailed(f"{self.path.name}: seqs {rows[0][0]}..{rows[-1][0]} do not follow {last}")
-                conn.executemany(_INSERT, rows)
+                batch = orjson.dumps([[*row[:7], row[7].decode()] for row in rows]) if _JSON_INSERT else b""
+                # json_extract cuts a string at a NUL: such a batch (a client's command id, say)
+                # goes row by row. (The test also matches an escaped backslash before u0000.)
+                if _JSON_INSERT and b"\\u0000" not in batch:
+                    conn.execute(_INSERT_JSON, (batch,))
+                else:
+                    conn.executemany(_INSERT, rows)
                 if snapshot is not None:
                     conn.execute("INSERT OR REPLACE INTO snapshots (seq, version, ts, state) VALUES (?, ?, ?, ?)",
                                  (snapshot[0], SNAPSHOT_VERSION, snapshot[1], snapshot[2]))

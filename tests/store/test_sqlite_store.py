@@ -289,3 +289,23 @@ def test_a_failed_open_leaks_no_file_descriptor(tmp_path: Path) -> None:
             with pytest.raises(CorruptStore):
                 opener(tmp_path, HUNT_ID)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+# -- the batch insert ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cmd", ["plain", 'quote"s', "back\\slash", "naïve 🦜", "tab\tnewline\n", "nul\x00byte",
+                                 "\\u0000 as text", "x" * 128])
+def test_a_batch_reads_back_exactly_whatever_its_strings_hold(tmp_path: Path, log: list[Recorded], cmd: str) -> None:
+    # One JSON statement per batch, except when a string holds a NUL (json_extract would cut it).
+    batch = [dataclasses.replace(r, cmd=f"{cmd}{r.seq}") if r.cmd else r for r in log]
+    store = SqliteHuntStore.create(tmp_path, HUNT_ID)
+    try:
+        store.append(batch[:1])
+        store.append(batch[1:])
+        assert list(store.read()) == batch
+        raw = sqlite3.connect(hunt_path(tmp_path, HUNT_ID))
+        assert {type(data) for (data,) in raw.execute("SELECT data FROM events")} == {bytes}
+        raw.close()
+    finally:
+        store.close()
