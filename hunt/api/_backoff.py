@@ -8,11 +8,12 @@ at once keep it just as busy. :class:`Backoff` adds, per connection:
 - each refusal in a row asks for twice the wait of the one before (the router's estimate,
   then x2, x4 ... up to ``RETRY_AFTER_MAX_MS``); the first admitted command resets it;
 - a command sent before that wait is over is refused at once, without parsing or engine
-  work, with the time still to wait (a *strike*);
+  work, with the time still to wait; past ``STRIKE_GRACE_S`` after the refusal (time for
+  the frames already on their way when it was sent) each such command is a *strike*;
 - ``overload_strikes`` strikes in a row and the connection is to be closed with 1013 (try
   again later): the one case where a whole connection is shed (DESIGN §9).
 
-A client that honours ``retry_after_ms`` never strikes.
+A client that honours ``retry_after_ms`` never strikes, even one that pipelines.
 """
 
 from __future__ import annotations
@@ -21,22 +22,25 @@ import math
 
 from ._errors import RetryLater, WireError, wire_error
 
-__all__ = ["RETRY_AFTER_MAX_MS", "Backoff"]
+__all__ = ["RETRY_AFTER_MAX_MS", "STRIKE_GRACE_S", "Backoff"]
 
 RETRY_AFTER_MAX_MS = 5000  # the longest wait an `overloaded` error asks for
+STRIKE_GRACE_S = 0.25  # commands arriving this soon after a refusal were sent before it was seen
 
 
 class Backoff:
     def __init__(self, strikes_allowed: int) -> None:
         self.strikes_allowed = strikes_allowed
         self.wait_until = -math.inf  # (trio time) commands before this are refused
+        self.refused_at = -math.inf  # (trio time) of the last `overloaded` that set a wait
         self.refusals = 0  # `overloaded` answers since the last admitted command
         self.strikes = 0  # commands in a row sent before the wait they were told was over
 
     def admit(self, now: float) -> None:
         """Raise RetryLater if the client was told to wait until later than ``now``."""
         if now < self.wait_until:
-            self.strikes += 1
+            if now - self.refused_at >= STRIKE_GRACE_S:
+                self.strikes += 1
             raise RetryLater(max(1, math.ceil((self.wait_until - now) * 1000)))
         self.strikes = 0
 
@@ -56,4 +60,5 @@ class Backoff:
         self.refusals += 1
         wait_ms = min(RETRY_AFTER_MAX_MS, error.retry_after_ms << min(self.refusals - 1, 16))
         self.wait_until = now + wait_ms / 1000
+        self.refused_at = now
         return WireError(error.code, error.message, wait_ms)

@@ -119,6 +119,11 @@ class Connection:
                     while True:
                         await self.socket.receive()
 
+    @property
+    def close_request(self) -> tuple[int, str] | None:
+        """The close code and reason the server chose for this socket, if it chose one."""
+        return self._close
+
     def _close_with(self, code: int, reason: str) -> None:
         if self._close is None:
             self._close = (code, reason)
@@ -131,20 +136,14 @@ class Connection:
     # -- the reader ------------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
-        # Silent for the idle timeout: closed. The deadline moves (a timer entry each time) only
-        # when less than half is left, so it may fire early: then it is re-armed. (A frame whose
-        # handling outlasts that half, 60 s by default, is one whose reply nobody reads.)
         idle_s = self.limits.ws_idle_timeout_s
-        last = trio.current_time()
         try:
-            while trio.current_time() - last < idle_s:
-                with trio.CancelScope(deadline=last + idle_s) as idle:
-                    while True:
-                        data = await self.socket.receive()
-                        last = trio.current_time()
-                        if idle.deadline - last < idle_s / 2:
-                            idle.deadline = last + idle_s
-                        await self._on_frame(data)
+            with trio.CancelScope() as idle:  # one scope, re-armed per frame (cheaper than one each)
+                while True:
+                    idle.deadline = trio.current_time() + idle_s
+                    data = await self.socket.receive()
+                    idle.deadline = math.inf  # handling a frame (even a slow one) is not idling
+                    await self._on_frame(data)
         except Disconnected:  # the client left: nothing to close
             assert self._scope is not None
             self._scope.cancel()
@@ -388,13 +387,14 @@ class Connection:
             cursor = self._feed_cursor
             news = cursor < hub.feed_floor or hub.has_news_for(self.player, max(seen, cursor))
             seen = hub.seq
-            # Feed news for this player goes out at once (at most every PUSH_TICK_S). Otherwise
-            # (pings, wrong answers, someone else's later find...) only the leaderboard can have
-            # changed, and it is not pushed before its interval is over: waking then keeps a
-            # busy hunt from waking every connection on every commit.
-            wake_at = quiet_until if news else max(quiet_until, self._board_next)
-            if wake_at > trio.current_time():
-                await trio.sleep_until(wake_at)
+            if not news:
+                # Only the leaderboard can have changed (pings, wrong answers, someone else's
+                # later find), and it is not pushed before its interval is over: wait for that,
+                # or for news for this player, not for every commit of a busy hunt.
+                with trio.move_on_at(max(quiet_until, self._board_next)):
+                    await hub.news_event(self.player).wait()
+            if quiet_until > trio.current_time():  # news goes out at most every PUSH_TICK_S
+                await trio.sleep_until(quiet_until)
             self._hunt_moved = True
             self._wake()
             quiet_until = trio.current_time() + PUSH_TICK_S

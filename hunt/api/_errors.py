@@ -69,8 +69,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "hunt_exists": (409, "a hunt with this id already exists"),
     "rate_limited": (429, "too many wrong attempts on a clue; retry after retry_after_ms"),
     "too_large": (413, "a frame, batch or body over its limit"),
-    "overloaded": (503, "the hunt's mailbox is full, or the server is too busy to take commands; "
-                        "retry after retry_after_ms"),
+    "overloaded": (503, "the hunt's mailbox is full, or this client sent a command before the wait it was "
+                        "told was over; retry after retry_after_ms"),
     "unavailable": (503, "the hunt is restarting, its disk failed, its file is unreadable, or the server is "
                          "stopping; retry after retry_after_ms"),
     "internal": (500, "an unexpected server error (logged; details are not sent)"),

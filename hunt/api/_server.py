@@ -113,7 +113,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
 
     hconfig = hypercorn_config(config, bind=bind, ws_ping_interval_s=ws_ping_interval_s)
     async with trio.open_nursery() as outer:
-        outer.start_soon(ctx.load.run)  # measures the event loop's lag (and sheds load on it)
+        outer.start_soon(ctx.load.run)  # measures the event loop's lag (for /metrics)
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(partial(hypercorn.trio.serve, player_sockets(app, ctx), hconfig,
                                                 shutdown_trigger=trigger, mode="asgi"))

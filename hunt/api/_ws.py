@@ -103,6 +103,11 @@ def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:
             await socket.send(encode(wire_error(err).frame()))
             await socket.close(CLOSE_POLICY, "unknown hunt")
             return
-        await Connection(ctx, hunt_id, socket).run()
+        connection = Connection(ctx, hunt_id, socket)
+        await connection.run()
+        if not socket.closed and connection.close_request is not None:
+            # Its flush budget ran out before the close frame: still say why, not 1000.
+            code, reason = connection.close_request
+            await socket.close(code, reason[:120])
 
     return websocket_route(app, PLAYER_PATH, play)

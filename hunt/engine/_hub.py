@@ -36,6 +36,8 @@ class HuntHub:
         self._settled = trio.Event()
         self._settled.set()
         self._cache: dict[Any, tuple[int, bytes, str]] = {}
+        # Wake-ups of connections waiting for feed news, by player (None: public news only).
+        self._news: dict[str | None, trio.Event] = {}
 
     # -- the actor's side ------------------------------------------------------------------
 
@@ -48,6 +50,7 @@ class HuntHub:
         self.seq = state.seq
         self._cache.clear()
         self._wake()
+        self._wake_news(None)
 
     def detach(self) -> None:
         self.state = None
@@ -66,6 +69,8 @@ class HuntHub:
                     if len(self.feed) == self.feed.maxlen:
                         self.feed_floor = self.feed[0][0]
                     self.feed.append(item)
+                    if self._news:
+                        self._wake_news(item[1])
             self.seq = state.seq
         self._settled.set()
         self._wake()
@@ -78,6 +83,15 @@ class HuntHub:
     def _wake(self) -> None:
         self._changed.set()
         self._changed = trio.Event()
+
+    def _wake_news(self, audience: frozenset[str] | None) -> None:
+        if audience is None:
+            events = list(self._news.values())
+            self._news.clear()
+        else:
+            events = [event for player in audience if (event := self._news.pop(player, None)) is not None]
+        for event in events:
+            event.set()
 
     # -- the readers' side -----------------------------------------------------------------
 
@@ -104,6 +118,15 @@ class HuntHub:
             return []  # the common case for a connection that is up to date
         start = bisect_right(feed, seq, key=_seq_of)  # items are in seq order
         return list(itertools.islice(feed, start, None))
+
+    def news_event(self, player: str | None) -> trio.Event:
+        """An event set once a feed item for ``player`` or for everybody is published (or the
+        hub is reattached). Only those players' waiters wake: a busy hunt commits many times a
+        second, and waking every connection on every commit was most of the server's work."""
+        event = self._news.get(player)
+        if event is None:
+            event = self._news[player] = trio.Event()
+        return event
 
     def has_news_for(self, player: str | None, after: int) -> bool:
         """Whether a feed item for ``player`` (or for everybody) has a seq > ``after``; True

@@ -236,7 +236,8 @@ class SqliteHuntStore:
                 # json_extract cuts a string at a NUL: such a batch (a client's command id, say)
                 # goes row by row. (The test also matches an escaped backslash before u0000.)
                 if _JSON_INSERT and b"\\u0000" not in batch:
-                    conn.execute(_INSERT_JSON, (batch,))
+                    # Bound as text: SQLite 3.45.0 read a BLOB argument as its binary JSONB.
+                    conn.execute(_INSERT_JSON, (batch.decode(),))
                 else:
                     conn.executemany(_INSERT, rows)
                 if snapshot is not None:

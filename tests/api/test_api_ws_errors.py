@@ -250,6 +250,23 @@ async def test_hunt_ids_that_could_escape_the_data_dir_are_refused(server: Serve
     assert sorted(p.name for p in server.config.data_path.rglob("*.sqlite3")) == ["harbor.sqlite3"]
 
 
+async def test_a_slow_command_is_not_cut_by_the_idle_timeout(
+        open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with open_server(limits={"ws_idle_timeout_s": 0.3}) as server:
+        await server.create_hunt()
+        async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
+            await ann.join()
+            real_submit = server.engine.submit
+
+            async def slow(*args: Any) -> Any:
+                await trio.sleep(0.5)  # longer than the idle timeout: handling is not idling
+                return await real_submit(*args)
+
+            monkeypatch.setattr(server.engine, "submit", slow)
+            ack = await ann.request({**PING, "id": "slow-1"})
+            assert ack["op"] == "ack" and ack["id"] == "slow-1"
+
+
 async def test_an_idle_connection_is_closed(open_server: OpenServer) -> None:
     async with open_server(limits={"ws_idle_timeout_s": 0.2}) as server:
         await server.create_hunt()

@@ -15,7 +15,7 @@ from api_helpers import HUNT_ID, Connect, OpenServer, Server, close_code, open_s
 from trio_websocket import ConnectionClosed
 
 from actors import Overloaded
-from hunt.api._backoff import RETRY_AFTER_MAX_MS
+from hunt.api._backoff import RETRY_AFTER_MAX_MS, STRIKE_GRACE_S
 
 PING = {"op": "ping", "lat": 1.0, "lon": 2.0}
 
@@ -112,6 +112,11 @@ async def test_a_client_that_keeps_sending_while_told_to_wait_is_closed_with_101
             await bob.join("Bob")
             engine = Refusing(server, monkeypatch, retry_after_ms=5000)
             assert (await ann.request({**PING, "id": "g0"}))["code"] == "overloaded"
+            # Commands right behind the refused one were on their way before it was seen:
+            # a pipelining client is refused, not struck.
+            for i in range(1, 6):
+                assert (await ann.request({**PING, "id": f"p{i}"}))["code"] == "overloaded"
+            await trio.sleep(STRIKE_GRACE_S)
             for i in range(1, 3):  # strikes 1 and 2 are answered
                 assert (await ann.request({**PING, "id": f"g{i}"}))["code"] == "overloaded"
             await ann.send({**PING, "id": "g3"})  # strike 3: closed

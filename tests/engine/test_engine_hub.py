@@ -40,3 +40,14 @@ def test_news_is_what_a_player_would_be_sent_after_a_seq() -> None:
 def test_news_when_items_after_the_seq_are_only_on_disk() -> None:
     hub = filled(2, [3, 5, 8])  # 3 was evicted
     assert hub.has_news_for("ann", 2)
+
+
+def test_news_wakes_only_the_players_it_is_for() -> None:
+    hub = HuntHub("h", 10)
+    ann, bob, anyone = hub.news_event("ann"), hub.news_event("bob"), hub.news_event(None)
+    assert hub.news_event("ann") is ann, "several sockets of one player share the wake-up"
+    hub._wake_news(frozenset({"bob"}))
+    assert bob.is_set() and not ann.is_set() and not anyone.is_set()
+    assert hub.news_event("bob") is not bob, "a set event is replaced"
+    hub._wake_news(None)
+    assert ann.is_set() and anyone.is_set()
