@@ -388,9 +388,9 @@ class Connection:
             news = cursor < hub.feed_floor or hub.has_news_for(self.player, max(seen, cursor))
             seen = hub.seq
             if not news:
-                # Only the leaderboard can have changed (pings, wrong answers, someone else's
-                # later find), and it is not pushed before its interval is over: wait for that,
-                # or for news for this player, not for every commit of a busy hunt.
+                # Only the leaderboard changed (pings, someone else's later find...): wait for its
+                # next push (news for everybody goes with it: HuntHub.news_event) or for news for
+                # this player, not for every commit of a busy hunt.
                 with trio.move_on_at(max(quiet_until, self._board_next)):
                     await hub.news_event(self.player).wait()
             if quiet_until > trio.current_time():  # news goes out at most every PUSH_TICK_S

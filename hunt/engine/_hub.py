@@ -69,7 +69,7 @@ class HuntHub:
                     if len(self.feed) == self.feed.maxlen:
                         self.feed_floor = self.feed[0][0]
                     self.feed.append(item)
-                    if self._news:
+                    if self._news and item[1] is not None:
                         self._wake_news(item[1])
             self.seq = state.seq
         self._settled.set()
@@ -120,9 +120,13 @@ class HuntHub:
         return list(itertools.islice(feed, start, None))
 
     def news_event(self, player: str | None) -> trio.Event:
-        """An event set once a feed item for ``player`` or for everybody is published (or the
-        hub is reattached). Only those players' waiters wake: a busy hunt commits many times a
-        second, and waking every connection on every commit was most of the server's work."""
+        """An event set once a feed item addressed to ``player`` is published (or the hub is
+        reattached). Only that player's connections wake: a busy hunt commits many times a
+        second, and waking every connection on every commit was most of the server's work.
+        News for everybody (a first find, a status change) does not set it: a thousand
+        connections pushing it at once held every ack behind them for a second or two, so it
+        goes out with each connection's next leaderboard push, which the hunt's push budget
+        already spreads out (``limits.leaderboard_pushes_per_s``)."""
         event = self._news.get(player)
         if event is None:
             event = self._news[player] = trio.Event()

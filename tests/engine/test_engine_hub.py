@@ -49,5 +49,6 @@ def test_news_wakes_only_the_players_it_is_for() -> None:
     hub._wake_news(frozenset({"bob"}))
     assert bob.is_set() and not ann.is_set() and not anyone.is_set()
     assert hub.news_event("bob") is not bob, "a set event is replaced"
-    hub._wake_news(None)
+    hub.feed.append((1, None, {"seq": 1}))  # (feed items are published by end_commit)
+    hub._wake_news(None)  # a reattach wakes everybody
     assert ann.is_set() and anyone.is_set()
