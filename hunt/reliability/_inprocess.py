@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import trio
+from quart_trio import QuartTrio
 
 from ..api import ApiContext, app_context, create_app, serve
 from ..config import Config, load_config
@@ -29,9 +30,14 @@ ADMIN_TOKEN = "reliability-admin-token"
 class LocalServer:
     config: Config
     engine: Engine
-    ctx: ApiContext
+    app: QuartTrio
     port: int
-    http: httpx.AsyncClient  # carries the admin token
+    http: httpx.AsyncClient  # carries the configured admin token
+    stopping: trio.Event  # set it (or call stop) for the graceful shutdown
+
+    @property
+    def ctx(self) -> ApiContext:
+        return app_context(self.app)
 
     @property
     def url(self) -> str:
@@ -40,18 +46,23 @@ class LocalServer:
     def ws_url(self, hunt_id: str) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/hunts/{hunt_id}"
 
+    def stop(self) -> None:
+        """Trigger the graceful shutdown (the server stops accepting and closes websockets)."""
+        self.stopping.set()
+
 
 @asynccontextmanager
 async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
                             **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
     """Run an engine and the server until the block ends (then a graceful stop).
 
-    ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``. Server pings are
-    off by default (trio-websocket 0.12 clients can fail when one meets their own close).
+    ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
+    directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
+    clients can fail when one meets their own close).
     """
     settings: dict[str, dict[str, Any]] = {
-        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0, "data_dir": str(data_dir)}}
-    for name, values in sections.items():
+        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}}
+    for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)
     async with open_engine(config) as engine:
@@ -60,10 +71,10 @@ async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None 
         async with trio.open_nursery() as nursery:
             port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stopping.wait,
                                                ws_ping_interval_s=ws_ping_interval_s))
-            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            headers = {"Authorization": f"Bearer {config.server.admin_token}"}
             try:
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
                                              timeout=10) as http:
-                    yield LocalServer(config, engine, app_context(app), port, http)
+                    yield LocalServer(config, engine, app, port, http, stopping)
             finally:
                 stopping.set()

@@ -11,19 +11,14 @@ import copy
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import trio
-from quart_trio import QuartTrio
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
-from hunt.api import ApiContext, app_context, create_app, serve
-from hunt.config import Config, load_config
-from hunt.engine import Engine, open_engine
+from hunt.reliability._inprocess import LocalServer, open_local_server
 
 ADMIN_TOKEN = "test-admin-token"
 HUNT_ID = "harbor"
@@ -56,29 +51,12 @@ def hunt_definition(hunt_id: str = HUNT_ID, **changes: Any) -> dict[str, Any]:
     return document
 
 
-@dataclass
-class Server:
-    config: Config
-    engine: Engine
-    app: QuartTrio
-    port: int
-    http: httpx.AsyncClient  # carries the admin token
-    stopping: trio.Event = field(default_factory=trio.Event)
-
-    def stop(self) -> None:
-        """Trigger the graceful shutdown (the server stops accepting and closes websockets)."""
-        self.stopping.set()
+class Server(LocalServer):
+    """A server of these tests: the in-process server with the test hunt at hand."""
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ctx(self) -> ApiContext:
-        return app_context(self.app)
-
-    def ws_url(self, hunt_id: str) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/hunts/{hunt_id}"
+        return self.url
 
     async def create_hunt(self, hunt_id: str = HUNT_ID, *, start: bool = True, **changes: Any) -> str:
         response = await self.http.post("/admin/hunts", json=hunt_definition(hunt_id, **changes))
@@ -89,31 +67,15 @@ class Server:
         return hunt_id
 
 
-def _merge(base: dict[str, dict[str, Any]], extra: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    merged = {name: dict(values) for name, values in base.items()}
-    for name, values in extra.items():
-        merged.setdefault(name, {}).update(values)
-    return merged
-
-
 @asynccontextmanager
 async def run_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
                      **sections: dict[str, Any]) -> AsyncIterator[Server]:
-    settings = _merge(_merge(TEST_SETTINGS, sections), {"server": {"data_dir": str(data_dir)}})
-    config = load_config(None, env={}, overrides=settings)
-    assert config.data_path == data_dir  # never the working directory's data/
-    async with open_engine(config) as engine:
-        app = create_app(config, engine)
-        stopping = trio.Event()
-        async with trio.open_nursery() as nursery:
-            # No server pings by default: trio-websocket 0.12 can crash when one meets its own close.
-            port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stopping.wait,
-                                               ws_ping_interval_s=ws_ping_interval_s))
-            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
-                                         timeout=10) as http:
-                yield Server(config, engine, app, port, http, stopping)
-            stopping.set()
+    """:func:`open_local_server` with the small limits of :data:`TEST_SETTINGS` under ``sections``."""
+    settings = {name: {**TEST_SETTINGS.get(name, {}), **sections.get(name, {})}
+                for name in {*TEST_SETTINGS, *sections}}
+    async with open_local_server(data_dir, ws_ping_interval_s=ws_ping_interval_s, **settings) as local:
+        assert local.config.data_path == data_dir  # never the working directory's data/
+        yield Server(**vars(local))
 
 
 REPLY_OPS = ("ack", "error", "welcome", "batch")
