@@ -9,6 +9,7 @@ an optional client ``id`` as the idempotency key.
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -20,8 +21,10 @@ from quart import Blueprint, Response, request
 
 from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
 from ..engine import HuntExists, StoreLocked, record_to_dict
+from ._buckets import BucketTable, retry_after_ms
 from ._context import ApiContext
-from ._errors import BadRequest, NotFound, Unauthorized, wire_error
+from ._errors import BadRequest, NotFound, RetryLater, Unauthorized, wire_error
+from ._gate import client_of
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
 from ._imports import import_stream
 from ._protocol import MAX_ID_CHARS
@@ -30,7 +33,10 @@ from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, play
 
 __all__ = ["EXPORT_CHUNK", "admin_blueprint"]
 
+log = logging.getLogger("hunt.api.admin")
+
 EXPORT_CHUNK = 2000
+ADDRESSES_TRACKED = 10_000  # client addresses whose admin failures are remembered at once
 _CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt]] = {"start": StartHunt, "pause": PauseHunt,
                                                                 "end": EndHunt}
 
@@ -41,16 +47,30 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     limits = ctx.config.limits
     expected = ctx.admin_token.encode()
 
+    failures = BucketTable(limits.admin_failures_max / limits.admin_failures_window_s, limits.admin_failures_max,
+                           ADDRESSES_TRACKED)
+
     @blueprint.before_request
     async def authenticate() -> None:
+        # Wrong tokens are limited per client address (limits.admin_failures_*): once an address
+        # has used up its failures, its admin requests are refused unread until one refills.
+        address, now = client_of(request.scope), trio.current_time()
+        bucket = failures.get(address, now)
+        wait = bucket.wait_s(now)
+        if wait:
+            raise RetryLater(retry_after_ms(wait), code="rate_limited",
+                             message="too many wrong admin tokens from this address; retry after retry_after_ms")
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         # compare_digest: the time taken does not tell how much of a guess was right.
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            bucket.take(now)
+            log.warning("admin request refused: wrong or missing token from %s (%s %s)", address, request.method,
+                        request.path[:200])
             raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
 
     @blueprint.post("")
     async def create() -> Response:
-        document = await read_json(limits.max_body_bytes)
+        document = await read_json(limits)
         with _locked_means_exists():
             definition = await engine.create_hunt(document)
         state = await engine.state(definition.id)
@@ -66,7 +86,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/import")
     async def import_() -> Response:
         with _locked_means_exists():
-            hunt_id, events = await import_stream(engine, limits.max_import_bytes)
+            hunt_id, events = await import_stream(engine, limits)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
     @blueprint.get("/<hunt_id>")
@@ -149,7 +169,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.post("/<hunt_id>/adjust")
     async def adjust(hunt_id: str) -> Response:
-        body = await read_json(limits.max_body_bytes)
+        body = await read_json(limits)
         player, delta, reason = body.get("player"), body.get("delta"), body.get("reason", "")
         if not isinstance(player, str) or not isinstance(delta, int) or isinstance(delta, bool):
             raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
@@ -160,7 +180,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.post("/<hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:
-        body = await read_json(limits.max_body_bytes, required=False)
+        body = await read_json(limits, required=False)
         reason = body.get("reason", "")
         if not isinstance(reason, str):
             raise BadRequest('"reason" must be a string')
@@ -173,7 +193,7 @@ def _control_view(ctx: ApiContext, action: str) -> Any:
     make = _CONTROLS[action]
 
     async def control(hunt_id: str) -> Response:
-        body = await read_json(ctx.config.limits.max_body_bytes, required=False)
+        body = await read_json(ctx.config.limits, required=False)
         return await _submit(ctx, hunt_id, make(cmd=_client_id(body)))
 
     return control

@@ -15,6 +15,7 @@ from ..engine import Engine
 from ._admin import admin_blueprint
 from ._context import ApiContext
 from ._errors import TooLarge, wire_error
+from ._gate import ConnectionGate
 from ._http import error_response
 from ._load import LoopLag
 from ._public import STATIC_DIR, public_blueprint
@@ -25,6 +26,16 @@ __all__ = ["create_app"]
 log = logging.getLogger("hunt.api")
 
 IMPORT_PATH = "/admin/hunts/import"
+# On every response: a browser never guesses a type other than the one declared.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+# On the pages: scripts, styles and connections only from this origin (the websocket too), no
+# plugins, and no other site may frame them (clickjacking).
+PAGE_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+}
 
 
 def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None, collectors: tuple[Any, ...] = (),
@@ -37,7 +48,8 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     secrets = secrets or load_secrets(config)
     ctx = ApiContext(config=config, engine=engine, tokens=PlayerTokens(secrets.player_key),
                      admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path,
-                     collectors=collectors, analytics=analytics, load=LoopLag())
+                     collectors=collectors, analytics=analytics, load=LoopLag(),
+                     gate=ConnectionGate(config.limits.connections, config.limits.connections_per_address))
     limits = config.limits
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
     # "/admin/hunts//start" is a 404 like any unknown path, not an HTML redirect to another route.
@@ -55,6 +67,15 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
         limit = limits.max_import_bytes if request.path == IMPORT_PATH else limits.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             raise TooLarge(f"the body may have at most {limit} bytes")
+
+    @app.after_request
+    async def security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.mimetype == "text/html":
+            for name, value in PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import Config
 from ..engine import Engine
+from ._gate import ConnectionGate
 from ._load import LoopLag
 from ._tokens import PlayerTokens
 
@@ -86,6 +87,8 @@ class ApiContext:
     admin_token: str = field(repr=False)
     admin_token_path: Path | None
     connections: Connections = field(default_factory=Connections)
+    # Requests and websockets in progress, per client address (limits.connections*).
+    gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(1 << 30, 1 << 30))
     load: LoopLag = field(default_factory=LoopLag)  # sampled while `serve` runs
     # Extra Prometheus collectors (e.g. the outbox relay's lag), registered beside the engine's.
     collectors: tuple[Any, ...] = ()

@@ -6,6 +6,7 @@
     ├── NotJoined       Raised when a player command arrives before ``join`` or ``hello``.
     ├── Unauthorized    Raised when a token is missing, malformed, forged or for another hunt.
     ├── TooLarge        Raised when a frame, a batch or a body is over its limit.
+    ├── BodyTimeout     Raised when a request body arrives too slowly.
     ├── NotFound        Raised when a route, a player or a page does not exist.
 
 :func:`wire_error` turns *any* exception (these, the domain's ``Rejected``, the runtime's
@@ -32,6 +33,7 @@ __all__ = [
     "UNAVAILABLE_RETRY_MS",
     "ApiError",
     "BadRequest",
+    "BodyTimeout",
     "NotFound",
     "NotJoined",
     "RetryLater",
@@ -53,6 +55,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "bad_request": (400, "malformed JSON, a missing field or a field of the wrong type"),
     "unknown_op": (400, "the frame's op is not one the server knows"),
     "unauthorized": (401, "missing, malformed, forged or foreign token"),
+    "forbidden": (403, "a websocket from a page of another origin (server.allowed_origins), or /metrics from "
+                       "another machine without the metrics token"),
     "not_joined": (409, "a player command before join or hello on this connection"),
     "unknown_hunt": (404, "no hunt with this id (or an id that is not a valid hunt id)"),
     "unknown_player": (404, "no player with this id in the hunt"),
@@ -67,8 +71,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "banned": (403, "the player is banned from the hunt"),
     "invalid_state": (409, "an admin command that does not fit the hunt's status"),
     "hunt_exists": (409, "a hunt with this id already exists"),
-    "rate_limited": (429, "too many wrong attempts on a clue; retry after retry_after_ms"),
+    "rate_limited": (429, "too many wrong attempts on a clue, too many commands, pings or joins, or too many wrong "
+                          "admin tokens; retry after retry_after_ms"),
     "too_large": (413, "a frame, batch or body over its limit"),
+    "timeout": (408, "a request body that took longer than limits.body_timeout_s (an import: "
+                     "limits.import_body_timeout_s) or stalled for limits.body_idle_timeout_s"),
     "overloaded": (503, "the hunt's mailbox is full, or this client sent a command before the wait it was "
                         "told was over; retry after retry_after_ms"),
     "unavailable": (503, "the hunt is restarting, its disk failed, its file is unreadable, or the server is "
@@ -120,6 +127,12 @@ class TooLarge(ApiError):
     code = "too_large"
 
 
+class BodyTimeout(ApiError):
+    """Raised when a request body arrives too slowly."""
+
+    code = "timeout"
+
+
 class NotFound(ApiError):
     """Raised when a route, a player or a page does not exist."""
 
@@ -127,12 +140,13 @@ class NotFound(ApiError):
 
 
 class RetryLater(ApiError):
-    """Raised when a client sends a command before the wait it was told (retry_after_ms) is over."""
+    """Raised when a client must wait (retry_after_ms): it is overloaded or over a rate limit."""
 
     code = "overloaded"
 
-    def __init__(self, retry_after_ms: int) -> None:
-        super().__init__("still overloaded: wait retry_after_ms before the next command")
+    def __init__(self, retry_after_ms: int, *, code: str = "overloaded",
+                 message: str = "still overloaded: wait retry_after_ms before the next command") -> None:
+        super().__init__(message, code=code)
         self.retry_after_ms = retry_after_ms
 
 
@@ -170,8 +184,8 @@ class WireError:
 def wire_error(error: BaseException) -> WireError:
     """The wire error for any exception. Unexpected ones are logged and become ``internal``."""
     match error:
-        case RetryLater(message=message, retry_after_ms=retry):
-            return WireError("overloaded", message, retry)
+        case RetryLater(code=code, message=message, retry_after_ms=retry):
+            return WireError(code, message, retry)
         case ApiError(code=code, message=message):
             return WireError(code, message)
         case Rejected(code=code, message=message, retry_after_ms=retry):

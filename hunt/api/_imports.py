@@ -11,32 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import trio
-from quart import request
 
+from ..config import LimitsConfig
 from ..engine import Engine
-from ._errors import TooLarge
+from ._http import BodyReader
 
 __all__ = ["import_stream"]
 
 
-async def import_stream(engine: Engine, limit: int) -> tuple[str, int]:
-    """Import the request body; return (hunt id, events). Raises TooLarge, InvalidImport, HuntExists."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise TooLarge(f"an import may have at most {limit} bytes")
-    chunks = aiter(request.body)
-    received = 0
+async def import_stream(engine: Engine, limits: LimitsConfig) -> tuple[str, int]:
+    """Import the request body; return (hunt id, events).
 
-    async def next_chunk() -> bytes | None:
-        nonlocal received
-        try:
-            chunk: bytes = await anext(chunks)
-        except StopAsyncIteration:
-            return None
-        received += len(chunk)
-        if received > limit:
-            raise TooLarge(f"an import may have at most {limit} bytes")
-        return chunk
+    Raises TooLarge (over ``limits.max_import_bytes``), BodyTimeout (slower than
+    ``limits.import_body_timeout_s`` in all, or stalled for ``limits.body_idle_timeout_s``),
+    InvalidImport, HuntExists.
+    """
+    reader = BodyReader(limits.max_import_bytes, limits.import_body_timeout_s, limits.body_idle_timeout_s,
+                        "an import")
+    next_chunk = reader.next_chunk
 
     def lines() -> Iterator[bytes]:  # runs in the importer's worker thread
         buffer = bytearray()

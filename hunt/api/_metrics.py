@@ -7,17 +7,21 @@ pays for metrics.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from quart import Response
+from quart import Response, request
 
 from actors import ActorStatistics
 
+from ._address import is_loopback
 from ._context import ApiContext
+from ._errors import ApiError, Unauthorized
+from ._gate import client_of
 
-__all__ = ["EngineCollector", "metrics_registry", "metrics_response"]
+__all__ = ["EngineCollector", "check_metrics_access", "metrics_registry", "metrics_response"]
 
 
 class EngineCollector:
@@ -114,3 +118,25 @@ def metrics_registry(ctx: ApiContext) -> CollectorRegistry:
 
 def metrics_response(registry: CollectorRegistry) -> Response:
     return Response(generate_latest(registry), 200, content_type=CONTENT_TYPE_LATEST)
+
+
+def check_metrics_access(ctx: ApiContext) -> None:
+    """Let the request read /metrics or raise (``server.metrics_access``).
+
+    ``loopback``: clients on this machine (the resolved client address, so a proxy on
+    loopback does not open it to the world), or anyone with the token; ``token``: only with
+    the token; ``open``: anyone. The token is ``server.metrics_token``, else the admin token.
+    Metrics name every hunt and its load, so they are not for everyone by default.
+    """
+    server = ctx.config.server
+    if server.metrics_access == "open":
+        return
+    if server.metrics_access == "loopback" and is_loopback(client_of(request.scope)):
+        return
+    expected = (server.metrics_token or ctx.admin_token).encode()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected):
+        return
+    if server.metrics_access == "loopback":
+        raise ApiError("/metrics is served to this machine only, or with the metrics token", code="forbidden")
+    raise Unauthorized("/metrics needs the metrics token (Authorization: Bearer ...)")

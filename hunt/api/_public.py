@@ -15,7 +15,7 @@ from ..domain import HuntState, valid_id
 from ._context import ApiContext
 from ._errors import NotFound
 from ._http import json_response, query_int
-from ._metrics import metrics_registry, metrics_response
+from ._metrics import check_metrics_access, metrics_registry, metrics_response
 from ._openapi import openapi_document
 from ._views import hunt_public, leaderboard_page
 
@@ -56,6 +56,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.get("/metrics")
     async def metrics() -> Response:
+        check_metrics_access(ctx)
         return metrics_response(registry)
 
     @blueprint.get("/openapi.json")

@@ -7,7 +7,6 @@ the real one), and on the shutdown trigger stops accepting, closes the websocket
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -21,9 +20,11 @@ from quart_trio import QuartTrio
 
 from ..config import Config
 from ..engine import Engine
-from . import _pings
+from . import _compression, _pings
+from ._address import is_loopback
 from ._app import create_app
 from ._context import app_context
+from ._gate import gate
 from ._ws import player_sockets
 
 __all__ = ["WS_PING_INTERVAL_S", "hypercorn_config", "is_loopback", "serve"]
@@ -32,6 +33,7 @@ log = logging.getLogger("hunt.api")
 
 # Server pings keep NATs open and make a half-open connection fail its next send.
 WS_PING_INTERVAL_S = 20.0
+KEEP_ALIVE_TIMEOUT_S = 5.0
 
 
 class _HypercornConfig(HypercornConfig):
@@ -73,18 +75,12 @@ def hypercorn_config(config: Config, *, bind: str | None = None,
     hconfig.websocket_max_message_size = limits.max_frame_bytes + max(limits.max_frame_bytes // 4, 4096)
     hconfig.websocket_ping_interval = ws_ping_interval_s
     hconfig.graceful_timeout = server.shutdown_timeout_s
+    # A TCP connection with no request in progress (one that has not sent its headers yet, or
+    # an idle keep-alive one) is closed after this; bodies have their own timeouts (see _http).
+    hconfig.keep_alive_timeout = KEEP_ALIVE_TIMEOUT_S
     hconfig.accesslog = None
     hconfig.errorlog = logging.getLogger("hunt.http")
     return hconfig
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
@@ -99,6 +95,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     (trio-websocket 0.12 clients can fail when a ping meets their own close, issue #184).
     """
     _pings.install()  # else a closed websocket lingers until its next ping (see _pings)
+    _compression.install()  # else a small compressed frame can inflate to any size (see _compression)
     app = app or create_app(config, engine)
     ctx = app_context(app)
     connections = ctx.connections
@@ -112,10 +109,11 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
         connections.close_all()
 
     hconfig = hypercorn_config(config, bind=bind, ws_ping_interval_s=ws_ping_interval_s)
+    asgi = gate(player_sockets(app, ctx), config, ctx.gate)
     async with trio.open_nursery() as outer:
         outer.start_soon(ctx.load.run)  # measures the event loop's lag (for /metrics)
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(partial(hypercorn.trio.serve, player_sockets(app, ctx), hconfig,
+            binds = await nursery.start(partial(hypercorn.trio.serve, asgi, hconfig,
                                                 shutdown_trigger=trigger, mode="asgi"))
             task_status.started(int(binds[0].rsplit(":", 1)[1]))
         outer.cancel_scope.cancel()

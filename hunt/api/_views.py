@@ -125,5 +125,6 @@ def hunt_detail(state: HuntState, now_ms: int) -> dict[str, Any]:
         "definition": dict(state.definition.document),
         "stats": {"events": state.seq, "by_type": dict(sorted(state.counts.items())),
                   "players": len(state.players), "sides": len(state.sides)},
-        "heatmap": {"cell_deg": cell, "cells": cells},
+        "heatmap": {"cell_deg": cell, "cells": cells, "max_cells": state.definition.heatmap_max_cells,
+                    "overflow": state.heatmap_overflow},
     }

@@ -18,7 +18,14 @@ from typing import Any
 import orjson
 import trio
 
-from ..api import Secrets, create_app, is_loopback, load_secrets, serve
+from ..api import Secrets, create_app, load_secrets, serve
+from ..api._startup import (
+    DataDirLocked,
+    durability_warnings,
+    exposure_problem,
+    hold_data_dir,
+    raise_open_files_limit,
+)
 from ..config import Config
 from ..domain import StartHunt
 from ..engine import Engine, open_engine
@@ -44,13 +51,21 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    if not is_loopback(config.server.host) and not config.server.admin_token:
-        print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
-              "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)
+    problem = exposure_problem(config)
+    if problem is not None:
+        print(f"hunt serve: {problem}", file=sys.stderr)
         return 2
-    secrets = load_secrets(config)
     try:
-        trio.run(_main, config, secrets, args.sample)
+        with hold_data_dir(config.data_path):
+            secrets = load_secrets(config)
+            for warning in durability_warnings(config):
+                log.warning("%s", warning)
+            soft, _ = raise_open_files_limit(config)
+            log.info("open files limit: %d", soft)
+            trio.run(_main, config, secrets, args.sample)
+    except DataDirLocked as err:
+        print(f"hunt serve: {err}", file=sys.stderr)
+        return 2
     except OSError as err:
         print(f"hunt serve: cannot listen on {config.server.host}:{config.server.port}: {err}", file=sys.stderr)
         return 2

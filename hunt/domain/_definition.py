@@ -43,6 +43,7 @@ class RuleDefaults:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
+    heatmap_max_cells: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class HuntDefinition:
     wrong_attempts_max: int
     wrong_attempts_window_ms: int
     heatmap_cell_deg: float
+    heatmap_max_cells: int
     document: Mapping[str, Any]  # the canonical JSON form, with defaults filled in
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
 
@@ -116,7 +118,7 @@ class HuntDefinition:
 
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
-             "heatmap_cell_deg", "description"}
+             "heatmap_cell_deg", "heatmap_max_cells", "description"}
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after"}
 
@@ -143,6 +145,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     window_s = _number(attempts.get("window_s", defaults.wrong_attempts_window_s),
                        "attempts.window_s", 0.001, 86_400)
     cell = _number(top.get("heatmap_cell_deg", defaults.heatmap_cell_deg), "heatmap_cell_deg", 1e-6, 10)
+    max_cells = _int(top.get("heatmap_max_cells", defaults.heatmap_max_cells), "heatmap_max_cells", 1, 1_000_000)
 
     raw_clues = top.get("clues")
     if not isinstance(raw_clues, list) or not raw_clues:
@@ -167,6 +170,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         "starts_at": top.get("starts_at"), "ends_at": top.get("ends_at"),
         "attempts": {"max": attempts_max, "window_s": window_s},
         "heatmap_cell_deg": cell,
+        "heatmap_max_cells": max_cells,
         "clues": [dict(clue.raw or {}) for clue in clues],
     }
     if "description" in top:
@@ -176,7 +180,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
         clues=final, clue_index={clue.id: clue for clue in final},
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
-        heatmap_cell_deg=cell, document=document,
+        heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document,
     )
 
 
