@@ -20,7 +20,7 @@ from quart_trio import QuartTrio
 
 from ..config import Config
 from ..engine import Engine
-from . import _compression, _pings
+from . import _closing, _compression, _pings
 from ._address import is_loopback
 from ._app import create_app
 from ._context import app_context
@@ -96,6 +96,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     """
     _pings.install()  # else a closed websocket lingers until its next ping (see _pings)
     _compression.install()  # else a small compressed frame can inflate to any size (see _compression)
+    _closing.install()  # else a response before the end of its request's body leaves the socket open
     app = app or create_app(config, engine)
     ctx = app_context(app)
     connections = ctx.connections
