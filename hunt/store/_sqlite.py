@@ -37,7 +37,7 @@ _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 # The whole batch in one statement: its rows as one JSON array of arrays (data as a string).
 # executemany binds and steps row by row, and sqlite3 hands the GIL back and forth around each
 # step: while the event loop keeps the GIL busy, each hand-back waits for the interpreter's
-# switch interval (5 ms). `python -m hunt.bench.convoy` (32 events per append, a thread
+# switch interval (5 ms). `python -m hunt_lab.bench.convoy` (32 events per append, a thread
 # spinning beside): executemany p50 203 ms, one statement 27 ms; with the GIL idle 0.39 and
 # 0.52 ms. JSON functions are built in from SQLite 3.38.
 _INSERT_JSON = (f"INSERT INTO events ({_COLUMNS}) SELECT "

@@ -24,12 +24,12 @@ import orjson
 import pytest
 import trio
 
-from hunt.bench.workload import hunt_definition
 from hunt.domain import StartHunt
 from hunt.engine import verify_hunt
-from hunt.reliability import RETRYABLE, Ledger, audit_log, read_log
-from hunt.reliability._inprocess import LocalServer, open_local_server
-from hunt.sim._player import open_websocket
+from hunt_lab.clients.player import open_websocket
+from hunt_lab.faults import RETRYABLE, Ledger, audit_log, read_log
+from hunt_lab.servers.inprocess import LocalServer, open_local_server
+from hunt_lab.workload import hunt_definition
 
 RECOVERY = {"restart_backoff_min_s": 0.01, "restart_backoff_max_s": 0.05, "max_restarts": 1000}
 

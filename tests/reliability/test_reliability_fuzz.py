@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from trio_websocket import ConnectionClosed
 
 from hunt.api import ERROR_CODES
-from hunt.bench.workload import hunt_definition
-from hunt.reliability import ServerProcess, create_hunt
-from hunt.reliability._raw import RawSocket
-from hunt.sim._player import open_websocket
+from hunt_lab.clients.player import open_websocket
+from hunt_lab.clients.raw import RawSocket
+from hunt_lab.faults import ServerProcess, create_hunt
+from hunt_lab.workload import hunt_definition
 
 MAX_FRAME = 2048
 HUNT = "fuzz"

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..domain import Recorded
-from ..store import SqliteHuntStore
+from hunt.domain import Recorded
+from hunt.store import SqliteHuntStore
 
 __all__ = ["RETRYABLE", "Ledger", "audit_log", "read_log"]
 

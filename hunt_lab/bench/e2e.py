@@ -19,7 +19,7 @@ from typing import Any
 
 import trio
 
-from ..reliability import ServerProcess
+from ..servers.process import ServerProcess
 from ..sim import SimConfig, simulate
 
 __all__ = ["run_e2e"]
@@ -66,7 +66,7 @@ def run_e2e(*, rates: list[float], players: int, seconds: float, batch: int, lat
                 hunt = await _sweep(await server.start(), token, rates, players, seconds, batch, True, "hunt", report)
                 await server.stop()
             report("echo server (same stack, no engine):")
-            async with ServerProcess(None, root / "echo-logs", program=("hunt.bench.echo",)) as server:
+            async with ServerProcess(None, root / "echo-logs", program=("hunt_lab.bench.echo",)) as server:
                 echo = await _sweep(await server.start(), token, rates, players, seconds, batch, False, "echo", report)
                 await server.stop()
         return hunt, echo

@@ -9,7 +9,7 @@ Four measurements, each against a real nats-server (a throwaway local one unless
   of each hunt it holds; lag = events committed but not stored, and the age of the oldest of
   them (commit times are the producer's). Also the relay's CPU per event.
 - drain: a backlog of events, and how fast the relay empties it (its capacity).
-- ack latency: the standard workload (hunt.bench) open loop against the engine with the relay
+- ack latency: the standard workload (hunt_lab.bench) open loop against the engine with the relay
   off, as the server's child process, and as an asyncio thread inside the engine's process
   (the design we did not take), in the same run; ack p50/p99 of each.
 - bridge: the round trip of a Trio -> asyncio-thread call (what the thread design would pay
@@ -37,13 +37,14 @@ import psutil
 import trio
 from nats.js.errors import NotFoundError
 
-from ..config import Config
-from ..domain import HuntCreated, Pinged, PlayerJoined, Recorded
-from ..store import SqliteHuntStore
-from ._local_broker import LocalNatsServer, find_nats_server
-from ._process import child_config
-from ._relay import Relay
-from ._wire import SUBJECTS
+from hunt.config import Config
+from hunt.domain import HuntCreated, Pinged, PlayerJoined, Recorded
+from hunt.relay._process import child_config
+from hunt.relay._relay import Relay
+from hunt.relay._wire import SUBJECTS
+from hunt.store import SqliteHuntStore
+
+from ..servers.nats import LocalNatsServer, find_nats_server
 
 __all__ = ["bench_ack_latency", "bench_bridge", "bench_drain", "bench_keep_up", "local_broker"]
 
@@ -289,10 +290,11 @@ def _pct(values: list[float], q: float) -> float:
 async def bench_ack_latency(config: Config, url: str, *, rate: float, seconds: float, repeat: int,
                             report: Callable[[str], None]) -> dict[str, Any]:
     """The standard workload's ack latency (open loop at ``rate``) with the relay off/process/thread."""
-    from ..bench.engine import EngineTarget, _open_loop
-    from ..bench.workload import Workload
-    from ..engine import open_engine
-    from ._embedded import run_relay
+    from hunt.engine import open_engine
+    from hunt.relay._embedded import run_relay
+
+    from ..workload import Workload
+    from .engine import EngineTarget, open_loop
 
     modes = ["off", "process", "thread"]
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
@@ -312,7 +314,7 @@ async def bench_ack_latency(config: Config, url: str, *, rate: float, seconds: f
                         elif mode == "thread":
                             nursery.start_soon(_relay_in_a_thread, cfg)
                         await trio.sleep(1.0)  # let the relay publish the setup events first
-                        result = await _open_loop(target, workload, rate, seconds)
+                        result = await open_loop(target, workload, rate, seconds)
                         nursery.cancel_scope.cancel()
             runs[mode].append(result)
             report(f"  relay {mode:<8} @ {rate:,.0f}/s   p50 {result['p50_ms']:8.2f} ms   "

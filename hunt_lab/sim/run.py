@@ -19,9 +19,9 @@ from urllib.parse import quote
 import httpx
 import trio
 
-from ..bench.measure import Recorder
-from ..bench.workload import Op, Workload, hunt_definition
-from ._player import Pending, SimPlayer
+from ..clients.player import Pending, SimPlayer
+from ..measure import Recorder
+from ..workload import Op, Workload, hunt_definition
 
 __all__ = ["GAME_CODES", "SimConfig", "simulate", "verify_acks"]
 

@@ -6,7 +6,7 @@ interpreter's switch interval (5 ms). The store therefore appends a batch as one
 over ``json_each`` (hunt/store/_sqlite.py). This measures both ways, with the GIL idle and
 with a thread spinning in Python beside the writer, on a real hunt file:
 
-    python -m hunt.bench.convoy [--batch 32] [--batches 300]
+    python -m hunt_lab.bench.convoy [--batch 32] [--batches 300]
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..domain import HuntCreated, Pinged, Recorded
-from ..store import SqliteHuntStore
-from ..store import _sqlite as sqlite_store
-from .measure import percentile
-from .workload import hunt_definition
+from hunt.domain import HuntCreated, Pinged, Recorded
+from hunt.store import SqliteHuntStore
+from hunt.store import _sqlite as sqlite_store
+
+from ..measure import percentile
+from ..workload import hunt_definition
 
 __all__ = ["main", "measure"]
 
@@ -76,7 +77,7 @@ def measure(*, json_insert: bool, busy: bool, batch: int, batches: int) -> list[
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hunt.bench.convoy", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m hunt_lab.bench.convoy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=32, help="events per append (default %(default)s)")
     parser.add_argument("--batches", type=int, default=300, help="appends per run (default %(default)s)")

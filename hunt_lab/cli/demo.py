@@ -13,19 +13,23 @@ import random
 import signal
 import tempfile
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from rich.live import Live
 from rich.table import Table
 
-from ..api import create_app, load_secrets, serve
-from ..config import Config
-from ..domain import Clue, HuntDefinition
-from ..engine import Engine, open_engine
-from ..sim import SimPlayer
-from ._cmd_serve import ensure_sample
-from ._common import add_config_options, config_from_args, console
+from hunt.api import create_app, load_secrets, serve
+from hunt.cli._cmd_serve import ensure_sample
+from hunt.cli._common import add_config_options, config_from_args, console
+from hunt.config import Config
+from hunt.domain import Clue, HuntDefinition
+from hunt.engine import Engine, open_engine
+
+from ._extra import needs_lab_extra
+
+if TYPE_CHECKING:
+    from ..clients.player import SimPlayer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,23 +41,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
     demo.add_argument("--keep", action="store_true",
                       help="use the configured data dir instead of a throwaway one")
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(func=needs_lab_extra(_demo))
 
 
 def _demo(args: argparse.Namespace) -> int:
     if args.players < 1 or args.rate <= 0:
         console.print("hunt demo: --players and --rate must be positive")
         return 2
+    from ..clients.player import SimPlayer  # needs the lab extra (trio-websocket)
+
     with tempfile.TemporaryDirectory(prefix="hunt-demo-") as temp:
         extra: dict[str, Any] = {} if args.keep else {"server": {"data_dir": temp}}
         if args.port is None:
             extra.setdefault("server", {})["port"] = 0
         config = config_from_args(args, **extra)
-        trio.run(_main, config, args.players, args.rate, args.seconds)
+        trio.run(_main, config, SimPlayer, args.players, args.rate, args.seconds)
     return 0
 
 
-async def _main(config: Config, players: int, rate: float, seconds: float | None) -> None:
+async def _main(config: Config, player_class: type[SimPlayer], players: int, rate: float,
+                seconds: float | None) -> None:
     secrets = load_secrets(config)
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with open_engine(config) as engine:
@@ -71,7 +78,8 @@ async def _main(config: Config, players: int, rate: float, seconds: float | None
                         state = await engine.state(hunt)
                         url = f"ws://127.0.0.1:{port}/ws/hunts/{hunt}"
                         for i in range(players):
-                            play.start_soon(_bot, url, f"bot-{i + 1}", state.definition, rate, random.Random(i))
+                            play.start_soon(_bot, player_class, url, f"bot-{i + 1}", state.definition, rate,
+                                            random.Random(i))
                         await _show(engine, hunt)
                 stop_server.set()
     console.print("demo stopped: mailboxes drained, snapshots written")
@@ -83,9 +91,10 @@ async def _until_signal(signals: Any, scope: trio.CancelScope) -> None:
         return
 
 
-async def _bot(url: str, name: str, definition: HuntDefinition, rate: float, rng: random.Random) -> None:
+async def _bot(player_class: type[SimPlayer], url: str, name: str, definition: HuntDefinition, rate: float,
+               rng: random.Random) -> None:
     stop = trio.Event()
-    player = SimPlayer(url, name, lambda *_: None)
+    player = player_class(url, name, lambda *_: None)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(lambda: player.run(join_id=f"demo-{name}", team=None, stop=stop))
         await player.connected.wait()

@@ -17,9 +17,9 @@ import httpx
 import trio
 from quart_trio import QuartTrio
 
-from ..api import ApiContext, app_context, create_app, serve
-from ..config import Config, load_config
-from ..engine import Engine, open_engine
+from hunt.api import ApiContext, app_context, create_app, serve
+from hunt.config import Config, load_config
+from hunt.engine import Engine, open_engine
 
 __all__ = ["LocalServer", "open_local_server"]
 

@@ -17,7 +17,9 @@ from typing import Any
 
 import trio
 
-from ._common import console, err_console
+from hunt.cli._common import console, err_console
+
+from ._extra import needs_lab_extra
 
 __all__ = ["register_bench"]
 
@@ -72,7 +74,7 @@ def register_bench(kinds: argparse._SubParsersAction) -> None:
 def _common(parser: argparse.ArgumentParser, func: Callable[[argparse.Namespace], int]) -> None:
     parser.add_argument("--keep", metavar="DIR", help="keep the data directory and server logs in DIR")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(func=func)
+    parser.set_defaults(func=needs_lab_extra(func))
 
 
 def _run(args: argparse.Namespace, work: Callable[[Path, Path, Callable[[str], None]], Any]) -> dict[str, Any]:
@@ -98,8 +100,8 @@ def _print(args: argparse.Namespace, result: dict[str, Any], lines: list[str]) -
 
 
 def _overload(args: argparse.Namespace) -> int:
-    from ..reliability._overload import Phase, engine_overload
-    from ..reliability._overload_ws import bench_overload
+    from ..bench.overload import Phase, engine_overload
+    from ..bench.overload_ws import bench_overload
 
     if min(args.players, args.mailbox, args.max_batch, args.admission_ms) < 1 or args.factor <= 1 or args.seconds <= 0:
         err_console.print("hunt bench overload: sizes must be positive and --factor above 1")
@@ -146,7 +148,7 @@ def _overload(args: argparse.Namespace) -> int:
 
 
 def _connections(args: argparse.Namespace) -> int:
-    from ..reliability._connections import bench_connections
+    from ..bench.connections import bench_connections
 
     if args.count < 1 or args.wave < 1:
         err_console.print("hunt bench connections: --count and --wave must be positive")
@@ -165,7 +167,7 @@ def _connections(args: argparse.Namespace) -> int:
 
 
 def _crash(args: argparse.Namespace) -> int:
-    from ..reliability import CrashConfig, run_crash
+    from ..faults import CrashConfig, run_crash
 
     if args.players < 1 or args.kills < 1:
         err_console.print("hunt bench crash: --players and --kills must be positive")

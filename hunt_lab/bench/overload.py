@@ -28,12 +28,12 @@ import psutil
 import trio
 
 from actors import Overloaded
+from hunt.config import Config, load_config
+from hunt.domain import JoinHunt, PingLocation, StartHunt
+from hunt.engine import Ack, open_engine
+from hunt.store import SqliteHuntStore
 
-from ..bench.measure import percentile
-from ..config import Config, load_config
-from ..domain import JoinHunt, PingLocation, StartHunt
-from ..engine import Ack, open_engine
-from ..store import SqliteHuntStore
+from ..measure import percentile
 
 __all__ = ["Answer", "Phase", "PhaseFigures", "engine_overload", "measure_capacity", "offer", "slow_commits",
            "summarize"]
@@ -269,7 +269,7 @@ async def engine_overload(data_dir: Path, *, engine: dict[str, Any], phases: Seq
 
 async def _engine_overload(data_dir: Path, engine: dict[str, Any], phases: Sequence[Phase], capacity_s: float,
                            players: int, report: Callable[[str], None]) -> dict[str, Any]:
-    from ..bench.workload import hunt_definition
+    from ..workload import hunt_definition
 
     config: Config = load_config(None, env={}, overrides={
         "server": {"data_dir": str(data_dir)}, "store": {"synchronous": "FULL"}, "engine": engine})

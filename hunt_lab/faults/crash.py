@@ -28,13 +28,14 @@ import httpx
 import orjson
 import trio
 
-from ..bench.workload import hunt_definition
-from ..domain import replay
-from ._audit import audit_log, read_log
-from ._players import Crowd, Reporter
-from ._server import ServerProcess
+from hunt.domain import replay
 
-__all__ = ["CrashConfig", "create_hunt", "hunt_verify", "run_crash"]
+from ..audit import audit_log, read_log
+from ..clients.admin import create_hunt
+from ..clients.crowd import Crowd, Reporter
+from ..servers.process import ServerProcess
+
+__all__ = ["CrashConfig", "hunt_verify", "run_crash"]
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,6 @@ class CrashConfig:
     seed: int = 1
     hunt: str = "crash"
     env: dict[str, str] | None = None  # more HUNT_* settings for the server
-
-
-async def create_hunt(http: httpx.AsyncClient, hunt_id: str, clues: int = 5) -> None:
-    """Create and start a hunt of ``clues`` answer clues (``answer-<i>`` is right)."""
-    response = await http.post("/admin/hunts", json=hunt_definition(hunt_id, clues))
-    if response.status_code != 201:
-        raise RuntimeError(f"cannot create hunt {hunt_id}: {response.status_code} {response.text}")
-    response = await http.post(f"/admin/hunts/{hunt_id}/start", json={"id": f"start-{hunt_id}"})
-    if response.status_code != 200:
-        raise RuntimeError(f"cannot start hunt {hunt_id}: {response.status_code} {response.text}")
 
 
 async def hunt_verify(data_dir: Path, cwd: Path) -> tuple[int, list[dict[str, Any]]]:

@@ -1,6 +1,6 @@
 """A crowd of simulated websocket players that keeps a :class:`Ledger` of every answer.
 
-Built on :class:`hunt.sim.SimPlayer` (which resends unanswered commands with the same ids
+Built on :class:`hunt_lab.sim.SimPlayer` (which resends unanswered commands with the same ids
 after reconnecting). The crowd adds what a fault harness needs: a bounded number of commands
 in flight per player, resending after a retryable error (``overloaded``, ``unavailable``)
 once ``retry_after_ms`` has passed, and a drain that waits until every command has a final
@@ -17,12 +17,12 @@ from typing import Any
 
 import trio
 
-from ..sim import Pending, SimPlayer
-from ._audit import RETRYABLE, Ledger
+from ..audit import RETRYABLE, Ledger
+from .player import Pending, SimPlayer
 
 __all__ = ["Crowd", "command_mix"]
 
-log = logging.getLogger("hunt.reliability")
+log = logging.getLogger("hunt_lab.faults")
 
 
 def command_mix(rng: random.Random, clues: int, cmd: str) -> dict[str, Any]:
@@ -127,7 +127,7 @@ class Crowd:
         return False
 
     def latency_summary(self, since: float = 0.0) -> dict[str, float]:
-        from ..bench.measure import percentile
+        from ..measure import percentile
 
         values = sorted(latency for at, latency in self.latencies if at >= since)
         return {"answers": len(values), "p50_ms": round(percentile(values, 50) * 1000, 2),

@@ -24,15 +24,15 @@ from typing import Any
 import trio
 
 from actors import ActorError, Overloaded
+from hunt.config import Config
+from hunt.domain import AnswerClue, Command, JoinHunt, PingLocation, Rejected, StartHunt, TakeHint
+from hunt.engine import Ack, Engine, open_engine
 
-from ..config import Config
-from ..domain import AnswerClue, Command, JoinHunt, PingLocation, Rejected, StartHunt, TakeHint
-from ..engine import Ack, Engine, open_engine
+from ..measure import Recorder, median_of, rss_sampler
+from ..workload import Op, Workload, hunt_definition
 from .baseline import Baseline
-from .measure import Recorder, median_of, rss_sampler
-from .workload import Op, Workload, hunt_definition
 
-__all__ = ["run_benchmark"]
+__all__ = ["EngineTarget", "open_loop", "run_benchmark"]
 
 TICK_S = 0.002
 READ_EVERY = 100
@@ -115,7 +115,7 @@ def repr_bytes(value: Any) -> bytes:
     return repr(value).encode()
 
 
-async def _open_loop(target: Any, workload: Workload, rate: float, seconds: float) -> dict[str, Any]:
+async def open_loop(target: Any, workload: Workload, rate: float, seconds: float) -> dict[str, Any]:
     """Send at exactly ``rate`` commands/s for ``seconds``; latency from the scheduled time."""
     recorder = Recorder()
     interval = 1 / rate
@@ -223,7 +223,7 @@ async def run_benchmark(config: Config, *, hunts: int, players: int, seconds: fl
                     else:
                         assert offered is not None
                         result = await _with_target(kind, config, workload, Path(tmp),
-                                                    lambda t: _open_loop(t, workload, offered, seconds))
+                                                    lambda t: open_loop(t, workload, offered, seconds))
                 nursery.cancel_scope.cancel()
         result["peak_rss_mb"] = rss["peak_rss_mb"]
         if kind == "engine":

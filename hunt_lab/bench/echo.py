@@ -6,7 +6,7 @@ a player and token, ``hello`` a welcome, every command an ack, ``batch`` a batch
 is the ceiling of the stack: ``hunt bench e2e`` drives it with the same client in the same
 run and reports the hunt server's throughput as a fraction of it.
 
-    python -m hunt.bench.echo --port 0     # prints "listening on http://127.0.0.1:PORT"
+    python -m hunt_lab.bench.echo --port 0     # prints "listening on http://127.0.0.1:PORT"
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import trio
 from hypercorn.trio import serve
 from quart_trio import QuartTrio
 
-from ..api import PLAYER_PATH, AsgiSocket, hypercorn_config, websocket_route
-from ..config import Config, load_config
+from hunt.api import PLAYER_PATH, AsgiSocket, hypercorn_config, websocket_route
+from hunt.config import Config, load_config
 
 __all__ = ["create_echo_app"]
 
@@ -79,7 +79,7 @@ async def _main(config: Config) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hunt.bench.echo", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m hunt_lab.bench.echo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)

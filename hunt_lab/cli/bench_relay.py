@@ -11,7 +11,9 @@ from typing import Any
 
 import trio
 
-from ._common import add_config_options, config_from_args, console, err_console
+from hunt.cli._common import add_config_options, config_from_args, console, err_console
+
+from ._extra import needs_lab_extra
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,11 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--skip", action="append", default=[], choices=["keep-up", "drain", "ack", "bridge"],
                         help="leave a measurement out (repeatable)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
-    parser.set_defaults(func=_bench)
+    parser.set_defaults(func=needs_lab_extra(_bench))
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ..relay import _bench as bench
+    from ..bench import relay as bench
 
     if min(args.rate, args.hunts, args.seconds, args.backlog, args.repeat, args.ack_rate) <= 0:
         err_console.print("hunt bench-relay: every number must be positive")

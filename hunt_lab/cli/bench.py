@@ -8,8 +8,10 @@ import math
 
 import trio
 
-from ._bench_reliability import register_bench
-from ._common import add_config_options, config_from_args, console, err_console
+from hunt.cli._common import add_config_options, config_from_args, console, err_console
+
+from ._extra import needs_lab_extra
+from .bench_reliability import register_bench
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     engine.add_argument("--synchronous", choices=["OFF", "NORMAL", "FULL", "EXTRA"],
                         help="SQLite synchronous mode (default from config: FULL)")
     engine.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    engine.set_defaults(func=_engine)
+    engine.set_defaults(func=needs_lab_extra(_engine))
 
     e2e = kinds.add_parser(
         "e2e", help="hunt server vs a bare echo server on the same stack, same client, same run",
@@ -48,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="a rate counts as sustained if its p99 stays within this (default %(default)s)")
     e2e.add_argument("--out", default="bench-results", help="directory for the table and plot (default %(default)s)")
     e2e.add_argument("--json", action="store_true", help="print one JSON object")
-    e2e.set_defaults(func=_e2e)
+    e2e.set_defaults(func=needs_lab_extra(_e2e))
     register_bench(kinds)  # overload, connections, crash
 
 

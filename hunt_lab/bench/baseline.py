@@ -15,7 +15,7 @@ from typing import Any
 
 import trio
 
-from .workload import Op
+from ..workload import Op
 
 __all__ = ["Baseline"]
 

@@ -19,10 +19,10 @@ import httpx
 import psutil
 import trio
 
-from ..sim import Pending, SimPlayer
-from ._crash import create_hunt
-from ._overload import Answer, Phase, measure_capacity, offer, summarize
-from ._server import ServerProcess
+from ..clients.admin import create_hunt
+from ..clients.player import Pending, SimPlayer
+from ..servers.process import ServerProcess
+from .overload import Answer, Phase, measure_capacity, offer, summarize
 
 __all__ = ["HELD_BACK", "WsCrowd", "admin_probe", "bench_overload", "engine_probe", "ws_phases"]
 

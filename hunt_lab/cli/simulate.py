@@ -9,7 +9,9 @@ from pathlib import Path
 
 import trio
 
-from ._common import console, err_console
+from hunt.cli._common import console, err_console
+
+from ._extra import needs_lab_extra
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sim.add_argument("--admin-token", help="admin token (default: $HUNT_ADMIN_TOKEN or DATA_DIR/admin.token)")
     sim.add_argument("--data-dir", default="data", help="where to find admin.token (default %(default)s)")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
-    sim.set_defaults(func=_simulate)
+    sim.set_defaults(func=needs_lab_extra(_simulate))
 
 
 def parse_peak(text: str | None) -> tuple[float, float, float]:

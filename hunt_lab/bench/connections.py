@@ -20,9 +20,9 @@ import orjson
 import psutil
 import trio
 
-from ..sim._player import open_websocket
-from ._crash import create_hunt
-from ._server import ServerProcess, raise_fd_limit
+from ..clients.admin import create_hunt
+from ..clients.player import open_websocket
+from ..servers.process import ServerProcess, raise_fd_limit
 
 __all__ = ["bench_connections"]
 
