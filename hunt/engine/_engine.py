@@ -30,7 +30,8 @@ from ..domain import (
     parse_definition,
 )
 from ..store import HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
-from ._actor import Ack, DedupIndex, HuntActor, Submit, Touch
+from ._actor import Ack, HuntActor, Submit, Touch
+from ._dedup import load_dedup_index
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
@@ -254,13 +255,12 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
             state, replayed = await trio.to_thread.run_sync(store.load)
             if state is None:
                 raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
-            recent, complete = await trio.to_thread.run_sync(store.recent_keys, e.dedup_cache)
+            dedup = await trio.to_thread.run_sync(lambda: load_dedup_index(store, e))
         except BaseException:
             await trio.to_thread.run_sync(store.close)
             raise
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
-        return HuntActor(store, state, engine.hub(hunt_id), DedupIndex(e.dedup_cache, recent, complete),
-                         engine.clock, config.store.snapshot_every)
+        return HuntActor(store, state, engine.hub(hunt_id), dedup, engine.clock, config.store.snapshot_every)
 
     async with trio.open_nursery() as housekeeping:
         housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)

@@ -141,8 +141,13 @@ async def test_dedup_survives_a_restart(open_hunt: OpenHunt) -> None:
 
 
 @pytest.mark.parametrize("restart", [False, True])
-async def test_dedup_looks_on_disk_beyond_a_tiny_cache(open_hunt: OpenHunt, restart: bool) -> None:
-    settings = {"engine": {"dedup_cache": 2}}
+@pytest.mark.parametrize("dedup", [
+    {"dedup_cache": 2},  # old keys are in the filter but not in memory: looked up on disk
+    {"dedup_cache": 0, "dedup_filter_keys": 1, "dedup_filter_error": 0.9},  # the filter says "maybe" to all
+])
+async def test_dedup_looks_on_disk_beyond_a_tiny_cache(open_hunt: OpenHunt, restart: bool,
+                                                       dedup: dict[str, Any]) -> None:
+    settings = {"engine": dedup}
     async with open_hunt(**settings) as engine:
         originals = acks(await engine.submit(HUNT_ID, [PingLocation("p1", f"old{n}", 1.0, n) for n in range(6)]))
         more = acks(await engine.submit(HUNT_ID, [PingLocation("p2", f"new{n}", 2.0, n) for n in range(3)]))
