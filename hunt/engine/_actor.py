@@ -183,4 +183,8 @@ class HuntActor:
                 await trio.to_thread.run_sync(store.write_snapshot, state.seq, state.last_ts, blob)
         finally:
             self.hub.detach()
-            await trio.to_thread.run_sync(store.close)
+            # Shielded: when the router's stop timeout has run out (a slow final snapshot), an
+            # unshielded await here raised Cancelled before the close ran, the file lock was
+            # never released, and the hunt answered `unavailable` until the server restarted.
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(store.close)

@@ -214,10 +214,13 @@ class SqliteHuntStore:
         return cls(path, conn, None)
 
     def close(self) -> None:
-        self._conn.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        """Close the connection and release the writer lock (released even if the close fails)."""
+        try:
+            self._conn.close()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     # -- writing ---------------------------------------------------------------------------
 
