@@ -30,7 +30,7 @@ from ..domain import SNAPSHOT_VERSION, HuntState, Recorded, replay, valid_id
 from ._codec import decode_snapshot, record_to_row, row_to_record
 from ._errors import CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, StoreLocked, WriteFailed
 
-__all__ = ["FIND_COMMAND", "SqliteHuntStore", "hunt_ids", "hunt_path"]
+__all__ = ["FIND_COMMAND", "RELAY_CURSOR", "SqliteHuntStore", "hunt_ids", "hunt_path"]
 
 _COLUMNS = "seq, ts, type, player, clue, cmd, principal, data"
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -47,6 +47,8 @@ _JSON_INSERT = sqlite3.sqlite_version_info >= (3, 38)
 # A point lookup of one idempotency key through the unique index (`cmd = ?` implies the
 # index's `cmd IS NOT NULL`); tests check that its query plan is a SEARCH, never a SCAN.
 FIND_COMMAND = f"SELECT {_COLUMNS} FROM events WHERE principal = ? AND cmd = ?"
+_RAW_AFTER = f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+RELAY_CURSOR = "relay_cursor"  # meta key: the last seq the broker acknowledged for this hunt
 _COMMAND_KEYS = "SELECT coalesce(principal, ''), cmd FROM events WHERE cmd IS NOT NULL"
 
 migrations = Migrations("hunt-store")
@@ -345,6 +347,21 @@ class SqliteHuntStore:
                 yield row_to_record(row)
         except sqlite3.DatabaseError as err:
             raise CorruptStore(f"{self.path.name}: {err}") from err
+
+    def read_rows(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` events after ``after`` as stored (``data`` is the event's JSON, not
+        decoded), in seq order: for the relay, which passes the JSON on as it is."""
+        try:
+            cursor = self._conn.execute(_RAW_AFTER, (after, limit))
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
+
+    def ts_of(self, seq: int) -> int | None:
+        """The timestamp of the event at ``seq``, None if there is none."""
+        row = self._conn.execute("SELECT ts FROM events WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else row[0]
 
     def recent_keys(self, limit: int) -> tuple[list[Recorded], bool]:
         """The last ``limit`` events that carry a command id, oldest first, and whether that is all."""
