@@ -72,12 +72,13 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.get("/<hunt_id>")
     async def detail(hunt_id: str) -> Response:
         state = await engine.state(hunt_id)
-        body, _ = engine.hub(hunt_id).cached(("detail", state.status_at(ctx.now_ms())),
-                                             lambda: hunt_detail(state, ctx.now_ms()), orjson.dumps)
-        actor = next((a for a in engine.router.statistics().actors if a.key == hunt_id), None)
+        body, _ = await engine.view(hunt_id, ("detail", state.status_at(ctx.now_ms())),
+                                    lambda state: hunt_detail(state, ctx.now_ms()), orjson.dumps)
+        stats = engine.statistics().hunt(hunt_id)
+        actor = stats.actor if stats else None
         live = {"mailbox_depth": actor.mailbox_depth if actor else 0,
                 "mailbox_capacity": actor.mailbox_capacity if actor else ctx.config.engine.mailbox_capacity,
-                "active": actor is not None, "subscribers": engine.hub(hunt_id).subscribers}
+                "active": actor is not None, "subscribers": stats.subscribers if stats else 0}
         body = body[:-1] + b',"actor":' + orjson.dumps(live) + b"}"
         return json_response(body=body, etag=etag_of(body))
 

@@ -71,7 +71,7 @@ class Connection:
         self.engine = ctx.engine
         self.limits = ctx.config.limits
         self.hunt_id = hunt_id
-        self.hub = ctx.engine.hub(hunt_id)
+        self.hub = ctx.engine.live(hunt_id)
         self.socket = socket
         self.frame_limits = FrameLimits(self.limits.max_frame_bytes, self.limits.max_batch_items)
         self._outbox_send, self._outbox_receive = trio.open_memory_channel[str](self.limits.outbox_capacity)
@@ -108,7 +108,7 @@ class Connection:
         finally:
             self.ctx.connections.discard(self)
             if self.greeted:
-                self.hub.subscribers -= 1
+                self.engine.unsubscribe(self.hunt_id)
         if self._close is not None:
             # Replies already durable go out first, but a client that does not read cannot hold
             # the handler: after the budget the socket is dropped without a close frame.
@@ -248,7 +248,7 @@ class Connection:
     def _bind(self, player: str, cursor: int) -> None:
         if not self.greeted:
             self.greeted = True
-            self.hub.subscribers += 1
+            self.engine.subscribe(self.hunt_id)
         if player != self.player:
             self._board_sent = None
             self._status = None
@@ -361,7 +361,7 @@ class Connection:
         hub, cursor = self.hub, self._feed_cursor
         if hub.seq <= cursor:
             return
-        if cursor >= hub.feed_floor and (not hub.feed or hub.feed[-1][0] <= cursor):
+        if cursor >= hub.feed_floor and hub.last_feed_seq <= cursor:
             self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
             return
         items = hub.feed_after(cursor)
@@ -387,7 +387,7 @@ class Connection:
             seen = hub.seq
             if not news:
                 # Only the leaderboard changed (pings, someone else's later find...): wait for its
-                # next push (news for everybody goes with it: HuntHub.news_event) or for news for
+                # next push (news for everybody goes with it: LiveHunt.news_event) or for news for
                 # this player, not for every commit of a busy hunt.
                 with trio.move_on_at(max(quiet_until, self._board_next)):
                     await hub.news_event(self.player).wait()

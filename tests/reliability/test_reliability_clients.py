@@ -148,7 +148,7 @@ async def test_clients_that_vanish_without_a_close_are_forgotten_at_once(tmp_pat
             with trio.fail_after(3):
                 while server.ctx.connections.statistics().open or process.num_fds() > fds_before:
                     await trio.sleep(0.02)
-        assert server.engine.hub(HUNT).subscribers == 0
+        assert server.engine.live(HUNT).subscribers == 0
         assert server.ctx.connections.statistics().accepted == 200
         assert process.memory_info().rss - rss_before < 30 * 2**20
 

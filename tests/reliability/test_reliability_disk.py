@@ -175,7 +175,7 @@ async def test_a_read_only_data_dir_is_unavailable_and_recovers_once_writable(tm
                     assert (await ann.ping(f"before-{n}"))["op"] == "ack"
                 you, token = ann.id, ann.token
             with trio.fail_after(10):  # no subscriber left: the hunt is unloaded, its file closed
-                while server.engine.router.is_active("ro"):
+                while server.engine.is_active("ro"):
                     await trio.sleep(0.05)
             image = (data / "hunts" / "ro.sqlite3").read_bytes()
 
