@@ -12,8 +12,7 @@ import trio
 from quart import Response, request
 
 from ..config import LimitsConfig
-from ._errors import BadRequest, BodyTimeout, TooLarge, WireError
-from ._protocol import loads_object
+from ..protocol import BadRequest, BodyTimeout, TooLarge, WireError, loads_object
 
 __all__ = [
     "MAX_QUERY_INT",

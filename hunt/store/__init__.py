@@ -20,9 +20,10 @@ from ._errors import (
     WriteFailed,
 )
 from ._memory import MemoryHuntStore
-from ._sqlite import SqliteHuntStore, hunt_ids, hunt_path
+from ._sqlite import RELAY_CURSOR, SqliteHuntStore, hunt_ids, hunt_path
 
 __all__ = [
+    "RELAY_CURSOR",
     "CorruptStore",
     "HuntExists",
     "HuntNotFound",
