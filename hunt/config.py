@@ -88,6 +88,25 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RatesConfig:
+    connection_commands_per_s: float = 50.0
+    connection_commands_burst: int = 200
+    player_commands_per_s: float = 50.0
+    player_commands_burst: int = 200
+    address_commands_per_s: float = 500.0
+    address_commands_burst: int = 2000
+    player_pings_per_s: float = 10.0
+    player_pings_burst: int = 100
+    address_pings_per_s: float = 200.0
+    address_pings_burst: int = 1000
+    connection_joins_per_s: float = 0.5
+    connection_joins_burst: int = 5
+    address_joins_per_s: float = 5.0
+    address_joins_burst: int = 50
+    tracked: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
 class GameConfig:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
@@ -116,6 +135,7 @@ class Config:
     engine: EngineConfig = EngineConfig()
     store: StoreConfig = StoreConfig()
     limits: LimitsConfig = LimitsConfig()
+    rates: RatesConfig = RatesConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
 
@@ -265,6 +285,7 @@ def _validate(config: Config) -> None:
         "broker.cursor_interval_s": config.broker.cursor_interval_s,
         "broker.consumer_ack_wait_s": config.broker.consumer_ack_wait_s,
     }
+    positive.update({f"rates.{f.name}": getattr(config.rates, f.name) for f in dataclasses.fields(RatesConfig)})
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{key} must be positive, got {value}")

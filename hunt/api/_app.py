@@ -20,6 +20,7 @@ from ._gate import ConnectionGate
 from ._http import error_response
 from ._load import LoopLag
 from ._public import STATIC_DIR, public_blueprint
+from ._rates import Rates
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
 __all__ = ["create_app"]
@@ -50,7 +51,8 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     ctx = ApiContext(config=config, engine=engine, tokens=PlayerTokens(secrets.player_key),
                      admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path,
                      collectors=collectors, analytics=analytics, load=LoopLag(),
-                     gate=ConnectionGate(config.limits.connections, config.limits.connections_per_address))
+                     gate=ConnectionGate(config.limits.connections, config.limits.connections_per_address),
+                     rates=Rates(config.rates))
     limits = config.limits
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
     # "/admin/hunts//start" is a 404 like any unknown path, not an HTML redirect to another route.

@@ -87,6 +87,9 @@ class Connection:
         self._scope: trio.CancelScope | None = None
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
+        self.rates = ctx.rates.for_connection(getattr(socket, "client", "unknown"), trio.current_time())
+        self._bound = trio.Event()  # a player is joined or greeted: only then is the hunt watched
+        self.wakeups = 0  # times the watcher woke for a commit
 
     def outbox_used(self) -> int:
         return self._outbox_send.statistics().current_buffer_used
@@ -110,8 +113,7 @@ class Connection:
             if self.greeted:
                 self.engine.unsubscribe(self.hunt_id)
         if self._close is not None:
-            # Replies already durable go out first, but a client that does not read cannot hold
-            # the handler: after the budget the socket is dropped without a close frame.
+            # Durable replies go out first; a client that does not read is dropped after the budget.
             code, reason = self._close
             with trio.move_on_after(FLUSH_ON_CLOSE_S):
                 await self._flush_outbox()
@@ -159,6 +161,7 @@ class Connection:
         try:
             request = parse(data or b"", self.frame_limits)
             rid = request.id
+            self.rates.admit(request, self.hunt_id, self.player)  # a batch: item by item, below
             match request:
                 case HelloOp():
                     await self._hello(request)
@@ -223,10 +226,11 @@ class Connection:
             try:
                 if isinstance(item, RequestError):
                     raise item
+                self.rates.admit(item, self.hunt_id, self.player)
                 commands.append(to_command(item, self.player))
                 positions.append(i)
             except RequestError as err:
-                replies[i] = frames.error(wire_error(err), err.request_id)
+                replies[i] = frames.error(wire_error(err), err.request_id or getattr(item, "id", None))
         if commands:
             results: list[Result | WireError]
             try:
@@ -249,6 +253,7 @@ class Connection:
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)
+            self._bound.set()
         if player != self.player:
             self._board_sent = None
             self._status = None
@@ -323,14 +328,10 @@ class Connection:
             if now >= self._board_next:
                 self._board_checked = state.seq
                 board = self._leaderboard(state)
-                # The interval spaces the checks too: a check finds nothing new for most
-                # connections of a busy hunt (pings score nothing), and checking after every
-                # commit woke each of them 20 times a second (1,000 connections: 1/3 of the acks).
-                # Jittered (x0.5-1.5, the mean is the interval): players who joined together
-                # would otherwise be due together, and a burst of 1,000 pushes in one scheduler
-                # round delays every ack behind it (p50 121 ms -> 2 ms at 500 commands/s).
-                # A hunt's pushes share a budget: with many players each one's interval grows
-                # (1,000 players and 250 pushes/s: one every 4 s), so fan-out stays bounded.
+                # The interval spaces the checks too (checking after every commit woke 1,000
+                # connections 20 times a second: 1/3 of the acks). Jittered x0.5-1.5 so players
+                # who joined together are not due together (p50 121 ms -> 2 ms at 500 commands/s);
+                # a hunt's pushes share a budget (1,000 players, 250 pushes/s: one every 4 s).
                 interval = max(self.limits.leaderboard_push_interval_ms / 1000,
                                self.hub.subscribers / self.limits.leaderboard_pushes_per_s)
                 self._board_next = now + interval * random.uniform(0.5, 1.5)
@@ -378,17 +379,18 @@ class Connection:
     # -- the watcher -----------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
+        await self._bound.wait()  # nothing to push without a player: idle sockets cost no work per commit
         hub = self.hub
         seen, quiet_until = hub.seq, -math.inf
         while True:
             await hub.wait_beyond(seen)
+            self.wakeups += 1
             cursor = self._feed_cursor
             news = cursor < hub.feed_floor or hub.has_news_for(self.player, max(seen, cursor))
             seen = hub.seq
             if not news:
-                # Only the leaderboard changed (pings, someone else's later find...): wait for its
-                # next push (news for everybody goes with it: LiveHunt.news_event) or for news for
-                # this player, not for every commit of a busy hunt.
+                # Only the leaderboard changed: wait for its next push (news for everybody goes with
+                # it: LiveHunt.news_event) or news for this player, not for every commit.
                 with trio.move_on_at(max(quiet_until, self._board_next)):
                     await hub.news_event(self.player).wait()
             if quiet_until > trio.current_time():  # news goes out at most every PUSH_TICK_S

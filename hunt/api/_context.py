@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..config import Config
+from ..config import Config, RatesConfig
 from ..engine import Engine
 from ._gate import ConnectionGate
 from ._load import LoopLag
+from ._rates import Rates
 from ._tokens import PlayerTokens
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = ["ApiContext", "ConnectionStatistics", "Connections", "app_context"]
 class _Connection(Protocol):
     hunt_id: str
     greeted: bool
+    wakeups: int
 
     def shutdown(self) -> None: ...
 
@@ -42,6 +44,7 @@ class ConnectionStatistics:
     accepted: int
     by_hunt: dict[str, int]
     outbox_used_max: int  # the fullest outbox right now (never above limits.outbox_capacity)
+    wakeups: int  # times the open connections woke for a commit (never one without a player)
 
 
 class Connections:
@@ -76,6 +79,7 @@ class Connections:
             accepted=self.accepted,
             by_hunt=dict(Counter(c.hunt_id for c in live)),
             outbox_used_max=max((c.outbox_used() for c in live), default=0),
+            wakeups=sum(c.wakeups for c in live),
         )
 
 
@@ -89,6 +93,7 @@ class ApiContext:
     connections: Connections = field(default_factory=Connections)
     # Requests and websockets in progress, per client address (limits.connections*).
     gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(1 << 30, 1 << 30))
+    rates: Rates = field(default_factory=lambda: Rates(RatesConfig()))  # per player and address buckets
     load: LoopLag = field(default_factory=LoopLag)  # sampled while `serve` runs
     # Extra Prometheus collectors (e.g. the outbox relay's lag), registered beside the engine's.
     collectors: tuple[Any, ...] = ()

@@ -95,10 +95,26 @@ def gate(app: Asgi, config: Config, connections: ConnectionGate) -> Asgi:
             else:
                 await _deny_http(send, message)
             return
+        left = False
+
+        def leave() -> None:
+            nonlocal left
+            if not left:
+                left = True
+                connections.leave(address)
+
+        async def send_then_leave(message: dict[str, Any]) -> None:
+            # A response is over with its last body chunk, and the client may send its next
+            # request on the same connection as soon as it has it (even before this send
+            # returns): that one must find the place free.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                leave()
+            await send(message)
+
         try:
-            await app(scope, receive, send)
+            await app(scope, receive, send_then_leave if kind == "http" else send)
         finally:
-            connections.leave(address)
+            leave()
 
     return asgi
 

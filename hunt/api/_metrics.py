@@ -59,6 +59,19 @@ class EngineCollector:
                                 value=load.max_lag_s)
         yield CounterMetricFamily("hunt_ws_overload_closes", "websockets closed (1013) for sending while told to wait",
                                   value=self.ctx.connections.overload_closes)
+        yield from self._edge()
+
+    def _edge(self) -> Iterator[Metric]:
+        gate = self.ctx.gate
+        yield GaugeMetricFamily("hunt_http_in_progress", "HTTP requests in progress and open websockets",
+                                value=gate.total)
+        yield CounterMetricFamily("hunt_connections_refused", "requests and websockets refused by limits.connections*",
+                                  value=gate.refused)
+        limited = CounterMetricFamily("hunt_ws_rate_limited", "websocket commands refused as rate_limited, by the "
+                                      "scope of the empty bucket", labels=["scope"])
+        for scope in ("connection", "player", "address"):
+            limited.add_metric([scope], self.ctx.rates.refused[scope])
+        yield limited
 
     def _actors(self, actors: tuple[ActorStatistics, ...]) -> Iterator[Metric]:
         gauges = {

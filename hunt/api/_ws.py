@@ -19,6 +19,7 @@ from ..protocol import frames
 from ._connection import CLOSE_POLICY, Connection, Disconnected
 from ._context import ApiContext
 from ._errors import wire_error
+from ._gate import client_of
 
 __all__ = ["PLAYER_PATH", "AsgiSocket", "player_sockets", "websocket_route"]
 
@@ -35,9 +36,10 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 class AsgiSocket:
     """What a Connection needs of a websocket (receive, send, close) on ASGI's two callables."""
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, client: str = "unknown") -> None:
         self._receive = receive
         self._send = send
+        self.client = client  # the client address (see _address) that per-address limits count
         self.closed = False
 
     async def accept(self) -> bool:
@@ -76,7 +78,7 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
         if match is None:
             await app(scope, receive, send)
             return
-        socket = AsgiSocket(receive, send)
+        socket = AsgiSocket(receive, send, client_of(scope))
         try:
             if await socket.accept():
                 await handler(match, socket)
