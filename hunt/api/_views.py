@@ -15,6 +15,7 @@ __all__ = [
     "clue_table",
     "hunt_detail",
     "hunt_public",
+    "is_published",
     "leaderboard_page",
     "player_detail",
     "player_progress",
@@ -23,14 +24,33 @@ __all__ = [
 ]
 
 
-def hunt_public(state: HuntState, now_ms: int) -> dict[str, Any]:
-    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts."""
+def is_published(state: HuntState, now_ms: int) -> bool:
+    """Whether anybody may see the hunt: any hunt but a draft (``"draft": true`` in its
+    definition) that has not started yet. Players may wait for a hunt that is not a draft."""
+    return not state.definition.draft or state.status_at(now_ms) != "pending"
+
+
+def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> dict[str, Any]:
+    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts, and the
+    prompt only of the clues that are open: to everybody, or to ``player``'s side when given.
+
+    Before the start no clue is open; once the hunt ended every clue is. A clue that is not
+    open shows ``"locked": true`` and no prompt.
+    """
     definition = state.definition.public()
+    status = state.status_at(now_ms)
+    found = state.sides[player.side].found if player is not None else {}
+    clues = []
+    for clue, view in zip(state.definition.clues, definition["clues"], strict=True):
+        if status == "pending" or (status != "ended" and state.definition.missing_before(clue, found)):
+            view = {key: value for key, value in view.items() if key != "prompt"}
+            view["locked"] = True
+        clues.append(view)
     return {
         "id": definition["id"], "title": definition["title"], "mode": definition["mode"],
-        "order": definition["order"], "status": state.status_at(now_ms),
+        "order": definition["order"], "status": status,
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
-        "clues": definition["clues"],
+        "clues": clues,
     }
 
 

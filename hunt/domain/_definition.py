@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -104,10 +104,23 @@ class HuntDefinition:
     heatmap_cell_deg: float
     heatmap_max_cells: int
     document: Mapping[str, Any]  # the canonical JSON form, with defaults filled in
+    draft: bool = False  # not public (GET /hunts/...) until it starts
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
 
     def clue(self, clue_id: str) -> Clue | None:
         return self.clue_index.get(clue_id)
+
+    def missing_before(self, clue: Clue, found: Collection[str]) -> list[str]:
+        """The clues still to find before ``clue`` opens to a side that has ``found`` these:
+        its ``after`` list, and in a sequential hunt every clue before it. Empty: it is open."""
+        missing = [needed for needed in clue.after if needed not in found]
+        if self.order == "sequential":
+            for earlier in self.clues:
+                if earlier.id == clue.id:
+                    break
+                if earlier.id not in found and earlier.id not in missing:
+                    missing.append(earlier.id)
+        return missing
 
     def public(self) -> dict[str, Any]:
         return {
@@ -118,7 +131,7 @@ class HuntDefinition:
 
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
-             "heatmap_cell_deg", "heatmap_max_cells", "description"}
+             "heatmap_cell_deg", "heatmap_max_cells", "description", "draft"}
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after"}
 
@@ -175,12 +188,17 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     }
     if "description" in top:
         document["description"] = _text(top["description"], "description")
+    draft = top.get("draft", False)
+    if not isinstance(draft, bool):
+        raise DefinitionError("draft: must be true or false")
+    if draft:
+        document["draft"] = True
     final = tuple(replace(clue, raw=None) for clue in clues)
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
         clues=final, clue_index={clue.id: clue for clue in final},
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
-        heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document,
+        heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft,
     )
 
 
