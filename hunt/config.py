@@ -97,6 +97,13 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "INFO"
+    format: str = "text"
+    commands: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server: ServerConfig = ServerConfig()
     engine: EngineConfig = EngineConfig()
@@ -104,6 +111,7 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @property
     def data_path(self) -> Path:
@@ -121,6 +129,7 @@ _SHORT_ENV = {
     "HUNT_ADMIN_TOKEN": ("server", "admin_token"),
 }
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # NATS stream and consumer names (no ., *, > or spaces)
 
 
@@ -254,5 +263,9 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    if config.logging.level.upper() not in _LOG_LEVELS:
+        raise ConfigError(f"logging.level must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
+    if config.logging.format not in ("text", "json"):
+        raise ConfigError(f"logging.format must be text or json, got {config.logging.format!r}")
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")
