@@ -58,6 +58,7 @@ class StoreConfig:
     synchronous: str = "FULL"
     snapshot_every: int = 5000
     busy_timeout_ms: int = 5000
+    future_tolerance_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,7 @@ def _validate(config: Config) -> None:
         "engine.dedup_filter_keys": config.engine.dedup_filter_keys,
         "engine.feed_buffer": config.engine.feed_buffer,
         "store.snapshot_every": config.store.snapshot_every,
+        "store.future_tolerance_s": config.store.future_tolerance_s,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.max_batch_items": config.limits.max_batch_items,

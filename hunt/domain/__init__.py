@@ -4,6 +4,7 @@ Pure: no Trio, no SQLite, no JSON library, no clock. ``decide(state, command, no
 a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds an event in.
 """
 
+from ._check import NotProduced, check
 from ._definition import ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
@@ -68,6 +69,7 @@ __all__ = [
     "HuntStarted",
     "HuntState",
     "JoinHunt",
+    "NotProduced",
     "PauseHunt",
     "PingLocation",
     "Pinged",
@@ -83,6 +85,7 @@ __all__ = [
     "StartHunt",
     "SubmitCode",
     "TakeHint",
+    "check",
     "decide",
     "event_from_fields",
     "event_to_fields",

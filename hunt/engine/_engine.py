@@ -336,7 +336,7 @@ class Engine:
 async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms) -> AsyncIterator[Engine]:
     """Run an engine for the duration of the block; on exit every hunt drains and snapshots."""
     engine = Engine(config, clock)
-    engine.data_dir.mkdir(parents=True, exist_ok=True)
+    engine.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # hunt files hold secrets: owner only
     e = config.engine
     router_config = RouterConfig(
         mailbox_capacity=e.mailbox_capacity, admission_timeout_s=e.admission_timeout_ms / 1000,
