@@ -6,7 +6,7 @@ a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds 
 
 from ._check import NotProduced, check
 from ._definition import ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
-from ._errors import DefinitionError, DomainError, Rejected
+from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
     EVENT_TYPES,
     AdjustScore,
@@ -45,6 +45,7 @@ from ._text import haversine_m, normalize_answer, normalize_code
 __all__ = [
     "EVENT_TYPES",
     "ID_PATTERN",
+    "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
     "AdjustScore",
     "AnswerClue",
@@ -76,6 +77,7 @@ __all__ = [
     "PlayerBanned",
     "PlayerJoined",
     "Recorded",
+    "RefusalCode",
     "Rejected",
     "RuleDefaults",
     "ScoreAdjusted",

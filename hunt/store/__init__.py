@@ -21,10 +21,11 @@ from ._errors import (
 )
 from ._files import insecure_paths, make_private_dir
 from ._memory import MemoryHuntStore
-from ._sqlite import DRAFT_SUFFIX, SqliteHuntStore, draft_path, hunt_ids, hunt_path, remove_drafts
+from ._sqlite import DRAFT_SUFFIX, RELAY_CURSOR, SqliteHuntStore, draft_path, hunt_ids, hunt_path, remove_drafts
 
 __all__ = [
     "DRAFT_SUFFIX",
+    "RELAY_CURSOR",
     "CorruptStore",
     "HuntExists",
     "HuntNotFound",

@@ -17,7 +17,7 @@ import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 from hunt.cli import main
-from hunt.reliability import ServerProcess
+from hunt_lab.servers.process import ServerProcess
 from hunt.store import SqliteHuntStore, draft_path, hunt_path
 
 pytestmark = pytest.mark.trio
