@@ -31,7 +31,8 @@ from ..domain import Rejected
 from ..engine import Result
 from ._backoff import Backoff
 from ._context import ApiContext
-from ._errors import BadRequest, RetryLater, Unauthorized, WireError, wire_error
+from ._errors import BadRequest, RetryLater, WireError, wire_error
+from ._identity import greeted_player, join_extras, keyed_join, welcome_extras
 from ._protocol import (
     ack_frame,
     decode_frame,
@@ -41,6 +42,7 @@ from ._protocol import (
     parse_command,
     parse_hello,
     parse_join,
+    parse_team_code,
     request_id,
 )
 from ._views import welcome, you_row
@@ -188,29 +190,26 @@ class Connection:
 
     async def _hello(self, frame: dict[str, Any]) -> None:
         hello = parse_hello(frame)
-        player_id = self.ctx.tokens.verify(self.hunt_id, hello.token)
-        if player_id is None:
-            raise Unauthorized("the token is not valid for this hunt")
         state = await self.engine.state(self.hunt_id)
-        player = state.players.get(player_id)
-        if player is None:
-            raise Unauthorized("the token's player is not in this hunt")
+        player = greeted_player(self.ctx.tokens, self.hunt_id, state, hello.token)
         reply = welcome(state, player, hello.id, self.ctx.now_ms())
+        reply.update(welcome_extras(self.ctx.tokens, self.hunt_id, state, player))
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         await self._reply(reply)
-        self._bind(player_id, since)
+        self._bind(player.id, since)
 
     async def _join(self, frame: dict[str, Any]) -> None:
         command = parse_join(frame)
-        [result] = await self.engine.submit(self.hunt_id, [command])
+        state = await self.engine.state(self.hunt_id)
+        keyed = keyed_join(self.ctx.tokens, self.hunt_id, state, command, parse_team_code(frame))
+        [result] = await self.engine.submit(self.hunt_id, [keyed])
         self.backoff.admitted()
         if isinstance(result, Rejected):
             await self._reply(self._result_frame(command.cmd, result))
             return
-        player = result.fields["player"]
-        token = self.ctx.tokens.issue(self.hunt_id, player)
-        await self._reply(ack_frame(command.cmd, result, token=token))
-        self._bind(player, result.seq)
+        extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
+        await self._reply(ack_frame(command.cmd, result, **extra))
+        self._bind(result.fields["player"], result.seq)
 
     async def _batch(self, frame: dict[str, Any]) -> None:
         batch = parse_batch(frame, self.limits.max_batch_items)

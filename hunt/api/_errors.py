@@ -52,7 +52,8 @@ UNAVAILABLE_RETRY_MS = 1000
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "bad_request": (400, "malformed JSON, a missing field or a field of the wrong type"),
     "unknown_op": (400, "the frame's op is not one the server knows"),
-    "unauthorized": (401, "missing, malformed, forged or foreign token"),
+    "unauthorized": (401, "missing, malformed, forged or foreign token; or joining a team that exists "
+                          "without its team code"),
     "not_joined": (409, "a player command before join or hello on this connection"),
     "unknown_hunt": (404, "no hunt with this id (or an id that is not a valid hunt id)"),
     "unknown_player": (404, "no player with this id in the hunt"),
@@ -65,6 +66,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "no_more_hints": (409, "every hint of the clue is already taken"),
     "hunt_not_active": (409, "the hunt is pending, paused or ended"),
     "banned": (403, "the player is banned from the hunt"),
+    "team_full": (409, "the team already has the hunt's team_size players"),
     "invalid_state": (409, "an admin command that does not fit the hunt's status"),
     "hunt_exists": (409, "a hunt with this id already exists"),
     "rate_limited": (429, "too many wrong attempts on a clue; retry after retry_after_ms"),

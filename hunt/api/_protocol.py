@@ -16,6 +16,7 @@ import orjson
 from ..domain import AnswerClue, CheckIn, Command, JoinHunt, PingLocation, SubmitCode, TakeHint
 from ..engine import Ack
 from ._errors import BadRequest, NotJoined, TooLarge, UnknownOp
+from ._join_ids import check_join_id
 
 __all__ = [
     "MAX_ID_CHARS",
@@ -32,6 +33,7 @@ __all__ = [
     "parse_command",
     "parse_hello",
     "parse_join",
+    "parse_team_code",
     "request_id",
 ]
 
@@ -109,10 +111,16 @@ def parse_hello(frame: dict[str, Any]) -> Hello:
 
 
 def parse_join(frame: dict[str, Any]) -> JoinHunt:
+    """A join, its ``id`` checked to be a random secret (still the raw id: the caller hashes it)."""
     team = frame.get("team")
     if team is not None:
         team = _text(frame, "team")
-    return JoinHunt(cmd=_id(frame), name=_text(frame, "name"), team=team)
+    return JoinHunt(cmd=check_join_id(_id(frame)), name=_text(frame, "name"), team=team)
+
+
+def parse_team_code(frame: dict[str, Any]) -> str | None:
+    """The ``team_code`` a join gives (to join a team that exists), if any."""
+    return None if frame.get("team_code") is None else _text(frame, "team_code")
 
 
 def parse_command(frame: dict[str, Any], player: str | None) -> Command:

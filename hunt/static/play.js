@@ -436,6 +436,14 @@ const RESULT_TEXT = {
   already_found: ['You already found this one.', 'ok'],
 };
 
+// A wrong check-in says only roughly how far the clue is (exact distances would give it away).
+const DISTANCE_TEXT = {
+  close: 'under 100 m away',
+  '100-500m': '100–500 m away',
+  '500m-1km': '500 m – 1 km away',
+  'over-1km': 'over 1 km away',
+};
+
 function onAck(msg) {
   setScore(msg.score);
   setRank(msg.rank);
@@ -465,8 +473,8 @@ function onAck(msg) {
       const [text, cls] = RESULT_TEXT[msg.result] || [String(msg.result ?? 'ok'), ''];
       let extra = '';
       if (typeof msg.points === 'number' && msg.points !== 0) extra += ` +${msg.points} points.`;
-      if (msg.result === 'too_far' && typeof msg.distance_m === 'number') {
-        extra += ` (${Math.round(msg.distance_m)} m away)`;
+      if (msg.result === 'too_far' && typeof msg.distance === 'string') {
+        extra += ` (${DISTANCE_TEXT[msg.distance] || msg.distance})`;
       }
       clueResult(cmd.clue, text + extra, cls);
       if (['correct', 'checked_in', 'already_found'].includes(msg.result)) {
