@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..domain import HuntState, JoinHunt, Player, Rejected, clean_name, team_side_id
-from ._errors import Unauthorized
+from ..protocol import Unauthorized
 from ._tokens import PlayerTokens
 
 __all__ = ["greeted_player", "join_extras", "keyed_join", "welcome_extras"]

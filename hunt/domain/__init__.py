@@ -4,8 +4,9 @@ Pure: no Trio, no SQLite, no JSON library, no clock. ``decide(state, command, no
 a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds an event in.
 """
 
+from ._check import NotProduced, check
 from ._definition import ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
-from ._errors import DefinitionError, DomainError, Rejected
+from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
     EVENT_TYPES,
     AdjustScore,
@@ -46,6 +47,7 @@ __all__ = [
     "DISTANCE_BANDS",
     "EVENT_TYPES",
     "ID_PATTERN",
+    "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
     "AdjustScore",
     "AnswerClue",
@@ -69,6 +71,7 @@ __all__ = [
     "HuntStarted",
     "HuntState",
     "JoinHunt",
+    "NotProduced",
     "PauseHunt",
     "PingLocation",
     "Pinged",
@@ -76,6 +79,7 @@ __all__ = [
     "PlayerBanned",
     "PlayerJoined",
     "Recorded",
+    "RefusalCode",
     "Rejected",
     "RuleDefaults",
     "ScoreAdjusted",
@@ -83,6 +87,7 @@ __all__ = [
     "StartHunt",
     "SubmitCode",
     "TakeHint",
+    "check",
     "clean_name",
     "decide",
     "distance_band",

@@ -8,6 +8,7 @@ answer. Nothing here changes the state; the caller applies the event.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ._definition import Clue
@@ -179,17 +180,18 @@ def distance_band(distance_m: float) -> str:
     return FAR_BAND
 
 
-def _join(state: HuntState, name: Any, team: Any, team_code_ok: bool, now_ms: int) -> PlayerJoined:
+def _join(state: HuntState, name: Any, team: Any, team_code_ok: bool, now_ms: int, *,
+          clean: Callable[[Any, str, int], str] = clean_name) -> PlayerJoined:
     if state.status_at(now_ms) == "ended":
         raise Rejected("hunt_not_active", "the hunt has ended")
-    name = clean_name(name, "name", MAX_NAME)
+    name = clean(name, "name", MAX_NAME)
     if state.definition.mode != "teams":
         if team is not None:
             raise Rejected("bad_request", "this hunt is played solo: leave out team")
         return PlayerJoined(f"p{len(state.players) + 1}", name, None)
     if team is None:
         raise Rejected("bad_request", "this hunt is played in teams: team must be a non-empty string")
-    team = clean_name(team, "team", MAX_NAME)
+    team = clean(team, "team", MAX_NAME)
     side = state.sides.get(team_side_id(team))
     if side is not None:  # an existing team: only with its passcode, and while it has room
         if not team_code_ok:
