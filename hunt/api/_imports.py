@@ -16,7 +16,7 @@ import trio
 from quart import request
 
 from ..engine import Engine
-from ._errors import BadRequest, TooLarge
+from ..protocol import BadRequest, TooLarge
 
 __all__ = ["import_stream"]
 

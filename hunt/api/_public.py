@@ -12,8 +12,8 @@ import orjson
 from quart import Blueprint, Response, send_file
 
 from ..domain import HuntState, valid_id
+from ..protocol import NotFound
 from ._context import ApiContext
-from ._errors import NotFound
 from ._http import json_response, query_int
 from ._metrics import metrics_registry, metrics_response
 from ._openapi import openapi_document

@@ -21,13 +21,13 @@ __all__ = ["FEED_TYPES", "FeedBuffer", "FeedItem", "feed_item"]
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned")
 
-# (seq, the player ids it is for, or None for everybody, the wire object)
+# (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
 
 
 def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
     """The feed item of an event, or None when the event is not news."""
-    base: dict[str, Any] = {"op": "feed", "seq": recorded.seq, "ts": recorded.ts}
+    base: dict[str, Any] = {"seq": recorded.seq, "ts": recorded.ts}
     match recorded.event:
         case ClueFound(player=player_id, clue=clue_id, points=points, nth=nth):
             player = state.players.get(player_id)

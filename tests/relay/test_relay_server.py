@@ -23,8 +23,8 @@ from hunt.config import Config
 from hunt.domain import PingLocation, replay
 from hunt.engine import Ack, Engine, open_engine
 from hunt.relay import CURSOR_KEY, EmbeddedRelay, RelayStatistics, read_analytics, run_consumer, run_relay
-from hunt.relay._local_broker import LocalNatsServer
 from hunt.store import SqliteHuntStore
+from hunt_lab.servers.nats import LocalNatsServer
 
 pytestmark = pytest.mark.nats
 

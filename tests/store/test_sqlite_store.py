@@ -312,7 +312,7 @@ def test_a_batch_reads_back_exactly_whatever_its_strings_hold(tmp_path: Path, lo
 
 
 def test_the_convoy_benchmark_appends_both_ways() -> None:
-    from hunt.bench.convoy import measure  # a smoke run of `python -m hunt.bench.convoy`, not a timing test
+    from hunt_lab.bench.convoy import measure  # a smoke run of `python -m hunt_lab.bench.convoy`, not a timing test
 
     for json_insert in (False, True):
         assert len(measure(json_insert=json_insert, busy=True, batch=4, batches=3)) == 3
