@@ -44,6 +44,7 @@ from ..domain import (
 )
 from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
+from ._commandlog import log_commands
 from ._dedup import load_dedup_index
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
@@ -234,8 +235,11 @@ class Engine:
         reply = Reply()
         await self._router.send(hunt_id, Submit(tuple(commands)), reply)
         deadline = self.config.engine.request_timeout_s
+        started = trio.current_time()
         with trio.move_on_after(deadline):
             result: list[Result] = await reply.wait()
+            if self.config.logging.commands:
+                log_commands(hunt_id, commands, result, trio.current_time() - started)
             return result
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
 
