@@ -86,6 +86,9 @@ class GameConfig:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
+    address_wrong_attempts_max: int = 20
+    ban_addresses: bool = True
+    guard_addresses_max: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +252,8 @@ def _validate(config: Config) -> None:
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
+        "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
+        "game.guard_addresses_max": config.game.guard_addresses_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,
         "broker.retry_backoff_max_s": config.broker.retry_backoff_max_s,
