@@ -99,6 +99,13 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupConfig:
+    dir: str = ""
+    every_s: float = 3600.0
+    keep: int = 24
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
     format: str = "text"
@@ -114,6 +121,7 @@ class Config:
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
     logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
 
     @property
     def data_path(self) -> Path:
@@ -230,6 +238,8 @@ def _validate(config: Config) -> None:
         "engine.feed_buffer": config.engine.feed_buffer,
         "store.snapshot_every": config.store.snapshot_every,
         "store.future_tolerance_s": config.store.future_tolerance_s,
+        "backup.every_s": config.backup.every_s,
+        "backup.keep": config.backup.keep,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.max_batch_items": config.limits.max_batch_items,

@@ -14,6 +14,7 @@ from ..store import (
     record_to_dict,
 )
 from ._actor import Ack, HuntActor, Submit, Touch
+from ._backups import run_periodic_backups
 from ._engine import Engine, EngineStatistics, HuntStatistics, Result, open_engine, wall_clock_ms
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._history import import_hunt, verify_hunt
@@ -43,6 +44,7 @@ __all__ = [
     "import_hunt",
     "open_engine",
     "record_to_dict",
+    "run_periodic_backups",
     "verify_hunt",
     "wall_clock_ms",
 ]

@@ -17,8 +17,8 @@ import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 from hunt.cli import main
-from hunt_lab.servers.process import ServerProcess
 from hunt.store import SqliteHuntStore, draft_path, hunt_path
+from hunt_lab.faults import ServerProcess
 
 pytestmark = pytest.mark.trio
 
