@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from importlib import resources
+from secrets import token_urlsafe
 from typing import Any
 
 import orjson
@@ -166,6 +167,7 @@ def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None
     hunt_id = sample_id or "<hunt_id>"
     lines.append(f"  player page: {base}/play/{hunt_id}")
     lines.append(f"  websocket:   ws://{shown}:{port}/ws/hunts/{hunt_id}")
-    join = '{"op":"join","id":"j1","name":"Ann"}'
+    # A join id is a secret that gives the player back: a fresh random one, never a fixed example.
+    join = f'{{"op":"join","id":"{token_urlsafe(16)}","name":"Ann"}}'
     lines.append(f"  join:        echo '{join}' | websocat ws://{shown}:{port}/ws/hunts/{hunt_id}")
     print("\n".join(lines), flush=True)

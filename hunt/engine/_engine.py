@@ -11,6 +11,7 @@ live side (``live``), read encoded views (``view``), save a relay cursor
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -202,7 +203,9 @@ class Engine:
         """Validate a definition and create its hunt file. Raises DefinitionError, HuntExists."""
         definition = parse_definition(document, self.rule_defaults)
         hunt_path(self.data_dir, definition.id)
-        created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document)))
+        # A fresh incarnation each time: tokens of an earlier hunt with this id do not carry over.
+        incarnation = secrets.token_urlsafe(16)
+        created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document), incarnation))
 
         def create() -> None:
             store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous,
