@@ -21,7 +21,7 @@ from ._errors import (
     StoreLocked,
     WriteFailed,
 )
-from ._files import insecure_paths, make_private_dir
+from ._files import create_private, insecure_paths, make_private_dir
 from ._memory import MemoryHuntStore
 from ._sqlite import DRAFT_SUFFIX, RELAY_CURSOR, SqliteHuntStore, draft_path, hunt_ids, hunt_path, remove_drafts
 
@@ -42,6 +42,7 @@ __all__ = [
     "StoreLocked",
     "WriteFailed",
     "backup",
+    "create_private",
     "decode_snapshot",
     "dict_to_record",
     "draft_path",
