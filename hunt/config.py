@@ -107,6 +107,13 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupConfig:
+    dir: str = ""
+    every_s: float = 3600.0
+    keep: int = 24
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
     format: str = "text"
@@ -122,6 +129,7 @@ class Config:
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
     logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
 
     @property
     def data_path(self) -> Path:
@@ -242,6 +250,8 @@ def _validate(config: Config) -> None:
         "engine.history_page": config.engine.history_page,
         "store.snapshot_every": config.store.snapshot_every,
         "store.future_tolerance_s": config.store.future_tolerance_s,
+        "backup.every_s": config.backup.every_s,
+        "backup.keep": config.backup.keep,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
