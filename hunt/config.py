@@ -55,6 +55,10 @@ class EngineConfig:
     dedup_filter_error: float = 0.01
     feed_buffer: int = 1024
     gc_freeze_every_s: float = 1.0
+    commit_threads: int = 8
+    read_threads: int = 4
+    import_threads: int = 2
+    history_page: int = 500
     gc_full_every_s: float = 600.0
 
 
@@ -63,6 +67,7 @@ class StoreConfig:
     synchronous: str = "FULL"
     snapshot_every: int = 5000
     busy_timeout_ms: int = 5000
+    future_tolerance_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,7 @@ class LimitsConfig:
     max_frame_bytes: int = 65536
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 268_435_456
+    import_idle_timeout_s: float = 30.0
     max_batch_items: int = 100
     outbox_capacity: int = 256
     leaderboard_top: int = 10
@@ -112,6 +118,9 @@ class GameConfig:
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
     heatmap_max_cells: int = 10000
+    address_wrong_attempts_max: int = 20
+    ban_addresses: bool = True
+    guard_addresses_max: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,20 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupConfig:
+    dir: str = ""
+    every_s: float = 3600.0
+    keep: int = 24
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "INFO"
+    format: str = "text"
+    commands: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server: ServerConfig = ServerConfig()
     engine: EngineConfig = EngineConfig()
@@ -138,6 +161,8 @@ class Config:
     rates: RatesConfig = RatesConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
+    logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
 
     @property
     def data_path(self) -> Path:
@@ -156,6 +181,7 @@ _SHORT_ENV = {
 }
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 METRICS_ACCESS = ("loopback", "token", "open")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # NATS stream and consumer names (no ., *, > or spaces)
 
 
@@ -258,9 +284,17 @@ def _validate(config: Config) -> None:
         "engine.max_batch": config.engine.max_batch,
         "engine.dedup_filter_keys": config.engine.dedup_filter_keys,
         "engine.feed_buffer": config.engine.feed_buffer,
+        "engine.commit_threads": config.engine.commit_threads,
+        "engine.read_threads": config.engine.read_threads,
+        "engine.import_threads": config.engine.import_threads,
+        "engine.history_page": config.engine.history_page,
         "store.snapshot_every": config.store.snapshot_every,
+        "store.future_tolerance_s": config.store.future_tolerance_s,
+        "backup.every_s": config.backup.every_s,
+        "backup.keep": config.backup.keep,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
+        "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
         "limits.max_batch_items": config.limits.max_batch_items,
         "limits.outbox_capacity": config.limits.outbox_capacity,
         "limits.leaderboard_top": config.limits.leaderboard_top,
@@ -276,6 +310,8 @@ def _validate(config: Config) -> None:
         "limits.admin_failures_window_s": config.limits.admin_failures_window_s,
         "game.heatmap_max_cells": config.game.heatmap_max_cells,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
+        "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
+        "game.guard_addresses_max": config.game.guard_addresses_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,
         "broker.retry_backoff_max_s": config.broker.retry_backoff_max_s,
@@ -312,6 +348,10 @@ def _validate(config: Config) -> None:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError as err:
             raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an IP address or network") from err
+    if config.logging.level.upper() not in _LOG_LEVELS:
+        raise ConfigError(f"logging.level must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
+    if config.logging.format not in ("text", "json"):
+        raise ConfigError(f"logging.format must be text or json, got {config.logging.format!r}")
     if not 0 < config.engine.dedup_filter_error < 1:
         raise ConfigError(f"engine.dedup_filter_error must be between 0 and 1, got {config.engine.dedup_filter_error}")
     if config.game.heatmap_cell_deg <= 0:

@@ -45,7 +45,6 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     blueprint = Blueprint("admin", __name__, url_prefix="/admin/hunts")
     engine = ctx.engine
     limits = ctx.config.limits
-    expected = ctx.admin_token.encode()
 
     failures = BucketTable(limits.admin_failures_max / limits.admin_failures_window_s, limits.admin_failures_max,
                            ADDRESSES_TRACKED)
@@ -61,8 +60,9 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise RetryLater(retry_after_ms(wait), code=ErrorCode.RATE_LIMITED,
                              message="too many wrong admin tokens from this address; retry after retry_after_ms")
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        # compare_digest: the time taken does not tell how much of a guess was right.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        # compare_digest: the time taken does not tell how much of a guess was right. The token
+        # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
             bucket.take(now)
             log.warning("admin request refused: wrong or missing token from %s (%s %s)", address, request.method,
                         request.path[:200])
@@ -185,7 +185,10 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         reason = body.get("reason", "")
         if not isinstance(reason, str):
             raise BadRequest('"reason" must be a string')
-        return await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
+        response = await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
+        if response.status_code == 200:  # nobody new joins from the banned player's addresses
+            ctx.guard.ban_player(hunt_id, player)
+        return response
 
     return blueprint
 

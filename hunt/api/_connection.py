@@ -2,10 +2,9 @@
 
 A connection runs three small tasks in one nursery:
 
-- the **reader** takes one frame at a time, submits its command(s) to the engine (a batch is
-  one ``submit``) and puts the reply in the connection's bounded outbox; when the outbox is
-  full it waits, so a client that does not read stops being read (backpressure on that
-  client only);
+- the **reader** takes one frame at a time, submits its command(s) (a batch is one ``submit``,
+  past ``_guard``'s limits) and puts the reply in the bounded outbox, waiting while it is full:
+  a client that does not read stops being read (backpressure on that client only);
 - the **writer** sends what is in the outbox, then the pushes: feed items after the
   connection's cursor (from the hub's memory, or from disk when it fell behind: nothing is
   skipped and nothing queues up per connection), the hunt's status when it changed, and the
@@ -27,7 +26,7 @@ from typing import Any
 import orjson
 import trio
 
-from ..domain import Rejected
+from ..domain import HuntState, Player, Rejected
 from ..engine import Result
 from ..protocol import (
     BatchOp,
@@ -35,7 +34,6 @@ from ..protocol import (
     HelloOp,
     JoinOp,
     RequestError,
-    Unauthorized,
     WireError,
     frames,
     join_command,
@@ -45,6 +43,8 @@ from ..protocol import (
 from ._backoff import Backoff
 from ._context import ApiContext
 from ._errors import RetryLater, wire_error
+from ._guard import submit_guarded
+from ._identity import greeted_player, join_extras, keyed_join, refuse_forged, welcome_extras
 from ._views import welcome_view, you_row
 
 __all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection",
@@ -87,9 +87,9 @@ class Connection:
         self._scope: trio.CancelScope | None = None
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
-        self.rates = ctx.rates.for_connection(getattr(socket, "client", "unknown"), trio.current_time())
-        self._bound = trio.Event()  # a player is joined or greeted: only then is the hunt watched
-        self.wakeups = 0  # times the watcher woke for a commit
+        self.guard = ctx.guard.connection(hunt_id, getattr(socket, "address", None))
+        self.rates = ctx.rates.for_connection(getattr(socket, "address", None) or "unknown", trio.current_time())
+        self._bound, self.wakeups = trio.Event(), 0  # a player is bound (then the hunt is watched); watcher wake-ups
 
     def outbox_used(self) -> int:
         return self._outbox_send.statistics().current_buffer_used
@@ -162,19 +162,17 @@ class Connection:
             request = parse(data or b"", self.frame_limits)
             rid = request.id
             self.rates.admit(request, self.hunt_id, self.player)  # a batch: item by item, below
+            self._admit()  # every op (a hello's history replay too) costs the server like a command
             match request:
                 case HelloOp():
                     await self._hello(request)
                 case JoinOp():
-                    self._admit()
                     await self._join(request)
                 case BatchOp():
-                    self._admit()
                     await self._batch(request)
                 case _:
-                    self._admit()
                     command = to_command(request, self.player)
-                    [result] = await self.engine.submit(self.hunt_id, [command])
+                    [result] = await submit_guarded(self.engine, self.guard, [command], self.ctx.now_ms())
                     self.backoff.admitted()
                     await self._reply(self._result_frame(command.cmd, result))
         except Exception as err:  # carry on: the connection and the hunt are fine
@@ -195,29 +193,28 @@ class Connection:
         return self.backoff.refused(err, trio.current_time())
 
     async def _hello(self, hello: HelloOp) -> None:
-        player_id = self.ctx.tokens.verify(self.hunt_id, hello.token)
-        if player_id is None:
-            raise Unauthorized("the token is not valid for this hunt")
+        refuse_forged(self.ctx, self.hunt_id, hello.token)  # cheap: before the hunt is even loaded
         state = await self.engine.state(self.hunt_id)
-        player = state.players.get(player_id)
-        if player is None:
-            raise Unauthorized("the token's player is not in this hunt")
-        reply = frames.welcome(hello.id, welcome_view(state, player, self.ctx.now_ms()))
+        player = greeted_player(self.ctx, self.hunt_id, state, hello.token)
+        view = welcome_view(state, player, self.ctx.now_ms())
+        reply = frames.welcome(hello.id, {**view, **welcome_extras(self.ctx.tokens, self.hunt_id, state, player)})
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         await self._reply(reply)
-        self._bind(player_id, since)
+        self._bind(state, player, since)
 
     async def _join(self, join: JoinOp) -> None:
-        command = join_command(join)
-        [result] = await self.engine.submit(self.hunt_id, [command])
+        command = join_command(join)  # its cmd is the join id: a secret, hashed before the engine sees it
+        state = await self.engine.state(self.hunt_id)
+        self.guard.check_join(self.player is not None and state.players[self.player].banned)  # banned: no new name
+        keyed = keyed_join(self.ctx, self.hunt_id, state, command, join.team_code)
+        [result] = await self.engine.submit(self.hunt_id, [keyed])
         self.backoff.admitted()
         if isinstance(result, Rejected):
             await self._reply(self._result_frame(command.cmd, result))
             return
-        player = result.fields["player"]
-        token = self.ctx.tokens.issue(self.hunt_id, player)
-        await self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, token=token))
-        self._bind(player, result.seq)
+        extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
+        await self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, **extra))
+        self._bind(state, state.players[result.fields["player"]], result.seq)
 
     async def _batch(self, batch: BatchOp) -> None:
         replies: list[frames.Frame | None] = [None] * len(batch.items)
@@ -234,7 +231,7 @@ class Connection:
         if commands:
             results: list[Result | WireError]
             try:
-                results = list(await self.engine.submit(self.hunt_id, commands))
+                results = list(await submit_guarded(self.engine, self.guard, commands, self.ctx.now_ms()))
                 self.backoff.admitted()
             except Exception as err:  # the whole submit failed: every command gets that error
                 results = [self._error(err)] * len(commands)
@@ -249,25 +246,25 @@ class Connection:
             return frames.error(wire_error(result), cmd)
         return frames.ack(cmd, result.seq, result.fields, duplicate=result.duplicate)
 
-    def _bind(self, player: str, cursor: int) -> None:
+    def _bind(self, state: HuntState, player: Player, cursor: int) -> None:
+        """Act as ``player`` from now on (its limits and bans go with the connection: ``_guard``)."""
+        self.guard.bind(state.definition, player.id, player.banned)
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)
             self._bound.set()
-        if player != self.player:
+        if player.id != self.player:
             self._board_sent = None
             self._status = None
-        self.player = player
+        self.player = player.id
         self._feed_cursor = cursor
         self._hunt_moved = True
         self._wake()
 
     async def _reply(self, frame: frames.Frame) -> None:
-        # Waits while the outbox is full, but not forever: a client that reads nothing for the
-        # idle timeout is closed. Else its connection is never freed once it also vanishes (this
-        # wait stops the reading that would pass on the disconnect: the writer, failing, waits
-        # for hypercorn to take that disconnect, which waits for the reader). The timer is only
-        # set when the outbox is full: one per reply was a cancel scope and a deadline each.
+        # Waits while the outbox is full, not forever: a client reading nothing for the idle timeout
+        # is closed, else a vanished one is never freed (this wait stops the reading that would pass
+        # on the disconnect). The timer is set only when full: one per reply cost a cancel scope.
         text = frames.text(frame)
         try:
             self._outbox_send.send_nowait(text)
@@ -365,11 +362,12 @@ class Connection:
         if cursor >= hub.feed_floor and hub.last_feed_seq <= cursor:
             self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
             return
-        items = hub.feed_after(cursor)
-        upto = hub.seq
-        if items is None:  # fell behind the hub's memory: catch up from the log
-            items = await self.engine.feed_since(self.hunt_id, cursor, self.player)
-            upto = hub.seq
+        items, upto = hub.feed_after(cursor), hub.seq
+        if items is None:  # fell behind the hub's memory: catch up from the log, a page at a time
+            items, upto = await self.engine.feed_since(self.hunt_id, cursor, self.player)
+            if upto < hub.seq:  # the writer comes back for the next page
+                self._hunt_moved = True
+                self._wake()
         for seq, audience, item in items:
             if audience is None or self.player in audience:
                 await self.socket.send(frames.text(frames.feed(item)))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..config import Config, RatesConfig
 from ..engine import Engine
 from ._gate import ConnectionGate
+from ._guard import Guard
 from ._load import LoopLag
 from ._rates import Rates
 from ._tokens import PlayerTokens
@@ -90,10 +91,13 @@ class ApiContext:
     tokens: PlayerTokens
     admin_token: str = field(repr=False)
     admin_token_path: Path | None
+    guard: Guard  # wrong attempts and bans per connection and address
     connections: Connections = field(default_factory=Connections)
     # Requests and websockets in progress, per client address (limits.connections*).
     gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(1 << 30, 1 << 30))
     rates: Rates = field(default_factory=lambda: Rates(RatesConfig()))  # per player and address buckets
+    # hunt id -> its incarnation, as last seen: a forged token is refused without loading the hunt
+    incarnations: dict[str, str | None] = field(default_factory=dict)
     load: LoopLag = field(default_factory=LoopLag)  # sampled while `serve` runs
     # Extra Prometheus collectors (e.g. the outbox relay's lag), registered beside the engine's.
     collectors: tuple[Any, ...] = ()

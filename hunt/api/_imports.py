@@ -3,7 +3,10 @@
 The importer (``Engine.import_hunt``) runs in a worker thread and pulls lines from a
 generator; the generator fetches the next body chunk from the event loop with
 ``trio.from_thread.run``. So a large import is never held in memory whole, and the byte
-limit is enforced as it arrives.
+limit is enforced as it arrives. Imports run on the engine's import threads (a few, apart from
+the commit threads), and a body that sends nothing for ``limits.import_idle_timeout_s``, or
+is not complete after ``limits.import_body_timeout_s``, is refused (408 ``timeout``): a
+stalled or trickled upload cannot hold an import thread for long, nor any other work at all.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ async def import_stream(engine: Engine, limits: LimitsConfig) -> tuple[str, int]
     """Import the request body; return (hunt id, events).
 
     Raises TooLarge (over ``limits.max_import_bytes``), BodyTimeout (slower than
-    ``limits.import_body_timeout_s`` in all, or stalled for ``limits.body_idle_timeout_s``),
+    ``limits.import_body_timeout_s`` in all, or stalled for ``limits.import_idle_timeout_s``),
     InvalidImport, HuntExists.
     """
-    reader = BodyReader(limits.max_import_bytes, limits.import_body_timeout_s, limits.body_idle_timeout_s,
+    reader = BodyReader(limits.max_import_bytes, limits.import_body_timeout_s, limits.import_idle_timeout_s,
                         "an import")
     next_chunk = reader.next_chunk
 

@@ -77,7 +77,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
         status = state.status_at(ctx.now_ms())
         # A player's token (the player page sends it) shows the clues open to their side too.
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        player_id = ctx.tokens.verify(hunt_id, token.strip()) if scheme.lower() == "bearer" else None
+        player_id = ctx.tokens.verify(hunt_id, token.strip(), state.incarnation) if scheme.lower() == "bearer" else None
         player = state.players.get(player_id) if player_id is not None else None
         side = player.side if player is not None else None
         return await serve_cached(ctx, hunt_id, ("public", status, side),

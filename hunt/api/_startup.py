@@ -49,10 +49,10 @@ def exposure_problem(config: Config) -> str | None:
     if is_loopback(server.host):
         return None
     if not server.admin_token:
-        return (f"refusing to listen on {server.host} without an admin token: "
+        return (f"server.host {server.host} is public but there is no admin token: "
                 "set HUNT_ADMIN_TOKEN or server.admin_token")
     if len(server.admin_token) < MIN_PUBLIC_TOKEN_CHARS:
-        return (f"refusing to listen on {server.host} with an admin token of {len(server.admin_token)} "
+        return (f"server.host {server.host} is public but the admin token has {len(server.admin_token)} "
                 f"characters: a public address needs at least {MIN_PUBLIC_TOKEN_CHARS} "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
     return None
@@ -65,7 +65,7 @@ def hold_data_dir(data_dir: Path) -> Iterator[None]:
     The lock is the kernel's (flock), so it goes with the process: a killed server leaves
     nothing to clean up. The file records the holder's pid for the error message.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,10 @@ from sqlite_utils.migrations import Migrations
 from ..domain import SNAPSHOT_VERSION, HuntState, Recorded, replay, valid_id
 from ._codec import decode_snapshot, record_to_row, row_to_record
 from ._errors import CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, StoreLocked, WriteFailed
+from ._files import create_private, make_private_dir
 
-__all__ = ["FIND_COMMAND", "RELAY_CURSOR", "SqliteHuntStore", "hunt_ids", "hunt_path"]
+__all__ = ["DRAFT_SUFFIX", "FIND_COMMAND", "RELAY_CURSOR", "SqliteHuntStore", "draft_path", "hunt_ids", "hunt_path",
+           "remove_drafts"]
 
 _COLUMNS = "seq, ts, type, player, clue, cmd, principal, data"
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -50,6 +52,7 @@ FIND_COMMAND = f"SELECT {_COLUMNS} FROM events WHERE principal = ? AND cmd = ?"
 _RAW_AFTER = f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
 RELAY_CURSOR = "relay_cursor"  # meta key: the last seq the broker acknowledged for this hunt
 _COMMAND_KEYS = "SELECT coalesce(principal, ''), cmd FROM events WHERE cmd IS NOT NULL"
+DRAFT_SUFFIX = "-new"
 
 migrations = Migrations("hunt-store")
 
@@ -117,13 +120,12 @@ class SqliteHuntStore:
         (HuntExists to create it, an empty log to load it). Raises WriteFailed if they fail.
         """
         path = hunt_path(data_dir, hunt_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock_fd = _lock(path)
+        lock_fd = _lock_new(path)
         try:
-            if path.exists():
-                raise HuntExists(f"hunt {hunt_id!r} already exists")
             if first:
-                cls._build(path, hunt_id, first, synchronous, busy_timeout_ms)
+                cls._build(path, hunt_id, lambda store: store.append(first), synchronous, busy_timeout_ms)
+            else:
+                create_private(path)
             store = cls._connect(path, lock_fd, synchronous, busy_timeout_ms)
         except BaseException:
             os.close(lock_fd)
@@ -133,15 +135,37 @@ class SqliteHuntStore:
         return store
 
     @classmethod
-    def _build(cls, path: Path, hunt_id: str, first: Sequence[Recorded], synchronous: str,
+    def build(cls, data_dir: str | os.PathLike[str], hunt_id: str, fill: Callable[[SqliteHuntStore], None], *,
+              synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
+        """Write a whole new hunt file with ``fill(store)`` under a draft name, then rename it into place.
+
+        Until the rename nothing is listed or loadable: a crash or an error part way (an import
+        that stops at line 2,001 of 5,002) leaves only a draft, which ``remove_drafts`` deletes
+        at start-up. The hunt's lock is held throughout. Raises HuntExists, or what ``fill``
+        raises (the draft is removed then).
+        """
+        path = hunt_path(data_dir, hunt_id)
+        lock_fd = _lock_new(path)
+        try:
+            cls._build(path, hunt_id, fill, synchronous, busy_timeout_ms)
+        except BaseException:
+            if not path.exists():
+                _remove_lock_file(path)  # while we hold it: nothing of the hunt is left
+            raise
+        finally:
+            os.close(lock_fd)
+
+    @classmethod
+    def _build(cls, path: Path, hunt_id: str, fill: Callable[[SqliteHuntStore], None], synchronous: str,
                busy_timeout_ms: int) -> None:
         """Write a complete hunt file under ``<path>-new``, then rename it to ``path`` (we hold its lock)."""
-        draft = Path(f"{path}-new")
+        draft = draft_path(path)
         _remove_with_journal(draft)  # left by a create that died
+        create_private(draft)
         store = cls._connect(draft, None, synchronous, busy_timeout_ms)
         try:
             store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
-            store.append(first)
+            fill(store)
         except BaseException:
             store.close()
             _remove_with_journal(draft)
@@ -409,6 +433,33 @@ class SqliteHuntStore:
         return list(self._db.query(sql, params))
 
 
+def draft_path(path: Path) -> Path:
+    """Where a new hunt file is written before it is renamed to ``path``."""
+    return Path(f"{path}{DRAFT_SUFFIX}")
+
+
+def remove_drafts(data_dir: str | os.PathLike[str]) -> list[Path]:
+    """Delete the drafts that creates and imports left when they died; return what was removed.
+
+    A draft whose hunt lock is held belongs to a create or import still running (``hunt
+    import`` beside a server, say) and is left alone.
+    """
+    folder = Path(data_dir, "hunts")
+    removed = []
+    for draft in sorted(folder.glob(f"*.sqlite3{DRAFT_SUFFIX}")):
+        final = Path(str(draft)[: -len(DRAFT_SUFFIX)])
+        try:
+            lock_fd = _lock(final)
+        except StoreLocked:
+            continue
+        try:
+            _remove_with_journal(draft)
+            removed.append(draft)
+        finally:
+            os.close(lock_fd)
+    return removed
+
+
 def _remove_with_journal(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         try:
@@ -417,9 +468,26 @@ def _remove_with_journal(path: Path) -> None:
             pass
 
 
+def _lock_new(path: Path) -> int:
+    """Lock the file of a hunt that is to be created; raise HuntExists if it is there."""
+    make_private_dir(path.parent)
+    lock_fd = _lock(path)
+    if path.exists():
+        os.close(lock_fd)
+        raise HuntExists(f"hunt {path.stem!r} already exists")
+    return lock_fd
+
+
+def _remove_lock_file(path: Path) -> None:
+    try:
+        os.remove(path.with_suffix(".lock"))
+    except FileNotFoundError:
+        pass
+
+
 def _lock(path: Path) -> int:
     lock_path = path.with_suffix(".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
