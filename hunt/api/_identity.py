@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..domain import HuntState, JoinHunt, Player, Rejected, clean_name, team_side_id
-from ..protocol import Unauthorized
+from ..domain import MAX_NAME, HuntState, JoinHunt, Player, Rejected, clean_name, team_side_id
+from ..protocol import BadRequest, Unauthorized
 from ._context import ApiContext
 from ._tokens import PlayerTokens
 
-__all__ = ["greeted_player", "join_extras", "keyed_join", "refuse_forged", "welcome_extras"]
+__all__ = ["greeted_player", "join_extras", "keyed_join", "refuse_forged", "team_code_view", "welcome_extras"]
 
 
 def keyed_join(ctx: ApiContext, hunt_id: str, state: HuntState, command: JoinHunt,
@@ -62,6 +62,23 @@ def welcome_extras(tokens: PlayerTokens, hunt_id: str, state: HuntState, player:
     if player.team is None or state.sides[player.side].members[0] != player.id:
         return {}
     return {"team_code": tokens.team_code(hunt_id, state.incarnation, player.side)}
+
+
+def team_code_view(ctx: ApiContext, hunt_id: str, state: HuntState, team: str | None) -> dict[str, Any]:
+    """What the organiser is told about a team's code: ``{"team","side","team_code","members"}``."""
+    if state.definition.mode != "teams":
+        raise BadRequest("this hunt is played solo: it has no teams")
+    if team is None:
+        raise BadRequest('give the team\'s name: "?team=NAME"')
+    try:
+        name = clean_name(team, "team", MAX_NAME)
+    except Rejected as err:
+        raise BadRequest(err.message) from None
+    side_id = team_side_id(name)
+    side = state.sides.get(side_id)
+    return {"team": name if side is None else side.name, "side": side_id,
+            "team_code": ctx.tokens.team_code(hunt_id, state.incarnation, side_id),
+            "members": 0 if side is None else len(side.members)}
 
 
 def _team_code_ok(tokens: PlayerTokens, hunt_id: str, incarnation: str | None, team: str | None,
