@@ -67,7 +67,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/import")
     async def import_() -> Response:
         with _locked_means_exists():
-            hunt_id, events = await import_stream(engine, limits.max_import_bytes)
+            hunt_id, events = await import_stream(engine, limits.max_import_bytes, limits.import_idle_timeout_s)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
     @blueprint.get("/<hunt_id>")
