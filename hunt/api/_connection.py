@@ -44,8 +44,8 @@ from ._backoff import Backoff
 from ._context import ApiContext
 from ._errors import RetryLater, wire_error
 from ._guard import submit_guarded
-from ._identity import greeted_player, join_extras, keyed_join, refuse_forged, welcome_extras
-from ._views import welcome_view, you_row
+from ._identity import greeted_player, join_ack, keyed_join, refuse_forged, welcome_frame
+from ._views import you_row
 
 __all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection",
            "Disconnected"]
@@ -197,8 +197,7 @@ class Connection:
         refuse_forged(self.ctx, self.hunt_id, hello.token)  # cheap: before the hunt is even loaded
         state = await self.engine.state(self.hunt_id)
         player = greeted_player(self.ctx, self.hunt_id, state, hello.token)
-        view = welcome_view(state, player, self.ctx.now_ms())
-        reply = frames.welcome(hello.id, {**view, **welcome_extras(self.ctx.tokens, self.hunt_id, state, player)})
+        reply = welcome_frame(self.ctx, self.hunt_id, state, player, hello.id)
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         await self._reply(reply)
         self._bind(state, player, since)
@@ -213,8 +212,7 @@ class Connection:
         if isinstance(result, Rejected):
             await self._reply(self._result_frame(command.cmd, result))
             return
-        extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
-        await self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, **extra))
+        await self._reply(join_ack(self.ctx, self.hunt_id, state, command.cmd, result))
         self._bind(state, state.players[result.fields["player"]], result.seq)
 
     async def _batch(self, batch: BatchOp) -> None:
