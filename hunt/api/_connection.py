@@ -87,7 +87,7 @@ class Connection:
         self._scope: trio.CancelScope | None = None
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
-        self.guard = ctx.guard.connection(hunt_id, getattr(socket, "address", None))
+        self.guard = ctx.guard.connection(hunt_id, getattr(socket, "client", None))
 
     def outbox_used(self) -> int:
         return self._outbox_send.statistics().current_buffer_used
