@@ -200,12 +200,12 @@ class Connection:
         reply = welcome_frame(self.ctx, self.hunt_id, state, player, hello.id)
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         await self._reply(reply)
-        self._bind(state, player, since)
+        self._bind(state, player, since, hello.device)
 
     async def _join(self, join: JoinOp) -> None:
         command = join_command(join)  # its cmd is the join id: a secret, hashed before the engine sees it
         state = await self.engine.state(self.hunt_id)
-        self.guard.check_join(self.player is not None and state.players[self.player].banned)  # banned: no new name
+        self.guard.check_join(self.player is not None and state.players[self.player].banned, join.device)
         keyed = keyed_join(self.ctx, self.hunt_id, state, command, join.team_code)
         [result] = await self.engine.submit(self.hunt_id, [keyed])
         self.backoff.admitted()
@@ -213,7 +213,7 @@ class Connection:
             await self._reply(self._result_frame(command.cmd, result))
             return
         await self._reply(join_ack(self.ctx, self.hunt_id, state, command.cmd, result))
-        self._bind(state, state.players[result.fields["player"]], result.seq)
+        self._bind(state, state.players[result.fields["player"]], result.seq, join.device)
 
     async def _batch(self, batch: BatchOp) -> None:
         replies: list[frames.Frame | None] = [None] * len(batch.items)
@@ -244,9 +244,9 @@ class Connection:
             return frames.error(wire_error(result), cmd)
         return frames.ack(cmd, result.seq, result.fields, duplicate=result.duplicate)
 
-    def _bind(self, state: HuntState, player: Player, cursor: int) -> None:
+    def _bind(self, state: HuntState, player: Player, cursor: int, device: str | None) -> None:
         """Act as ``player`` from now on (its limits and bans go with the connection: ``_guard``)."""
-        self.guard.bind(state.definition, player.id, player.banned)
+        self.guard.bind(state.definition, player.id, player.banned, device)
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)
