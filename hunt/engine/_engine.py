@@ -85,6 +85,7 @@ class HuntStatistics:
     players: int | None
     counts: dict[str, int]
     actor: ActorStatistics | None
+    pipelined_batches: int  # decided while the batch before was being committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,8 @@ class Engine:
             hunts.append(HuntStatistics(
                 id=hunt_id, active=hunt_id in actors, subscribers=hub.subscribers,
                 seq=None if state is None else hub.seq, players=None if state is None else len(state.players),
-                counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id)))
+                counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id),
+                pipelined_batches=hub.pipelined))
         return EngineStatistics(router=router, hunts=tuple(hunts))
 
     async def create_hunt(self, document: Any) -> HuntDefinition:
@@ -377,13 +379,14 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
             if state is None:
                 raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
             dedup = await pools.run_commit(lambda: load_dedup_index(store, e))
+            lookups = await pools.run_commit(lambda: SqliteHuntStore.open_reader(engine.data_dir, hunt_id))
         except BaseException:
             with trio.CancelScope(shield=True):
                 await pools.run_commit(store.close)
             raise
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
         return HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
-                         pools.commit)
+                         pools.commit, lookups)
 
     async with trio.open_nursery() as housekeeping:
         housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)

@@ -300,8 +300,8 @@ async def test_a_full_mailbox_is_overloaded_for_that_command_only(
         await server.create_hunt()
         resource = f"/ws/hunts/{HUNT_ID}"
         async with open_socket(server.port, resource) as ann, open_socket(server.port, resource) as bob, \
-                open_socket(server.port, resource) as cat:
-            for player, name in ((ann, "Ann"), (bob, "Bob"), (cat, "Cat")):
+                open_socket(server.port, resource) as cat, open_socket(server.port, resource) as dan:
+            for player, name in ((ann, "Ann"), (bob, "Bob"), (cat, "Cat"), (dan, "Dan")):
                 await player.join(name)
             real_append = SqliteHuntStore.append
 
@@ -312,17 +312,20 @@ async def test_a_full_mailbox_is_overloaded_for_that_command_only(
             monkeypatch.setattr(SqliteHuntStore, "append", slow_append)
             await ann.send({**PING, "id": "a1"})  # taken by the actor: commits slowly
             await trio.sleep(0.1)
-            await bob.send({**PING, "id": "b1"})  # waits in the one-slot mailbox
+            await bob.send({**PING, "id": "b1"})  # taken too: decided while a1 commits
+            await trio.sleep(0.1)
+            await dan.send({**PING, "id": "d1"})  # waits in the one-slot mailbox
             await trio.sleep(0.1)
             refused = await cat.request({**PING, "id": "c1"})  # no room
             monkeypatch.setattr(SqliteHuntStore, "append", real_append)
             acks = [await ann.wait_for(lambda f: f.get("id") == "a1"),
-                    await bob.wait_for(lambda f: f.get("id") == "b1")]
+                    await bob.wait_for(lambda f: f.get("id") == "b1"),
+                    await dan.wait_for(lambda f: f.get("id") == "d1")]
             await trio.sleep(refused["retry_after_ms"] / 1000)
             retried = await cat.request({**PING, "id": "c1"})
     assert (refused["op"], refused["code"], refused["id"]) == ("error", "overloaded", "c1")
     assert refused["retry_after_ms"] >= 1
-    assert [ack["op"] for ack in acks] == ["ack", "ack"]
+    assert [ack["op"] for ack in acks] == ["ack", "ack", "ack"]
     assert retried["op"] == "ack"
 
 
