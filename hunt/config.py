@@ -86,6 +86,9 @@ class GameConfig:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
+    address_wrong_attempts_max: int = 20
+    ban_addresses: bool = True
+    guard_addresses_max: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,13 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupConfig:
+    dir: str = ""
+    every_s: float = 3600.0
+    keep: int = 24
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
     format: str = "text"
@@ -119,6 +129,7 @@ class Config:
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
     logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
 
     @property
     def data_path(self) -> Path:
@@ -239,6 +250,8 @@ def _validate(config: Config) -> None:
         "engine.history_page": config.engine.history_page,
         "store.snapshot_every": config.store.snapshot_every,
         "store.future_tolerance_s": config.store.future_tolerance_s,
+        "backup.every_s": config.backup.every_s,
+        "backup.keep": config.backup.keep,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
@@ -249,6 +262,8 @@ def _validate(config: Config) -> None:
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
+        "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
+        "game.guard_addresses_max": config.game.guard_addresses_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,
         "broker.retry_backoff_max_s": config.broker.retry_backoff_max_s,

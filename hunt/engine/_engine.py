@@ -44,7 +44,7 @@ from ..domain import (
 )
 from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
-from ._commandlog import log_commands
+from ._commandlog import CommandStats, log_commands
 from ._dedup import load_dedup_index
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
@@ -110,6 +110,7 @@ class Engine:
         self._pools = WorkerPools.from_config(config.engine)
         self._hubs: dict[str, HuntHub] = {}
         self._known: set[str] = set(hunt_ids(self.data_dir))
+        self.commands = CommandStats()  # ack latency and refusals, for /metrics
         self.rule_defaults = RuleDefaults(
             wrong_attempts_max=config.game.wrong_attempts_max,
             wrong_attempts_window_s=config.game.wrong_attempts_window_s,
@@ -237,14 +238,17 @@ class Engine:
         self.require(hunt_id)
         self._hub(hunt_id)
         reply = Reply()
+        started = trio.current_time()
         await self._router.send(hunt_id, Submit(tuple(commands)), reply)
         deadline = self.config.engine.request_timeout_s
-        started = trio.current_time()
         with trio.move_on_after(deadline):
             result: list[Result] = await reply.wait()
+            latency_s = trio.current_time() - started
+            self.commands.settled(result, latency_s)
             if self.config.logging.commands:
-                log_commands(hunt_id, commands, result, trio.current_time() - started)
+                log_commands(hunt_id, commands, result, latency_s)
             return result
+        self.commands.refused("timeout", len(commands))
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
 
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
