@@ -160,18 +160,15 @@ class Connection:
         try:
             request = parse(data or b"", self.frame_limits)
             rid = request.id
+            self._admit()  # every frame, a hello too: its history replay costs the server like a command
             match request:
                 case HelloOp():
-                    self._admit()  # its history replay costs the server like a command
                     await self._hello(request)
                 case JoinOp():
-                    self._admit()
                     await self._join(request)
                 case BatchOp():
-                    self._admit()
                     await self._batch(request)
                 case _:
-                    self._admit()
                     command = to_command(request, self.player)
                     [result] = await submit_guarded(self.engine, self.guard, [command], self.ctx.now_ms())
                     self.backoff.admitted()
