@@ -71,6 +71,9 @@ class LimitsConfig:
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
     overload_strikes: int = 20
+    window: int = 100
+    address_window: int = 512
+    hunt_window: int = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +228,7 @@ def _validate(config: Config) -> None:
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
+        "limits.window": config.limits.window,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,
@@ -252,5 +256,9 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    for key, value in (("limits.address_window", config.limits.address_window),
+                       ("limits.hunt_window", config.limits.hunt_window)):
+        if value < config.limits.window:  # else a connection could wait forever for its own window
+            raise ConfigError(f"{key} must be at least limits.window ({config.limits.window}), got {value}")
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")

@@ -35,9 +35,10 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 class AsgiSocket:
     """What a Connection needs of a websocket (receive, send, close) on ASGI's two callables."""
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, client: str | None = None) -> None:
         self._receive = receive
         self._send = send
+        self.client = client  # the peer's address, if the server knows it
         self.closed = False
 
     async def accept(self) -> bool:
@@ -76,7 +77,8 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
         if match is None:
             await app(scope, receive, send)
             return
-        socket = AsgiSocket(receive, send)
+        peer = scope.get("client")
+        socket = AsgiSocket(receive, send, peer[0] if peer else None)
         try:
             if await socket.accept():
                 await handler(match, socket)
@@ -103,7 +105,7 @@ def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:
             await socket.send(frames.text(frames.error(wire_error(err))))
             await socket.close(CLOSE_POLICY, "unknown hunt")
             return
-        connection = Connection(ctx, hunt_id, socket)
+        connection = Connection(ctx, hunt_id, socket, socket.client)
         await connection.run()
         if not socket.closed and connection.close_request is not None:
             # Its flush budget ran out before the close frame: still say why, not 1000.

@@ -135,6 +135,16 @@ class Engine:
             return result
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
 
+    async def send(self, hunt_id: str, commands: Sequence[Command],
+                   callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue commands, waiting for mailbox space as :meth:`submit` does, but not for the
+        outcome: ``callback(results, error)`` runs on the actor's task once they are settled
+        (it must not block). Raises what :meth:`submit` raises before its commands are queued;
+        cancelled, nothing was queued."""
+        self.require(hunt_id)
+        self.hub(hunt_id)
+        await self.router.send(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
+
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
                       callback: Callable[[Any, BaseException | None], None]) -> None:
         """Queue commands without waiting; ``callback(results, error)`` runs once they are settled.
