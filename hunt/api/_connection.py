@@ -85,6 +85,7 @@ class Connection:
         self._scope: trio.CancelScope | None = None
         self._idle = trio.CancelScope()  # the reader's idle timer (replaced when it starts)
         self._receiving = False  # the reader waits for a frame (the idle timer may run)
+        self.frames_read = 0
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
 
@@ -148,6 +149,7 @@ class Connection:
                     self._arm_idle()
                     data = await self.socket.receive()
                     self._receiving = False
+                    self.frames_read += 1
                     self._idle.deadline = math.inf  # handling a frame (even a slow one) is not idling
                     await self._on_frame(data)
         except Disconnected:  # the client left: nothing to close

@@ -87,10 +87,12 @@ async def test_the_server_reads_no_further_than_the_window(open_server: OpenServ
         await server.create_hunt()
         async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
             await ann.join()
+            [connection] = server.ctx.connections._live
             engine = Holding(server, monkeypatch)
             ids = await pings(ann, "g", 4 + 5)  # pipelined: none waits for an ack
             await settle(lambda: len(engine.arrived) >= 4)
-            assert len(engine.arrived) == 4, "the frames past the window were not even read"
+            assert len(engine.arrived) == 4
+            assert connection.frames_read == 1 + 4, "the frames past the window were not even read"
             await engine.release()  # the first four are answered: four more are read
             await settle(lambda: len(engine.arrived) >= 8)
             assert len(engine.arrived) == 8
@@ -100,6 +102,30 @@ async def test_the_server_reads_no_further_than_the_window(open_server: OpenServ
             acks = await replies(ann, 9)
     assert [(a["op"], a["id"]) for a in acks] == [("ack", cmd) for cmd in ids], "every ack, in the order sent"
     assert [a["seq"] for a in acks] == sorted(a["seq"] for a in acks)
+
+
+async def test_a_client_that_does_not_read_its_replies_stops_being_read(open_server: OpenServer) -> None:
+    async with open_server(limits={"window": 4, "outbox_capacity": 64}) as server:
+        await server.create_hunt()
+        async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
+            await ann.join()
+            [connection] = server.ctx.connections._live
+            # As if the client's TCP window were full: the server cannot write to it.
+            writable, send = trio.Event(), connection.socket.send
+
+            async def blocked(text: str) -> None:
+                await writable.wait()
+                await send(text)
+
+            connection.socket.send = blocked
+            # Errors answer at once; unsent, they fill the window as much as acks do.
+            for i in range(10):
+                await ann.send({**PING, "id": f"bad{i}", "lat": "north"})
+            await settle(lambda: connection.frames_read >= 1 + 4)
+            assert connection.frames_read == 1 + 4
+            writable.set()
+            got = await replies(ann, 10)
+    assert [(r["code"], r["id"]) for r in got] == [("bad_request", f"bad{i}") for i in range(10)]
 
 
 async def test_a_batch_counts_its_items_and_may_not_be_larger_than_the_window(
