@@ -39,13 +39,13 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     blueprint = Blueprint("admin", __name__, url_prefix="/admin/hunts")
     engine = ctx.engine
     limits = ctx.config.limits
-    expected = ctx.admin_token.encode()
 
     @blueprint.before_request
     async def authenticate() -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        # compare_digest: the time taken does not tell how much of a guess was right.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        # compare_digest: the time taken does not tell how much of a guess was right. The token
+        # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
             raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
 
     @blueprint.post("")
@@ -72,12 +72,13 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.get("/<hunt_id>")
     async def detail(hunt_id: str) -> Response:
         state = await engine.state(hunt_id)
-        body, _ = engine.hub(hunt_id).cached(("detail", state.status_at(ctx.now_ms())),
-                                             lambda: hunt_detail(state, ctx.now_ms()), orjson.dumps)
-        actor = next((a for a in engine.router.statistics().actors if a.key == hunt_id), None)
+        body, _ = await engine.view(hunt_id, ("detail", state.status_at(ctx.now_ms())),
+                                    lambda state: hunt_detail(state, ctx.now_ms()), orjson.dumps)
+        stats = engine.statistics().hunt(hunt_id)
+        actor = stats.actor if stats else None
         live = {"mailbox_depth": actor.mailbox_depth if actor else 0,
                 "mailbox_capacity": actor.mailbox_capacity if actor else ctx.config.engine.mailbox_capacity,
-                "active": actor is not None, "subscribers": engine.hub(hunt_id).subscribers}
+                "active": actor is not None, "subscribers": stats.subscribers if stats else 0}
         body = body[:-1] + b',"actor":' + orjson.dumps(live) + b"}"
         return json_response(body=body, etag=etag_of(body))
 

@@ -33,7 +33,6 @@ from ..protocol import (
     HelloOp,
     JoinOp,
     RequestError,
-    Unauthorized,
     WireError,
     frames,
     join_command,
@@ -43,6 +42,7 @@ from ..protocol import (
 from ._backoff import Backoff
 from ._context import ApiContext
 from ._errors import RetryLater, wire_error
+from ._identity import greeted_player, join_extras, keyed_join, welcome_extras
 from ._pushes import Pushes
 from ._replies import Render, Replies
 from ._views import welcome_view
@@ -70,7 +70,7 @@ class Connection:
         self.engine = ctx.engine
         self.limits = ctx.config.limits
         self.hunt_id = hunt_id
-        self.hub = ctx.engine.hub(hunt_id)
+        self.hub = ctx.engine.live(hunt_id)
         self.socket = socket
         self.address = address
         # A batch must fit in the window: the window bounds what it may carry.
@@ -109,7 +109,7 @@ class Connection:
         finally:
             self.ctx.connections.discard(self)
             if self.greeted:
-                self.hub.subscribers -= 1
+                self.engine.unsubscribe(self.hunt_id)
         if self._close is not None:
             # Replies already durable go out first, but a client that does not read cannot hold
             # the handler: after the budget the socket is dropped without a close frame.
@@ -233,36 +233,34 @@ class Connection:
     async def _hello(self, hello: HelloOp) -> None:
         # Its welcome goes before the feed items it replays: answer what came before it first.
         await self._wait_for(self.replies.wait_empty)
-        player_id = self.ctx.tokens.verify(self.hunt_id, hello.token)
-        if player_id is None:
-            raise Unauthorized("the token is not valid for this hunt")
         state = await self.engine.state(self.hunt_id)
-        player = state.players.get(player_id)
-        if player is None:
-            raise Unauthorized("the token's player is not in this hunt")
-        reply = frames.welcome(hello.id, welcome_view(state, player, self.ctx.now_ms()), window=self.limits.window)
+        player = greeted_player(self.ctx.tokens, self.hunt_id, state, hello.token)
+        view = welcome_view(state, player, self.ctx.now_ms())
+        extras = welcome_extras(self.ctx.tokens, self.hunt_id, state, player)
+        reply = frames.welcome(hello.id, {**view, **extras}, window=self.limits.window)
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         self._reply(reply)
-        self._bind(player_id, since)
+        self._bind(player.id, since)
 
     async def _join(self, join: JoinOp) -> None:
         # The player it binds acts in the frames after it: answer it before reading on.
         await self._wait_for(self.replies.wait_empty)
-        command = join_command(join)
+        command = join_command(join)  # its cmd is the join id: a secret, hashed before the engine sees it
+        state = await self.engine.state(self.hunt_id)
+        keyed = keyed_join(self.ctx.tokens, self.hunt_id, state, command, join.team_code)
         held = await self.ctx.shares.acquire(self.hunt_id, None, self.address, 1)
         try:
-            [result] = await self.engine.submit(self.hunt_id, [command])
+            [result] = await self.engine.submit(self.hunt_id, [keyed])
         finally:
             held.release()
         self.backoff.admitted()
         if isinstance(result, Rejected):
             self._reply(self._result_frame(command.cmd, result))
             return
-        player = result.fields["player"]
-        token = self.ctx.tokens.issue(self.hunt_id, player)
-        self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, token=token,
+        extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
+        self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, **extra,
                                window=self.limits.window))
-        self._bind(player, result.seq)
+        self._bind(result.fields["player"], result.seq)
 
     async def _batch(self, batch: BatchOp) -> None:
         replies: list[frames.Frame | None] = [None] * len(batch.items)
@@ -298,7 +296,7 @@ class Connection:
     def _bind(self, player: str, cursor: int) -> None:
         if not self.greeted:
             self.greeted = True
-            self.hub.subscribers += 1
+            self.engine.subscribe(self.hunt_id)
         self.player = player
         self.pushes.bind(player, cursor)
         self._wake()

@@ -30,8 +30,7 @@ async def serve_cached(ctx: ApiContext, hunt_id: str, key: Hashable, build: Call
 
     Reads memory only: the hunt is loaded if needed, then nothing touches SQL.
     """
-    state = await ctx.engine.state(hunt_id)
-    body, etag = ctx.engine.hub(hunt_id).cached(key, lambda: build(state), orjson.dumps)
+    body, etag = await ctx.engine.view(hunt_id, key, build, orjson.dumps)
     return json_response(body=body, etag=etag)
 
 
@@ -51,7 +50,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
     async def health() -> Response:
         stopping = ctx.connections.closing
         body = {"status": "stopping" if stopping else "ok", "hunts": len(ctx.engine.hunt_ids()),
-                "active": len(ctx.engine.router.active_keys())}
+                "active": ctx.engine.active_count()}
         return json_response(body, 503 if stopping else 200)
 
     @blueprint.get("/metrics")

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import trio
 
-from ..engine import HuntHub
+from ..engine import LiveHunt
 from ..protocol import frames
 from ._context import ApiContext
 from ._views import you_row
@@ -34,7 +34,7 @@ PUSH_TICK_S = 0.05  # the writer looks at the hub at most this often (coalesces 
 
 
 class Pushes:
-    def __init__(self, ctx: ApiContext, hunt_id: str, hub: HuntHub, send: Callable[[str], Awaitable[None]],
+    def __init__(self, ctx: ApiContext, hunt_id: str, hub: LiveHunt, send: Callable[[str], Awaitable[None]],
                  wake: Callable[[], None]) -> None:
         self.ctx = ctx
         self.engine = ctx.engine
@@ -114,7 +114,7 @@ class Pushes:
         hub, cursor = self.hub, self._feed_cursor
         if hub.seq <= cursor:
             return
-        if cursor >= hub.feed_floor and (not hub.feed or hub.feed[-1][0] <= cursor):
+        if cursor >= hub.feed_floor and hub.last_feed_seq <= cursor:
             self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
             return
         items = hub.feed_after(cursor)
@@ -138,7 +138,7 @@ class Pushes:
             seen = hub.seq
             if not news:
                 # Only the leaderboard changed (pings, someone else's later find...): wait for its
-                # next push (news for everybody goes with it: HuntHub.news_event) or for news for
+                # next push (news for everybody goes with it: LiveHunt.news_event) or for news for
                 # this player, not for every commit of a busy hunt.
                 with trio.move_on_at(max(quiet_until, self._board_next)):
                     await hub.news_event(self.player).wait()
