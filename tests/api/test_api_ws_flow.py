@@ -263,3 +263,35 @@ async def test_a_hunt_at_its_limit_does_not_slow_another_hunts_acks(
             engine.hunts = ()
             await engine.release()
             assert len(await replies(ann, 40)) == len(await replies(bob, 40)) == 40
+
+
+async def test_the_labs_players_keep_within_the_window(open_server: OpenServer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hunt simulate``, ``hunt demo`` and the reliability crowds all send through SimPlayer."""
+    from hunt_lab.clients.player import SimPlayer
+
+    answered: list[str] = []
+    async with open_server(limits={"window": 3}) as server:
+        await server.create_hunt()
+        player = SimPlayer(f"ws://127.0.0.1:{server.port}/ws/hunts/{HUNT_ID}", "Sim",
+                           lambda _player, _pending, reply: answered.append(reply["id"]))
+        stop = trio.Event()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(lambda: player.run(team=None, stop=stop))
+            await player.connected.wait()
+            assert player.window == 3
+            engine = Holding(server, monkeypatch)
+            now = trio.current_time()
+            sent = [await player.send({**PING, "id": f"g{i}"}, now) for i in range(4)]
+            sent.append(await player.send_batch([{**PING, "id": f"b{i}"} for i in range(2)], now))
+            assert sent == [True, True, True, False, False]  # the rest waits in the client
+            await settle(lambda: len(engine.arrived) >= 3)
+            [connection] = server.ctx.connections._live
+            assert connection.frames_read == 1 + 3 and player.in_flight == 3
+            while len(answered) < 6:
+                await engine.release()
+                await trio.sleep(0.05)
+                assert player.in_flight <= 3
+            stop.set()
+            nursery.cancel_scope.cancel()
+    assert answered == ["g0", "g1", "g2", "g3", "b0", "b1"]
