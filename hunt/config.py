@@ -31,6 +31,7 @@ class ServerConfig:
     data_dir: str = "data"
     admin_token: str = field(default="", repr=False)
     shutdown_timeout_s: float = 10.0
+    backlog: int = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +261,8 @@ def _validate(config: Config) -> None:
                        ("engine.dedup_cache", config.engine.dedup_cache)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
+    if not 1 <= config.server.backlog <= 65535:
+        raise ConfigError(f"server.backlog must be 1..65535, got {config.server.backlog}")
     if not 0 <= config.server.port <= 65535:
         raise ConfigError(f"server.port must be 0..65535, got {config.server.port}")
     if config.store.synchronous.upper() not in _SYNC_MODES:
