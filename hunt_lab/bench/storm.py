@@ -75,56 +75,75 @@ async def _player(port: int, hunt: str, due: float, timeout: float, latencies: l
         failures[type(err).__name__] += 1
 
 
-async def bench_storm(data_dir: Path, log_dir: Path, *, connections: int, seconds: float, timeout: float = 30.0,
-                      env: dict[str, str] | None = None, report: Callable[[str], None] = lambda _: None,
-                      ) -> dict[str, Any]:
-    """Open ``connections`` joining websockets over ``seconds`` against a fresh server child."""
-    limit = raise_fd_limit(connections + 1024)
-    if limit < connections + 64:
-        raise RuntimeError(f"the open-files limit is {limit}: too low for {connections} connections")
-    hunt = "storm"
-    async with ServerProcess(data_dir, log_dir, env=env, fd_limit=connections + 1024) as server:
-        await server.start()
-        process = psutil.Process(server.pid)
-        async with httpx.AsyncClient(base_url=server.url, headers=server.admin_headers, timeout=30) as http:
-            await create_hunt(http, hunt, 5)
-            await trio.sleep(0.5)
-            latencies: list[float] = []
-            handshakes: list[float] = []
-            failures: Counter[str] = Counter()
-            keep: list[RawSocket] = []
-            cpu_before = sum(process.cpu_times()[:2])
-            client_before = sum(psutil.Process().cpu_times()[:2])
-            overflows_before = listen_overflows()
-            started_wall = time.monotonic()
-            start = trio.current_time() + 0.2
-            try:
-                async with trio.open_nursery() as nursery:
-                    for i in range(connections):
-                        nursery.start_soon(_player, server.port, hunt, start + i * seconds / connections, timeout,
-                                           latencies, handshakes, failures, keep)
-                storm_s = trio.current_time() - start
-                cpu = sum(process.cpu_times()[:2]) - cpu_before
-                client_cpu = sum(psutil.Process().cpu_times()[:2]) - client_before
-                overflows_after = listen_overflows()
-                stats = (await http.get(f"/admin/hunts/{hunt}")).json()
-            finally:
-                for raw in keep:
-                    raw.close()
-            report(f"{len(latencies):,} of {connections:,} joined in {time.monotonic() - started_wall:.1f} s")
-        await server.stop()
+async def _storm(server: ServerProcess, hunt: str, connections: int, seconds: float, timeout: float,
+                 ) -> dict[str, Any]:
+    """One storm against a started server; the figures of it."""
+    process = psutil.Process(server.pid)
+    latencies: list[float] = []
+    handshakes: list[float] = []
+    failures: Counter[str] = Counter()
+    keep: list[RawSocket] = []
+    cpu_before = sum(process.cpu_times()[:2])
+    client_before = sum(psutil.Process().cpu_times()[:2])
+    overflows_before = listen_overflows()
+    start = trio.current_time() + 0.2
+    try:
+        async with trio.open_nursery() as nursery:
+            for i in range(connections):
+                nursery.start_soon(_player, server.port, hunt, start + i * seconds / connections, timeout,
+                                   latencies, handshakes, failures, keep)
+        storm_s = trio.current_time() - start
+        cpu = sum(process.cpu_times()[:2]) - cpu_before
+        client_cpu = sum(psutil.Process().cpu_times()[:2]) - client_before
+        overflows_after = listen_overflows()
+    finally:
+        for raw in keep:
+            raw.close()
     values, opened = sorted(latencies), sorted(handshakes)
-    overflows = (None if overflows_before is None or overflows_after is None
-                 else overflows_after - overflows_before)
     return {
-        "connections": connections, "seconds": seconds, "joined": len(latencies),
-        "failed": sum(failures.values()), "failures": dict(failures),
+        "joined": len(latencies), "failed": sum(failures.values()), "failures": dict(failures),
         "join_p50_ms": round(percentile(values, 50) * 1000, 1), "join_p99_ms": round(percentile(values, 99) * 1000, 1),
         "join_max_ms": round(values[-1] * 1000, 1) if values else None,
         "handshake_p50_ms": round(percentile(opened, 50) * 1000, 1),
         "handshake_p99_ms": round(percentile(opened, 99) * 1000, 1),
         "storm_s": round(storm_s, 2), "server_cpu_s": round(cpu, 2),
         "server_cpu_ms_per_join": round(cpu * 1000 / max(len(latencies), 1), 2),
-        "client_cpu_s": round(client_cpu, 2), "listen_overflows": overflows,
-        "players_in_hunt": stats.get("stats", {}).get("players"),
+        "client_cpu_s": round(client_cpu, 2),
+        "listen_overflows": (None if overflows_before is None or overflows_after is None
+                             else overflows_after - overflows_before),
     }
+
+
+async def bench_storm(data_dir: Path, log_dir: Path, *, connections: int, seconds: float, timeout: float = 30.0,
+                      echo: bool = True, env: dict[str, str] | None = None,
+                      report: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Open ``connections`` joining websockets over ``seconds`` against a fresh server child;
+    then (``echo``) the same storm against the bare echo server on the same stack, the floor
+    of what a connection and a join cost before any hunt work."""
+    limit = raise_fd_limit(connections + 1024)
+    if limit < connections + 64:
+        raise RuntimeError(f"the open-files limit is {limit}: too low for {connections} connections")
+    hunt = "storm"
+    async with ServerProcess(data_dir, log_dir, env=env, fd_limit=connections + 1024) as server:
+        await server.start()
+        async with httpx.AsyncClient(base_url=server.url, headers=server.admin_headers, timeout=30) as http:
+            await create_hunt(http, hunt, 5)
+            await trio.sleep(0.5)
+            started = time.monotonic()
+            result = await _storm(server, hunt, connections, seconds, timeout)
+            stats = (await http.get(f"/admin/hunts/{hunt}")).json()
+        report(f"{result['joined']:,} of {connections:,} joined in {time.monotonic() - started:.1f} s")
+        await server.stop()
+    result = {"connections": connections, "seconds": seconds, **result,
+              "players_in_hunt": stats.get("stats", {}).get("players")}
+    if echo:
+        async with ServerProcess(None, log_dir / "echo", program=("hunt_lab.bench.echo",),
+                                 fd_limit=connections + 1024) as server:
+            await server.start()
+            await trio.sleep(0.5)
+            floor = await _storm(server, hunt, connections, seconds, timeout)
+            report(f"echo server: {floor['joined']:,} of {connections:,} joined")
+            await server.stop()
+        result["echo"] = {key: floor[key] for key in ("joined", "failed", "join_p50_ms", "join_p99_ms",
+                                                      "server_cpu_ms_per_join")}
+    return result

@@ -63,10 +63,13 @@ def register_bench(kinds: argparse._SubParsersAction) -> None:
         description="Starts `hunt serve` with a started hunt, then opens --connections websockets whose arrivals "
                     "are spread evenly over --seconds (open loop); each joins and stays connected. Reports the "
                     "joins acked, failures by kind, join latency from the moment each was due (connect, "
-                    "handshake, commit), the server's CPU per join and the kernel's listen-queue overflows. "
+                    "handshake, commit), the server's CPU per join and the kernel's listen-queue overflows; "
+                    "then the same storm against the bare echo server on the same stack. "
                     "Exit 1 if any join failed.")
     storm.add_argument("--connections", type=int, default=3000, help="connections (default %(default)s)")
     storm.add_argument("--seconds", type=float, default=2.0, help="arrivals spread over (default %(default)s)")
+    storm.add_argument("--no-echo", dest="echo", action="store_false",
+                       help="skip the same storm against the bare echo server (the stack's floor)")
     storm.add_argument("--timeout", type=float, default=30.0,
                        help="a join slower than this fails (default %(default)s)")
     _common(storm, _storm)
@@ -186,7 +189,8 @@ def _storm(args: argparse.Namespace) -> int:
         err_console.print("hunt bench storm: --connections, --seconds and --timeout must be positive")
         return 2
     result = _run(args, lambda data, logs, say: bench_storm(data, logs, connections=args.connections,
-                                                            seconds=args.seconds, timeout=args.timeout, report=say))
+                                                            seconds=args.seconds, timeout=args.timeout,
+                                                            echo=args.echo, report=say))
     failures = ", ".join(f"{kind} {n}" for kind, n in sorted(result["failures"].items())) or "none"
     _print(args, result, [
         f"hunt bench storm: {result['joined']:,} of {result['connections']:,} joined, arrivals over "
@@ -197,6 +201,9 @@ def _storm(args: argparse.Namespace) -> int:
         f"{result['storm_s']:.1f} s after the first",
         f"  server CPU {result['server_cpu_s']:.2f} s: {result['server_cpu_ms_per_join']:.2f} ms per join; "
         f"client CPU {result['client_cpu_s']:.2f} s; listen-queue overflows {result['listen_overflows']}",
+        *([f"  the echo server (same stack, no engine), same storm: {result['echo']['joined']:,} joined, p50 "
+           f"{result['echo']['join_p50_ms']:.0f} ms, p99 {result['echo']['join_p99_ms']:.0f} ms, "
+           f"{result['echo']['server_cpu_ms_per_join']:.2f} ms CPU per join"] if "echo" in result else []),
     ])
     return 1 if result["failed"] else 0
 

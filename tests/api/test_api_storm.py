@@ -55,3 +55,4 @@ def test_hunt_bench_storm_joins_every_connection_and_reports_the_figures(tmp_pat
     assert 0 < figures["join_p50_ms"] <= figures["join_p99_ms"] <= figures["join_max_ms"]
     assert figures["handshake_p99_ms"] <= figures["join_max_ms"]
     assert figures["server_cpu_ms_per_join"] > 0
+    assert (figures["echo"]["joined"], figures["echo"]["failed"]) == (150, 0)
