@@ -9,7 +9,9 @@ whose **watcher** is the connection's third task. While ``limits.window`` comman
 unanswered the reader reads nothing, so a client that pipelines, or does not read its
 replies, waits in TCP (backpressure on that client only).
 
-The hunt's actor never waits on a connection: it settles reply slots and publishes to the hub.
+Commands pass ``_guard``'s limits (wrong attempts and bans per connection and address) before
+they are sent. The hunt's actor never waits on a connection: it settles reply slots and publishes
+to the hub.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import trio
 
 from actors import ActorStopped
 
-from ..domain import Command, Rejected
+from ..domain import Command, HuntState, Player, Rejected
 from ..engine import Result
 from ..protocol import (
     BatchOp,
@@ -42,7 +44,8 @@ from ..protocol import (
 from ._backoff import Backoff
 from ._context import ApiContext
 from ._errors import RetryLater, wire_error
-from ._identity import greeted_player, join_extras, keyed_join, welcome_extras
+from ._guard import check_commands, note_results
+from ._identity import greeted_player, join_extras, keyed_join, refuse_forged, welcome_extras
 from ._pushes import Pushes
 from ._replies import Render, Replies
 from ._views import welcome_view
@@ -65,14 +68,14 @@ class Disconnected(Exception):
 
 
 class Connection:
-    def __init__(self, ctx: ApiContext, hunt_id: str, socket: Any, address: str | None = None) -> None:
+    def __init__(self, ctx: ApiContext, hunt_id: str, socket: Any) -> None:
         self.ctx = ctx
         self.engine = ctx.engine
         self.limits = ctx.config.limits
         self.hunt_id = hunt_id
         self.hub = ctx.engine.live(hunt_id)
         self.socket = socket
-        self.address = address
+        self.address: str | None = getattr(socket, "address", None)
         # A batch must fit in the window: the window bounds what it may carry.
         self.frame_limits = FrameLimits(self.limits.max_frame_bytes,
                                         min(self.limits.max_batch_items, self.limits.window))
@@ -88,6 +91,7 @@ class Connection:
         self.frames_read = 0
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
+        self.guard = ctx.guard.connection(hunt_id, self.address)
 
     def outbox_used(self) -> int:
         return len(self.replies)
@@ -181,6 +185,7 @@ class Connection:
             rid = request.id
             match request:
                 case HelloOp():
+                    self._admit()  # its history replay costs the server like a command
                     await self._hello(request)
                 case JoinOp():
                     self._admit()
@@ -196,13 +201,22 @@ class Connection:
             self._reply(frames.error(self._error(err), rid or getattr(err, "request_id", None)))
 
     async def _send(self, commands: list[Command], render: Render, rid: str | None) -> None:
-        """Take the commands' share of the hunt (waiting in turn), queue their reply's slot, and
-        hand them to the hunt's actor, which settles the slot once they are durable."""
-        units = len(commands)
+        """Check the commands against ``_guard``'s limits, take their share of the hunt (waiting in
+        turn), queue their reply's slot, and hand those that passed to the hunt's actor, which
+        settles the slot once they are durable. ``render(results, error)`` makes the reply."""
+        units, now_ms = len(commands), self.ctx.now_ms()
+        results, sent = check_commands(self.guard, commands, now_ms)
+        if not sent:  # every one refused here: nothing reaches the hunt
+            self._reply(render(results, None))
+            return
         held = await self.ctx.shares.acquire(self.hunt_id, self.player, self.address, units)
         slot = self.replies.pending(units, render, held)
+
+        def settle(answers: Any, error: BaseException | None) -> None:  # on the actor's task
+            slot.settle(None if error else note_results(self.guard, commands, results, sent, answers, now_ms), error)
+
         try:
-            await self.engine.send(self.hunt_id, commands, slot.settle)
+            await self.engine.send(self.hunt_id, [commands[i] for i in sent], settle)
         except Exception as err:  # refused at the mailbox (overloaded, stopping): answered now
             slot.answer(render([self._error(err)] * units, None))
             return
@@ -233,21 +247,23 @@ class Connection:
     async def _hello(self, hello: HelloOp) -> None:
         # Its welcome goes before the feed items it replays: answer what came before it first.
         await self._wait_for(self.replies.wait_empty)
+        refuse_forged(self.ctx, self.hunt_id, hello.token)  # cheap: before the hunt is even loaded
         state = await self.engine.state(self.hunt_id)
-        player = greeted_player(self.ctx.tokens, self.hunt_id, state, hello.token)
+        player = greeted_player(self.ctx, self.hunt_id, state, hello.token)
         view = welcome_view(state, player, self.ctx.now_ms())
         extras = welcome_extras(self.ctx.tokens, self.hunt_id, state, player)
         reply = frames.welcome(hello.id, {**view, **extras}, window=self.limits.window)
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         self._reply(reply)
-        self._bind(player.id, since)
+        self._bind(state, player, since)
 
     async def _join(self, join: JoinOp) -> None:
         # The player it binds acts in the frames after it: answer it before reading on.
         await self._wait_for(self.replies.wait_empty)
         command = join_command(join)  # its cmd is the join id: a secret, hashed before the engine sees it
         state = await self.engine.state(self.hunt_id)
-        keyed = keyed_join(self.ctx.tokens, self.hunt_id, state, command, join.team_code)
+        self.guard.check_join(self.player is not None and state.players[self.player].banned)  # banned: no new name
+        keyed = keyed_join(self.ctx, self.hunt_id, state, command, join.team_code)
         held = await self.ctx.shares.acquire(self.hunt_id, None, self.address, 1)
         try:
             [result] = await self.engine.submit(self.hunt_id, [keyed])
@@ -260,7 +276,7 @@ class Connection:
         extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
         self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, **extra,
                                window=self.limits.window))
-        self._bind(result.fields["player"], result.seq)
+        self._bind(state, state.players[result.fields["player"]], result.seq)
 
     async def _batch(self, batch: BatchOp) -> None:
         replies: list[frames.Frame | None] = [None] * len(batch.items)
@@ -293,12 +309,14 @@ class Connection:
             return frames.error(wire_error(result), cmd)
         return frames.ack(cmd, result.seq, result.fields, duplicate=result.duplicate)
 
-    def _bind(self, player: str, cursor: int) -> None:
+    def _bind(self, state: HuntState, player: Player, cursor: int) -> None:
+        """Act as ``player`` from now on (its limits and bans go with the connection: ``_guard``)."""
+        self.guard.bind(state.definition, player.id, player.banned)
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)
-        self.player = player
-        self.pushes.bind(player, cursor)
+        self.player = player.id
+        self.pushes.bind(player.id, cursor)
         self._wake()
 
     def _reply(self, frame: frames.Frame) -> None:

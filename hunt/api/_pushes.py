@@ -117,11 +117,12 @@ class Pushes:
         if cursor >= hub.feed_floor and hub.last_feed_seq <= cursor:
             self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
             return
-        items = hub.feed_after(cursor)
-        upto = hub.seq
-        if items is None:  # fell behind the hub's memory: catch up from the log
-            items = await self.engine.feed_since(self.hunt_id, cursor, self.player)
-            upto = hub.seq
+        items, upto = hub.feed_after(cursor), hub.seq
+        if items is None:  # fell behind the hub's memory: catch up from the log, a page at a time
+            items, upto = await self.engine.feed_since(self.hunt_id, cursor, self.player)
+            if upto < hub.seq:  # the writer comes back for the next page
+                self.moved = True
+                self._wake()
         for seq, audience, item in items:
             if audience is None or self.player in audience:
                 await self._send(frames.text(frames.feed(item)))

@@ -35,11 +35,11 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 class AsgiSocket:
     """What a Connection needs of a websocket (receive, send, close) on ASGI's two callables."""
 
-    def __init__(self, receive: Receive, send: Send, client: str | None = None) -> None:
+    def __init__(self, receive: Receive, send: Send, address: str | None = None) -> None:
         self._receive = receive
         self._send = send
-        self.client = client  # the peer's address, if the server knows it
         self.closed = False
+        self.address = address  # the client's IP address (for limits and bans per address)
 
     async def accept(self) -> bool:
         """Accept the upgrade; False if the client left first."""
@@ -77,8 +77,7 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
         if match is None:
             await app(scope, receive, send)
             return
-        peer = scope.get("client")
-        socket = AsgiSocket(receive, send, peer[0] if peer else None)
+        socket = AsgiSocket(receive, send, peer_address(scope))
         try:
             if await socket.accept():
                 await handler(match, socket)
@@ -94,6 +93,12 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
     return asgi
 
 
+def peer_address(scope: Scope) -> str | None:
+    """The client's IP address, as the server saw the connection (the one place it is read)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
 def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:
     """The ASGI app to serve: ``app`` with the player websocket path taken over."""
 
@@ -105,7 +110,7 @@ def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:
             await socket.send(frames.text(frames.error(wire_error(err))))
             await socket.close(CLOSE_POLICY, "unknown hunt")
             return
-        connection = Connection(ctx, hunt_id, socket, socket.client)
+        connection = Connection(ctx, hunt_id, socket)
         await connection.run()
         if not socket.closed and connection.close_request is not None:
             # Its flush budget ran out before the close frame: still say why, not 1000.
