@@ -251,6 +251,24 @@ class Engine:
         self.commands.refused("timeout", len(commands))
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
 
+    async def send(self, hunt_id: str, commands: Sequence[Command],
+                   callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue commands, waiting for mailbox space as :meth:`submit` does, but not for the
+        outcome: ``callback(results, error)`` runs on the actor's task once they are settled
+        (it must not block). Raises what :meth:`submit` raises before its commands are queued;
+        cancelled, nothing was queued."""
+        self.require(hunt_id)
+        self._hub(hunt_id)
+        if self.config.logging.commands:
+            started, settle = trio.current_time(), callback
+
+            def callback(results: Any, error: BaseException | None) -> None:
+                if error is None:
+                    log_commands(hunt_id, commands, results, trio.current_time() - started)
+                settle(results, error)
+
+        await self._router.send(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
+
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
                       callback: Callable[[Any, BaseException | None], None]) -> None:
         """Queue commands without waiting; ``callback(results, error)`` runs once they are settled.
