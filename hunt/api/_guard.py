@@ -33,7 +33,7 @@ from ..config import GameConfig
 from ..domain import AnswerClue, CheckIn, Command, HuntDefinition, Rejected, SubmitCode
 from ..engine import Engine, Result
 
-__all__ = ["AttemptWindow", "ConnectionGuard", "Guard", "submit_guarded"]
+__all__ = ["AttemptWindow", "ConnectionGuard", "Guard", "check_commands", "note_results", "submit_guarded"]
 
 MAX_ADDRESSES_PER_PLAYER = 8
 # Devices share the addresses' memory under this prefix (no IP address starts with it).
@@ -173,13 +173,10 @@ class ConnectionGuard:
         return self.guard.address(key).wrong.setdefault(self.hunt_id, AttemptWindow())
 
 
-async def submit_guarded(engine: Engine, guard: ConnectionGuard, commands: Sequence[Command],
-                         now_ms: int) -> list[Result]:
-    """Submit a connection's commands; those past its limits are refused in place, unsent.
-
-    Raises what ``Engine.submit`` raises. Wrong guesses that were acknowledged are counted,
-    and a ``banned`` refusal marks the connection (and its address) as a banned player's.
-    """
+def check_commands(guard: ConnectionGuard, commands: Sequence[Command], now_ms: int,
+                   ) -> tuple[list[Result | None], list[int]]:
+    """Check a connection's commands: those past its limits are refused in place (their
+    ``Rejected`` in the returned list); the indexes of the others, to be submitted, come second."""
     results: list[Result | None] = [None] * len(commands)
     sent: list[int] = []
     for i, command in enumerate(commands):
@@ -188,16 +185,35 @@ async def submit_guarded(engine: Engine, guard: ConnectionGuard, commands: Seque
             sent.append(i)
         except Rejected as refusal:
             results[i] = refusal
-    if sent:
-        for i, result in zip(sent, await engine.submit(guard.hunt_id, [commands[i] for i in sent]), strict=True):
-            results[i] = result
-            if isinstance(result, Rejected):
-                if result.code == "banned":
-                    guard.banned = True
-                    guard.guard.ban_player(guard.hunt_id, commands[i].principal)
-            elif not result.duplicate:
-                guard.record(commands[i], result.fields, now_ms)
+    return results, sent
+
+
+def note_results(guard: ConnectionGuard, commands: Sequence[Command], results: list[Result | None],
+                 sent: Sequence[int], answers: Sequence[Result], now_ms: int) -> list[Result]:
+    """Put the engine's ``answers`` to the ``sent`` commands in place; count the acknowledged wrong
+    guesses, and mark the connection (and its address) a banned player's on a ``banned`` refusal.
+    Does not block (it may run on the actor's task)."""
+    for i, result in zip(sent, answers, strict=True):
+        results[i] = result
+        if isinstance(result, Rejected):
+            if result.code == "banned":
+                guard.banned = True
+                guard.guard.ban_player(guard.hunt_id, commands[i].principal)
+        elif not result.duplicate:
+            guard.record(commands[i], result.fields, now_ms)
     return [result for result in results if result is not None]
+
+
+async def submit_guarded(engine: Engine, guard: ConnectionGuard, commands: Sequence[Command],
+                         now_ms: int) -> list[Result]:
+    """Submit a connection's commands; those past its limits are refused in place, unsent.
+
+    Raises what ``Engine.submit`` raises. Wrong guesses that were acknowledged are counted,
+    and a ``banned`` refusal marks the connection (and its address) as a banned player's.
+    """
+    results, sent = check_commands(guard, commands, now_ms)
+    answers = await engine.submit(guard.hunt_id, [commands[i] for i in sent]) if sent else []
+    return note_results(guard, commands, results, sent, answers, now_ms)
 
 
 def _guessed_clue(command: Command) -> str | None:

@@ -39,7 +39,7 @@ def join_ack(ctx: ApiContext, hunt_id: str, state: HuntState, join_id: str, ack:
     extra = {"token": tokens.issue(hunt_id, fields["player"], state.incarnation)}
     if fields.get("captain"):
         extra["team_code"] = tokens.team_code(hunt_id, state.incarnation, team_side_id(fields["team"]))
-    return frames.ack(join_id, ack.seq, fields, duplicate=ack.duplicate, **extra)
+    return frames.ack(join_id, ack.seq, fields, duplicate=ack.duplicate, **extra, window=ctx.config.limits.window)
 
 
 def refuse_forged(ctx: ApiContext, hunt_id: str, token: str) -> None:
@@ -66,7 +66,7 @@ def welcome_frame(ctx: ApiContext, hunt_id: str, state: HuntState, player: Playe
     view = welcome_view(state, player, ctx.now_ms())
     if player.team is not None and state.sides[player.side].members[0] == player.id:
         view["team_code"] = ctx.tokens.team_code(hunt_id, state.incarnation, player.side)
-    return frames.welcome(request_id, view)
+    return frames.welcome(request_id, view, window=ctx.config.limits.window)
 
 
 def team_code_view(ctx: ApiContext, hunt_id: str, state: HuntState, team: str | None) -> dict[str, Any]:

@@ -30,6 +30,9 @@
 // `pending` and are resubmitted with the same ids after every (re)connection.
 // localStorage["hunt:device"]: this browser's device id, sent with join and hello (the server
 // keeps wrong-attempt limits and bans per device too); "Forget me" keeps it.
+//
+// Flow control: the join ack and `welcome` say the connection's `window`, how many commands it
+// may have unanswered; commands beyond it wait here, in order, until an answer makes room.
 
 const RECONNECT_MAX_MS = 15000;
 const PING_EVERY_MS = 15000;
@@ -414,8 +417,33 @@ let helloId = null;
 let reconnectAttempt = 0;
 let reconnectTimer = null;
 
+let windowSize = Infinity;      // commands the server lets this connection have unanswered
+let inFlight = new Set();       // ids sent on this connection and not answered yet
+let held = [];                  // commands waiting for room in the window, in order
+
 function send(obj) {
-  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+  if (!(ws && ws.readyState === WebSocket.OPEN)) return;
+  if (obj.op === 'join' || obj.op === 'hello') {
+    ws.send(JSON.stringify(obj));  // answered before anything else is sent on this connection
+    return;
+  }
+  if (inFlight.has(obj.id) || held.some((c) => c.id === obj.id)) return;  // already on its way
+  if (inFlight.size >= windowSize) {
+    held.push(obj);
+    return;
+  }
+  inFlight.add(obj.id);
+  ws.send(JSON.stringify(obj));
+}
+
+function answered(id) {
+  if (!inFlight.delete(id)) return;
+  while (held.length && inFlight.size < windowSize) send(held.shift());
+}
+
+function setWindow(value) {
+  windowSize = Number.isInteger(value) && value > 0 ? value : Infinity;
+  while (held.length && inFlight.size < windowSize) send(held.shift());
 }
 
 function command(op, fields, { keep = true } = {}) {
@@ -476,6 +504,7 @@ function onAck(msg) {
       if (typeof msg.seq === 'number') saved.since = Math.max(saved.since || 0, msg.seq);
       persist();
       showTeamCode(msg.team_code);
+      setWindow(msg.window);
       onGreeted();
       break;
     case 'hint': {
@@ -566,11 +595,13 @@ function onError(msg) {
 }
 
 function dispatch(msg) {
+  if ((msg.op === 'ack' || msg.op === 'error') && msg.id) answered(msg.id);
   switch (msg.op) {
     case 'ack': onAck(msg); break;
     case 'error': onError(msg); break;
     case 'welcome':
       helloId = null;
+      setWindow(msg.window);
       if (msg.player) saved.player = msg.player;
       if (typeof msg.name === 'string') saved.name = msg.name;
       if (msg.team !== undefined) saved.team = msg.team;
@@ -611,6 +642,8 @@ function connect() {
   setConn('connecting', 'connecting…');
   const sock = new WebSocket(wsUrl());
   ws = sock;
+  inFlight = new Set();  // a new connection: what was unanswered is resent from `pending`
+  held = [];
   sock.addEventListener('open', () => {
     if (saved.token) {
       helloId = newId();

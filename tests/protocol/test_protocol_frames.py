@@ -110,8 +110,8 @@ def test_frames_have_the_documented_forms() -> None:
     assert frames.text(frames.hunt_status("active", 57)) == '{"op":"hunt","status":"active","seq":57}'
     assert frames.text(frames.feed({"seq": 5, "ts": 1, "kind": "hunt_paused"})) == (
         '{"op":"feed","seq":5,"ts":1,"kind":"hunt_paused"}')
-    assert frames.text(frames.welcome("h-7", {"player": "p1", "seq": 57})) == (
-        '{"op":"welcome","id":"h-7","player":"p1","seq":57}')
+    assert frames.text(frames.welcome("h-7", {"player": "p1", "seq": 57}, window=16)) == (
+        '{"op":"welcome","id":"h-7","player":"p1","seq":57,"window":16}')
 
 
 def test_the_leaderboard_embeds_the_shared_encoded_top_as_json() -> None:
