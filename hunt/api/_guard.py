@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 
 from ..config import GameConfig
 from ..domain import AnswerClue, CheckIn, Command, HuntDefinition, Rejected, SubmitCode
-from ..engine import Engine, Result
+from ..engine import Result
 
-__all__ = ["AttemptWindow", "ConnectionGuard", "Guard", "check_commands", "note_results", "submit_guarded"]
+__all__ = ["AttemptWindow", "ConnectionGuard", "Guard", "check_commands", "note_results"]
 
 MAX_ADDRESSES_PER_PLAYER = 8
 # Devices share the addresses' memory under this prefix (no IP address starts with it).
@@ -202,18 +202,6 @@ def note_results(guard: ConnectionGuard, commands: Sequence[Command], results: l
         elif not result.duplicate:
             guard.record(commands[i], result.fields, now_ms)
     return [result for result in results if result is not None]
-
-
-async def submit_guarded(engine: Engine, guard: ConnectionGuard, commands: Sequence[Command],
-                         now_ms: int) -> list[Result]:
-    """Submit a connection's commands; those past its limits are refused in place, unsent.
-
-    Raises what ``Engine.submit`` raises. Wrong guesses that were acknowledged are counted,
-    and a ``banned`` refusal marks the connection (and its address) as a banned player's.
-    """
-    results, sent = check_commands(guard, commands, now_ms)
-    answers = await engine.submit(guard.hunt_id, [commands[i] for i in sent]) if sent else []
-    return note_results(guard, commands, results, sent, answers, now_ms)
 
 
 def _guessed_clue(command: Command) -> str | None:
