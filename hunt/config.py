@@ -36,6 +36,7 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     metrics_access: str = "loopback"
     metrics_token: str = field(default="", repr=False)
+    backlog: int = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,9 @@ class LimitsConfig:
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
     overload_strikes: int = 20
+    window: int = 100
+    address_window: int = 512
+    hunt_window: int = 1024
     connections: int = 4096
     connections_per_address: int = 256
     body_timeout_s: float = 30.0
@@ -309,6 +313,7 @@ def _validate(config: Config) -> None:
         "limits.admin_failures_max": config.limits.admin_failures_max,
         "limits.admin_failures_window_s": config.limits.admin_failures_window_s,
         "game.heatmap_max_cells": config.game.heatmap_max_cells,
+        "limits.window": config.limits.window,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
         "game.guard_addresses_max": config.game.guard_addresses_max,
@@ -330,6 +335,8 @@ def _validate(config: Config) -> None:
                        ("engine.dedup_cache", config.engine.dedup_cache)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
+    if not 1 <= config.server.backlog <= 65535:
+        raise ConfigError(f"server.backlog must be 1..65535, got {config.server.backlog}")
     if not 0 <= config.server.port <= 65535:
         raise ConfigError(f"server.port must be 0..65535, got {config.server.port}")
     if config.store.synchronous.upper() not in _SYNC_MODES:
@@ -348,6 +355,10 @@ def _validate(config: Config) -> None:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError as err:
             raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an IP address or network") from err
+    for key, value in (("limits.address_window", config.limits.address_window),
+                       ("limits.hunt_window", config.limits.hunt_window)):
+        if value < config.limits.window:  # else a connection could wait forever for its own window
+            raise ConfigError(f"{key} must be at least limits.window ({config.limits.window}), got {value}")
     if config.logging.level.upper() not in _LOG_LEVELS:
         raise ConfigError(f"logging.level must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
     if config.logging.format not in ("text", "json"):

@@ -18,6 +18,7 @@ from ._gate import ConnectionGate
 from ._guard import Guard
 from ._load import LoopLag
 from ._rates import Rates
+from ._shares import Shares
 from ._tokens import PlayerTokens
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class ApiContext:
     # Requests and websockets in progress, per client address (limits.connections*).
     gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(1 << 30, 1 << 30))
     rates: Rates = field(default_factory=lambda: Rates(RatesConfig()))  # per player and address buckets
+    shares: Shares = field(init=False)  # fair shares of each hunt's capacity (flow control)
     # hunt id -> its incarnation, as last seen: a forged token is refused without loading the hunt
     incarnations: dict[str, str | None] = field(default_factory=dict)
     load: LoopLag = field(default_factory=LoopLag)  # sampled while `serve` runs
@@ -103,6 +105,9 @@ class ApiContext:
     collectors: tuple[Any, ...] = ()
     # analytics(hunt_id) -> the organiser's projection (blocking; run off the event loop), or None
     analytics: Callable[[str], dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        self.shares = Shares(self.config.limits)
 
     def now_ms(self) -> int:
         return self.engine.clock()

@@ -42,7 +42,7 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def client_of(scope: Scope) -> str:
-    """The client address the gate resolved for this scope."""
+    """The client address the gate resolved for this scope ("unknown" for a peer without one)."""
     return str(scope.get(CLIENT_KEY) or (scope.get("client") or ("unknown",))[0])
 
 

@@ -19,7 +19,7 @@ from ..protocol import frames
 from ._connection import CLOSE_POLICY, Connection, Disconnected
 from ._context import ApiContext
 from ._errors import wire_error
-from ._gate import CLIENT_KEY, client_of
+from ._gate import client_of
 
 __all__ = ["PLAYER_PATH", "AsgiSocket", "player_sockets", "websocket_route"]
 
@@ -36,11 +36,11 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 class AsgiSocket:
     """What a Connection needs of a websocket (receive, send, close) on ASGI's two callables."""
 
-    def __init__(self, receive: Receive, send: Send, address: str | None = None) -> None:
+    def __init__(self, receive: Receive, send: Send, client: str = "unknown") -> None:
         self._receive = receive
         self._send = send
+        self.client = client  # the client's address, that per-address limits and bans count
         self.closed = False
-        self.address = address  # the client's IP address (for limits and bans per address)
 
     async def accept(self) -> bool:
         """Accept the upgrade; False if the client left first."""
@@ -94,10 +94,10 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
     return asgi
 
 
-def peer_address(scope: Scope) -> str | None:
+def peer_address(scope: Scope) -> str:
     """The client's address: the gate's resolution (``_address``: the TCP peer, or behind a
     trusted proxy the client it names), so every per-address limit and ban counts the same."""
-    return client_of(scope) if scope.get("client") or CLIENT_KEY in scope else None
+    return client_of(scope)
 
 
 def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:

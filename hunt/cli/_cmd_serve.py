@@ -65,9 +65,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    configure_logging(config.logging, verbose=args.verbose)
     if args.check:
         return _check(config)
+    configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
     problem = exposure_problem(config)
     if problem is not None:
         print(f"hunt serve: {problem}", file=sys.stderr)
