@@ -1,4 +1,4 @@
-"""Admin HTTP (DESIGN §6), every route behind ``Authorization: Bearer <admin token>``.
+"""Admin HTTP (docs/protocol.md), every route behind ``Authorization: Bearer <admin token>``.
 
 Reads of a live hunt come from memory (cached per state version, with ETags); history
 (events, export, time travel) is read from the log through its indexes, off the event loop.

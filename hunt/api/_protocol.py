@@ -1,4 +1,4 @@
-"""The player protocol at the wire (DESIGN §5): client frames in, commands and reply frames out.
+"""The player protocol at the wire (docs/protocol.md): client frames in, commands and reply frames out.
 
 Pure functions, no I/O: a decoded frame becomes a :class:`Hello`, a domain command or a
 :class:`Batch`, or raises an :class:`ApiError` subclass naming what is wrong. Unknown fields

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from ._errors import DefinitionError
 from ._text import normalize_answer, normalize_code
@@ -31,7 +31,7 @@ MAX_POINTS = 1_000_000
 MAX_TEXT = 2000
 
 
-def valid_id(value: object) -> bool:
+def valid_id(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a usable hunt id (lower-case letters, digits, ``-`` and ``_``)."""
     return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 

@@ -21,7 +21,7 @@ import trio
 from actors import Envelope
 
 from ..domain import Command, HuntState, Recorded, Rejected, decide, outcome
-from ..store import SqliteHuntStore, StoreError, encode_snapshot, encode_snapshot_document
+from ..store import HuntStore, StoreError, encode_snapshot, encode_snapshot_document
 from ._hub import HuntHub
 
 __all__ = ["Ack", "HuntActor", "SetMeta", "Submit", "Touch"]
@@ -96,7 +96,7 @@ class DedupIndex:
 class HuntActor:
     """The behaviour of one hunt's actor (see ``actors.Behaviour``)."""
 
-    def __init__(self, store: SqliteHuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
+    def __init__(self, store: HuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
                  clock: Callable[[], int], snapshot_every: int) -> None:
         self.store = store
         self.state = state

@@ -29,7 +29,7 @@ from ..domain import (
     RuleDefaults,
     parse_definition,
 )
-from ..store import HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
+from ..store import HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, hunt_path
 from ._actor import Ack, DedupIndex, HuntActor, Submit, Touch
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
@@ -59,15 +59,21 @@ class HuntSummary:
 
 
 class Engine:
-    """Owns the router and one hub per known hunt. Create it with :func:`open_engine`."""
+    """Owns the router and one hub per known hunt. Create it with :func:`open_engine`.
 
-    def __init__(self, config: Config, clock: Callable[[], int]) -> None:
+    Hunts are kept by ``stores`` (a :class:`~hunt.store.HuntStores`): one SQLite file per hunt
+    under the data dir unless the caller hands it others (in-memory stores, a fault injector).
+    """
+
+    def __init__(self, config: Config, clock: Callable[[], int], stores: HuntStores | None = None) -> None:
         self.config = config
         self.clock = clock
         self.data_dir = config.data_path
+        self.stores: HuntStores = stores if stores is not None else SqliteHuntStores(
+            self.data_dir, synchronous=config.store.synchronous, busy_timeout_ms=config.store.busy_timeout_ms)
         self.router: Router  # set by open_engine
         self._hubs: dict[str, HuntHub] = {}
-        self._known: set[str] = set(hunt_ids(self.data_dir))
+        self._known: set[str] = set(self.stores.ids())
         self.rule_defaults = RuleDefaults(
             wrong_attempts_max=config.game.wrong_attempts_max,
             wrong_attempts_window_s=config.game.wrong_attempts_window_s,
@@ -101,12 +107,7 @@ class Engine:
         hunt_path(self.data_dir, definition.id)
         created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document)))
 
-        def create() -> None:
-            store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous,
-                                           first=[created])
-            store.close()
-
-        await trio.to_thread.run_sync(create)
+        await trio.to_thread.run_sync(self.stores.create, definition.id, [created])
         self._known.add(definition.id)
         return definition
 
@@ -164,11 +165,11 @@ class Engine:
         return await self._with_reader(hunt_id, lambda reader: list(reader.read(
             after=after, until=until, limit=limit, player=player, type_=type_, clue=clue)))
 
-    async def _with_reader(self, hunt_id: str, work: Callable[[SqliteHuntStore], T]) -> T:
-        """Run ``work(reader)`` on a worker thread with a read-only connection to the hunt file."""
+    async def _with_reader(self, hunt_id: str, work: Callable[[HuntStore], T]) -> T:
+        """Run ``work(reader)`` on a worker thread with a reader of the hunt (a read-only connection)."""
 
         def run() -> T:
-            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
+            reader = self.stores.open_reader(hunt_id)
             try:
                 return work(reader)
             finally:
@@ -186,8 +187,10 @@ class Engine:
         # from the old floor until memory holds everything after it.
         while (recent := hub.feed_after(since)) is None:
             floor = hub.feed_floor
-            older = await self._with_reader(hunt_id, lambda reader, since=since, floor=floor: [
-                record for type_ in FEED_TYPES for record in reader.read(after=since, until=floor, type_=type_)])
+            def read_older(reader: HuntStore, since: int = since, floor: int = floor) -> list[Recorded]:
+                return [record for type_ in FEED_TYPES for record in reader.read(after=since, until=floor, type_=type_)]
+
+            older = await self._with_reader(hunt_id, read_older)
             state = await self.state(hunt_id)
             items += [item for record in sorted(older, key=lambda r: r.seq)
                       if (item := feed_item(record, state)) is not None]
@@ -232,9 +235,13 @@ class Engine:
 
 
 @asynccontextmanager
-async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms) -> AsyncIterator[Engine]:
-    """Run an engine for the duration of the block; on exit every hunt drains and snapshots."""
-    engine = Engine(config, clock)
+async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms,
+                      stores: HuntStores | None = None) -> AsyncIterator[Engine]:
+    """Run an engine for the duration of the block; on exit every hunt drains and snapshots.
+
+    ``stores`` keeps the hunts (default: SQLite files under the configured data dir).
+    """
+    engine = Engine(config, clock, stores)
     engine.data_dir.mkdir(parents=True, exist_ok=True)
     e = config.engine
     router_config = RouterConfig(
@@ -247,9 +254,7 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
     )
 
     async def activate(hunt_id: str) -> HuntActor:
-        store = await trio.to_thread.run_sync(
-            lambda: SqliteHuntStore.open(engine.data_dir, hunt_id, synchronous=config.store.synchronous,
-                                         busy_timeout_ms=config.store.busy_timeout_ms))
+        store = await trio.to_thread.run_sync(engine.stores.open, hunt_id)
         try:
             state, replayed = await trio.to_thread.run_sync(store.load)
             if state is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from hashlib import blake2b
 from typing import Any
 
@@ -84,7 +84,7 @@ class HuntHub:
         self._changed.set()
         self._changed = trio.Event()
 
-    def _wake_news(self, audience: frozenset[str] | None) -> None:
+    def _wake_news(self, audience: Collection[str] | None) -> None:
         if audience is None:
             events = list(self._news.values())
             self._news.clear()

@@ -1,4 +1,4 @@
-"""Storage: one SQLite event log per hunt (and an in-memory twin for tests)."""
+"""Storage: one SQLite event log per hunt (and an in-memory twin), behind the HuntStore protocol."""
 
 from ._codec import (
     decode_snapshot,
@@ -20,16 +20,21 @@ from ._errors import (
     WriteFailed,
 )
 from ._memory import MemoryHuntStore
+from ._protocol import HuntStore, HuntStores, MemoryHuntStores, SqliteHuntStores
 from ._sqlite import SqliteHuntStore, hunt_ids, hunt_path
 
 __all__ = [
     "CorruptStore",
     "HuntExists",
     "HuntNotFound",
+    "HuntStore",
+    "HuntStores",
     "InvalidHuntId",
     "InvalidImport",
     "MemoryHuntStore",
+    "MemoryHuntStores",
     "SqliteHuntStore",
+    "SqliteHuntStores",
     "StoreError",
     "StoreLocked",
     "WriteFailed",

@@ -6,11 +6,12 @@ import sqlite3
 from typing import Any
 
 import orjson
-from engine_helpers import CRANE, HUNT_ID, OpenHunt, disk_replay, wait_until
 
 from hunt.domain import AnswerClue, CheckIn, PingLocation, TakeHint, replay
 from hunt.engine import Engine
 from hunt.store import SqliteHuntStore, hunt_path
+from tests.support.engine import OpenHunt, disk_replay, wait_until
+from tests.support.hunts import CRANE, HUNT_ID
 
 
 async def play(engine: Engine, rounds: int = 4) -> None:

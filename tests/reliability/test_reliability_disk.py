@@ -1,4 +1,4 @@
-"""Disk faults (DESIGN §3.1, §3.6, §9 "ack only after commit"): a full disk, a read-only one,
+"""Disk faults (docs/reliability.md; an ack only after the commit): a full disk, a read-only one,
 a corrupted hunt file. Real ones, no mocks: a small tmpfs filled to the last byte, a tmpfs
 remounted read-only (root is not stopped by chmod), bytes overwritten in a hunt file.
 
