@@ -4,8 +4,9 @@ Pure: no Trio, no SQLite, no JSON library, no clock. ``decide(state, command, no
 a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds an event in.
 """
 
+from ._check import NotProduced, check
 from ._definition import ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
-from ._errors import DefinitionError, DomainError, Rejected
+from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
     EVENT_TYPES,
     AdjustScore,
@@ -37,13 +38,16 @@ from ._messages import (
     event_from_fields,
     event_to_fields,
 )
-from ._rules import decide, outcome
-from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay
+from ._names import clean_name
+from ._rules import DISTANCE_BANDS, decide, distance_band, outcome
+from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
 __all__ = [
+    "DISTANCE_BANDS",
     "EVENT_TYPES",
     "ID_PATTERN",
+    "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
     "AdjustScore",
     "AnswerClue",
@@ -67,6 +71,7 @@ __all__ = [
     "HuntStarted",
     "HuntState",
     "JoinHunt",
+    "NotProduced",
     "PauseHunt",
     "PingLocation",
     "Pinged",
@@ -74,6 +79,7 @@ __all__ = [
     "PlayerBanned",
     "PlayerJoined",
     "Recorded",
+    "RefusalCode",
     "Rejected",
     "RuleDefaults",
     "ScoreAdjusted",
@@ -81,7 +87,10 @@ __all__ = [
     "StartHunt",
     "SubmitCode",
     "TakeHint",
+    "check",
+    "clean_name",
     "decide",
+    "distance_band",
     "event_from_fields",
     "event_to_fields",
     "haversine_m",
@@ -90,5 +99,6 @@ __all__ = [
     "outcome",
     "parse_definition",
     "replay",
+    "team_side_id",
     "valid_id",
 ]

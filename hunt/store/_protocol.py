@@ -60,6 +60,9 @@ class HuntStore(Protocol):
 
     def find_commands(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Recorded]: ...
 
+    def command_keys(self) -> Iterable[tuple[str, str]]:
+        """Every idempotency key of the log, (principal, cmd)."""
+
     def counts(self) -> dict[str, Any]: ...
 
 

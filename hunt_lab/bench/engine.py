@@ -85,8 +85,7 @@ class EngineTarget:
             done(f"error:{type(err).__name__}")
 
     async def read(self, hunt: str) -> None:
-        state = await self.engine.state(hunt)
-        self.engine.hub(hunt).cached(("top", 10), lambda: state.top(10), repr_bytes)
+        await self.engine.view(hunt, ("top", 10), lambda state: state.top(10), repr_bytes)
 
 
 class BaselineTarget:

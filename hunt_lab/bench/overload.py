@@ -223,7 +223,7 @@ class _Sampler:
         process = psutil.Process()
         tick = 0
         while True:
-            for actor in engine.router.statistics().actors:
+            for actor in engine.statistics().router.actors:
                 self.max_depth = max(self.max_depth, actor.mailbox_depth)
                 self.over_capacity += actor.mailbox_depth > actor.mailbox_capacity
             self.samples += 1

@@ -73,7 +73,7 @@ class WsCrowd:
 
         async def start(i: int, player: SimPlayer) -> None:
             async with limiter:
-                nursery.start_soon(lambda: player.run(join_id=f"join-{i}", team=None, stop=stop))
+                nursery.start_soon(lambda: player.run(team=None, stop=stop))
                 await player.connected.wait()
 
         with trio.fail_after(timeout):
@@ -151,7 +151,7 @@ def engine_probe(engine: Any, hunt: str) -> DepthProbe:
     """The depth of a hunt's mailbox, read from an in-process engine's router."""
 
     async def probe() -> tuple[int, int] | None:
-        for actor in engine.router.statistics().actors:
+        for actor in engine.statistics().router.actors:
             if actor.key == hunt:
                 return actor.mailbox_depth, actor.mailbox_capacity
         return None

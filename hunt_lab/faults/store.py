@@ -133,7 +133,10 @@ class FaultyStore:
         self.plan.after_commit(self.hunt_id)
 
     def write_snapshot(self, seq: int, ts: int, blob: bytes) -> None:
+        """A snapshot alone is a commit too (the final one of a closing hunt): the plan applies."""
+        self.plan.before_commit(self.hunt_id)
         self.inner.write_snapshot(seq, ts, blob)
+        self.plan.after_commit(self.hunt_id)
 
     def close(self) -> None:
         self.inner.close()
@@ -162,6 +165,9 @@ class FaultyStore:
 
     def find_commands(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Recorded]:
         return self.inner.find_commands(keys)
+
+    def command_keys(self) -> Iterable[tuple[str, str]]:
+        return self.inner.command_keys()
 
     def counts(self) -> dict[str, Any]:
         return self.inner.counts()
