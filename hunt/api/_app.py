@@ -8,12 +8,12 @@ from typing import Any
 
 from quart import Response, request
 from quart_trio import QuartTrio
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..config import Config
 from ..engine import Engine
 from ..protocol import TooLarge
-from ._admin import admin_blueprint
+from ._admin import HuntIdConverter, admin_blueprint
 from ._context import ApiContext
 from ._errors import wire_error
 from ._http import error_response
@@ -43,6 +43,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
     # "/admin/hunts//start" is a 404 like any unknown path, not an HTML redirect to another route.
     app.url_map.merge_slashes = False
+    app.url_map.converters["hunt"] = HuntIdConverter
     # Quart's own cap is the largest body any route takes (an import); the others check
     # limits.max_body_bytes themselves, and `refuse_large_bodies` refuses declared sizes early.
     app.config.update(MAX_CONTENT_LENGTH=max(limits.max_import_bytes, limits.max_body_bytes),
@@ -57,9 +58,22 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
         if request.content_length is not None and request.content_length > limit:
             raise TooLarge(f"the body may have at most {limit} bytes")
 
+    @app.after_request
+    async def close_after_a_refused_body(response: Response) -> Response:
+        # An error may be answered before the request's body is read (a 401, 405 or 413). The
+        # connection would then wait for that body before the next request and the client's next
+        # request on it would hang: close it instead; the client opens a new one.
+        if response.status_code >= 400 and (request.content_length or request.headers.get("Transfer-Encoding")):
+            response.headers["Connection"] = "close"
+        return response
+
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
-        return error_response(wire_error(error))
+        response = error_response(wire_error(error))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110: a 405 names the methods the route has.
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     async def any_error(error: Exception) -> Response:
