@@ -16,6 +16,7 @@ from ..protocol import TooLarge
 from ._admin import HuntIdConverter, admin_blueprint
 from ._context import ApiContext
 from ._errors import wire_error
+from ._guard import Guard
 from ._http import error_response
 from ._load import LoopLag
 from ._public import STATIC_DIR, public_blueprint
@@ -38,6 +39,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     secrets = secrets or load_secrets(config)
     ctx = ApiContext(config=config, engine=engine, tokens=PlayerTokens(secrets.player_key),
                      admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path,
+                     guard=Guard(config.game),
                      collectors=collectors, analytics=analytics, load=LoopLag())
     limits = config.limits
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
@@ -59,11 +61,13 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
             raise TooLarge(f"the body may have at most {limit} bytes")
 
     @app.after_request
-    async def close_after_a_refused_body(response: Response) -> Response:
-        # An error may be answered before the request's body is read (a 401, 405 or 413). The
-        # connection would then wait for that body before the next request and the client's next
-        # request on it would hang: close it instead; the client opens a new one.
-        if response.status_code >= 400 and (request.content_length or request.headers.get("Transfer-Encoding")):
+    async def close_after_an_unread_body(response: Response) -> Response:
+        # A request may be answered before its body is read: an error (401, 405, 413, ...) or a
+        # route that takes no body (a GET sent with one). The connection would then wait for that
+        # body and the client's next request on it would hang: close it instead (the client opens
+        # a new one). Only a POST route that succeeded has read its whole body.
+        has_body = request.content_length or request.headers.get("Transfer-Encoding")
+        if has_body and (response.status_code >= 400 or request.method != "POST"):
             response.headers["Connection"] = "close"
         return response
 

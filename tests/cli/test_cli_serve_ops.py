@@ -81,6 +81,20 @@ async def test_new_hunt_files_are_private(tmp_path: Path) -> None:
         assert path.stat().st_mode & 0o777 == 0o600, path
 
 
+async def test_the_relays_files_in_the_data_dir_are_private_too(tmp_path: Path) -> None:
+    from hunt.relay import RelayStatistics
+    from hunt.relay._analytics import Projection
+    from hunt.relay._stats import write_relay_status
+    from hunt.store import insecure_paths
+
+    data = tmp_path / "data"
+    SqliteHuntStore.create(data, "h").close()
+    write_relay_status(data, RelayStatistics.initial("nats://127.0.0.1:4222", "S"))
+    Projection(data).close()
+    assert len(list(data.iterdir())) >= 3
+    assert insecure_paths(data) == []
+
+
 async def test_start_up_removes_dead_drafts_and_warns_about_readable_files(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from hunt.cli._checks import prepare_data_dir
