@@ -146,6 +146,13 @@ def openapi_document() -> dict[str, Any]:
             "ban a player (recorded as an event)", player, _body("Ban", required=False)),
         "/admin/hunts/{hunt_id}/clues": {"get": _op("per-clue stats", "admin", _json(_ref("Clues")), params=hunt,
                                                     errors=read, cached=True)},
+        "/admin/hunts/{hunt_id}/team-code": {"get": _op(
+            "a team's code, for the organiser to hand out (team hunts; the team need not exist yet)", "admin",
+            _json({"type": "object", "required": ["team", "side", "team_code", "members"], "properties": {
+                "team": {"type": "string"}, "side": {"type": "string"}, "team_code": {"type": "string"},
+                "members": {"type": "integer"}}}),
+            params=(*hunt, {**_query("team", "the team's name (control, format and invisible characters are "
+                                             "refused)"), "required": True}), errors=(400, 404, 409, 503))},
         "/admin/hunts/{hunt_id}/analytics": {"get": _op(
             "the organiser's analytics projection kept by `hunt consume`: activity per minute, clue funnel "
             "(404 where no consumer's projection is served)", "admin", _json(_ref("Analytics")), params=hunt,

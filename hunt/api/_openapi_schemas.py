@@ -137,6 +137,7 @@ def query_schemas() -> dict[str, dict[str, Any]]:
         "player": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "clue": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "type": {"enum": ["", *sorted(EVENT_TYPES)]},
+        "team": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_TEXT},
     }
 
 

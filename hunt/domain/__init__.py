@@ -52,7 +52,7 @@ from ._messages import (
     event_to_fields,
 )
 from ._names import clean_name
-from ._rules import DISTANCE_BANDS, MAX_ADJUST, MAX_REASON, decide, distance_band, outcome
+from ._rules import DISTANCE_BANDS, MAX_ADJUST, MAX_NAME, MAX_REASON, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -63,6 +63,7 @@ __all__ = [
     "MAX_ADJUST",
     "MAX_CLUES",
     "MAX_HINTS",
+    "MAX_NAME",
     "MAX_POINTS",
     "MAX_REASON",
     "MAX_TEAM_SIZE",

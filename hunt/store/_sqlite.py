@@ -303,7 +303,8 @@ class SqliteHuntStore:
     # -- reading ---------------------------------------------------------------------------
 
     def last_seq(self) -> int:
-        return int(self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+        last: int = self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        return last
 
     def load(self) -> tuple[HuntState | None, int]:
         """Recover the state: the latest decodable snapshot plus a replay of the tail.
@@ -356,7 +357,7 @@ class SqliteHuntStore:
              player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:
         """Events with seq > after (and <= until), filtered by the indexed columns, in seq order."""
         clauses: list[str] = ["seq > ?"]
-        params: list[object] = [after]
+        params: list[Any] = [after]
         if until is not None:
             clauses.append("seq <= ?")
             params.append(until)
