@@ -45,10 +45,9 @@ from ._backoff import Backoff
 from ._context import ApiContext
 from ._errors import RetryLater, wire_error
 from ._guard import check_commands, note_results
-from ._identity import greeted_player, join_extras, keyed_join, refuse_forged, welcome_extras
+from ._identity import greeted_player, join_ack, keyed_join, refuse_forged, welcome_frame
 from ._pushes import Pushes
 from ._replies import Render, Replies
-from ._views import welcome_view
 
 __all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "Connection",
            "Disconnected"]
@@ -75,7 +74,7 @@ class Connection:
         self.hunt_id = hunt_id
         self.hub = ctx.engine.live(hunt_id)
         self.socket = socket
-        self.address: str | None = getattr(socket, "address", None)
+        self.address: str | None = getattr(socket, "client", None)  # see _ws.peer_address
         # A batch must fit in the window and in the hunt's share: they bound what it may carry.
         self.frame_limits = FrameLimits(self.limits.max_frame_bytes,
                                         min(self.limits.max_batch_items, self.limits.window, ctx.shares.hunt_capacity))
@@ -183,18 +182,15 @@ class Connection:
         try:
             request = parse(data or b"", self.frame_limits)
             rid = request.id
+            self._admit()  # every frame, a hello too: its history replay costs the server like a command
             match request:
                 case HelloOp():
-                    self._admit()  # its history replay costs the server like a command
                     await self._hello(request)
                 case JoinOp():
-                    self._admit()
                     await self._join(request)
                 case BatchOp():
-                    self._admit()
                     await self._batch(request)
                 case _:
-                    self._admit()
                     command = to_command(request, self.player)
                     await self._send([command], partial(self._single_reply, command.cmd), rid)
         except Exception as err:  # carry on: the connection and the hunt are fine
@@ -250,19 +246,17 @@ class Connection:
         refuse_forged(self.ctx, self.hunt_id, hello.token)  # cheap: before the hunt is even loaded
         state = await self.engine.state(self.hunt_id)
         player = greeted_player(self.ctx, self.hunt_id, state, hello.token)
-        view = welcome_view(state, player, self.ctx.now_ms())
-        extras = welcome_extras(self.ctx.tokens, self.hunt_id, state, player)
-        reply = frames.welcome(hello.id, {**view, **extras}, window=self.limits.window)
+        reply = welcome_frame(self.ctx, self.hunt_id, state, player, hello.id)
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         self._reply(reply)
-        self._bind(state, player, since)
+        self._bind(state, player, since, hello.device)
 
     async def _join(self, join: JoinOp) -> None:
         # The player it binds acts in the frames after it: answer it before reading on.
         await self._wait_for(self.replies.wait_empty)
         command = join_command(join)  # its cmd is the join id: a secret, hashed before the engine sees it
         state = await self.engine.state(self.hunt_id)
-        self.guard.check_join(self.player is not None and state.players[self.player].banned)  # banned: no new name
+        self.guard.check_join(self.player is not None and state.players[self.player].banned, join.device)
         keyed = keyed_join(self.ctx, self.hunt_id, state, command, join.team_code)
         held = await self.ctx.shares.acquire(self.hunt_id, None, self.address, 1)
         try:
@@ -273,10 +267,8 @@ class Connection:
         if isinstance(result, Rejected):
             self._reply(self._result_frame(command.cmd, result))
             return
-        extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
-        self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, **extra,
-                               window=self.limits.window))
-        self._bind(state, state.players[result.fields["player"]], result.seq)
+        self._reply(join_ack(self.ctx, self.hunt_id, state, command.cmd, result))
+        self._bind(state, state.players[result.fields["player"]], result.seq, join.device)
 
     async def _batch(self, batch: BatchOp) -> None:
         replies: list[frames.Frame | None] = [None] * len(batch.items)
@@ -309,9 +301,9 @@ class Connection:
             return frames.error(wire_error(result), cmd)
         return frames.ack(cmd, result.seq, result.fields, duplicate=result.duplicate)
 
-    def _bind(self, state: HuntState, player: Player, cursor: int) -> None:
+    def _bind(self, state: HuntState, player: Player, cursor: int, device: str | None) -> None:
         """Act as ``player`` from now on (its limits and bans go with the connection: ``_guard``)."""
-        self.guard.bind(state.definition, player.id, player.banned)
+        self.guard.bind(state.definition, player.id, player.banned, device)
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)

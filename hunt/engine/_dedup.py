@@ -12,7 +12,7 @@ memory, a hunt holds three small things instead of every key:
 - the most recent durable keys with their records, so a client's retry is answered from memory.
 
 A key the filter holds but memory does not is looked up on disk, one indexed point lookup per
-key (``SqliteHuntStore.find_commands``): a false positive of the filter (about
+key (``HuntStore.find_commands``): a false positive of the filter (about
 ``dedup_filter_error`` of new keys while the log holds fewer than ``dedup_filter_keys`` keys;
 more beyond, but the answer stays exact) or an old retry.
 """
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 
 from ..config import EngineConfig
 from ..domain import Recorded
-from ..store import SqliteHuntStore
+from ..store import HuntStore
 
 __all__ = ["DedupIndex", "Key", "KeyFilter", "load_dedup_index"]
 
@@ -136,7 +136,7 @@ class DedupIndex:
         return len(self._recent) + len(self._pending)
 
 
-def load_dedup_index(store: SqliteHuntStore, config: EngineConfig) -> DedupIndex:
+def load_dedup_index(store: HuntStore, config: EngineConfig) -> DedupIndex:
     """Build a hunt's index from its log: every key into the filter, the newest into memory.
 
     Blocks (reads every key of the log once, through the covering index): call it from a

@@ -28,6 +28,8 @@
 // Persistence: localStorage["hunt:v1:{hunt_id}"] = {player, token, name, team, since, pending:[cmd],
 // hints:{clue:[{text,cost}]}, feed:[last 50 feed items]}. Unacknowledged commands stay in
 // `pending` and are resubmitted with the same ids after every (re)connection.
+// localStorage["hunt:device"]: this browser's device id, sent with join and hello (the server
+// keeps wrong-attempt limits and bans per device too); "Forget me" keeps it.
 //
 // Flow control: the join ack and `welcome` say the connection's `window`, how many commands it
 // may have unanswered; commands beyond it wait here, in order, until an answer makes room.
@@ -78,6 +80,21 @@ function newId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+function deviceId() {
+  try {
+    let id = localStorage.getItem('hunt:device');
+    if (!id) {
+      id = newId();
+      localStorage.setItem('hunt:device', id);
+    }
+    return id;
+  } catch {
+    return undefined;  // storage disabled: no device id (the server does not need one)
+  }
+}
+
+const device = deviceId();
 
 // ---------------------------------------------------------------------------------------------
 // Game state (the server is the authority; this only mirrors it for display)
@@ -527,7 +544,7 @@ function onError(msg) {
     if (msg.code === 'overloaded') {
       const sock = ws;
       setTimeout(() => {
-        if (ws === sock && !ready) send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0 });
+        if (ws === sock && !ready) send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0, device });
       }, Number(msg.retry_after_ms) || 1000);
       return;
     }
@@ -630,7 +647,7 @@ function connect() {
   sock.addEventListener('open', () => {
     if (saved.token) {
       helloId = newId();
-      send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0 });
+      send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0, device });
     } else {
       setConn('open', 'connected');
       const join = saved.pending.find((c) => c.op === 'join');
@@ -705,7 +722,7 @@ function onJoinSubmit(ev) {
   saved.team = hunt && hunt.mode === 'teams' ? team : null;
   $('#join-btn').disabled = true;
   const teamCode = $('#join-code').value.trim();
-  const fields = hunt && hunt.mode === 'teams' ? { name, team } : { name };
+  const fields = hunt && hunt.mode === 'teams' ? { name, team, device } : { name, device };
   if (fields.team && teamCode) fields.team_code = teamCode;
   command('join', fields);
 }

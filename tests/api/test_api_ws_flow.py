@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 import trio
-from api_helpers import HUNT_ID, OpenServer, Player, Server, open_socket
+
+from tests.support.api import OpenServer, Player, Server, open_socket
+from tests.support.hunts import HUNT_ID
 
 PING = {"op": "ping", "lat": 1.0, "lon": 2.0}
 

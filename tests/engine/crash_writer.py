@@ -1,38 +1,32 @@
 """A writer to kill: runs an engine and prints every durable ack, for test_engine_crash.py.
 
-    python crash_writer.py DATA_DIR setup      create the hunt, join the players, start it; exit
-    python crash_writer.py DATA_DIR run ROUND  resubmit the previous round's commands, then submit
+    python -m tests.engine.crash_writer DATA_DIR setup      create the hunt, join the players, start it; exit
+    python -m tests.engine.crash_writer DATA_DIR run ROUND  resubmit the previous round's commands, then submit
                                                new ones forever, printing each ack as it arrives
 
 An ack line is ``ack SEQ PRINCIPAL CMD DUPLICATE`` and is flushed before the next one is
 written, so whatever line the parent reads complete was acknowledged by the engine first.
+``pipelined N`` lines tell how many batches were decided while another was committed.
 Commands are a pure function of (round, index), so a later round can resend them exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
 import trio
 
+from actors import Overloaded
 from hunt.config import load_config
 from hunt.domain import AnswerClue, CheckIn, Command, JoinHunt, PingLocation, StartHunt, TakeHint
 from hunt.engine import Ack, open_engine
+from tests.support.hunts import HUNT_ID, harbor
 
-HUNT_ID = "harbor"
 PLAYERS = 8
 SUBMITTERS = 4
 RESENT = 30  # commands of the previous round sent again at the start of a round
-HUNT: dict[str, Any] = {
-    "id": HUNT_ID, "title": "Crash Hunt",
-    "clues": [
-        {"id": "c1", "title": "Old light", "kind": "answer", "answers": ["lighthouse"], "points": 100,
-         "decay": {"per_finder": 10, "min": 50}, "first_bonus": 20,
-         "hints": [{"text": "It blinks.", "cost": 10}, {"text": "It is tall.", "cost": 5}]},
-        {"id": "c2", "title": "Crane", "kind": "geo", "lat": 53.5441, "lon": 9.9667, "radius_m": 30, "points": 50},
-    ],
-}
 
 
 def command(round_: int, index: int) -> Command:
@@ -65,7 +59,7 @@ async def main(data_dir: str, mode: str, round_: int) -> None:
     })
     async with open_engine(config) as engine:
         if mode == "setup":
-            await engine.create_hunt(HUNT)
+            await engine.create_hunt(harbor(title="Crash Hunt"))
             joins = [JoinHunt(f"join-{n}", f"Player {n}") for n in range(1, PLAYERS + 1)]
             await engine.submit(HUNT_ID, [*joins, StartHunt("start")])
             return
@@ -77,9 +71,22 @@ async def main(data_dir: str, mode: str, round_: int) -> None:
             while True:
                 report(await engine.submit(HUNT_ID, [command(round_, next(counter)) for _ in range(size)]))
 
+        async def stream() -> None:
+            """Commands that do not wait for their acks: new batches arrive while one commits,
+            so the kill comes with batches decided on top of a commit in flight (the pipeline)."""
+            while True:
+                with contextlib.suppress(Overloaded):
+                    engine.submit_nowait(HUNT_ID, [command(round_, next(counter))],
+                                         lambda results, error: report(results) if error is None else None)
+                hunt = engine.statistics().hunt(HUNT_ID)
+                if hunt is not None and hunt.pipelined_batches:
+                    sys.stdout.write(f"pipelined {hunt.pipelined_batches}\n")
+                await trio.sleep(0.001)
+
         async with trio.open_nursery() as nursery:
             for n in range(SUBMITTERS):
                 nursery.start_soon(submitter, n % 3 + 1)
+            nursery.start_soon(stream)
 
 
 if __name__ == "__main__":
