@@ -31,47 +31,81 @@ __all__ = ["DedupIndex", "Key", "KeyFilter", "load_dedup_index"]
 
 Key = tuple[str, str]
 _HASHES = 4  # bits set per key: cheaper than the optimum (~7 at 1%) for ~10% more memory
+FIRST_LAYER = 16_384  # keys the first layer of a filter is sized for (~40 KB at 0.1%)
 
 
-class KeyFilter:
-    """A Bloom filter of idempotency keys: no false negatives, a bounded false-positive rate.
+class _Layer:
+    """One fixed-size Bloom filter: four bits per key, sized for ``capacity`` keys at ``error``."""
 
-    Sized for ``capacity`` keys at ``error`` false positives; it never grows (more keys raise
-    the rate, never the memory). Keys hash with Python's ``hash`` (randomised per process,
-    which is fine: the filter is rebuilt on every load, never stored).
-    """
-
-    __slots__ = ("_bits", "_size", "count")
+    __slots__ = ("_bits", "_size", "capacity", "count")
 
     def __init__(self, capacity: int, error: float) -> None:
-        if capacity < 1 or not 0 < error < 1:
-            raise ValueError(f"a key filter needs capacity >= 1 and 0 < error < 1, got {capacity}, {error}")
         # m bits for n keys, k hashes and rate p: p = (1 - e^(-kn/m))^k.
-        size = math.ceil(-_HASHES * capacity / math.log(1 - error ** (1 / _HASHES)))
-        self._size = max(64, size)
+        self._size = max(64, math.ceil(-_HASHES * capacity / math.log(1 - error ** (1 / _HASHES))))
         self._bits = bytearray((self._size + 7) // 8)
+        self.capacity = capacity
         self.count = 0
 
     @property
     def nbytes(self) -> int:
         return len(self._bits)
 
-    def add(self, key: Key) -> None:
-        h = hash(key)
+    def add(self, h: int) -> None:
         a, b, size, bits = h & 0xFFFFFFFF, (h >> 32 & 0xFFFFFFFF) | 1, self._size, self._bits
         for i in range(_HASHES):
             x = (a + i * b) % size
             bits[x >> 3] |= 1 << (x & 7)
         self.count += 1
 
-    def __contains__(self, key: Key) -> bool:
-        h = hash(key)
+    def __contains__(self, h: int) -> bool:
         a, b, size, bits = h & 0xFFFFFFFF, (h >> 32 & 0xFFFFFFFF) | 1, self._size, self._bits
         for i in range(_HASHES):
             x = (a + i * b) % size
             if not bits[x >> 3] & (1 << (x & 7)):
                 return False
         return True
+
+
+class KeyFilter:
+    """A Bloom filter of idempotency keys: no false negatives, a bounded false-positive rate.
+
+    It grows with the log, up to a bound: it starts sized for ``FIRST_LAYER`` keys, and each
+    time the newest layer is full it adds one twice as large, until the layers together are
+    sized for ``capacity`` keys; past that the last layer takes every new key (the rate rises,
+    never the memory). So a short hunt costs kilobytes and a long one at most what ``capacity``
+    at ``error`` costs (about 2.6 bytes a key at 0.1%). A key is looked for in every layer
+    (a handful); the rate is at most ``error`` per layer. Keys hash with Python's ``hash``
+    (randomised per process, which is fine: the filter is rebuilt on every load, never stored).
+    """
+
+    __slots__ = ("_error", "_layers", "_room", "count")
+
+    def __init__(self, capacity: int, error: float) -> None:
+        if capacity < 1 or not 0 < error < 1:
+            raise ValueError(f"a key filter needs capacity >= 1 and 0 < error < 1, got {capacity}, {error}")
+        self._error = error
+        first = min(capacity, FIRST_LAYER)
+        self._layers = [_Layer(first, error)]
+        self._room = capacity - first  # capacity not yet given to a layer
+        self.count = 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(layer.nbytes for layer in self._layers)
+
+    def add(self, key: Key) -> None:
+        last = self._layers[-1]
+        if last.count >= last.capacity and self._room > 0:
+            size = min(2 * last.capacity, self._room)
+            self._room -= size
+            last = _Layer(size, self._error)
+            self._layers.append(last)
+        last.add(hash(key))
+        self.count += 1
+
+    def __contains__(self, key: Key) -> bool:
+        h = hash(key)
+        return any(h in layer for layer in self._layers)
 
 
 class DedupIndex:

@@ -20,7 +20,7 @@ def test_the_filter_has_no_false_negatives_and_few_false_positives() -> None:
     assert all(key in key_filter for key in added)
     others = sum((f"p{n % 97}", f"other{n}") in key_filter for n in range(20_000))
     assert others < 20_000 * 0.02  # sized for 1% at capacity
-    assert key_filter.nbytes < 20_000 * 11 / 8 + 16  # ~10.5 bits a key for 1% with four hashes
+    assert key_filter.nbytes < 20_000 * 11 / 8 + 64  # ~10.5 bits a key for 1% with four hashes
 
 
 def test_the_filter_never_grows_past_its_size() -> None:
@@ -30,6 +30,33 @@ def test_the_filter_never_grows_past_its_size() -> None:
         key_filter.add(("p", f"c{n}"))
     assert key_filter.nbytes == size
     assert ("p", "c9999") in key_filter
+
+
+def test_the_filter_grows_with_the_log_up_to_its_capacity() -> None:
+    """A short hunt pays kilobytes; a long one at most what the capacity costs, whatever its length."""
+    capacity = 100_000
+    key_filter = KeyFilter(capacity, 0.001)
+    assert key_filter.nbytes < 50_000
+    added = [("p", f"c{n}") for n in range(3 * capacity)]
+    sizes = []
+    for n, key in enumerate(added[:capacity]):
+        key_filter.add(key)
+        if n % 20_000 == 0:
+            sizes.append(key_filter.nbytes)
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    others = sum(("q", f"c{n}") in key_filter for n in range(20_000))
+    assert others < 20_000 * 0.01  # at capacity: about the rate per layer, times a few layers
+    for key in added[capacity:]:
+        key_filter.add(key)
+    assert key_filter.nbytes <= full_size(capacity, 0.001) * 1.01
+    assert all(key in key_filter for key in added)  # no false negatives, even past the capacity
+
+
+def full_size(capacity: int, error: float) -> float:
+    """Bytes of one layer sized for ``capacity`` keys."""
+    from hunt.engine._dedup import _Layer
+
+    return _Layer(capacity, error).nbytes
 
 
 @pytest.mark.parametrize(("capacity", "error"), [(0, 0.01), (10, 0.0), (10, 1.0)])
