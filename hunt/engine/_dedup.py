@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from ..config import EngineConfig
 from ..domain import Recorded
 from ..store import SqliteHuntStore
 
-__all__ = ["DedupIndex", "Key", "KeyFilter", "load_dedup_index"]
+__all__ = ["DedupIndex", "Key", "KeyFilter", "build_filter", "load_dedup_index"]
 
 Key = tuple[str, str]
 _HASHES = 4  # bits set per key: cheaper than the optimum (~7 at 1%) for ~10% more memory
@@ -115,8 +116,11 @@ class DedupIndex:
     certainly new. ``add`` a record once it is decided, ``durable`` once it is committed.
     """
 
-    def __init__(self, key_filter: KeyFilter, recent_capacity: int, recent: Sequence[Recorded] = ()) -> None:
+    def __init__(self, key_filter: KeyFilter | None, recent_capacity: int, recent: Sequence[Recorded] = ()) -> None:
         self.filter = key_filter
+        # Until the filter is built (a long log takes seconds, off the actor): the keys decided
+        # meanwhile, to add to it once it is installed; every key not in memory goes to the disk.
+        self._unfiltered: list[Key] | None = [] if key_filter is None else None
         self.recent_capacity = recent_capacity
         self._recent: OrderedDict[Key, Recorded] = OrderedDict()
         self._pending: dict[Key, Recorded] = {}
@@ -133,7 +137,7 @@ class DedupIndex:
             earlier = pending.get(key) or recent.get(key)
             if earlier is not None:
                 known[key] = earlier
-            elif key in key_filter:
+            elif key_filter is None or key in key_filter:
                 unsure.append(key)
         self.disk_lookups += len(unsure)
         return known, unsure
@@ -144,7 +148,20 @@ class DedupIndex:
             return
         key = (record.principal or "", record.cmd)
         self._pending[key] = record
-        self.filter.add(key)
+        if self.filter is not None:
+            self.filter.add(key)
+        elif self._unfiltered is not None:
+            self._unfiltered.append(key)
+
+    def no_filter(self) -> None:
+        """The filter could not be built: every key not in memory goes to the disk from now on."""
+        self._unfiltered = None
+
+    def install(self, key_filter: KeyFilter) -> None:
+        """Take the filter built from the log (with every key the log held when the build began)."""
+        for key in self._unfiltered or ():
+            key_filter.add(key)
+        self.filter, self._unfiltered = key_filter, None
 
     def durable(self, records: Iterable[Recorded]) -> None:
         """These records are committed: the disk answers for them now."""
@@ -171,13 +188,27 @@ class DedupIndex:
 
 
 def load_dedup_index(store: SqliteHuntStore, config: EngineConfig) -> DedupIndex:
-    """Build a hunt's index from its log: every key into the filter, the newest into memory.
+    """A hunt's index with the newest keys in memory and no filter yet (see :func:`build_filter`).
 
-    Blocks (reads every key of the log once, through the covering index): call it from a
-    worker thread when the hunt is loaded.
+    Blocks (one indexed read): call it from a worker thread when the hunt is loaded.
+    """
+    recent, _ = store.recent_keys(config.dedup_cache)
+    return DedupIndex(None, config.dedup_cache, recent)
+
+
+def build_filter(data_dir: Path, hunt_id: str, config: EngineConfig, stop: Callable[[], bool]) -> KeyFilter | None:
+    """A filter of every key in the hunt's log, read through a read-only connection of its own.
+
+    Blocks (a long log: 2M keys take seconds): run it on a thread while the hunt already
+    serves commands. Returns None if ``stop()`` turns true meanwhile (the hunt was unloaded).
     """
     key_filter = KeyFilter(config.dedup_filter_keys, config.dedup_filter_error)
-    for key in store.command_keys():
-        key_filter.add(key)
-    recent, _ = store.recent_keys(config.dedup_cache)
-    return DedupIndex(key_filter, config.dedup_cache, recent)
+    reader = SqliteHuntStore.open_reader(data_dir, hunt_id)
+    try:
+        for n, key in enumerate(reader.command_keys()):
+            key_filter.add(key)
+            if n % 65_536 == 0 and stop():
+                return None
+    finally:
+        reader.close()
+    return key_filter
