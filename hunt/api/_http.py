@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from hashlib import blake2b
 from typing import Any
@@ -16,6 +17,7 @@ from ..protocol import BadRequest, BodyTimeout, TooLarge, WireError, loads_objec
 
 __all__ = [
     "MAX_QUERY_INT",
+    "MAX_QUERY_TEXT",
     "BodyReader",
     "error_response",
     "etag_of",
@@ -27,7 +29,6 @@ __all__ = [
 ]
 
 JSON = "application/json"
-MAX_QUERY_INT = 2**63 - 1  # SQLite's largest integer: anything above is refused, not a 500
 
 
 def etag_of(body: bytes) -> str:
@@ -112,36 +113,47 @@ async def read_body(limits: LimitsConfig) -> bytes:
     return b"".join(chunks)
 
 
-async def read_json(limits: LimitsConfig, *, required: bool = True) -> dict[str, Any]:
-    """A JSON object body (see read_body). An empty body is ``{}`` unless ``required``."""
+async def read_json(limits: LimitsConfig, *, required: bool = True,
+                    fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """A JSON object body (see read_body). An empty body is ``{}`` unless ``required``; with
+    ``fields``, any other field is refused (a typo is an error, not a silently ignored setting)."""
     body = await read_body(limits)
     if not body.strip():
         if required:
             raise BadRequest("a JSON object body is required")
         return {}
-    return loads_object(body, "the body")
+    document = loads_object(body, "the body")
+    if fields is not None and (unknown := sorted(set(document) - fields)):
+        raise BadRequest(f"unknown field {unknown[0][:64]!r} (allowed: {', '.join(sorted(fields))})")
+    return document
+
+
+MAX_QUERY_INT = 2**63 - 1  # a seq, an offset: what SQLite's INTEGER holds
+_DIGITS = re.compile(r"-?[0-9]{1,40}")
 
 
 def query_int(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
-    """An integer query parameter within [low, high] (``high`` caps rather than refuses)."""
+    """An integer query parameter within [low, MAX_QUERY_INT] (``high`` caps rather than refuses).
+
+    Absent is ``default``; present it must be plain decimal digits (an empty value, ``+1``,
+    ``1_000`` or ``1e3`` is refused, as the OpenAPI document says).
+    """
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer") from None
-    if value < low:
-        raise BadRequest(f"{name} must be at least {low}")
-    if value > MAX_QUERY_INT:
-        raise BadRequest(f"{name} must be at most {MAX_QUERY_INT}")
+    if _DIGITS.fullmatch(raw) is None or not low <= (value := int(raw)) <= MAX_QUERY_INT:
+        raise BadRequest(f"{name} must be an integer from {low} to {MAX_QUERY_INT}")
     return value if high is None else min(value, high)
 
 
+MAX_QUERY_TEXT = 200
+
+
 def query_text(name: str, check: Callable[[str], bool] | None = None) -> str | None:
+    """A text query parameter of at most MAX_QUERY_TEXT characters; absent or empty is None."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if len(raw) > 200 or (check is not None and not check(raw)):
+    if len(raw) > MAX_QUERY_TEXT or (check is not None and not check(raw)):
         raise BadRequest(f"invalid {name}: {raw[:40]!r}")
     return raw

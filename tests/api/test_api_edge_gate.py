@@ -13,10 +13,10 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 import trio
-from api_helpers import OpenServer, open_socket
 from trio_websocket import ConnectionRejected
 
 from hunt.api._address import ClientAddresses
+from tests.support.api import OpenServer, open_socket
 
 WS_PATH = "/ws/hunts/harbor"
 

@@ -7,9 +7,10 @@ import logging
 import httpx
 import pytest
 import trio
-from api_helpers import ADMIN_TOKEN, HUNT_ID, OpenServer, Server
 
 from hunt.api._app import PAGE_HEADERS
+from tests.support.api import ADMIN_TOKEN, OpenServer, Server
+from tests.support.hunts import HUNT_ID
 
 SLOW = {"body_timeout_s": 1.0, "body_idle_timeout_s": 0.5, "import_body_timeout_s": 1.0}
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import httpx
-from api_helpers import HUNT_ID, Server, open_socket
+
+from tests.support.api import Server, open_socket
+from tests.support.hunts import HUNT_ID
 
 WS_PATH = f"/ws/hunts/{HUNT_ID}"
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import trio
-from api_helpers import HUNT_ID, OpenServer, Server, open_socket
 
 from hunt.api._buckets import BucketTable
+from tests.support.api import OpenServer, Server, open_socket
+from tests.support.hunts import HUNT_ID
 
 WS_PATH = f"/ws/hunts/{HUNT_ID}"
 LIFTED = 100_000

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from hunt.domain import HuntState
-
-from .helpers import (
+from tests.support.domain import (
     CRANE,
     T0,
     Game,
