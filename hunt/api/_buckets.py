@@ -7,7 +7,8 @@ but the wait, and the server nothing but the refusal.
 
 A :class:`BucketTable` keeps at most ``max_entries`` buckets. A full bucket is the same as
 no bucket, so when the table is at its size it first forgets the buckets that have refilled,
-then the least recently used ones; memory stays bounded whatever the number of keys.
+then the oldest ones; memory stays bounded whatever the number of keys. (Oldest by creation,
+not by use: keeping the order of use cost a dict pop and insert on every command.)
 """
 
 from __future__ import annotations
@@ -63,12 +64,11 @@ class BucketTable:
         return len(self._buckets)
 
     def get(self, key: Hashable, now: float) -> TokenBucket:
-        bucket = self._buckets.pop(key, None)  # re-inserted below: the dict's order is recency
+        bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self.max_entries:
                 self._evict(now)
-            bucket = TokenBucket(self.rate, self.burst, now)
-        self._buckets[key] = bucket
+            bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, now)
         return bucket
 
     def _evict(self, now: float) -> None:

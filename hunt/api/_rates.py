@@ -80,22 +80,26 @@ class ConnectionRates:
         if isinstance(request, BatchOp):
             return
         kind, now = kind_of(request), trio.current_time()
-        rates = self.rates
+        rates, address = self.rates, self.address
         buckets: list[tuple[str, TokenBucket]] = [
-            ("connection", self.commands), ("address", rates.address_commands.get(self.address, now))]
+            ("connection", self.commands), ("address", rates.address_commands.get(address, now))]
         if player is not None:
             buckets.append(("player", rates.player_commands.get((hunt_id, player), now)))
         if kind == PING:
-            buckets.append(("address", rates.address_pings.get(self.address, now)))
+            buckets.append(("address", rates.address_pings.get(address, now)))
             if player is not None:
                 buckets.append(("player", rates.player_pings.get((hunt_id, player), now)))
         elif kind == JOIN:
             buckets.append(("connection", self.joins))
-            buckets.append(("address", rates.address_joins.get(self.address, now)))
-        scope, wait = max(((scope, bucket.wait_s(now)) for scope, bucket in buckets), key=lambda sw: sw[1])
-        if wait > 0:
+            buckets.append(("address", rates.address_joins.get(address, now)))
+        worst, scope = 0.0, ""
+        for name, bucket in buckets:
+            wait = bucket.wait_s(now)
+            if wait > worst:
+                worst, scope = wait, name
+        if worst > 0:
             rates.refused[scope] += 1
-            raise RetryLater(retry_after_ms(wait), code=ErrorCode.RATE_LIMITED,
+            raise RetryLater(retry_after_ms(worst), code=ErrorCode.RATE_LIMITED,
                              message=f"too many {kind}s from this {scope}; retry after retry_after_ms")
         for _, bucket in buckets:
-            bucket.take(now)
+            bucket.tokens -= 1  # wait_s refilled each one up to now just above
