@@ -96,6 +96,20 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkersConfig:
+    count: int = 1
+    nats_url: str = ""
+    subject_prefix: str = "hunt-workers"
+    forward_inflight: int = 2
+    forward_max_commands: int = 512
+    forward_queue: int = 4096
+    push_buffer: int = 256
+    owner_inflight: int = 1024
+    catch_up_ms: int = 200
+    stats_interval_s: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server: ServerConfig = ServerConfig()
     engine: EngineConfig = EngineConfig()
@@ -103,6 +117,7 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
+    workers: WorkersConfig = WorkersConfig()
 
     @property
     def data_path(self) -> Path:
@@ -234,6 +249,14 @@ def _validate(config: Config) -> None:
         "broker.poll_interval_ms": config.broker.poll_interval_ms,
         "broker.cursor_interval_s": config.broker.cursor_interval_s,
         "broker.consumer_ack_wait_s": config.broker.consumer_ack_wait_s,
+        "workers.count": config.workers.count,
+        "workers.forward_inflight": config.workers.forward_inflight,
+        "workers.forward_max_commands": config.workers.forward_max_commands,
+        "workers.forward_queue": config.workers.forward_queue,
+        "workers.push_buffer": config.workers.push_buffer,
+        "workers.owner_inflight": config.workers.owner_inflight,
+        "workers.catch_up_ms": config.workers.catch_up_ms,
+        "workers.stats_interval_s": config.workers.stats_interval_s,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -252,5 +275,8 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    if not _NAME.fullmatch(config.workers.subject_prefix):
+        raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
+                          f"got {config.workers.subject_prefix!r}")
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")

@@ -49,6 +49,7 @@ def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
     ("hunt.store", ("trio", "quart", "quart_trio", "hypercorn", "hunt.engine", "hunt.api", "hunt.cli", "actors")),
     ("hunt.api", ("hunt.store", "sqlite3", "sqlite_utils", "hunt.cli")),
     ("hunt.engine", ("hunt.api", "hunt.cli", "quart", "quart_trio", "hypercorn")),
+    ("hunt.cluster", ("hunt.api", "hunt.cli", "quart", "quart_trio", "hypercorn")),
 ])
 def test_layers_only_import_downwards(package: str, forbidden: tuple[str, ...]) -> None:
     assert offenders(package, forbidden) == []

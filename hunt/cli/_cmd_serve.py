@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
+import tempfile
 from functools import partial
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import orjson
 import trio
 
 from ..api import Secrets, create_app, is_loopback, load_secrets, serve
+from ..cluster import open_bus, serve_owner
 from ..config import Config
 from ..domain import StartHunt
 from ..engine import Engine, open_engine
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._common import add_config_options, config_from_args
+from ._workers import OWNER, open_nats, reuseport_sockets, spawn_gateways
 
 __all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
 
@@ -39,18 +44,25 @@ def register(subparsers: Any) -> None:
     add_config_options(parser, network=True)
     parser.add_argument("--sample", action="store_true",
                         help="create and start the sample hunt (harbor-2026) if it does not exist yet")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="gateway processes sharing the port (default from config: 1, one process "
+                             "and no broker; N > 1 needs nats-server or workers.nats_url)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    if args.workers is not None and args.workers < 1:
+        print("hunt serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}))
     if not is_loopback(config.server.host) and not config.server.admin_token:
         print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
               "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)
         return 2
     secrets = load_secrets(config)
+    main = _main if config.workers.count == 1 else _main_workers
     try:
-        trio.run(_main, config, secrets, args.sample)
+        trio.run(main, config, secrets, args.sample)
     except OSError as err:
         print(f"hunt serve: cannot listen on {config.server.host}:{config.server.port}: {err}", file=sys.stderr)
         return 2
@@ -78,6 +90,34 @@ async def _main(config: Config, secrets: Secrets, sample: bool) -> None:
                 _announce(config, secrets, port, sample_id)
             background.cancel_scope.cancel()
         log.info("stopped: mailboxes drained, snapshots written")
+
+
+async def _main_workers(config: Config, secrets: Secrets, sample: bool) -> None:
+    """The owner of every hunt, with ``workers.count`` gateway processes (see ``_workers``)."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals, \
+            tempfile.TemporaryDirectory(prefix="hunt-workers-") as scratch:
+        sockets = reuseport_sockets(config.server.host, config.server.port, config.workers.count)
+        port = sockets[0].getsockname()[1]
+        try:
+            async with open_nats(config, Path(scratch)) as nats_url, open_bus(nats_url, OWNER) as bus, \
+                    open_engine(config) as engine, trio.open_nursery() as background:
+                await background.start(run_relay, config, engine)
+                await background.start(serve_owner, config, engine, bus, OWNER)
+                sample_id = await ensure_sample(engine) if sample else None
+                stopping = trio.Event()
+                async with trio.open_nursery() as nursery:
+                    pids = await nursery.start(spawn_gateways, config, sockets, nats_url, stopping)
+                    log.info("owner %d, gateways %s", os.getpid(), pids)
+                    _announce(config, secrets, port, sample_id)
+                    async for signum in signals:
+                        log.info("%s: shutting down the gateways, then the owner", signal.Signals(signum).name)
+                        break
+                    stopping.set()
+                background.cancel_scope.cancel()
+        finally:
+            for sock in sockets:
+                sock.close()
+        log.info("stopped: gateways gone, mailboxes drained, snapshots written")
 
 
 async def ensure_sample(engine: Engine) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from hashlib import blake2b
 from typing import Any
 
@@ -38,6 +38,8 @@ class HuntHub:
         self._cache: dict[Any, tuple[int, bytes, str]] = {}
         # Wake-ups of connections waiting for feed news, by player (None: public news only).
         self._news: dict[str | None, trio.Event] = {}
+        # Called with each durable batch before its acks (``Engine.observe_commits``).
+        self.observer: Callable[[str, Sequence[Recorded]], None] | None = None
 
     # -- the actor's side ------------------------------------------------------------------
 
@@ -59,8 +61,10 @@ class HuntHub:
     def begin_commit(self) -> None:
         self._settled = trio.Event()
 
-    def end_commit(self, records: Iterable[Recorded]) -> None:
+    def end_commit(self, records: Sequence[Recorded]) -> None:
         """The batch is durable: publish its feed items and wake every waiter."""
+        if self.observer is not None and records:
+            self.observer(self.hunt_id, records)
         state = self.state
         if state is not None:
             for record in records:

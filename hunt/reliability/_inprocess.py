@@ -18,8 +18,10 @@ import trio
 from quart_trio import QuartTrio
 
 from ..api import ApiContext, app_context, create_app, serve
+from ..cli._workers import Gateway
 from ..config import Config, load_config
 from ..engine import Engine, open_engine
+from ._workers_local import open_local_workers
 
 __all__ = ["LocalServer", "open_local_server"]
 
@@ -29,11 +31,12 @@ ADMIN_TOKEN = "reliability-admin-token"
 @dataclass
 class LocalServer:
     config: Config
-    engine: Engine
-    app: QuartTrio
+    engine: Engine  # with workers > 1: the owner's engine
+    app: QuartTrio  # with workers > 1: the first gateway's app
     port: int
     http: httpx.AsyncClient  # carries the configured admin token
     stopping: trio.Event  # set it (or call stop) for the graceful shutdown
+    gateways: tuple[Gateway, ...] = ()  # with workers > 1, every gateway (they share the port)
 
     @property
     def ctx(self) -> ApiContext:
@@ -52,19 +55,24 @@ class LocalServer:
 
 
 @asynccontextmanager
-async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None, worker_count: int = 1,
                             **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
     """Run an engine and the server until the block ends (then a graceful stop).
 
     ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
     directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
-    clients can fail when one meets their own close).
+    clients can fail when one meets their own close). ``worker_count=N`` (N > 1) runs the owner and
+    N gateways in this process, on one port, over a nats-server it starts (see _workers_local).
     """
     settings: dict[str, dict[str, Any]] = {
         "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}}
     for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)
+    if worker_count > 1:
+        async with open_local_workers(config, worker_count, ws_ping_interval_s) as server:
+            yield server
+        return
     async with open_engine(config) as engine:
         app = create_app(config, engine)
         stopping = trio.Event()

@@ -68,12 +68,17 @@ class Server(LocalServer):
 
 
 @asynccontextmanager
-async def run_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+async def run_server(data_dir: Path, *, ws_ping_interval_s: float | None = None, workers: int = 1,
+                     workers_settings: dict[str, Any] | None = None,
                      **sections: dict[str, Any]) -> AsyncIterator[Server]:
-    """:func:`open_local_server` with the small limits of :data:`TEST_SETTINGS` under ``sections``."""
+    """:func:`open_local_server` with the small limits of :data:`TEST_SETTINGS` under ``sections``
+    (``workers_settings``: the [workers] section, for ``workers`` > 1)."""
     settings = {name: {**TEST_SETTINGS.get(name, {}), **sections.get(name, {})}
                 for name in {*TEST_SETTINGS, *sections}}
-    async with open_local_server(data_dir, ws_ping_interval_s=ws_ping_interval_s, **settings) as local:
+    if workers_settings:
+        settings["workers"] = workers_settings
+    async with open_local_server(data_dir, ws_ping_interval_s=ws_ping_interval_s, worker_count=workers,
+                                 **settings) as local:
         assert local.config.data_path == data_dir  # never the working directory's data/
         yield Server(**vars(local))
 

@@ -66,6 +66,7 @@ async def test_each_refusal_in_a_row_asks_for_twice_the_wait_until_a_command_is_
         assert error["retry_after_ms"] == 20, "an admitted command resets the doubling"
 
 
+@pytest.mark.one_process  # reads the connection inside the one process
 async def test_the_wait_is_capped(hunt: str, server: Server, connect: Connect,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     async with connect() as ann:
@@ -127,5 +128,6 @@ async def test_a_client_that_keeps_sending_while_told_to_wait_is_closed_with_101
             assert engine.calls == 1
             engine.on = False
             assert (await bob.request({**PING, "id": "b1"}))["op"] == "ack", "others carry on"
-            metrics = (await server.http.get("/metrics")).text
-            assert "hunt_ws_overload_closes_total 1.0" in metrics
+            if not server.gateways:  # else each gateway counts its own (the one that took ann)
+                metrics = (await server.http.get("/metrics")).text
+                assert "hunt_ws_overload_closes_total 1.0" in metrics

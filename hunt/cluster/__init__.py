@@ -1,0 +1,32 @@
+"""``--workers N``: gateways that hold the connections, owners that hold the hunts, over NATS.
+
+Beside the engine, below the API: a gateway gives the API a :class:`GatewayEngine` (writes
+forwarded to the hunt's owner in batches, live reads from a replica the owner's pushes keep
+current, history from the hunt file), and the owner serves its engine's hunts on the bus
+(:func:`serve_owner`). :class:`Bus` runs nats-py for Trio code. How it fits together:
+docs/architecture.md.
+"""
+
+from ._bus import Bus, BusTimeout, open_bus
+from ._forward import Forwarder
+from ._gateway import GatewayEngine, HashPlacement, OwnerView, Placement, open_gateway_engine
+from ._owner import OwnerStatistics, serve_owner
+from ._replica import Replica
+from ._wire import Subjects, WireFailure
+
+__all__ = [
+    "Bus",
+    "BusTimeout",
+    "Forwarder",
+    "GatewayEngine",
+    "HashPlacement",
+    "OwnerStatistics",
+    "OwnerView",
+    "Placement",
+    "Replica",
+    "Subjects",
+    "WireFailure",
+    "open_bus",
+    "open_gateway_engine",
+    "serve_owner",
+]
