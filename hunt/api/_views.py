@@ -18,7 +18,7 @@ __all__ = [
     "leaderboard_page",
     "player_detail",
     "player_progress",
-    "welcome",
+    "welcome_view",
     "you_row",
 ]
 
@@ -64,8 +64,8 @@ def player_progress(state: HuntState, player: Player) -> dict[str, Any]:
     }
 
 
-def welcome(state: HuntState, player: Player, request_id: str, now_ms: int) -> dict[str, Any]:
-    """The reply to ``hello``: who you are, where the hunt is, and your progress.
+def welcome_view(state: HuntState, player: Player, now_ms: int) -> dict[str, Any]:
+    """What ``welcome`` (the reply to ``hello``) says: who you are, where the hunt is, and your progress.
 
     The progress carries the texts of the hints the player's side has paid for (they may see
     them again on a new device): ``"hints": {clue: [{"index", "text", "cost"}, ...]}``.
@@ -83,7 +83,7 @@ def welcome(state: HuntState, player: Player, request_id: str, now_ms: int) -> d
     progress["score"] = side.score
     progress["rank"] = rank
     return {
-        "op": "welcome", "id": request_id, "player": player.id, "seq": state.seq, "name": player.name,
+        "player": player.id, "seq": state.seq, "name": player.name,
         "team": player.team, "status": state.status_at(now_ms), "banned": player.banned,
         "score": side.score, "rank": rank, "progress": progress,
     }

@@ -34,10 +34,9 @@ import trio
 from quart_trio import QuartTrio
 
 from ..api import WS_PING_INTERVAL_S, Secrets, create_app, load_secrets, serve
-from ..cluster import GatewayEngine, HashPlacement, open_bus, open_gateway_engine
+from ..cluster import GatewayEngine, HashPlacement, open_bus, open_gateway_engine, open_local_nats
 from ..config import Config, load_config
 from ..relay import read_analytics
-from ..relay._local_broker import LocalNatsServer, find_nats_server
 
 __all__ = ["OWNER", "Gateway", "open_nats", "reuseport_sockets", "run_gateway", "spawn_gateways"]
 
@@ -79,16 +78,9 @@ async def open_nats(config: Config, scratch: Path) -> AsyncIterator[str]:
     if config.workers.nats_url:
         yield config.workers.nats_url
         return
-    binary = find_nats_server()
-    if binary is None:
-        raise RuntimeError("--workers N > 1 needs NATS: install nats-server or set workers.nats_url")
-    server = LocalNatsServer(binary, scratch / "nats-store", scratch / "nats-server.log")
-    await trio.to_thread.run_sync(server.start)
-    log.info("nats-server (pid %s) on %s", server.pid, server.url)
-    try:
-        yield server.url
-    finally:
-        await trio.to_thread.run_sync(server.kill)
+    async with open_local_nats(scratch) as url:
+        log.info("nats-server started on %s", url)
+        yield url
 
 
 @dataclass

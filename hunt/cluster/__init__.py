@@ -10,6 +10,7 @@ docs/architecture.md.
 from ._bus import Bus, BusTimeout, open_bus
 from ._forward import Forwarder
 from ._gateway import GatewayEngine, HashPlacement, OwnerView, Placement, open_gateway_engine
+from ._nats import find_nats_server, open_local_nats
 from ._owner import OwnerStatistics, serve_owner
 from ._replica import Replica
 from ._wire import Subjects, WireFailure
@@ -26,7 +27,9 @@ __all__ = [
     "Replica",
     "Subjects",
     "WireFailure",
+    "find_nats_server",
     "open_bus",
     "open_gateway_engine",
+    "open_local_nats",
     "serve_owner",
 ]

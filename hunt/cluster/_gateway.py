@@ -10,8 +10,10 @@
   through read-only connections, exactly as the engine does;
 - creating or importing a hunt writes its new file here (nobody owns it yet); its owner finds
   it on the first command;
-- ``router`` is an :class:`OwnerView`: the owners' actor statistics, fetched every
-  ``workers.stats_interval_s`` (admin pages and ``/metrics`` show them that fresh).
+- its router is an :class:`OwnerView`: the owners' actor statistics, fetched every
+  ``workers.stats_interval_s`` (``statistics()``, so admin pages and ``/metrics``, show them
+  that fresh), and the gateway's subscribers per hunt reported back, so the owner keeps a
+  hunt loaded while players follow it here.
 
 Which owner holds a hunt is the :class:`Placement`'s answer, the seam where a lease-based
 placement can replace today's hash of the hunt id over the owners.
@@ -115,7 +117,7 @@ class GatewayEngine(Engine):
         self.bus = bus
         self.placement = placement
         self.subjects = Subjects(config.workers.subject_prefix)
-        self.router = OwnerView(bus.name, self._subscribers)  # type: ignore[assignment]  # read as the router
+        self._router = OwnerView(bus.name, self._subscribers)  # type: ignore[assignment]  # read as the router
         self._nursery = nursery
         self._forwarders: dict[str, Forwarder] = {}
         self._replicas: dict[str, Replica] = {}
@@ -140,7 +142,7 @@ class GatewayEngine(Engine):
         if replica is None:
             workers = self.config.workers
             replica = self._replicas[hunt_id] = Replica(
-                self.hub(hunt_id), self.bus, self.subjects.push(hunt_id), workers.push_buffer,
+                self._hub(hunt_id), self.bus, self.subjects.push(hunt_id), workers.push_buffer,
                 workers.catch_up_ms / 1000, load=lambda: self._peek(hunt_id),
                 read_after=lambda seq: self.read_events(hunt_id, after=seq))
         return replica
@@ -183,7 +185,7 @@ class GatewayEngine(Engine):
         return await super().verify(hunt_id)
 
     async def _refresh_view(self) -> None:
-        view: OwnerView = self.router  # type: ignore[assignment]
+        view: OwnerView = self._router  # type: ignore[assignment]
         await view.refresh(self.bus, self.subjects, self.placement.owners, self.config.workers.stats_interval_s)
 
     async def unload_idle(self, idle_s: float) -> int:
@@ -212,7 +214,7 @@ async def open_gateway_engine(config: Config, bus: Bus, placement: Placement, *,
     config.data_path.mkdir(parents=True, exist_ok=True)
     async with trio.open_nursery() as nursery:
         engine = GatewayEngine(config, clock, bus, placement, nursery)
-        view: OwnerView = engine.router  # type: ignore[assignment]
+        view: OwnerView = engine._router  # type: ignore[assignment]
         interval = config.workers.stats_interval_s
         await view.refresh(bus, engine.subjects, placement.owners, interval)
         nursery.start_soon(view.run, bus, engine.subjects, placement.owners, interval)

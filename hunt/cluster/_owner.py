@@ -58,7 +58,7 @@ class _Owner:
         self.inflight = 0
         self.stats = OwnerStatistics()
         self.reports: dict[str, tuple[float, dict[str, int]]] = {}  # gateway -> (when, subscribers by hunt)
-        self.counted: set[str] = set()
+        self.counted: dict[str, int] = {}  # the gateways' subscribers this owner counts, by hunt
         self.report_expiry_s = REPORT_EXPIRY * config.workers.stats_interval_s
 
     def on_commands(self, subject: str, data: bytes, reply: str) -> None:
@@ -97,7 +97,7 @@ class _Owner:
             self.reports[gateway] = (trio.current_time(), counts)
             self.count_subscribers()
         if reply:
-            self.bus.publish(reply, encode_statistics(self.engine.router.statistics()))
+            self.bus.publish(reply, encode_statistics(self.engine.statistics().router))
 
     def count_subscribers(self) -> None:
         """Each hunt's subscribers are those of every gateway's last report, so a hunt that
@@ -109,11 +109,16 @@ class _Owner:
         totals: dict[str, int] = dict.fromkeys(self.counted, 0)
         for _, counts in self.reports.values():
             for hunt_id, count in counts.items():
-                if self.engine.discover(hunt_id):
+                if count > 0 and self.engine.discover(hunt_id):
                     totals[hunt_id] = totals.get(hunt_id, 0) + count
+        engine = self.engine
         for hunt_id, total in totals.items():
-            self.engine.hub(hunt_id).subscribers = total
-        self.counted = {hunt_id for hunt_id, total in totals.items() if total}
+            counted = self.counted.get(hunt_id, 0)
+            for _ in range(total - counted):
+                engine.subscribe(hunt_id)
+            for _ in range(counted - total):
+                engine.unsubscribe(hunt_id)
+        self.counted = {hunt_id: total for hunt_id, total in totals.items() if total}
 
     async def sweep(self) -> None:
         while True:

@@ -2,7 +2,7 @@
 
 The owner publishes each durable batch once (``P.push.<hunt>``); every gateway serving the
 hunt applies the records to its replica with the same pure ``HuntState.apply`` the owner ran,
-and publishes them to the replica's :class:`~hunt.engine.HuntHub`, so the websocket code reads
+and publishes them to the replica's hub, so the websocket code reads
 its seq, feed, leaderboard and status exactly as in one process. Replaying is deterministic,
 so the replica equals the owner's state at the same seq.
 
@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from ..domain import HuntState, Recorded
-from ..engine import HuntHub
 from ._bus import Bus
 from ._wire import WireFailure, decode_records
+
+if TYPE_CHECKING:  # the gateway engine's own hubs (it is an Engine), not part of the engine's API
+    from ..engine._hub import HuntHub
 
 __all__ = ["Replica"]
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, open_socket, run_server
 
-from hunt.relay._local_broker import LocalNatsServer, find_nats_server
+from hunt_lab.servers.nats import LocalNatsServer, find_nats_server
 
 
 @pytest.fixture(scope="session")
