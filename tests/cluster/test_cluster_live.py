@@ -139,14 +139,7 @@ async def test_a_full_forward_queue_refuses_at_once(open_workers: WorkersServer,
     async with open_workers(workers={"forward_queue": 2, "forward_inflight": 1}) as server:
         await start_hunt(server)
         gateway = gateway_engines(server)[0]
-        release = trio.Event()
-        real_submit = server.engine.submit
-
-        async def held(hunt_id: str, commands: Any) -> Any:
-            await release.wait()
-            return await real_submit(hunt_id, commands)
-
-        monkeypatch.setattr(server.engine, "submit", held)
+        release = hold_owner(server, monkeypatch)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(gateway.submit, "harbor", [_join(1)])  # in flight, held by the owner
             await trio.sleep(0.1)
@@ -162,20 +155,26 @@ async def test_the_owner_refuses_batches_past_owner_inflight(open_workers: Worke
     async with open_workers(workers={"owner_inflight": 1}) as server:
         await start_hunt(server)
         first, second = gateway_engines(server)
-        release = trio.Event()
-        real_submit = server.engine.submit
-
-        async def held(hunt_id: str, commands: Any) -> Any:
-            await release.wait()
-            return await real_submit(hunt_id, commands)
-
-        monkeypatch.setattr(server.engine, "submit", held)
+        release = hold_owner(server, monkeypatch)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(first.submit, "harbor", [_join(1)])
             await trio.sleep(0.1)
             with pytest.raises(Overloaded):
                 await second.submit("harbor", [_join(2)])
             release.set()
+
+
+def hold_owner(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> trio.Event:
+    """Make the owner's engine wait for the returned event before each batch."""
+    release = trio.Event()
+    real_submit = server.engine.submit
+
+    async def held(hunt_id: str, commands: Any) -> Any:
+        await release.wait()
+        return await real_submit(hunt_id, commands)
+
+    monkeypatch.setattr(server.engine, "submit", held)
+    return release
 
 
 def _join(i: int) -> JoinHunt:
