@@ -39,7 +39,7 @@ from ._forward import Forwarder
 from ._replica import Replica
 from ._wire import Subjects, WireFailure, decode_statistics, encode_subscribers
 
-__all__ = ["GatewayEngine", "HashPlacement", "OwnerView", "Placement", "open_gateway_engine"]
+__all__ = ["GatewayEngine", "HashPlacement", "OwnerOnly", "OwnerView", "Placement", "open_gateway_engine"]
 
 log = logging.getLogger("hunt.cluster.gateway")
 
@@ -108,6 +108,10 @@ class OwnerView:
         self.fetched += 1
 
 
+class OwnerOnly(RuntimeError):
+    """Raised when a gateway is asked for what only the hunt's owner can do."""
+
+
 class GatewayEngine(Engine):
     """An engine whose hunts are owned by other processes. Create it with :func:`open_gateway_engine`."""
 
@@ -170,6 +174,15 @@ class GatewayEngine(Engine):
     async def state(self, hunt_id: str) -> HuntState:
         self.require(hunt_id)
         return await self.replica(hunt_id).state(self._nursery)
+
+    async def unload(self, hunt_id: str) -> None:
+        raise OwnerOnly("unloading a hunt's actor is the owner's (hunt serve's own process) to do")
+
+    async def wait_unloaded(self, hunt_id: str) -> None:
+        raise OwnerOnly("a hunt's actor runs in the owner, not in a gateway")
+
+    async def save_relay_cursor(self, hunt_id: str, seq: int) -> bool:
+        raise OwnerOnly("the relay runs beside the owner, which writes its cursors")
 
     def _subscribers(self) -> dict[str, int]:
         return {hunt_id: replica.hub.subscribers for hunt_id, replica in self._replicas.items()
