@@ -23,7 +23,9 @@ from ..engine import Result
 from ._bus import Bus, BusTimeout
 from ._wire import WireFailure, decode_results, encode_commands
 
-__all__ = ["Forwarder"]
+__all__ = ["MAX_REQUEST_BYTES", "Forwarder"]
+
+MAX_REQUEST_BYTES = 512 * 1024  # a batch larger than this goes in parts (NATS's default max payload is 1 MB)
 
 
 class _Slot:
@@ -105,10 +107,17 @@ class Forwarder:
 
     async def _send(self, batch: list[_Slot]) -> None:
         commands = [command for slot in batch for command in slot.commands]
+        body = encode_commands(commands)
+        if len(body) > MAX_REQUEST_BYTES and len(batch) > 1:  # NATS refuses payloads over 1 MB
+            half = len(batch) // 2
+            self.inflight += 1  # the halves go one after the other, each counted
+            await self._send(batch[:half])
+            await self._send(batch[half:])
+            return
         error: BaseException | None = None
         results: list[Any] = []
         try:
-            data = await self.bus.request(self.subject, encode_commands(commands), self.timeout_s)
+            data = await self.bus.request(self.subject, body, self.timeout_s)
             results = decode_results(data)
             if len(results) != len(commands):
                 raise WireFailure(f"{len(results)} results for {len(commands)} commands")

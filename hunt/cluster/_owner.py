@@ -34,6 +34,7 @@ __all__ = ["OwnerStatistics", "serve_owner"]
 
 log = logging.getLogger("hunt.cluster.owner")
 
+PUSH_CHUNK = 512  # records per push message, well under NATS's 1 MB default payload
 REPORT_EXPIRY = 10  # stats intervals without a report from a gateway: its connections are gone
 
 
@@ -85,8 +86,10 @@ class _Owner:
         self.bus.publish(reply, body)
 
     def on_commit(self, hunt_id: str, records: Sequence[Recorded]) -> None:
-        self.stats.pushes += 1
-        self.bus.publish(self.subjects.push(hunt_id), encode_records(records))
+        subject = self.subjects.push(hunt_id)
+        for start in range(0, len(records), PUSH_CHUNK):  # a commit can hold max_batch batches
+            self.stats.pushes += 1
+            self.bus.publish(subject, encode_records(records[start:start + PUSH_CHUNK]))
 
     def on_control(self, _subject: str, data: bytes, reply: str) -> None:
         try:

@@ -18,7 +18,7 @@ from trio_websocket import WebSocketConnection
 from actors import Overloaded
 from hunt.api import app_context
 from hunt.cluster import GatewayEngine
-from hunt.domain import JoinHunt, PingLocation
+from hunt.domain import AnswerClue, JoinHunt, PingLocation
 from hunt_lab.clients.player import open_websocket
 from hunt_lab.servers.inprocess import LocalServer
 
@@ -179,3 +179,35 @@ def hold_owner(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> trio.Eve
 
 def _join(i: int) -> JoinHunt:
     return JoinHunt(f"{i:032x}", f"P{i}")
+
+
+async def test_a_commit_larger_than_a_push_goes_out_in_parts_and_in_order(workers_server: LocalServer,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hunt.cluster._owner.PUSH_CHUNK", 10)
+    await start_hunt(workers_server)
+    gateway = gateway_engines(workers_server)[0]
+    await gateway.state("harbor")
+    replica = gateway.replica("harbor")
+    results = await gateway.submit("harbor", [_join(i) for i in range(25)])  # one batch, one commit
+    assert [r.seq for r in results] == list(range(results[0].seq, results[0].seq + 25))
+    assert replica.caught_up == 0  # three pushes, applied one after the other, none missing
+    owner = await workers_server.engine.state("harbor")
+    assert (await gateway.state("harbor")).to_dict() == owner.to_dict()
+
+
+async def test_a_batch_over_the_bus_payload_limit_goes_in_parts(workers_server: LocalServer) -> None:
+    await start_hunt(workers_server)
+    gateway = gateway_engines(workers_server)[0]
+    [ann] = await gateway.submit("harbor", [_join(1)])
+    player = ann.fields["player"]
+    answer = "x" * 4000
+    results: list[Any] = []
+
+    async def one(i: int) -> None:
+        results.extend(await gateway.submit("harbor", [AnswerClue(player, f"a{i}", "c1", answer)]))
+
+    with trio.fail_after(4):  # a refused publish would leave them waiting for the request timeout
+        async with trio.open_nursery() as nursery:
+            for i in range(400):  # ~1.6 MB in one tick: over NATS's 1 MB
+                nursery.start_soon(one, i)
+    assert len(results) == 400
