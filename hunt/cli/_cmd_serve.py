@@ -3,31 +3,42 @@
 Structured shutdown: the server runs inside the engine's block. On SIGINT or SIGTERM the
 server stops accepting, closes websockets (1001) and finishes requests in flight; then the
 engine drains every mailbox, writes final snapshots and closes the hunt files.
+
+On SIGHUP the configuration is read again (file, then environment, then the original flags)
+and what can change safely while serving takes effect at once: ``[logging]`` and the admin
+token (``server.admin_token``, or the ``admin.token`` file when that is empty). Any other
+changed key is named in a warning and waits for a restart; an invalid file changes nothing.
+``--check`` validates everything a start needs and exits (see ``_checks``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 import orjson
 import trio
 
-from ..api import Secrets, create_app, is_loopback, load_secrets, serve
+from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, load_secrets, serve
 from ..cluster import open_bus, serve_owner
-from ..config import Config
+from ..config import Config, ConfigError
 from ..domain import StartHunt
 from ..engine import Engine, open_engine
 from ..relay import RelayCollector, read_analytics, run_relay
+from ._checks import check_startup, prepare_data_dir
 from ._common import add_config_options, config_from_args
+from ._logging import configure_logging
 from ._workers import OWNER, open_nats, reuseport_sockets, spawn_gateways
 
 __all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
@@ -47,6 +58,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--workers", type=int, metavar="N",
                         help="gateway processes sharing the port (default from config: 1, one process "
                              "and no broker; N > 1 needs nats-server or workers.nats_url)")
+    parser.add_argument("--check", action="store_true",
+                        help="check the config, the data dir (permissions, hunt files), the port and the broker, "
+                             "then exit: 0 if a start would succeed, 1 with the problems otherwise")
     parser.set_defaults(func=run)
 
 
@@ -55,26 +69,47 @@ def run(args: argparse.Namespace) -> int:
         print("hunt serve: --workers must be at least 1", file=sys.stderr)
         return 2
     config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}))
+    configure_logging(config.logging, verbose=args.verbose)
+    if args.check:
+        return _check(config)
     if not is_loopback(config.server.host) and not config.server.admin_token:
         print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
               "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)
         return 2
+    prepare_data_dir(config)
     secrets = load_secrets(config)
-    main = _main if config.workers.count == 1 else _main_workers
+    reload = partial(_reload, partial(config_from_args, args), args.verbose)
     try:
-        trio.run(main, config, secrets, args.sample)
+        if config.workers.count == 1:
+            trio.run(_main, config, secrets, args.sample, reload)
+        else:
+            trio.run(_main_workers, config, secrets, args.sample)
     except OSError as err:
         print(f"hunt serve: cannot listen on {config.server.host}:{config.server.port}: {err}", file=sys.stderr)
         return 2
     return 0
 
 
-async def _main(config: Config, secrets: Secrets, sample: bool) -> None:
+def _check(config: Config) -> int:
+    problems = check_startup(config)
+    for problem in problems:
+        print(f"hunt serve --check: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"hunt serve --check: ok (data dir {config.data_path}, {config.server.host}:{config.server.port}"
+          f"{', broker ' + config.broker.url if config.broker.url else ''})")
+    return 0
+
+
+async def _main(config: Config, secrets: Secrets, sample: bool, reload: Callable[[ApiContext], None]) -> None:
     # Open the receiver first, so a signal during start-up is a clean shutdown too.
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
 
         async def stop_on_signal() -> None:
             async for signum in signals:
+                if signum == signal.SIGHUP:
+                    reload(app_context(app))  # a small file read: not worth a thread
+                    continue
                 log.info("%s: shutting down", signal.Signals(signum).name)
                 return
 
@@ -120,6 +155,34 @@ async def _main_workers(config: Config, secrets: Secrets, sample: bool) -> None:
         log.info("stopped: gateways gone, mailboxes drained, snapshots written")
 
 
+def _reload(load: Callable[[], Config], verbose: bool, ctx: ApiContext) -> None:
+    """Apply what can change while serving (logging, the admin token); name the rest."""
+    current = ctx.engine.config
+    try:
+        new = load()
+        secrets = load_secrets(new)
+    except (ConfigError, OSError, ValueError) as err:
+        log.error("SIGHUP: configuration not reloaded, nothing changed: %s", err)
+        return
+    configure_logging(new.logging, verbose=verbose)
+    ctx.engine.config = dataclasses.replace(current, logging=new.logging)
+    token_changed = secrets.admin_token != ctx.admin_token
+    ctx.admin_token = secrets.admin_token
+    waiting = [f"{section}.{key}" for section, key in _differences(current, new)
+               if section != "logging" and (section, key) != ("server", "admin_token")]
+    if waiting:
+        log.warning("SIGHUP: %s changed: restart to apply", ", ".join(waiting))
+    log.info("SIGHUP: configuration reloaded (logging %s/%s%s)", new.logging.format, new.logging.level,
+             ", new admin token" if token_changed else "")
+
+
+def _differences(old: Config, new: Config) -> list[tuple[str, str]]:
+    return [(section.name, key.name)
+            for section in dataclasses.fields(old)
+            for key in dataclasses.fields(getattr(old, section.name))
+            if getattr(getattr(old, section.name), key.name) != getattr(getattr(new, section.name), key.name)]
+
+
 async def ensure_sample(engine: Engine) -> str:
     """Create the sample hunt and start it, unless it already exists. Returns its id."""
     document = orjson.loads(resources.files("hunt").joinpath(SAMPLE_HUNT).read_bytes())
@@ -145,6 +208,7 @@ def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None
     hunt_id = sample_id or "<hunt_id>"
     lines.append(f"  player page: {base}/play/{hunt_id}")
     lines.append(f"  websocket:   ws://{shown}:{port}/ws/hunts/{hunt_id}")
-    join = '{"op":"join","id":"j1","name":"Ann"}'
+    # A join id is a secret that gives the player back: a fresh random one, never a fixed example.
+    join = f'{{"op":"join","id":"{token_urlsafe(16)}","name":"Ann"}}'
     lines.append(f"  join:        echo '{join}' | websocat ws://{shown}:{port}/ws/hunts/{hunt_id}")
     print("\n".join(lines), flush=True)

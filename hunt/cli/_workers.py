@@ -37,6 +37,7 @@ from ..api import WS_PING_INTERVAL_S, Secrets, create_app, load_secrets, serve
 from ..cluster import GatewayEngine, HashPlacement, open_bus, open_gateway_engine, open_local_nats
 from ..config import Config, load_config
 from ..relay import read_analytics
+from ._logging import configure_logging
 
 __all__ = ["OWNER", "Gateway", "open_nats", "reuseport_sockets", "run_gateway", "spawn_gateways"]
 
@@ -121,8 +122,10 @@ async def spawn_gateways(config: Config, sockets: Sequence[socket.socket], nats_
     are ready."""
     pids: list[int] = [0] * len(sockets)
     async with trio.open_nursery() as nursery:
-        for index, sock in enumerate(sockets):
-            await nursery.start(_supervise, config, sock, nats_url, f"gateway-{index}", stopping, pids, index)
+        async with trio.open_nursery() as starting:  # they start side by side (a start takes seconds)
+            for index, sock in enumerate(sockets):
+                starting.start_soon(nursery.start, partial(_supervise, config, sock, nats_url, f"gateway-{index}",
+                                                           stopping, pids, index))
         task_status.started(pids)
 
 
@@ -218,9 +221,8 @@ async def _gateway_main(line: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [gateway {os.getpid()}] "
-                                                   "%(name)s: %(message)s")
     line = orjson.loads(sys.stdin.buffer.readline())
+    configure_logging(load_config(None, env={}, overrides=line["config"]).logging)
     trio.run(_gateway_main, line)
 
 

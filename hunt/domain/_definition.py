@@ -103,6 +103,7 @@ class HuntDefinition:
     heatmap_cell_deg: float
     document: Mapping[str, Any]  # the canonical JSON form, with defaults filled in
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
+    team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
 
     def clue(self, clue_id: str) -> Clue | None:
         return self.clue_index.get(clue_id)
@@ -110,13 +111,14 @@ class HuntDefinition:
     def public(self) -> dict[str, Any]:
         return {
             "id": self.id, "title": self.title, "mode": self.mode, "order": self.order,
-            "starts_at": self.starts_at, "ends_at": self.ends_at,
+            "starts_at": self.starts_at, "ends_at": self.ends_at, "team_size": self.team_size,
             "clues": [clue.public() for clue in self.clues],
         }
 
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
-             "heatmap_cell_deg", "description"}
+             "heatmap_cell_deg", "description", "team_size"}
+MAX_TEAM_SIZE = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after"}
 
@@ -171,12 +173,17 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     }
     if "description" in top:
         document["description"] = _text(top["description"], "description")
+    team_size = None
+    if top.get("team_size") is not None:
+        if mode != "teams":
+            raise DefinitionError("team_size: only allowed when mode is teams")
+        team_size = document["team_size"] = _int(top["team_size"], "team_size", 1, MAX_TEAM_SIZE)
     final = tuple(replace(clue, raw=None) for clue in clues)
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
         clues=final, clue_index={clue.id: clue for clue in final},
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
-        heatmap_cell_deg=cell, document=document,
+        heatmap_cell_deg=cell, document=document, team_size=team_size,
     )
 
 

@@ -5,14 +5,13 @@ gateway's players, the replica equal to the owner's state, bounded queues that r
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import orjson
 import pytest
 import trio
-from conftest import WorkersServer
 from trio_websocket import WebSocketConnection
 
 from actors import Overloaded
@@ -22,6 +21,7 @@ from hunt.domain import AnswerClue, JoinHunt, PingLocation
 from hunt_lab.clients.player import open_websocket
 from hunt_lab.servers.inprocess import LocalServer
 
+WorkersServer = Callable[..., AbstractAsyncContextManager[LocalServer]]  # the open_workers fixture
 HUNT = {"id": "harbor", "title": "Harbor", "mode": "solo", "order": "free",
         "clues": [{"id": "c1", "title": "Light", "kind": "answer", "answers": ["lighthouse"], "points": 100}]}
 
