@@ -50,6 +50,10 @@ class EngineConfig:
     dedup_filter_error: float = 0.01
     feed_buffer: int = 1024
     gc_freeze_every_s: float = 1.0
+    commit_threads: int = 8
+    read_threads: int = 4
+    import_threads: int = 2
+    history_page: int = 500
     gc_full_every_s: float = 600.0
 
 
@@ -66,6 +70,7 @@ class LimitsConfig:
     max_frame_bytes: int = 65536
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 268_435_456
+    import_idle_timeout_s: float = 30.0
     max_batch_items: int = 100
     outbox_capacity: int = 256
     leaderboard_top: int = 10
@@ -81,6 +86,9 @@ class GameConfig:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
+    address_wrong_attempts_max: int = 20
+    ban_addresses: bool = True
+    guard_addresses_max: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +121,13 @@ class WorkersConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupConfig:
+    dir: str = ""
+    every_s: float = 3600.0
+    keep: int = 24
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
     format: str = "text"
@@ -129,6 +144,7 @@ class Config:
     broker: BrokerConfig = BrokerConfig()
     workers: WorkersConfig = WorkersConfig()
     logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
 
     @property
     def data_path(self) -> Path:
@@ -243,10 +259,17 @@ def _validate(config: Config) -> None:
         "engine.max_batch": config.engine.max_batch,
         "engine.dedup_filter_keys": config.engine.dedup_filter_keys,
         "engine.feed_buffer": config.engine.feed_buffer,
+        "engine.commit_threads": config.engine.commit_threads,
+        "engine.read_threads": config.engine.read_threads,
+        "engine.import_threads": config.engine.import_threads,
+        "engine.history_page": config.engine.history_page,
         "store.snapshot_every": config.store.snapshot_every,
         "store.future_tolerance_s": config.store.future_tolerance_s,
+        "backup.every_s": config.backup.every_s,
+        "backup.keep": config.backup.keep,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
+        "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
         "limits.max_batch_items": config.limits.max_batch_items,
         "limits.outbox_capacity": config.limits.outbox_capacity,
         "limits.leaderboard_top": config.limits.leaderboard_top,
@@ -254,6 +277,8 @@ def _validate(config: Config) -> None:
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
+        "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
+        "game.guard_addresses_max": config.game.guard_addresses_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,
         "broker.retry_backoff_max_s": config.broker.retry_backoff_max_s,

@@ -66,7 +66,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/import")
     async def import_() -> Response:
         with _locked_means_exists():
-            hunt_id, events = await import_stream(engine, limits.max_import_bytes)
+            hunt_id, events = await import_stream(engine, limits.max_import_bytes, limits.import_idle_timeout_s)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
     @blueprint.get("/<hunt_id>")
@@ -165,7 +165,10 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         reason = body.get("reason", "")
         if not isinstance(reason, str):
             raise BadRequest('"reason" must be a string')
-        return await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
+        response = await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
+        if response.status_code == 200:  # nobody new joins from the banned player's addresses
+            ctx.guard.ban_player(hunt_id, player)
+        return response
 
     return blueprint
 

@@ -2,10 +2,9 @@
 
 A connection runs three small tasks in one nursery:
 
-- the **reader** takes one frame at a time, submits its command(s) to the engine (a batch is
-  one ``submit``) and puts the reply in the connection's bounded outbox; when the outbox is
-  full it waits, so a client that does not read stops being read (backpressure on that
-  client only);
+- the **reader** takes one frame at a time, submits its command(s) (a batch is one ``submit``,
+  past ``_guard``'s limits) and puts the reply in the bounded outbox, waiting while it is full:
+  a client that does not read stops being read (backpressure on that client only);
 - the **writer** sends what is in the outbox, then the pushes: feed items after the
   connection's cursor (from the hub's memory, or from disk when it fell behind: nothing is
   skipped and nothing queues up per connection), the hunt's status when it changed, and the
@@ -27,7 +26,7 @@ from typing import Any
 import orjson
 import trio
 
-from ..domain import Rejected
+from ..domain import HuntState, Player, Rejected
 from ..engine import Result
 from ..protocol import (
     BatchOp,
@@ -44,7 +43,8 @@ from ..protocol import (
 from ._backoff import Backoff
 from ._context import ApiContext
 from ._errors import RetryLater, wire_error
-from ._identity import greeted_player, join_extras, keyed_join, welcome_extras
+from ._guard import submit_guarded
+from ._identity import greeted_player, join_extras, keyed_join, refuse_forged, welcome_extras
 from ._views import welcome_view, you_row
 
 __all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection",
@@ -87,6 +87,7 @@ class Connection:
         self._scope: trio.CancelScope | None = None
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
+        self.guard = ctx.guard.connection(hunt_id, getattr(socket, "address", None))
 
     def outbox_used(self) -> int:
         return self._outbox_send.statistics().current_buffer_used
@@ -161,6 +162,7 @@ class Connection:
             rid = request.id
             match request:
                 case HelloOp():
+                    self._admit()  # its history replay costs the server like a command
                     await self._hello(request)
                 case JoinOp():
                     self._admit()
@@ -171,7 +173,7 @@ class Connection:
                 case _:
                     self._admit()
                     command = to_command(request, self.player)
-                    [result] = await self.engine.submit(self.hunt_id, [command])
+                    [result] = await submit_guarded(self.engine, self.guard, [command], self.ctx.now_ms())
                     self.backoff.admitted()
                     await self._reply(self._result_frame(command.cmd, result))
         except Exception as err:  # carry on: the connection and the hunt are fine
@@ -192,18 +194,20 @@ class Connection:
         return self.backoff.refused(err, trio.current_time())
 
     async def _hello(self, hello: HelloOp) -> None:
+        refuse_forged(self.ctx, self.hunt_id, hello.token)  # cheap: before the hunt is even loaded
         state = await self.engine.state(self.hunt_id)
-        player = greeted_player(self.ctx.tokens, self.hunt_id, state, hello.token)
+        player = greeted_player(self.ctx, self.hunt_id, state, hello.token)
         view = welcome_view(state, player, self.ctx.now_ms())
         reply = frames.welcome(hello.id, {**view, **welcome_extras(self.ctx.tokens, self.hunt_id, state, player)})
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         await self._reply(reply)
-        self._bind(player.id, since)
+        self._bind(state, player, since)
 
     async def _join(self, join: JoinOp) -> None:
         command = join_command(join)  # its cmd is the join id: a secret, hashed before the engine sees it
         state = await self.engine.state(self.hunt_id)
-        keyed = keyed_join(self.ctx.tokens, self.hunt_id, state, command, join.team_code)
+        self.guard.check_join(self.player is not None and state.players[self.player].banned)  # banned: no new name
+        keyed = keyed_join(self.ctx, self.hunt_id, state, command, join.team_code)
         [result] = await self.engine.submit(self.hunt_id, [keyed])
         self.backoff.admitted()
         if isinstance(result, Rejected):
@@ -211,7 +215,7 @@ class Connection:
             return
         extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
         await self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, **extra))
-        self._bind(result.fields["player"], result.seq)
+        self._bind(state, state.players[result.fields["player"]], result.seq)
 
     async def _batch(self, batch: BatchOp) -> None:
         replies: list[frames.Frame | None] = [None] * len(batch.items)
@@ -227,7 +231,7 @@ class Connection:
         if commands:
             results: list[Result | WireError]
             try:
-                results = list(await self.engine.submit(self.hunt_id, commands))
+                results = list(await submit_guarded(self.engine, self.guard, commands, self.ctx.now_ms()))
                 self.backoff.admitted()
             except Exception as err:  # the whole submit failed: every command gets that error
                 results = [self._error(err)] * len(commands)
@@ -242,14 +246,16 @@ class Connection:
             return frames.error(wire_error(result), cmd)
         return frames.ack(cmd, result.seq, result.fields, duplicate=result.duplicate)
 
-    def _bind(self, player: str, cursor: int) -> None:
+    def _bind(self, state: HuntState, player: Player, cursor: int) -> None:
+        """Act as ``player`` from now on (its limits and bans go with the connection: ``_guard``)."""
+        self.guard.bind(state.definition, player.id, player.banned)
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)
-        if player != self.player:
+        if player.id != self.player:
             self._board_sent = None
             self._status = None
-        self.player = player
+        self.player = player.id
         self._feed_cursor = cursor
         self._hunt_moved = True
         self._wake()
@@ -361,11 +367,12 @@ class Connection:
         if cursor >= hub.feed_floor and hub.last_feed_seq <= cursor:
             self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
             return
-        items = hub.feed_after(cursor)
-        upto = hub.seq
-        if items is None:  # fell behind the hub's memory: catch up from the log
-            items = await self.engine.feed_since(self.hunt_id, cursor, self.player)
-            upto = hub.seq
+        items, upto = hub.feed_after(cursor), hub.seq
+        if items is None:  # fell behind the hub's memory: catch up from the log, a page at a time
+            items, upto = await self.engine.feed_since(self.hunt_id, cursor, self.player)
+            if upto < hub.seq:  # the writer comes back for the next page
+                self._hunt_moved = True
+                self._wake()
         for seq, audience, item in items:
             if audience is None or self.player in audience:
                 await self.socket.send(frames.text(frames.feed(item)))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import Config
 from ..engine import Engine
+from ._guard import Guard
 from ._load import LoopLag
 from ._tokens import PlayerTokens
 
@@ -85,7 +86,10 @@ class ApiContext:
     tokens: PlayerTokens
     admin_token: str = field(repr=False)
     admin_token_path: Path | None
+    guard: Guard  # wrong attempts and bans per connection and address
     connections: Connections = field(default_factory=Connections)
+    # hunt id -> its incarnation, as last seen: a forged token is refused without loading the hunt
+    incarnations: dict[str, str | None] = field(default_factory=dict)
     load: LoopLag = field(default_factory=LoopLag)  # sampled while `serve` runs
     # Extra Prometheus collectors (e.g. the outbox relay's lag), registered beside the engine's.
     collectors: tuple[Any, ...] = ()

@@ -15,14 +15,17 @@ from typing import Any
 
 from ..domain import HuntState, JoinHunt, Player, Rejected, clean_name, team_side_id
 from ..protocol import Unauthorized
+from ._context import ApiContext
 from ._tokens import PlayerTokens
 
-__all__ = ["greeted_player", "join_extras", "keyed_join", "welcome_extras"]
+__all__ = ["greeted_player", "join_extras", "keyed_join", "refuse_forged", "welcome_extras"]
 
 
-def keyed_join(tokens: PlayerTokens, hunt_id: str, state: HuntState, command: JoinHunt,
+def keyed_join(ctx: ApiContext, hunt_id: str, state: HuntState, command: JoinHunt,
                team_code: str | None) -> JoinHunt:
     """The join the engine gets: the id replaced by its keyed hash, the team code checked."""
+    ctx.incarnations[hunt_id] = state.incarnation
+    tokens = ctx.tokens
     return replace(command, cmd=tokens.join_key(hunt_id, command.cmd),
                    team_code_ok=_team_code_ok(tokens, hunt_id, state.incarnation, command.team, team_code))
 
@@ -35,9 +38,17 @@ def join_extras(tokens: PlayerTokens, hunt_id: str, state: HuntState, fields: di
     return extra
 
 
-def greeted_player(tokens: PlayerTokens, hunt_id: str, state: HuntState, token: str) -> Player:
+def refuse_forged(ctx: ApiContext, hunt_id: str, token: str) -> None:
+    """Raise Unauthorized for a token that does not verify against the hunt's incarnation as last
+    seen, without loading the hunt (a flood of forged hellos must not load idle hunts)."""
+    if hunt_id in ctx.incarnations and ctx.tokens.verify(hunt_id, token, ctx.incarnations[hunt_id]) is None:
+        raise Unauthorized("the token is not valid for this hunt")
+
+
+def greeted_player(ctx: ApiContext, hunt_id: str, state: HuntState, token: str) -> Player:
     """The player a ``hello`` token names; raises Unauthorized if it is not one of this hunt's."""
-    player_id = tokens.verify(hunt_id, token, state.incarnation)
+    ctx.incarnations[hunt_id] = state.incarnation
+    player_id = ctx.tokens.verify(hunt_id, token, state.incarnation)
     if player_id is None:
         raise Unauthorized("the token is not valid for this hunt")
     player = state.players.get(player_id)

@@ -35,10 +35,11 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 class AsgiSocket:
     """What a Connection needs of a websocket (receive, send, close) on ASGI's two callables."""
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, address: str | None = None) -> None:
         self._receive = receive
         self._send = send
         self.closed = False
+        self.address = address  # the client's IP address (for limits and bans per address)
 
     async def accept(self) -> bool:
         """Accept the upgrade; False if the client left first."""
@@ -76,7 +77,7 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
         if match is None:
             await app(scope, receive, send)
             return
-        socket = AsgiSocket(receive, send)
+        socket = AsgiSocket(receive, send, peer_address(scope))
         try:
             if await socket.accept():
                 await handler(match, socket)
@@ -90,6 +91,12 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
                 await socket.close(1011, "internal error")
 
     return asgi
+
+
+def peer_address(scope: Scope) -> str | None:
+    """The client's IP address, as the server saw the connection (the one place it is read)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:

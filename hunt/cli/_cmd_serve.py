@@ -34,7 +34,7 @@ from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, loa
 from ..cluster import open_bus, serve_owner
 from ..config import Config, ConfigError
 from ..domain import StartHunt
-from ..engine import Engine, open_engine
+from ..engine import Engine, open_engine, run_periodic_backups
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
 from ._common import add_config_options, config_from_args
@@ -117,6 +117,7 @@ async def _main(config: Config, secrets: Secrets, sample: bool, reload: Callable
             # The relay lives inside the engine's block and stops after the server, so its last
             # cursors still reach the hunt actors; without broker.url it is a disabled handle.
             relay = await background.start(run_relay, config, engine)
+            await background.start(run_periodic_backups, config)  # returns at once without backup.dir
             app = create_app(config, engine, secrets=secrets, collectors=(RelayCollector(relay.statistics),),
                              analytics=partial(read_analytics, config.data_path))
             sample_id = await ensure_sample(engine) if sample else None

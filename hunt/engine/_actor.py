@@ -68,13 +68,14 @@ class HuntActor:
     """The behaviour of one hunt's actor (see ``actors.Behaviour``)."""
 
     def __init__(self, store: SqliteHuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
-                 clock: Callable[[], int], snapshot_every: int) -> None:
+                 clock: Callable[[], int], snapshot_every: int, threads: trio.CapacityLimiter) -> None:
         self.store = store
         self.state = state
         self.hub = hub
         self.dedup = dedup
         self.clock = clock
         self.snapshot_every = snapshot_every
+        self.threads = threads  # the commit pool (see _pools)
         hub.attach(state)
 
     async def handle(self, batch: Sequence[Envelope]) -> None:
@@ -106,7 +107,7 @@ class HuntActor:
     async def _set_meta(self, envelope: Envelope) -> None:
         message: SetMeta = envelope.message
         try:
-            await trio.to_thread.run_sync(self.store.set_meta, message.key, message.value)
+            await trio.to_thread.run_sync(self.store.set_meta, message.key, message.value, limiter=self.threads)
         except StoreError as err:
             log.warning("hunt %s: writing meta %r failed: %s", self.hub.hunt_id, message.key, err)
             envelope.reply.fail(err)
@@ -145,7 +146,7 @@ class HuntActor:
             for envelope in batch if isinstance(envelope.message, Submit)
             for command in envelope.message.commands)
         if unsure:
-            known.update(await trio.to_thread.run_sync(self.store.find_commands, unsure))
+            known.update(await trio.to_thread.run_sync(self.store.find_commands, unsure, limiter=self.threads))
         return known
 
     async def _commit(self, records: list[Recorded], now: int) -> None:
@@ -163,7 +164,7 @@ class HuntActor:
 
         self.hub.begin_commit()
         try:
-            await trio.to_thread.run_sync(append)
+            await trio.to_thread.run_sync(append, limiter=self.threads)
         except BaseException:
             # Tentative state: nobody may read it, and it must not survive. The runtime fails
             # the batch's replies and restarts this actor from disk.
@@ -180,11 +181,12 @@ class HuntActor:
         try:
             if clean and state.seq > store.last_snapshot_seq:
                 blob = encode_snapshot(state)
-                await trio.to_thread.run_sync(store.write_snapshot, state.seq, state.last_ts, blob)
+                await trio.to_thread.run_sync(store.write_snapshot, state.seq, state.last_ts, blob,
+                                               limiter=self.threads)
         finally:
             self.hub.detach()
             # Shielded: when the router's stop timeout has run out (a slow final snapshot), an
             # unshielded await here raised Cancelled before the close ran, the file lock was
             # never released, and the hunt answered `unavailable` until the server restarted.
             with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(store.close)
+                await trio.to_thread.run_sync(store.close, limiter=self.threads)

@@ -98,9 +98,9 @@ async def test_commands_sent_during_the_wait_are_refused_without_reaching_the_en
         engine.on = False
         assert (await bob.request({**PING, "id": "b1"}))["op"] == "ack"
         assert await seq(server) == before + 1
-        # Nor does anything but commands wait: hello is not a command.
-        welcome = await ann.request({"op": "hello", "id": "h1", "token": ann.token})
-        assert welcome["op"] == "welcome"
+        # A hello is admitted like a command (its history replay costs the server like one).
+        refused = await ann.request({"op": "hello", "id": "h1", "token": ann.token})
+        assert (refused["code"], refused["id"]) == ("overloaded", "h1")
 
 
 async def test_a_client_that_keeps_sending_while_told_to_wait_is_closed_with_1013(
