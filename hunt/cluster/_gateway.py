@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import trio
 
-from actors import RouterStatistics
+from actors import RequestTimeout, RouterStatistics
 
 from ..config import Config
 from ..domain import Command, HuntState
@@ -153,10 +153,16 @@ class GatewayEngine(Engine):
 
     async def submit(self, hunt_id: str, commands: Sequence[Command]) -> list[Result]:
         """As :meth:`Engine.submit`, through the hunt's owner; the replica holds the results' seqs."""
-        results = await self.forwarder(hunt_id).submit(commands)
+        started = trio.current_time()
+        try:
+            results = await self.forwarder(hunt_id).submit(commands)
+        except RequestTimeout:
+            self.commands.refused("timeout", len(commands))
+            raise
         top = max((result.seq for result in results if isinstance(result, Ack)), default=0)
         if top:
             await self.replica(hunt_id).reach(top, self._nursery)
+        self.commands.settled(results, trio.current_time() - started)  # as the gateway's clients wait
         return results
 
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],

@@ -119,6 +119,7 @@ async def test_commands_of_many_connections_travel_to_the_owner_in_batches(open_
         sent = engines[0].forwarder("harbor").requests - before
         assert sent < 10, f"50 concurrent commands took {sent} requests"
         assert (await server.engine.state("harbor")).counts["pinged"] == 50
+        assert engines[0].commands.statistics().count == 100  # the gateway's /metrics count its acks
 
 
 async def test_a_push_that_never_arrives_is_read_from_the_log(workers_server: LocalServer) -> None:
