@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
         print("hunt serve: --workers must be at least 1", file=sys.stderr)
         return 2
     config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}))
-    configure_logging(config.logging, verbose=args.verbose)
     if args.check:
         return _check(config)
+    configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
     if not is_loopback(config.server.host) and not config.server.admin_token:
         print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
               "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)

@@ -77,7 +77,10 @@ class Forwarder:
         Raises Overloaded, RequestTimeout (no answer within ``engine.request_timeout_s``: the
         outcome is unknown, resend with the same ids) or the owner's error for the batch.
         """
-        slot = self.enqueue(commands)
+        return await self.wait(self.enqueue(commands))
+
+    async def wait(self, slot: _Slot) -> list[Result]:
+        """The results of a slot from :meth:`enqueue` (see :meth:`submit`)."""
         with trio.move_on_after(self.timeout_s):
             await slot.done.wait()
         if not slot.done.is_set():

@@ -153,29 +153,46 @@ class GatewayEngine(Engine):
 
     async def submit(self, hunt_id: str, commands: Sequence[Command]) -> list[Result]:
         """As :meth:`Engine.submit`, through the hunt's owner; the replica holds the results' seqs."""
+        forwarder = self.forwarder(hunt_id)
+        return await self._outcome(hunt_id, forwarder.enqueue(commands), len(commands))
+
+    async def send(self, hunt_id: str, commands: Sequence[Command],
+                   callback: Callable[[Any, BaseException | None], None]) -> None:
+        """As :meth:`Engine.send`: queued at once (Overloaded when the hunt's forward queue is
+        full); ``callback(results, error)`` runs on a gateway task once they are durable and the
+        replica holds them."""
+        self._settle_later(hunt_id, self.forwarder(hunt_id).enqueue(commands), len(commands), callback)
+
+    def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
+                      callback: Callable[[Any, BaseException | None], None]) -> None:
+        """As :meth:`Engine.submit_nowait`: raises Overloaded at once when the queue is full."""
+        self._settle_later(hunt_id, self.forwarder(hunt_id).enqueue(commands), len(commands), callback)
+
+    def _settle_later(self, hunt_id: str, slot: Any, count: int,
+                      callback: Callable[[Any, BaseException | None], None]) -> None:
+        async def settle() -> None:
+            try:
+                results = await self._outcome(hunt_id, slot, count)
+            except Exception as err:
+                callback(None, err)
+            else:
+                callback(results, None)
+
+        self._nursery.start_soon(settle)
+
+    async def _outcome(self, hunt_id: str, slot: Any, count: int) -> list[Result]:
+        """The results of a queued slot once the replica holds them; raises the batch's error."""
         started = trio.current_time()
         try:
-            results = await self.forwarder(hunt_id).submit(commands)
+            results = await self.forwarder(hunt_id).wait(slot)
         except RequestTimeout:
-            self.commands.refused("timeout", len(commands))
+            self.commands.refused("timeout", count)
             raise
         top = max((result.seq for result in results if isinstance(result, Ack)), default=0)
         if top:
             await self.replica(hunt_id).reach(top, self._nursery)
         self.commands.settled(results, trio.current_time() - started)  # as the gateway's clients wait
         return results
-
-    def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
-                      callback: Callable[[Any, BaseException | None], None]) -> None:
-        """As :meth:`Engine.submit_nowait`: raises Overloaded at once when the queue is full."""
-        forwarder = self.forwarder(hunt_id)
-        slot = forwarder.enqueue(commands)
-
-        async def wait() -> None:
-            await slot.done.wait()
-            callback(slot.results, slot.error)
-
-        self._nursery.start_soon(wait)
 
     async def state(self, hunt_id: str) -> HuntState:
         self.require(hunt_id)

@@ -1,7 +1,7 @@
 """The owner side of ``--workers N``: the engine's hunts served to gateways over the bus.
 
 :func:`serve_owner` answers each gateway batch (``P.cmd.<owner>.<hunt>``) with the results of
-one ``engine.submit``, sent only once the batch is durable, and publishes every durable batch
+one ``engine.send``, sent only once the batch is durable, and publishes every durable batch
 of records once per hunt (``P.push.<hunt>``) before its acks, for the gateways' replicas. At
 most ``workers.owner_inflight`` batches are handled at once; beyond that a batch is answered
 ``overloaded`` at once, so nothing queues without bound here either.
@@ -12,8 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import trio
+
+from actors import ActorStopped
 
 from ..config import Config
 from ..domain import Recorded
@@ -73,17 +76,31 @@ class _Owner:
         self.nursery.start_soon(self._handle, subject.rpartition(".")[2], data, reply)
 
     async def _handle(self, hunt_id: str, data: bytes, reply: str) -> None:
+        answered = False
+
+        def settle(results: Any, error: BaseException | None) -> None:  # on the actor's task: no await
+            nonlocal answered
+            if answered:
+                return
+            answered = True
+            self.inflight -= 1
+            try:
+                body = encode_failure(error) if error is not None else encode_results(results)
+            except Exception as err:  # never let the actor's task fail for one reply
+                body = encode_failure(err)
+            self.bus.publish(reply, body)
+
         try:
             commands = decode_commands(data)
             self.stats.batches += 1
             self.stats.commands += len(commands)
             self.engine.discover(hunt_id)  # a gateway may have created or imported it
-            body = encode_results(await self.engine.submit(hunt_id, commands))
+            await self.engine.send(hunt_id, commands, settle)  # waits for mailbox space, not for the commit
         except Exception as err:
-            body = encode_failure(err)
-        finally:
-            self.inflight -= 1
-        self.bus.publish(reply, body)
+            settle(None, err)
+        except BaseException:  # cancelled (shutting down): nothing was queued
+            settle(None, ActorStopped("the owner is stopping"))
+            raise
 
     def on_commit(self, hunt_id: str, records: Sequence[Recorded]) -> None:
         subject = self.subjects.push(hunt_id)

@@ -155,4 +155,4 @@ class Replica:
             return
         for record in fresh:
             state.apply(record)
-        self.hub.end_commit(fresh)
+        self.hub.end_commit(fresh, fresh[-1].seq, settled=True)  # a replica holds only durable records

@@ -39,7 +39,7 @@ from ._messages import (
     event_to_fields,
 )
 from ._names import clean_name
-from ._rules import DISTANCE_BANDS, decide, distance_band, outcome
+from ._rules import DISTANCE_BANDS, MAX_NAME, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -47,6 +47,7 @@ __all__ = [
     "DISTANCE_BANDS",
     "EVENT_TYPES",
     "ID_PATTERN",
+    "MAX_NAME",
     "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
     "AdjustScore",

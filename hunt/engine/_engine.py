@@ -85,6 +85,7 @@ class HuntStatistics:
     players: int | None
     counts: dict[str, int]
     actor: ActorStatistics | None
+    pipelined_batches: int  # decided while the batch before was being committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +220,8 @@ class Engine:
             hunts.append(HuntStatistics(
                 id=hunt_id, active=hunt_id in actors, subscribers=hub.subscribers,
                 seq=None if state is None else hub.seq, players=None if state is None else len(state.players),
-                counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id)))
+                counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id),
+                pipelined_batches=hub.pipelined))
         return EngineStatistics(router=router, hunts=tuple(hunts))
 
     async def create_hunt(self, document: Any) -> HuntDefinition:
@@ -269,6 +271,24 @@ class Engine:
             return result
         self.commands.refused("timeout", len(commands))
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
+
+    async def send(self, hunt_id: str, commands: Sequence[Command],
+                   callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue commands, waiting for mailbox space as :meth:`submit` does, but not for the
+        outcome: ``callback(results, error)`` runs on the actor's task once they are settled
+        (it must not block). Raises what :meth:`submit` raises before its commands are queued;
+        cancelled, nothing was queued."""
+        self.require(hunt_id)
+        self._hub(hunt_id)
+        if self.config.logging.commands:
+            started, settle = trio.current_time(), callback
+
+            def callback(results: Any, error: BaseException | None) -> None:
+                if error is None:
+                    log_commands(hunt_id, commands, results, trio.current_time() - started)
+                settle(results, error)
+
+        await self._router.send(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
 
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
                       callback: Callable[[Any, BaseException | None], None]) -> None:
@@ -402,13 +422,14 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
             if state is None:
                 raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
             dedup = await pools.run_commit(lambda: load_dedup_index(store, e))
+            lookups = await pools.run_commit(lambda: SqliteHuntStore.open_reader(engine.data_dir, hunt_id))
         except BaseException:
             with trio.CancelScope(shield=True):
                 await pools.run_commit(store.close)
             raise
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
         return HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
-                         pools.commit)
+                         pools.commit, lookups)
 
     async with trio.open_nursery() as housekeeping:
         housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)

@@ -328,6 +328,7 @@ async def test_adjust_and_ban_are_recorded_events(hunt: str, server: Server, con
     (Overloaded(HUNT_ID, 1500), 503, "overloaded"),
     (ActorCrashed("boom"), 503, "unavailable"),
 ])
+@pytest.mark.one_process  # replaces the engine's submit, which an owner does not call (it sends gateway batches)
 async def test_overload_and_crashes_are_503_with_retry_after(
         hunt: str, server: Server, monkeypatch: pytest.MonkeyPatch,
         failure: Exception, status: int, code: str) -> None:

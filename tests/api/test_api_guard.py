@@ -34,6 +34,7 @@ async def test_a_new_name_on_the_same_connection_does_not_reset_the_wrong_attemp
             "result"] == "too_far"
 
 
+@pytest.mark.one_process  # per-address limits are kept per gateway (docs/workers.md)
 async def test_new_connections_from_one_address_share_a_limit(open_server: OpenServer) -> None:
     async with open_server(game={"address_wrong_attempts_max": 4}) as server:
         await server.create_hunt(attempts=ATTEMPTS)
@@ -60,6 +61,7 @@ async def test_a_banned_player_cannot_join_again_on_the_same_connection(open_ser
             assert (await other.join("Someone"))["result"] == "joined"
 
 
+@pytest.mark.one_process  # address bans are kept per gateway (docs/workers.md)
 async def test_a_banned_players_address_cannot_join_new_players(server: Server, connect: Connect) -> None:
     await server.create_hunt()
     await server.create_hunt("other")
@@ -96,3 +98,26 @@ def test_the_guard_remembers_a_bounded_number_of_addresses() -> None:
     guess_from(guard, "10.0.0.3", "p4")  # the third address: the first is forgotten
     guess_from(guard, "10.0.0.1", "p5")
     assert len(guard._addresses) == 2 and len(guard._player_addresses) == 2
+
+
+@pytest.mark.one_process  # device limits and bans are kept per gateway (docs/workers.md)
+async def test_a_device_carries_its_limit_and_its_ban_across_connections_and_names(open_server: OpenServer) -> None:
+    async with open_server(game={"ban_addresses": False, "address_wrong_attempts_max": 1000}) as server:
+        await server.create_hunt(attempts=ATTEMPTS)
+        async with open_socket(server.port, "/ws/hunts/harbor") as first:
+            mallory = await first.join("Mallory", device="phone-of-mallory")
+            for n in range(3):
+                assert (await first.request(wrong(n)))["result"] == "wrong"
+        async with open_socket(server.port, "/ws/hunts/harbor") as second:  # a new socket, a new name
+            await second.join("Mallory II", device="phone-of-mallory")
+            refused = await second.request(wrong(3))
+            assert (refused["code"], "device" in refused["message"]) == ("rate_limited", True)
+        async with open_socket(server.port, "/ws/hunts/harbor") as other:  # another device is not limited
+            await other.join("Olga", device="phone-of-olga")
+            assert (await other.request(wrong(4)))["result"] == "wrong"
+        assert (await server.http.post(f"/admin/hunts/harbor/players/{mallory['player']}/ban")).status_code == 200
+        async with open_socket(server.port, "/ws/hunts/harbor") as third:
+            again = await third.request({"op": "join", "id": join_id("Mallory III"), "name": "Mallory III",
+                                         "device": "phone-of-mallory"})
+            assert (again["code"], "device" in again["message"]) == ("banned", True)
+            assert (await third.join("Someone", device="phone-of-someone"))["result"] == "joined"

@@ -21,26 +21,27 @@ PING = {"op": "ping", "lat": 1.0, "lon": 2.0}
 
 
 class Refusing:
-    """Stands in for ``engine.submit``: refuses with ``overloaded`` while ``on``, counting calls."""
+    """Stands in for ``engine.send``: refuses with ``overloaded`` while ``on``, counting calls."""
 
     def __init__(self, server: Server, monkeypatch: pytest.MonkeyPatch, retry_after_ms: int) -> None:
-        self.real = server.engine.submit
+        self.real = server.engine.send
         self.retry_after_ms = retry_after_ms
         self.on = True
         self.calls = 0
-        monkeypatch.setattr(server.engine, "submit", self.submit)
+        monkeypatch.setattr(server.engine, "send", self.send)
 
-    async def submit(self, hunt_id: str, commands: Any) -> Any:
+    async def send(self, hunt_id: str, commands: Any, callback: Any) -> None:
         self.calls += 1
         if self.on:
             raise Overloaded(hunt_id, self.retry_after_ms)
-        return await self.real(hunt_id, commands)
+        await self.real(hunt_id, commands, callback)
 
 
 async def seq(server: Server) -> int:
     return (await server.engine.state(HUNT_ID)).seq
 
 
+@pytest.mark.one_process  # counts engine calls per command; gateways coalesce them
 async def test_each_refusal_in_a_row_asks_for_twice_the_wait_until_a_command_is_admitted(
         hunt: str, server: Server, connect: Connect, monkeypatch: pytest.MonkeyPatch) -> None:
     async with connect() as ann:
@@ -78,6 +79,7 @@ async def test_the_wait_is_capped(hunt: str, server: Server, connect: Connect,
         assert (await ann.request({**PING, "id": "g2"}))["retry_after_ms"] == RETRY_AFTER_MAX_MS
 
 
+@pytest.mark.one_process  # counts engine calls per command; gateways coalesce them
 async def test_commands_sent_during_the_wait_are_refused_without_reaching_the_engine(
         hunt: str, server: Server, connect: Connect, monkeypatch: pytest.MonkeyPatch) -> None:
     async with connect() as ann, connect() as bob:
@@ -103,6 +105,7 @@ async def test_commands_sent_during_the_wait_are_refused_without_reaching_the_en
         assert (refused["code"], refused["id"]) == ("overloaded", "h1")
 
 
+@pytest.mark.one_process  # counts engine calls per command; gateways coalesce them
 async def test_a_client_that_keeps_sending_while_told_to_wait_is_closed_with_1013(
         open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_server(limits={"overload_strikes": 3}) as server:

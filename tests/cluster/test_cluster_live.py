@@ -169,13 +169,13 @@ async def test_the_owner_refuses_batches_past_owner_inflight(open_workers: Worke
 def hold_owner(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> trio.Event:
     """Make the owner's engine wait for the returned event before each batch."""
     release = trio.Event()
-    real_submit = server.engine.submit
+    real_send = server.engine.send
 
-    async def held(hunt_id: str, commands: Any) -> Any:
+    async def held(hunt_id: str, commands: Any, callback: Any) -> None:
         await release.wait()
-        return await real_submit(hunt_id, commands)
+        await real_send(hunt_id, commands, callback)
 
-    monkeypatch.setattr(server.engine, "submit", held)
+    monkeypatch.setattr(server.engine, "send", held)
     return release
 
 
