@@ -105,6 +105,7 @@ async def test_the_server_reads_no_further_than_the_window(open_server: OpenServ
     assert [a["seq"] for a in acks] == sorted(a["seq"] for a in acks)
 
 
+@pytest.mark.one_process  # reads the connection inside the one process
 async def test_a_client_that_does_not_read_its_replies_stops_being_read(open_server: OpenServer) -> None:
     async with open_server(limits={"window": 4, "outbox_capacity": 64}) as server:
         await server.create_hunt()
@@ -191,6 +192,7 @@ async def test_commands_of_one_player_on_many_connections_share_one_window(
             assert len(await replies(ann, 4)) == len(await replies(again, 4)) == len(await replies(bob, 4)) == 4
 
 
+@pytest.mark.one_process  # an address's window is kept per gateway (docs/workers.md)
 async def test_connections_from_one_address_share_its_window(open_server: OpenServer,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_server(limits={"window": 4, "address_window": 6}) as server:
@@ -212,6 +214,7 @@ async def test_connections_from_one_address_share_its_window(open_server: OpenSe
                 assert [r["op"] for r in await replies(player, 4)] == ["ack"] * 4
 
 
+@pytest.mark.one_process  # a hunt's share is kept per gateway (docs/workers.md)
 async def test_a_hunt_at_its_limit_takes_connections_in_turn(open_server: OpenServer,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Three connections pipeline as fast as they can into a hunt that holds 4: what reaches
