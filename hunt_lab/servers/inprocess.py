@@ -6,7 +6,7 @@ For harnesses that need to look inside the server while clients load it over rea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +21,7 @@ from hunt.api import ApiContext, app_context, create_app, serve
 from hunt.cli._workers import Gateway
 from hunt.config import Config, load_config
 from hunt.engine import Engine, open_engine
+from hunt.store import HuntStores
 
 from .workers import open_local_workers
 
@@ -60,26 +61,29 @@ class LocalServer:
 
 @asynccontextmanager
 async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None, worker_count: int = 1,
+                            stores: Callable[[Config], HuntStores] | None = None,
                             **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
     """Run an engine and the server until the block ends (then a graceful stop).
 
     ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
     directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
     clients can fail when one meets their own close). The wrong-attempt limit per address is
-    lifted (:data:`LAB_GAME`): every harness client comes from 127.0.0.1. ``worker_count=N`` (N > 1)
-    runs the owner and N gateways in this process, on one port, over a nats-server it starts
-    (see workers.py).
+    lifted (:data:`LAB_GAME`): every harness client comes from 127.0.0.1. ``stores(config)``
+    gives the engine other hunt stores than the SQLite files (e.g. ``FaultPlan().stores``). ``worker_count=N``
+    (N > 1) runs the owner and N gateways in this process, on one port, over a nats-server it
+    starts (see workers.py).
     """
     settings: dict[str, dict[str, Any]] = {
         "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME)}
     for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)
+    engine_stores = None if stores is None else stores(config)
     if worker_count > 1:
-        async with open_local_workers(config, worker_count, ws_ping_interval_s) as server:
+        async with open_local_workers(config, worker_count, ws_ping_interval_s, engine_stores) as server:
             yield server
         return
-    async with open_engine(config) as engine:
+    async with open_engine(config, stores=engine_stores) as engine:
         app = create_app(config, engine)
         stopping = trio.Event()
         async with trio.open_nursery() as nursery:

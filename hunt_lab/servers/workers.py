@@ -21,6 +21,7 @@ from hunt.cli._workers import OWNER, open_nats, reuseport_sockets, run_gateway
 from hunt.cluster import open_bus, serve_owner
 from hunt.config import Config
 from hunt.engine import open_engine
+from hunt.store import HuntStores
 
 if TYPE_CHECKING:
     from .inprocess import LocalServer
@@ -29,8 +30,8 @@ __all__ = ["open_local_workers"]
 
 
 @asynccontextmanager
-async def open_local_workers(config: Config, workers: int,
-                             ws_ping_interval_s: float | None) -> AsyncIterator[LocalServer]:
+async def open_local_workers(config: Config, workers: int, ws_ping_interval_s: float | None,
+                             stores: HuntStores | None = None) -> AsyncIterator[LocalServer]:
     from .inprocess import LocalServer
 
     secrets = load_secrets(config)
@@ -39,7 +40,7 @@ async def open_local_workers(config: Config, workers: int,
         port = sockets[0].getsockname()[1]
         stopping = trio.Event()
         async with open_nats(config, Path(scratch)) as nats_url, open_bus(nats_url, OWNER) as bus, \
-                open_engine(config) as engine, trio.open_nursery() as nursery:
+                open_engine(config, stores=stores) as engine, trio.open_nursery() as nursery:
             await nursery.start(serve_owner, config, engine, bus, OWNER)
             gateways = []
             for index, sock in enumerate(sockets):
