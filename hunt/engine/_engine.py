@@ -45,7 +45,7 @@ from ..domain import (
 from ..store import RELAY_CURSOR, HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
 from ._commandlog import CommandStats, log_commands
-from ._dedup import load_dedup_index
+from ._dedup import build_filter, load_dedup_index
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
@@ -86,6 +86,7 @@ class HuntStatistics:
     counts: dict[str, int]
     actor: ActorStatistics | None
     pipelined_batches: int  # decided while the batch before was being committed
+    dedup_filter_ready: bool  # the dedup filter is built (until then keys not in memory go to the disk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +207,7 @@ class Engine:
                 id=hunt_id, active=hunt_id in actors, subscribers=hub.subscribers,
                 seq=None if state is None else hub.seq, players=None if state is None else len(state.players),
                 counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id),
-                pipelined_batches=hub.pipelined))
+                pipelined_batches=hub.pipelined, dedup_filter_ready=hub.dedup_filter_ready))
         return EngineStatistics(router=router, hunts=tuple(hunts))
 
     async def create_hunt(self, document: Any) -> HuntDefinition:
@@ -410,8 +411,10 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
                 await pools.run_commit(store.close)
             raise
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
-        return HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
-                         pools.commit, lookups)
+        actor = HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
+                          pools.commit, lookups)
+        actor.start_filter_build(lambda stop: build_filter(lambda: engine.stores.open_reader(hunt_id), e, stop))
+        return actor
 
     async with trio.open_nursery() as housekeeping:
         housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)

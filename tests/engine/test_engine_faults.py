@@ -256,6 +256,7 @@ async def test_a_corrupt_hunt_fails_to_activate_and_harms_no_other(open_hunt: Op
     hunt_path(engine.data_dir, "broken").write_bytes(b"not a database " * 500)
     async with open_hunt() as engine:
         await engine.state(HUNT_ID)  # loaded: its file descriptors are open from here on
+        await wait_until(lambda: engine.statistics().hunt(HUNT_ID).dedup_filter_ready)  # type: ignore[union-attr]
         descriptors = len(os.listdir("/proc/self/fd"))
         for n in range(5):
             with pytest.raises(ActivationFailed):
