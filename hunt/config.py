@@ -31,6 +31,7 @@ class ServerConfig:
     data_dir: str = "data"
     admin_token: str = field(default="", repr=False)
     shutdown_timeout_s: float = 10.0
+    backlog: int = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ class LimitsConfig:
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
     overload_strikes: int = 20
+    window: int = 100
+    address_window: int = 512
+    hunt_window: int = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +265,7 @@ def _validate(config: Config) -> None:
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
+        "limits.window": config.limits.window,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
         "game.guard_addresses_max": config.game.guard_addresses_max,
@@ -281,6 +286,8 @@ def _validate(config: Config) -> None:
                        ("engine.dedup_cache", config.engine.dedup_cache)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
+    if not 1 <= config.server.backlog <= 65535:
+        raise ConfigError(f"server.backlog must be 1..65535, got {config.server.backlog}")
     if not 0 <= config.server.port <= 65535:
         raise ConfigError(f"server.port must be 0..65535, got {config.server.port}")
     if config.store.synchronous.upper() not in _SYNC_MODES:
@@ -291,6 +298,10 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    for key, value in (("limits.address_window", config.limits.address_window),
+                       ("limits.hunt_window", config.limits.hunt_window)):
+        if value < config.limits.window:  # else a connection could wait forever for its own window
+            raise ConfigError(f"{key} must be at least limits.window ({config.limits.window}), got {value}")
     if config.logging.level.upper() not in _LOG_LEVELS:
         raise ConfigError(f"logging.level must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
     if config.logging.format not in ("text", "json"):

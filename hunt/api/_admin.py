@@ -1,4 +1,4 @@
-"""Admin HTTP (DESIGN §6), every route behind ``Authorization: Bearer <admin token>``.
+"""Admin HTTP (docs/protocol.md), every route behind ``Authorization: Bearer <admin token>``.
 
 Reads of a live hunt come from memory (cached per state version, with ETags); history
 (events, export, time travel) is read from the log through its indexes, off the event loop.
@@ -17,22 +17,46 @@ from typing import Any
 import orjson
 import trio
 from quart import Blueprint, Response, request
+from werkzeug.routing import BaseConverter
 
-from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
+from ..domain import (
+    EVENT_TYPES,
+    MAX_ADJUST,
+    MAX_REASON,
+    AdjustScore,
+    BanPlayer,
+    Command,
+    EndHunt,
+    PauseHunt,
+    Rejected,
+    StartHunt,
+)
 from ..engine import HuntExists, StoreLocked, record_to_dict
 from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
 from ._context import ApiContext
 from ._errors import wire_error
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
+from ._identity import team_code_view
 from ._imports import import_stream
 from ._public import leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
 
-__all__ = ["EXPORT_CHUNK", "admin_blueprint"]
+__all__ = ["ADJUST_FIELDS", "BAN_FIELDS", "CONTROL_FIELDS", "EXPORT_CHUNK", "HuntIdConverter", "admin_blueprint"]
 
 EXPORT_CHUNK = 2000
+# The fields each admin command's body may have (any other is refused; see the OpenAPI document).
+CONTROL_FIELDS = frozenset({"id"})
+BAN_FIELDS = frozenset({"id", "reason"})
+ADJUST_FIELDS = frozenset({"id", "player", "delta", "reason"})
 _CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt]] = {"start": StartHunt, "pause": PauseHunt,
                                                                 "end": EndHunt}
+
+
+class HuntIdConverter(BaseConverter):
+    """``<hunt:hunt_id>``: any path segment but ``import`` (``/admin/hunts/import`` is its own route, so
+    no hunt may be called that and ``GET /admin/hunts/import`` is a 405, not a hunt's page)."""
+
+    regex = r"(?!import(?:/|$))[^/]+"
 
 
 def admin_blueprint(ctx: ApiContext) -> Blueprint:
@@ -69,7 +93,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             hunt_id, events = await import_stream(engine, limits.max_import_bytes, limits.import_idle_timeout_s)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
-    @blueprint.get("/<hunt_id>")
+    @blueprint.get("/<hunt:hunt_id>")
     async def detail(hunt_id: str) -> Response:
         state = await engine.state(hunt_id)
         body, _ = await engine.view(hunt_id, ("detail", state.status_at(ctx.now_ms())),
@@ -83,10 +107,10 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         return json_response(body=body, etag=etag_of(body))
 
     for action in _CONTROLS:
-        blueprint.add_url_rule(f"/<hunt_id>/{action}", f"control_{action}", _control_view(ctx, action),
+        blueprint.add_url_rule(f"/<hunt:hunt_id>/{action}", f"control_{action}", _control_view(ctx, action),
                                methods=["POST"])
 
-    @blueprint.get("/<hunt_id>/leaderboard")
+    @blueprint.get("/<hunt:hunt_id>/leaderboard")
     async def leaderboard(hunt_id: str) -> Response:
         at_seq = query_int("at_seq", None, 1)
         if at_seq is None:
@@ -98,7 +122,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise NotFound(f"no events up to seq {at_seq}")
         return _with_etag(leaderboard_page(state, limit, offset))
 
-    @blueprint.get("/<hunt_id>/players/<player>")
+    @blueprint.get("/<hunt:hunt_id>/players/<player>")
     async def player(hunt_id: str, player: str) -> Response:
         state = await engine.state(hunt_id)
         found = state.players.get(player)
@@ -106,11 +130,17 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise NotFound(f"no player {player[:64]!r} in this hunt", code=ErrorCode.UNKNOWN_PLAYER)
         return await serve_cached(ctx, hunt_id, ("player", player), lambda s: player_detail(s, found))
 
-    @blueprint.get("/<hunt_id>/clues")
+    @blueprint.get("/<hunt:hunt_id>/clues")
     async def clues(hunt_id: str) -> Response:
         return await serve_cached(ctx, hunt_id, ("clues",), clue_table)
 
-    @blueprint.get("/<hunt_id>/analytics")
+    @blueprint.get("/<hunt:hunt_id>/team-code")
+    async def team_code(hunt_id: str) -> Response:
+        """The code of a team (``?team=NAME``), for the organiser to hand out; the team need not exist yet."""
+        state = await engine.state(hunt_id)
+        return json_response(team_code_view(ctx, hunt_id, state, query_text("team")))
+
+    @blueprint.get("/<hunt:hunt_id>/analytics")
     async def analytics(hunt_id: str) -> Response:
         engine.require(hunt_id)
         read = ctx.analytics
@@ -118,7 +148,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise NotFound("analytics are not served here (run `hunt serve` with `hunt consume` beside it)")
         return json_response(await trio.to_thread.run_sync(read, hunt_id))
 
-    @blueprint.get("/<hunt_id>/events")
+    @blueprint.get("/<hunt:hunt_id>/events")
     async def events(hunt_id: str) -> Response:
         after = query_int("after", 0, 0) or 0
         limit = query_int("limit", 100, 1, limits.page_limit_max) or 100
@@ -130,7 +160,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         return json_response({"events": [record_to_dict(r) for r in records],
                               "next_after": records[-1].seq if more else None})
 
-    @blueprint.get("/<hunt_id>/export")
+    @blueprint.get("/<hunt:hunt_id>/export")
     async def export(hunt_id: str) -> Response:
         until = (await engine.state(hunt_id)).seq  # a consistent prefix of a log that keeps growing
 
@@ -148,23 +178,21 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         response.timeout = None  # a long hunt takes a while to stream
         return response
 
-    @blueprint.post("/<hunt_id>/adjust")
+    @blueprint.post("/<hunt:hunt_id>/adjust")
     async def adjust(hunt_id: str) -> Response:
-        body = await read_json(limits.max_body_bytes)
-        player, delta, reason = body.get("player"), body.get("delta"), body.get("reason", "")
+        body = await read_json(limits.max_body_bytes, fields=ADJUST_FIELDS)
+        player, delta, reason = body.get("player"), body.get("delta"), _reason(body)
         if not isinstance(player, str) or not isinstance(delta, int) or isinstance(delta, bool):
             raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
-        if not isinstance(reason, str):
-            raise BadRequest('"reason" must be a string')
+        if delta == 0 or abs(delta) > MAX_ADJUST:  # checked here too: a resent command is not decided again
+            raise BadRequest(f'"delta" must be a non-zero integer within ±{MAX_ADJUST}')
         return await _submit(ctx, hunt_id, AdjustScore(cmd=_client_id(body), player=player, delta=delta,
                                                        reason=reason))
 
-    @blueprint.post("/<hunt_id>/players/<player>/ban")
+    @blueprint.post("/<hunt:hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:
-        body = await read_json(limits.max_body_bytes, required=False)
-        reason = body.get("reason", "")
-        if not isinstance(reason, str):
-            raise BadRequest('"reason" must be a string')
+        body = await read_json(limits.max_body_bytes, required=False, fields=BAN_FIELDS)
+        reason = _reason(body)
         response = await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
         if response.status_code == 200:  # nobody new joins from the banned player's addresses
             ctx.guard.ban_player(hunt_id, player)
@@ -177,7 +205,7 @@ def _control_view(ctx: ApiContext, action: str) -> Any:
     make = _CONTROLS[action]
 
     async def control(hunt_id: str) -> Response:
-        body = await read_json(ctx.config.limits.max_body_bytes, required=False)
+        body = await read_json(ctx.config.limits.max_body_bytes, required=False, fields=CONTROL_FIELDS)
         return await _submit(ctx, hunt_id, make(cmd=_client_id(body)))
 
     return control
@@ -190,6 +218,15 @@ def _locked_means_exists() -> Iterator[None]:
         yield
     except StoreLocked as err:
         raise HuntExists(str(err)) from err
+
+
+def _reason(body: dict[str, Any]) -> str:
+    """The optional ``reason`` of an adjust or a ban, checked before the command reaches the hunt:
+    a resent command answers with its first outcome and is not decided again."""
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise BadRequest(f'"reason" must be a string of at most {MAX_REASON} characters')
+    return reason
 
 
 def _client_id(body: dict[str, Any]) -> str:

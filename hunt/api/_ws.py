@@ -35,11 +35,11 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 class AsgiSocket:
     """What a Connection needs of a websocket (receive, send, close) on ASGI's two callables."""
 
-    def __init__(self, receive: Receive, send: Send, address: str | None = None) -> None:
+    def __init__(self, receive: Receive, send: Send, client: str = "unknown") -> None:
         self._receive = receive
         self._send = send
+        self.client = client  # the client's address, that per-address limits and bans count
         self.closed = False
-        self.address = address  # the client's IP address (for limits and bans per address)
 
     async def accept(self) -> bool:
         """Accept the upgrade; False if the client left first."""
@@ -93,10 +93,10 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
     return asgi
 
 
-def peer_address(scope: Scope) -> str | None:
+def peer_address(scope: Scope) -> str:
     """The client's IP address, as the server saw the connection (the one place it is read)."""
     client = scope.get("client")
-    return str(client[0]) if client else None
+    return str(client[0]) if client else "unknown"
 
 
 def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:

@@ -58,9 +58,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    configure_logging(config.logging, verbose=args.verbose)
     if args.check:
         return _check(config)
+    configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
     if not is_loopback(config.server.host) and not config.server.admin_token:
         print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
               "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)

@@ -5,7 +5,20 @@ a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds 
 """
 
 from ._check import NotProduced, check
-from ._definition import ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
+from ._definition import (
+    ID_PATTERN,
+    MAX_CLUES,
+    MAX_HINTS,
+    MAX_POINTS,
+    MAX_TEAM_SIZE,
+    MAX_TEXT,
+    RESERVED_IDS,
+    Clue,
+    HuntDefinition,
+    RuleDefaults,
+    parse_definition,
+    valid_id,
+)
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
     EVENT_TYPES,
@@ -39,7 +52,7 @@ from ._messages import (
     event_to_fields,
 )
 from ._names import clean_name
-from ._rules import DISTANCE_BANDS, decide, distance_band, outcome
+from ._rules import DISTANCE_BANDS, MAX_ADJUST, MAX_NAME, MAX_REASON, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -47,7 +60,16 @@ __all__ = [
     "DISTANCE_BANDS",
     "EVENT_TYPES",
     "ID_PATTERN",
+    "MAX_ADJUST",
+    "MAX_CLUES",
+    "MAX_HINTS",
+    "MAX_NAME",
+    "MAX_POINTS",
+    "MAX_REASON",
+    "MAX_TEAM_SIZE",
+    "MAX_TEXT",
     "REFUSAL_CODES",
+    "RESERVED_IDS",
     "SNAPSHOT_VERSION",
     "AdjustScore",
     "AnswerClue",

@@ -31,7 +31,7 @@ from actors import ActorCrashed, Envelope, ReplySlot
 
 from ..domain import Command, HuntState, Recorded, Rejected, decide
 from ..domain import outcome as outcome_of
-from ..store import SqliteHuntStore, StoreError, encode_snapshot, encode_snapshot_document
+from ..store import HuntStore, StoreError, encode_snapshot, encode_snapshot_document
 from ._dedup import DedupIndex, Key, KeyFilter
 from ._hub import HuntHub
 
@@ -93,9 +93,9 @@ class HuntActor:
     connection is busy with the commit in flight, and what that commit holds is in memory.
     """
 
-    def __init__(self, store: SqliteHuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
+    def __init__(self, store: HuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
                  clock: Callable[[], int], snapshot_every: int, threads: trio.CapacityLimiter,
-                 lookups: SqliteHuntStore) -> None:
+                 lookups: HuntStore) -> None:
         self.store = store
         self.lookups = lookups
         self.state = state

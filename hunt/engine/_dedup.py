@@ -12,7 +12,7 @@ memory, a hunt holds three small things instead of every key:
 - the most recent durable keys with their records, so a client's retry is answered from memory.
 
 A key the filter holds but memory does not is looked up on disk, one indexed point lookup per
-key (``SqliteHuntStore.find_commands``): a false positive of the filter (about
+key (``HuntStore.find_commands``): a false positive of the filter (about
 ``dedup_filter_error`` of new keys while the log holds fewer than ``dedup_filter_keys`` keys;
 more beyond, but the answer stays exact) or an old retry.
 """
@@ -22,11 +22,10 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 from ..config import EngineConfig
 from ..domain import Recorded
-from ..store import SqliteHuntStore
+from ..store import HuntStore
 
 __all__ = ["DedupIndex", "Key", "KeyFilter", "build_filter", "load_dedup_index"]
 
@@ -187,7 +186,7 @@ class DedupIndex:
         return len(self._recent) + len(self._pending)
 
 
-def load_dedup_index(store: SqliteHuntStore, config: EngineConfig) -> DedupIndex:
+def load_dedup_index(store: HuntStore, config: EngineConfig) -> DedupIndex:
     """A hunt's index with the newest keys in memory and no filter yet (see :func:`build_filter`).
 
     Blocks (one indexed read): call it from a worker thread when the hunt is loaded.
@@ -196,14 +195,15 @@ def load_dedup_index(store: SqliteHuntStore, config: EngineConfig) -> DedupIndex
     return DedupIndex(None, config.dedup_cache, recent)
 
 
-def build_filter(data_dir: Path, hunt_id: str, config: EngineConfig, stop: Callable[[], bool]) -> KeyFilter | None:
-    """A filter of every key in the hunt's log, read through a read-only connection of its own.
+def build_filter(open_reader: Callable[[], HuntStore], config: EngineConfig,
+                 stop: Callable[[], bool]) -> KeyFilter | None:
+    """A filter of every key in the hunt's log, read through a reader of its own (``open_reader()``).
 
     Blocks (a long log: 2M keys take seconds): run it on a thread while the hunt already
     serves commands. Returns None if ``stop()`` turns true meanwhile (the hunt was unloaded).
     """
     key_filter = KeyFilter(config.dedup_filter_keys, config.dedup_filter_error)
-    reader = SqliteHuntStore.open_reader(data_dir, hunt_id)
+    reader = open_reader()
     try:
         for n, key in enumerate(reader.command_keys()):
             key_filter.add(key)

@@ -42,7 +42,7 @@ from ..domain import (
     RuleDefaults,
     parse_definition,
 )
-from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
+from ..store import RELAY_CURSOR, HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
 from ._commandlog import CommandStats, log_commands
 from ._dedup import build_filter, load_dedup_index
@@ -101,16 +101,22 @@ class EngineStatistics:
 
 
 class Engine:
-    """Owns the router and one hub per known hunt. Create it with :func:`open_engine`."""
+    """Owns the router and one hub per known hunt. Create it with :func:`open_engine`.
 
-    def __init__(self, config: Config, clock: Callable[[], int]) -> None:
+    Hunts are kept by ``stores`` (a :class:`~hunt.store.HuntStores`): one SQLite file per hunt
+    under the data dir unless the caller hands it others (in-memory stores, a fault injector).
+    """
+
+    def __init__(self, config: Config, clock: Callable[[], int], stores: HuntStores | None = None) -> None:
         self.config = config
         self.clock = clock
         self.data_dir = config.data_path
+        self.stores: HuntStores = stores if stores is not None else SqliteHuntStores(
+            self.data_dir, synchronous=config.store.synchronous, busy_timeout_ms=config.store.busy_timeout_ms)
         self._router: Router  # set by open_engine
         self._pools = WorkerPools.from_config(config.engine)
         self._hubs: dict[str, HuntHub] = {}
-        self._known: set[str] = set(hunt_ids(self.data_dir))
+        self._known: set[str] = set(self.stores.ids())
         self.commands = CommandStats()  # ack latency and refusals, for /metrics
         self.rule_defaults = RuleDefaults(
             wrong_attempts_max=config.game.wrong_attempts_max,
@@ -212,12 +218,7 @@ class Engine:
         incarnation = secrets.token_urlsafe(16)
         created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document), incarnation))
 
-        def create() -> None:
-            store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous,
-                                           first=[created])
-            store.close()
-
-        await self._pools.run_commit(create)
+        await self._pools.run_commit(lambda: self.stores.create(definition.id, [created]))
         self._known.add(definition.id)
         return definition
 
@@ -252,6 +253,24 @@ class Engine:
         self.commands.refused("timeout", len(commands))
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
 
+    async def send(self, hunt_id: str, commands: Sequence[Command],
+                   callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue commands, waiting for mailbox space as :meth:`submit` does, but not for the
+        outcome: ``callback(results, error)`` runs on the actor's task once they are settled
+        (it must not block). Raises what :meth:`submit` raises before its commands are queued;
+        cancelled, nothing was queued."""
+        self.require(hunt_id)
+        self._hub(hunt_id)
+        if self.config.logging.commands:
+            started, settle = trio.current_time(), callback
+
+            def callback(results: Any, error: BaseException | None) -> None:
+                if error is None:
+                    log_commands(hunt_id, commands, results, trio.current_time() - started)
+                settle(results, error)
+
+        await self._router.send(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
+
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
                       callback: Callable[[Any, BaseException | None], None]) -> None:
         """Queue commands without waiting; ``callback(results, error)`` runs once they are settled.
@@ -281,11 +300,11 @@ class Engine:
         return await self._with_reader(hunt_id, lambda reader: list(reader.read(
             after=after, until=until, limit=limit, player=player, type_=type_, clue=clue)))
 
-    async def _with_reader(self, hunt_id: str, work: Callable[[SqliteHuntStore], T]) -> T:
-        """Run ``work(reader)`` on a worker thread with a read-only connection to the hunt file."""
+    async def _with_reader(self, hunt_id: str, work: Callable[[HuntStore], T]) -> T:
+        """Run ``work(reader)`` on a worker thread with a reader of the hunt (a read-only connection)."""
 
         def run() -> T:
-            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
+            reader = self.stores.open_reader(hunt_id)
             try:
                 return work(reader)
             finally:
@@ -310,7 +329,7 @@ class Engine:
         else:
             floor, page = hub.feed.floor, self.config.engine.history_page
 
-            def read_page(reader: SqliteHuntStore) -> list[Recorded]:
+            def read_page(reader: HuntStore) -> list[Recorded]:
                 rows = [record for type_ in FEED_TYPES
                         for record in reader.read(after=since, until=floor, type_=type_, limit=page)]
                 return sorted(rows, key=lambda r: r.seq)[:page]
@@ -360,9 +379,13 @@ class Engine:
 
 
 @asynccontextmanager
-async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms) -> AsyncIterator[Engine]:
-    """Run an engine for the duration of the block; on exit every hunt drains and snapshots."""
-    engine = Engine(config, clock)
+async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms,
+                      stores: HuntStores | None = None) -> AsyncIterator[Engine]:
+    """Run an engine for the duration of the block; on exit every hunt drains and snapshots.
+
+    ``stores`` keeps the hunts (default: SQLite files under the configured data dir).
+    """
+    engine = Engine(config, clock, stores)
     engine.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # hunt files hold secrets: owner only
     e = config.engine
     router_config = RouterConfig(
@@ -376,15 +399,13 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
 
     async def activate(hunt_id: str) -> HuntActor:
         pools = engine._pools
-        store = await pools.run_commit(
-            lambda: SqliteHuntStore.open(engine.data_dir, hunt_id, synchronous=config.store.synchronous,
-                                         busy_timeout_ms=config.store.busy_timeout_ms))
+        store = await pools.run_commit(lambda: engine.stores.open(hunt_id))
         try:
             state, replayed = await pools.run_commit(store.load)
             if state is None:
                 raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
             dedup = await pools.run_commit(lambda: load_dedup_index(store, e))
-            lookups = await pools.run_commit(lambda: SqliteHuntStore.open_reader(engine.data_dir, hunt_id))
+            lookups = await pools.run_commit(lambda: engine.stores.open_reader(hunt_id))
         except BaseException:
             with trio.CancelScope(shield=True):
                 await pools.run_commit(store.close)
@@ -392,7 +413,7 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
         actor = HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
                           pools.commit, lookups)
-        actor.start_filter_build(lambda stop: build_filter(engine.data_dir, hunt_id, e, stop))
+        actor.start_filter_build(lambda stop: build_filter(lambda: engine.stores.open_reader(hunt_id), e, stop))
         return actor
 
     async with trio.open_nursery() as housekeeping:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import Connect, OpenServer, Server, join_id, open_socket
 
 from hunt.api._guard import ConnectionGuard, Guard
 from hunt.config import GameConfig
 from hunt.domain import AnswerClue, Rejected, parse_definition
+from tests.support.api import Connect, OpenServer, Server, join_id, open_socket
 
 ATTEMPTS = {"max": 3, "window_s": 60}
 
@@ -96,3 +96,25 @@ def test_the_guard_remembers_a_bounded_number_of_addresses() -> None:
     guess_from(guard, "10.0.0.3", "p4")  # the third address: the first is forgotten
     guess_from(guard, "10.0.0.1", "p5")
     assert len(guard._addresses) == 2 and len(guard._player_addresses) == 2
+
+
+async def test_a_device_carries_its_limit_and_its_ban_across_connections_and_names(open_server: OpenServer) -> None:
+    async with open_server(game={"ban_addresses": False, "address_wrong_attempts_max": 1000}) as server:
+        await server.create_hunt(attempts=ATTEMPTS)
+        async with open_socket(server.port, "/ws/hunts/harbor") as first:
+            mallory = await first.join("Mallory", device="phone-of-mallory")
+            for n in range(3):
+                assert (await first.request(wrong(n)))["result"] == "wrong"
+        async with open_socket(server.port, "/ws/hunts/harbor") as second:  # a new socket, a new name
+            await second.join("Mallory II", device="phone-of-mallory")
+            refused = await second.request(wrong(3))
+            assert (refused["code"], "device" in refused["message"]) == ("rate_limited", True)
+        async with open_socket(server.port, "/ws/hunts/harbor") as other:  # another device is not limited
+            await other.join("Olga", device="phone-of-olga")
+            assert (await other.request(wrong(4)))["result"] == "wrong"
+        assert (await server.http.post(f"/admin/hunts/harbor/players/{mallory['player']}/ban")).status_code == 200
+        async with open_socket(server.port, "/ws/hunts/harbor") as third:
+            again = await third.request({"op": "join", "id": join_id("Mallory III"), "name": "Mallory III",
+                                         "device": "phone-of-mallory"})
+            assert (again["code"], "device" in again["message"]) == ("banned", True)
+            assert (await third.join("Someone", device="phone-of-someone"))["result"] == "joined"

@@ -11,30 +11,31 @@ from typing import Any
 
 import pytest
 import trio
-from api_helpers import HUNT_ID, Connect, OpenServer, Server, close_code, open_socket
 from trio_websocket import ConnectionClosed
 
 from actors import Overloaded
 from hunt.api._backoff import RETRY_AFTER_MAX_MS, STRIKE_GRACE_S
+from tests.support.api import Connect, OpenServer, Server, close_code, open_socket
+from tests.support.hunts import HUNT_ID
 
 PING = {"op": "ping", "lat": 1.0, "lon": 2.0}
 
 
 class Refusing:
-    """Stands in for ``engine.submit``: refuses with ``overloaded`` while ``on``, counting calls."""
+    """Stands in for ``engine.send``: refuses with ``overloaded`` while ``on``, counting calls."""
 
     def __init__(self, server: Server, monkeypatch: pytest.MonkeyPatch, retry_after_ms: int) -> None:
-        self.real = server.engine.submit
+        self.real = server.engine.send
         self.retry_after_ms = retry_after_ms
         self.on = True
         self.calls = 0
-        monkeypatch.setattr(server.engine, "submit", self.submit)
+        monkeypatch.setattr(server.engine, "send", self.send)
 
-    async def submit(self, hunt_id: str, commands: Any) -> Any:
+    async def send(self, hunt_id: str, commands: Any, callback: Any) -> None:
         self.calls += 1
         if self.on:
             raise Overloaded(hunt_id, self.retry_after_ms)
-        return await self.real(hunt_id, commands)
+        await self.real(hunt_id, commands, callback)
 
 
 async def seq(server: Server) -> int:

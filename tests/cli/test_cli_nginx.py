@@ -113,12 +113,15 @@ async def wss(port: int, cert: Path, source: str, headers: list[tuple[str, str]]
     context = ssl.create_default_context(cafile=str(cert))
     stream = await trio.open_tcp_stream("127.0.0.1", port, local_address=source)
     tls = trio.SSLStream(stream, context, server_hostname="localhost")
-    async with trio.open_nursery() as nursery:
-        ws = await wrap_client_stream(nursery, tls, "localhost", f"/ws/hunts/{HUNT}", extra_headers=headers)
-        try:
-            yield ws
-        finally:
-            await ws.aclose()
+    try:
+        async with trio.open_nursery() as nursery:
+            ws = await wrap_client_stream(nursery, tls, "localhost", f"/ws/hunts/{HUNT}", extra_headers=headers)
+            try:
+                yield ws
+            finally:
+                await ws.aclose()
+    finally:
+        await trio.aclose_forcefully(tls)  # a refused handshake leaves the socket to us
 
 
 async def request(ws: WebSocketConnection, frame: dict[str, Any]) -> dict[str, Any]:

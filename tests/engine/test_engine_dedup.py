@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import HUNT_ID, OpenHunt, wait_until
 
 from hunt.domain import PingLocation, Recorded
 from hunt.engine import Ack
 from hunt.engine._dedup import DedupIndex, KeyFilter
+from tests.support.engine import OpenHunt, wait_until
+from tests.support.hunts import HUNT_ID
 
 
 def record(seq: int, cmd: str, principal: str = "p1") -> Recorded:

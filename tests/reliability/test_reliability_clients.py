@@ -1,4 +1,4 @@
-"""Slow and dead clients (DESIGN §3.4, §3.6): none grows the server or delays other players.
+"""Slow and dead clients (docs/reliability.md): none grows the server or delays other players.
 
 Misbehaving clients are raw sockets (hunt_lab.clients.raw): a reader that never reads (its
 receive buffer shrunk to 4 KiB) but keeps sending, a client that vanishes with a TCP reset
@@ -68,8 +68,8 @@ def p99_ms(values: list[float]) -> float:
 
 
 async def hog(raw: RawSocket, seconds: float, sent: list[int]) -> None:
-    """Send frames and never read: each `hello` (no commit) earns a reply that piles up unread."""
-    frame = orjson.dumps({"op": "hello", "id": "h", "token": "not-a-token"}).decode()
+    """Send frames and never read: each (an unknown op: no commit) earns a reply that piles up unread."""
+    frame = orjson.dumps({"op": "hoard", "id": "h"}).decode()
     with trio.move_on_after(seconds):
         try:
             while True:
