@@ -18,13 +18,12 @@ from pathlib import Path
 import trio
 
 from hunt.config import load_config
-from hunt.domain import Pinged, Recorded
 from hunt.engine import open_engine
 from hunt.store import SqliteHuntStore
 
 from ..workload import Workload
 from .engine import EngineTarget
-from .preload import preload_hunt
+from .preload import pings, preload_hunt
 
 PLAYERS = 1000
 
@@ -39,13 +38,9 @@ def append_batches(data_dir: Path, batches: int, size: int, cache_kib: int | Non
         assert state is not None
         seq, ts = state.seq, state.last_ts
         wall, cpu = time.perf_counter(), time.process_time()
-        for b in range(batches):
-            records = []
-            for i in range(size):
-                seq += 1
-                player = f"p{(b * size + i) * 7 % PLAYERS + 1}"
-                records.append(Recorded(seq, ts, Pinged(player, 53.5, 9.9), f"cost-{b}-{i}", player))
-            store.append(records)
+        for _ in range(batches):
+            store.append(pings(seq + 1, size, ts, PLAYERS, "cost"))
+            seq += size
         return (time.perf_counter() - wall) / batches * 1000, (time.process_time() - cpu) / batches * 1000
     finally:
         store.close()
