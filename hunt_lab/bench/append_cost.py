@@ -4,7 +4,7 @@ Appends batches of pings (1,000 players, synchronous=FULL) to a copy of a freshl
 and to a copy of the same hunt preloaded with N events, with SQLite's default page cache and
 with a larger one, and prints the wall and CPU time per batch. The indexes on (player, seq)
 and (principal, cmd) take each batch's rows to about one page per player, and on a long log
-those pages are many and mostly outside the cache: this is where a long hunt loses speed.
+those pages are many: this is where a long hunt loses speed.
 """
 
 from __future__ import annotations
