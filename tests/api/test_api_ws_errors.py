@@ -297,6 +297,7 @@ async def test_shutdown_closes_websockets_with_going_away(open_server: OpenServe
     assert ack["op"] == "ack"
 
 
+@pytest.mark.one_process  # gateways coalesce commands into batches: a one-slot mailbox fills elsewhere
 async def test_a_full_mailbox_makes_players_wait_their_turn_and_refuses_other_senders(open_server: OpenServer) -> None:
     """A real overload: a one-slot mailbox, no admission wait, and a slow commit in the way.
     A hunt's share of websocket commands is at most its mailbox, so players wait their turn
