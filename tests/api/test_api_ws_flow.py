@@ -132,6 +132,7 @@ async def test_a_client_that_does_not_read_its_replies_stops_being_read(open_ser
     assert [(r["code"], r["id"]) for r in got] == [("bad_request", f"bad{i}") for i in range(10)]
 
 
+@pytest.mark.one_process  # counts engine sends per frame; gateways coalesce frames into batches
 async def test_a_batch_counts_its_items_and_may_not_be_larger_than_the_window(
         open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_server(limits={"window": 4}) as server:
