@@ -117,6 +117,7 @@ class Engine:
         self._pools = WorkerPools.from_config(config.engine)
         self._hubs: dict[str, HuntHub] = {}
         self._known: set[str] = set(self.stores.ids())
+        self._observer: Callable[[str, Sequence[Recorded]], None] | None = None
         self.commands = CommandStats()  # ack latency and refusals, for /metrics
         self.rule_defaults = RuleDefaults(
             wrong_attempts_max=config.game.wrong_attempts_max,
@@ -138,12 +139,33 @@ class Engine:
             hunt_path(self.data_dir, hunt_id)  # raises InvalidHuntId for a malformed id
             raise HuntNotFound(f"no hunt {hunt_id!r}")
 
+    def discover(self, hunt_id: str) -> bool:
+        """Whether ``hunt_id`` is known, looking on disk for a hunt another process created."""
+        if hunt_id in self._known:
+            return True
+        try:
+            hunt_path(self.data_dir, hunt_id)  # a malformed id names no hunt
+        except StoreError:
+            return False
+        found = hunt_id in self.stores.ids()
+        if found:
+            self._known.add(hunt_id)
+        return found
+
     def _hub(self, hunt_id: str) -> HuntHub:
         hub = self._hubs.get(hunt_id)
         if hub is None:
             self.require(hunt_id)
             hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer)
+            hub.observer = self._observer
         return hub
+
+    def observe_commits(self, observer: Callable[[str, Sequence[Recorded]], None]) -> None:
+        """Call ``observer(hunt_id, records)`` with every durable batch, before its acks go out
+        (the owner of ``--workers N`` publishes them to the gateways). It must not block."""
+        self._observer = observer
+        for hub in self._hubs.values():
+            hub.observer = observer
 
     def is_active(self, hunt_id: str) -> bool:
         """Whether the hunt is loaded (its actor runs)."""

@@ -12,6 +12,10 @@ latency of admitted commands does not grow during the peak and, in the engine, s
 by the admission timeout plus the batches ahead of it in a full mailbox (plus a margin for
 this noisy machine) -- an unbounded queue would reach seconds; memory stays flat; latency is
 back to normal within seconds after the peak.
+Over websockets flow control comes first (docs/protocol.md, *Flow control*): a hunt's share of
+unanswered commands is at most its mailbox, so the excess of the peak waits in the clients and
+in TCP, and the mailbox never overfills: every command is acked, none is refused `overloaded`
+(with the share uncapped, hundreds are), and the service time of a command stays bounded.
 The figures at realistic settings come from `hunt bench overload` (docs/reliability.md).
 """
 
