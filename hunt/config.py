@@ -47,6 +47,7 @@ class EngineConfig:
     restart_window_s: float = 60.0
     dedup_cache: int = 200_000
     feed_buffer: int = 1024
+    join_feed: int = 20
     gc_freeze_every_s: float = 1.0
     gc_full_every_s: float = 600.0
 
@@ -239,7 +240,8 @@ def _validate(config: Config) -> None:
         if value <= 0:
             raise ConfigError(f"{key} must be positive, got {value}")
     for key, value in (("engine.admission_timeout_ms", config.engine.admission_timeout_ms),
-                       ("engine.admission_queue", config.engine.admission_queue)):
+                       ("engine.admission_queue", config.engine.admission_queue),
+                       ("engine.join_feed", config.engine.join_feed)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
     if not 0 <= config.server.port <= 65535:

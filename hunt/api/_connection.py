@@ -24,7 +24,6 @@ import math
 import random
 from typing import Any
 
-import orjson
 import trio
 
 from ..domain import Rejected
@@ -43,7 +42,8 @@ from ._protocol import (
     parse_join,
     request_id,
 )
-from ._views import welcome, you_row
+from ._pushes import leaderboard_push
+from ._views import side_progress, welcome
 
 __all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection",
            "Disconnected"]
@@ -208,8 +208,14 @@ class Connection:
             await self._reply(self._result_frame(command.cmd, result))
             return
         player = result.fields["player"]
-        token = self.ctx.tokens.issue(self.hunt_id, player)
-        await self._reply(ack_frame(command.cmd, result, token=token))
+        # The side's progress comes with the ack (a team that has already played shows what it
+        # found at once), then the recent public feed (a newcomer mid-hunt sees what went on).
+        recent = await self.engine.recent_public_feed(self.hunt_id)
+        state = await self.engine.state(self.hunt_id)
+        await self._reply(ack_frame(command.cmd, result, token=self.ctx.tokens.issue(self.hunt_id, player),
+                                    progress=side_progress(state, state.players[player])))
+        for item in (item for seq, _, item in recent if seq <= result.seq):
+            await self._reply(item)
         self._bind(player, result.seq)
 
     async def _batch(self, frame: dict[str, Any]) -> None:
@@ -349,15 +355,9 @@ class Connection:
 
     def _leaderboard(self, state: Any) -> str | None:
         """The leaderboard frame, or None when neither the top nor your line changed."""
-        top_n = self.limits.leaderboard_top
-        top, etag = self.hub.cached(("push-top", top_n), lambda: state.top(top_n), orjson.dumps)
-        you = you_row(state, self.player or "")
-        key = (etag, tuple(sorted(you.items())) if you else None)
-        if key == self._board_sent:
-            return None
-        self._board_sent = key
-        return (f'{{"op":"leaderboard","seq":{state.seq},"top":{top.decode()},'
-                f'"you":{orjson.dumps(you).decode()}}}')
+        key, frame = leaderboard_push(self.hub, state, self.player or "", self.limits.leaderboard_top)
+        sent, self._board_sent = self._board_sent, key
+        return None if key == sent else frame
 
     async def _push_feed(self) -> None:
         hub, cursor = self.hub, self._feed_cursor

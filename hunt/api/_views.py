@@ -13,25 +13,47 @@ from ..domain import HuntState, Player
 
 __all__ = [
     "clue_table",
+    "clue_values",
+    "dynamic_values",
     "hunt_detail",
     "hunt_public",
     "leaderboard_page",
     "player_detail",
     "player_progress",
+    "side_progress",
     "welcome",
     "you_row",
 ]
 
 
 def hunt_public(state: HuntState, now_ms: int) -> dict[str, Any]:
-    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts."""
+    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts.
+
+    Each clue carries ``value``: the points it would award its next finder now (decay and
+    first-finder bonus applied; before any hint costs).
+    """
     definition = state.definition.public()
+    values = clue_values(state)
+    for clue in definition["clues"]:
+        clue["value"] = values[clue["id"]]
     return {
-        "id": definition["id"], "title": definition["title"], "mode": definition["mode"],
-        "order": definition["order"], "status": state.status_at(now_ms),
+        "id": definition["id"], "title": definition["title"], "description": definition["description"],
+        "mode": definition["mode"], "order": definition["order"], "status": state.status_at(now_ms),
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
+        "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
         "clues": definition["clues"],
     }
+
+
+def clue_values(state: HuntState) -> dict[str, int]:
+    """What each clue would award its next finder now: ``{clue id: points}``."""
+    return {clue.id: clue.value(state.clue_stats[clue.id].finders) for clue in state.definition.clues}
+
+
+def dynamic_values(state: HuntState) -> dict[str, int]:
+    """:func:`clue_values` of the clues whose value changes as they are found (pushed live)."""
+    return {clue.id: clue.value(state.clue_stats[clue.id].finders) for clue in state.definition.clues
+            if clue.decay is not None or clue.first_bonus}
 
 
 def leaderboard_page(state: HuntState, limit: int, offset: int) -> dict[str, Any]:
@@ -64,11 +86,13 @@ def player_progress(state: HuntState, player: Player) -> dict[str, Any]:
     }
 
 
-def welcome(state: HuntState, player: Player, request_id: str, now_ms: int) -> dict[str, Any]:
-    """The reply to ``hello``: who you are, where the hunt is, and your progress.
+def side_progress(state: HuntState, player: Player) -> dict[str, Any]:
+    """A player's progress as their side stands: found clues, hints with their texts, score, rank.
 
     The progress carries the texts of the hints the player's side has paid for (they may see
-    them again on a new device): ``"hints": {clue: [{"index", "text", "cost"}, ...]}``.
+    them again on a new device): ``"hints": {clue: [{"index", "text", "cost"}, ...]}``. It is
+    sent in ``welcome`` and in the ``join`` ack (a player joining a team that has already
+    played sees what the team found at once).
     """
     side = state.sides[player.side]
     progress = player_progress(state, player)
@@ -79,9 +103,16 @@ def welcome(state: HuntState, player: Player, request_id: str, now_ms: int) -> d
             hint_texts[clue_id] = [{"index": i, "text": hint.text, "cost": hint.cost}
                                    for i, hint in enumerate(clue.hints[:taken])]
     progress["hints"] = hint_texts
-    rank = state.rank_of(side.id)
     progress["score"] = side.score
-    progress["rank"] = rank
+    progress["rank"] = state.rank_of(side.id)
+    return progress
+
+
+def welcome(state: HuntState, player: Player, request_id: str, now_ms: int) -> dict[str, Any]:
+    """The reply to ``hello``: who you are, where the hunt is, and your progress."""
+    side = state.sides[player.side]
+    progress = side_progress(state, player)
+    rank = progress["rank"]
     return {
         "op": "welcome", "id": request_id, "player": player.id, "seq": state.seq, "name": player.name,
         "team": player.team, "status": state.status_at(now_ms), "banned": player.banned,

@@ -159,6 +159,7 @@ class ClueFound:
     bonus: int
     score: int  # the scoring side's score after this event
     nth: int = 1  # this was the clue's nth find (1: the first finder)
+    hints_cost: int = 0  # taken off the reward for hints (hint_policy "deduct_from_reward")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +186,9 @@ class HintTaken:
     player: str
     clue: str
     index: int
-    cost: int
+    cost: int  # taken off the score now
     score: int
+    deferred: int = 0  # to come off the clue's reward once found (hint_policy "deduct_from_reward")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,7 @@ class Pinged:
 @dataclass(frozen=True, slots=True)
 class HuntStarted:
     TYPE = "hunt_started"
+    resumed: bool = False  # started again after a pause
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,8 +169,10 @@ class HuntState:
                 side = self.sides[self.players[player_id].side]
                 side.hints[clue_id] = side.hints.get(clue_id, 0) + 1
                 self.clue_stats[clue_id].hints_taken += 1
-                self._score(side, -cost, recorded, {"type": "hint_taken", "clue": clue_id,
-                                                    "player": player_id, "hint": event.index})
+                entry = {"type": "hint_taken", "clue": clue_id, "player": player_id, "hint": event.index}
+                if event.deferred:
+                    entry["deferred"] = event.deferred
+                self._score(side, -cost, recorded, entry)
             case PlayerJoined():
                 self._joined(recorded, event)
             case ScoreAdjusted(player=player_id, delta=delta, reason=reason):
@@ -223,8 +225,10 @@ class HuntState:
         starts = [t for t in (self.started_ts, self.definition.starts_at) if t is not None]
         began = max(player.joined_ts, min(starts, default=0))
         stats.solve_times_ms.add(max(0, recorded.ts - began))
-        self._score(side, event.points, recorded, {"type": "clue_found", "clue": event.clue,
-                                                   "player": event.player, "bonus": event.bonus})
+        entry = {"type": "clue_found", "clue": event.clue, "player": event.player, "bonus": event.bonus}
+        if event.hints_cost:
+            entry["hints_cost"] = event.hints_cost
+        self._score(side, event.points, recorded, entry)
 
     def _score(self, side: Side, delta: int, recorded: Recorded, entry: dict[str, Any]) -> None:
         if side.active:

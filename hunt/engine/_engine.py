@@ -31,7 +31,7 @@ from ..domain import (
 )
 from ..store import HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
 from ._actor import Ack, DedupIndex, HuntActor, Submit, Touch
-from ._feed import FEED_TYPES, FeedItem, feed_item
+from ._feed import FEED_TYPES, PUBLIC_FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
 from ._hub import HuntHub
@@ -92,7 +92,8 @@ class Engine:
         hub = self._hubs.get(hunt_id)
         if hub is None:
             self.require(hunt_id)
-            hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer)
+            hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer,
+                                                self.config.engine.join_feed)
         return hub
 
     async def create_hunt(self, document: Any) -> HuntDefinition:
@@ -194,6 +195,26 @@ class Engine:
             since = floor
         items += recent
         return [item for item in items if item[1] is None or player in item[1]]
+
+    async def recent_public_feed(self, hunt_id: str) -> list[FeedItem]:
+        """The latest feed items for everybody (at most ``engine.join_feed``), oldest first: what
+        a player who joins mid-hunt is shown. Read from the log once per hunt and process, then
+        kept up to date in memory by the hub."""
+        hub = self.hub(hunt_id)
+        keep = hub.recent_public.maxlen or 0
+        if keep and not hub.public_primed:
+            state = await self.state(hunt_id)
+            until = hub.seq
+            older = await self._with_reader(hunt_id, lambda reader: reader.read_back(
+                PUBLIC_FEED_TYPES, until=until, limit=keep, first_finds_only=True))
+            state = await self.state(hunt_id)
+            items = [item for record in older if (item := feed_item(record, state)) is not None and item[1] is None]
+            newer = [item for item in hub.recent_public if item[0] > until]
+            if not hub.public_primed:
+                hub.recent_public.clear()
+                hub.recent_public.extend(items + newer)
+                hub.public_primed = True
+        return list(hub.recent_public)
 
     async def state_at(self, hunt_id: str, seq: int) -> HuntState | None:
         """The state as of ``seq`` (time travel), from the nearest snapshot plus a replay."""

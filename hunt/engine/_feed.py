@@ -2,7 +2,8 @@
 
 Who hears what: the first find of each clue and every change of the hunt's status go to
 everybody; later finds go to the finder's side (the player, or the whole team), as do score
-adjustments; a ban goes to the banned player. Everybody sees everybody's score through the
+adjustments and hints (so teammates see a hint one of them bought); a ban goes to the banned
+player. Everybody sees everybody's score through the
 coalesced leaderboard. This keeps the fan-out bounded by clues x connections instead of
 finds x connections, which is what lets a hunt of thousands of players stay live.
 """
@@ -11,12 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import ClueFound, HuntEnded, HuntPaused, HuntStarted, HuntState, PlayerBanned, Recorded, ScoreAdjusted
+from ..domain import (
+    ClueFound,
+    HintTaken,
+    HuntEnded,
+    HuntPaused,
+    HuntStarted,
+    HuntState,
+    PlayerBanned,
+    Recorded,
+    ScoreAdjusted,
+)
 
-__all__ = ["FEED_TYPES", "FeedItem", "feed_item"]
+__all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedItem", "feed_item"]
 
 # Event types that become feed items; used to fetch missed items from the log on resume.
-FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned")
+FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
+              "hint_taken")
+
+# Event types whose feed items may be for everybody (clue_found: the first find only).
+PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended")
 
 # (seq, the player ids it is for, or None for everybody, the wire object)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
@@ -37,6 +52,9 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
             if side is not None and side.id != player_id:
                 base["team"] = side.name
             return recorded.seq, None if nth == 1 else _audience(state, player_id), base
+        case HuntStarted(resumed=True):
+            base.update(kind="hunt_resumed", status="active", text="The hunt has resumed")
+            return recorded.seq, None, base
         case HuntStarted():
             base.update(kind="hunt_started", status="active", text="The hunt has started")
             return recorded.seq, None, base
@@ -49,6 +67,17 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
         case ScoreAdjusted(player=player_id, delta=delta, reason=reason, score=score):
             base.update(kind="score_adjusted", player=player_id, points=delta, reason=reason, score=score,
                         text=f"Score adjusted by {delta:+d}: {reason}" if reason else f"Score adjusted by {delta:+d}")
+            return recorded.seq, _audience(state, player_id), base
+        case HintTaken(player=player_id, clue=clue_id, index=index, cost=cost, score=score, deferred=deferred):
+            # For the side only: the text is what the side paid for (the buyer has it in the ack too).
+            player = state.players.get(player_id)
+            name = player.name if player else player_id
+            clue = state.definition.clue(clue_id)
+            if clue is None or index >= len(clue.hints):
+                return None
+            base.update(kind="hint_taken", player=player_id, name=name, clue=clue_id, clue_title=clue.title,
+                        index=index, hint=clue.hints[index].text, cost=cost, deferred=deferred, score=score,
+                        text=f"{name} took a hint on {clue.title}")
             return recorded.seq, _audience(state, player_id), base
         case PlayerBanned(player=player_id, reason=reason):
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")

@@ -23,11 +23,15 @@ __all__ = ["HuntHub"]
 
 
 class HuntHub:
-    def __init__(self, hunt_id: str, feed_buffer: int) -> None:
+    def __init__(self, hunt_id: str, feed_buffer: int, public_keep: int = 0) -> None:
         self.hunt_id = hunt_id
         self.state: HuntState | None = None
         self.seq = 0  # the last committed (and published) sequence number
         self.feed: deque[FeedItem] = deque(maxlen=feed_buffer)
+        # The latest feed items for everybody, for players who join (durable facts: kept across
+        # reattachments). Until `public_primed`, older ones are only on disk (Engine.recent_public_feed).
+        self.recent_public: deque[FeedItem] = deque(maxlen=public_keep)
+        self.public_primed = False
         # Every feed item with seq > feed_floor is in `feed`; older ones are only on disk.
         self.feed_floor = 0
         self._attached_once = False
@@ -69,6 +73,8 @@ class HuntHub:
                     if len(self.feed) == self.feed.maxlen:
                         self.feed_floor = self.feed[0][0]
                     self.feed.append(item)
+                    if item[1] is None and self.recent_public.maxlen:
+                        self.recent_public.append(item)
                     if self._news and item[1] is not None:
                         self._wake_news(item[1])
             self.seq = state.seq
