@@ -10,9 +10,14 @@
 //   #player-name, #score, #rank   (plain numbers in #score and #rank; "–" when unknown)
 //   #share-location  checkbox: send location pings every 15 s
 //   #leave-btn       forget this player on this device (clears localStorage, reloads)
-//   #manual-position, #manual-lat, #manual-lon   typed position used instead of GPS when both set
+//   #hunt-description  the hunt's description (hidden when it has none)
+//   #hunt-times      shown when the hunt has a start or an end: #hunt-schedule (the local times)
+//                    and #hunt-countdown ("starts in 1:02:03" / "ends in 4:05", updated every second)
+//   #manual-position, #manual-lat, #manual-lon   typed position used instead of GPS when both set;
+//                    only shown (and used) when the hunt definition sets allow_typed_position
 //   #clues           list of clues; each open/found clue is <li id="clue-{id}" data-clue="{id}">
-//                    with class "found" once found, and inside it:
+//                    with class "found" once found, and inside it (.meta says what the clue would
+//                    score now: its `value`, refreshed by leaderboard pushes):
 //                      #clue-{id}-input   answer / code text (absent for geo clues)
 //                      #clue-{id}-submit  submit answer / code, or check in (geo)
 //                      #clue-{id}-hint    take the next hint (text shows the cost)
@@ -111,6 +116,53 @@ function setStatus(status) {
   if (!status) return;
   if (hunt) hunt.status = status;
   $('#hunt-status').textContent = status;
+  showTimes();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Description, start and end times, countdown
+
+let countdownTimer = null;
+
+function showDescription() {
+  const p = $('#hunt-description');
+  p.textContent = hunt.description || '';
+  p.hidden = !hunt.description;
+}
+
+function clock(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const [d, h, m, sec] = [Math.floor(s / 86400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60];
+  const hms = `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
+  return d > 0 ? `${d} d ${hms}` : hms;
+}
+
+function showTimes() {
+  if (!hunt) return;
+  const fmt = (ms) => new Date(ms).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  const parts = [];
+  if (hunt.starts_at != null) parts.push(`Starts ${fmt(hunt.starts_at)}`);
+  if (hunt.ends_at != null) parts.push(`ends ${fmt(hunt.ends_at)}`);
+  $('#hunt-schedule').textContent = parts.join(', ');
+  $('#hunt-times').hidden = parts.length === 0;
+  clearInterval(countdownTimer);
+  countdownTimer = null;
+  const tick = () => {
+    const now = Date.now();
+    let text = '';
+    if (hunt.status === 'pending' && hunt.starts_at != null && hunt.starts_at > now) {
+      text = `Starts in ${clock(hunt.starts_at - now)}`;
+    } else if (hunt.status !== 'ended' && hunt.ends_at != null && hunt.ends_at > now) {
+      text = `Ends in ${clock(hunt.ends_at - now)}`;
+    }
+    $('#hunt-countdown').textContent = text;
+    if (!text) {
+      clearInterval(countdownTimer);
+      countdownTimer = null;
+    }
+  };
+  tick();
+  if ($('#hunt-countdown').textContent) countdownTimer = setInterval(tick, 1000);
 }
 
 function setScore(score) {
@@ -201,19 +253,22 @@ function renderClues() {
     parts.li.classList.toggle('found', isFound);
 
     const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code' }[clue.kind] || clue.kind;
+    const value = typeof clue.value === 'number' ? clue.value : clue.points;
     parts.li.querySelector('.meta').textContent =
-      `${kindText} · ${clue.points} points${isFound ? ' · found ✓' : ''}`;
+      isFound ? `${kindText} · found ✓` : `${kindText} · ${value} points now`;
     parts.submit.disabled = isFound;
     if (parts.input) parts.input.disabled = isFound;
 
     const hints = clue.hints || [];
     const taken = hintsTaken.get(clue.id) || 0;
-    const texts = saved.hints[clue.id] || [];
+    const texts = (saved.hints[clue.id] || []).filter(Boolean);
     parts.hintList.replaceChildren(...texts.map((h) => el('li', `${h.text} (−${h.cost} points)`)));
     if (taken < hints.length && !isFound) {
       parts.hintBtn.hidden = false;
-      parts.hintBtn.textContent =
-        `Take hint ${taken + 1} of ${hints.length} (costs ${hints[taken].cost} points)`;
+      const cost = hints[taken].cost;
+      const price = hunt.hint_policy === 'deduct_from_reward'
+        ? `${cost} points off this clue's reward` : `costs ${cost} points`;
+      parts.hintBtn.textContent = `Take hint ${taken + 1} of ${hints.length} (${price})`;
       parts.hintBtn.disabled = pendingFor(clue.id, 'hint');
     } else {
       parts.hintBtn.hidden = true;
@@ -229,16 +284,24 @@ function markFound(clueId) {
   renderClues();
 }
 
-function getPosition() {
-  const lat = parseFloat($('#manual-lat').value);
-  const lon = parseFloat($('#manual-lon').value);
-  if (Number.isFinite(lat) && Number.isFinite(lon)) return Promise.resolve({ lat, lon });
+function typedPositionAllowed() {
+  return !!(hunt && hunt.allow_typed_position);
+}
+
+function getPosition({ fresh = false } = {}) {
+  if (typedPositionAllowed()) {
+    const lat = parseFloat($('#manual-lat').value);
+    const lon = parseFloat($('#manual-lon').value);
+    if (Number.isFinite(lat) && Number.isFinite(lon)) return Promise.resolve({ lat, lon });
+  }
   if (!navigator.geolocation) return Promise.reject(new Error('this browser has no geolocation'));
   return new Promise((resolve, reject) => {
     navigator.geolocation.getCurrentPosition(
       (pos) => resolve({ lat: pos.coords.latitude, lon: pos.coords.longitude }),
       (err) => reject(new Error(err.message || 'position unavailable')),
-      { enableHighAccuracy: true, timeout: 15000, maximumAge: 10000 },
+      // A check-in takes a fresh fix (a cached one may be from before the player got there);
+      // location pings may reuse one up to 10 s old.
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: fresh ? 0 : 10000 },
     );
   });
 }
@@ -247,12 +310,16 @@ async function onClueSubmit(clue, input, result) {
   if (clue.kind === 'geo') {
     result.textContent = 'Finding your position…';
     try {
-      const { lat, lon } = await getPosition();
+      const { lat, lon } = await getPosition({ fresh: true });
       result.textContent = 'Checking in…';
       command('checkin', { clue: clue.id, lat, lon });
     } catch (err) {
-      result.textContent = `Could not get your position (${err.message}). You can type one instead.`;
-      $('#manual-position').open = true;
+      if (typedPositionAllowed()) {
+        result.textContent = `Could not get your position (${err.message}). You can type one instead.`;
+        $('#manual-position').open = true;
+      } else {
+        result.textContent = `Could not get your position (${err.message}). Allow location access and try again.`;
+      }
     }
     return;
   }
@@ -344,6 +411,15 @@ function renderFeedItem(item) {
 
 const STATUS_BY_KIND = { hunt_started: 'active', hunt_resumed: 'active', hunt_paused: 'paused', hunt_ended: 'ended' };
 
+function rememberHint(clueId, index, text, cost) {
+  // By index: the buyer hears of a hint twice (its ack, and the feed item for the whole side).
+  const list = (saved.hints[clueId] ||= []);
+  if (typeof text === 'string') list[Number.isInteger(index) ? index : list.length] = { text, cost };
+  for (let i = 0; i < list.length; i += 1) if (list[i] == null) list[i] = null;
+  hintsTaken.set(clueId, Math.max(hintsTaken.get(clueId) || 0, list.length));
+  persist();
+}
+
 function onFeed(item) {
   if (typeof item.seq === 'number') {
     if (seenFeed.has(item.seq)) return;
@@ -360,6 +436,11 @@ function onFeed(item) {
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
   if (kind === 'clue_found' && ours) markFound(item.clue);
+  if (kind === 'hint_taken' && item.clue) {
+    // A hint bought by you or a teammate: its text, for everybody on the side.
+    rememberHint(item.clue, item.index, item.hint, item.deferred || item.cost);
+    renderClues();
+  }
 }
 
 function onLeaderboard(msg) {
@@ -380,6 +461,11 @@ function onLeaderboard(msg) {
     rows.push(tr);
   }
   $('#leaderboard').replaceChildren(...rows);
+  if (msg.values && typeof msg.values === 'object' && hunt) {
+    // What clues whose value falls as they are found would score now.
+    for (const clue of hunt.clues) if (typeof msg.values[clue.id] === 'number') clue.value = msg.values[clue.id];
+    renderClues();
+  }
   if (you) {
     setScore(you.score);
     setRank(you.rank);
@@ -448,14 +534,13 @@ function onAck(msg) {
       saved.token = msg.token;
       if (typeof msg.seq === 'number') saved.since = Math.max(saved.since || 0, msg.seq);
       persist();
+      applyProgress(msg.progress);  // a team that has already played: what it found, its hints
       onGreeted();
       break;
     case 'hint': {
-      const list = (saved.hints[cmd.clue] ||= []);
-      if (typeof msg.text === 'string') list.push({ text: msg.text, cost: msg.cost });
-      hintsTaken.set(cmd.clue, Math.max((hintsTaken.get(cmd.clue) || 0) + 1, list.length));
-      persist();
-      clueResult(cmd.clue, msg.cost != null ? `Hint taken (−${msg.cost} points).` : 'Hint taken.');
+      rememberHint(cmd.clue, msg.index, msg.text, msg.deferred || msg.cost);
+      clueResult(cmd.clue, msg.deferred ? `Hint taken (${msg.deferred} points will come off this clue's reward).`
+        : (msg.cost != null ? `Hint taken (−${msg.cost} points).` : 'Hint taken.'));
       renderClues();
       break;
     }
@@ -731,6 +816,8 @@ async function main() {
   for (const item of saved.feed) renderFeedItem(item);  // after the hunt: feed text uses clue titles
   document.title = `${hunt.title || huntId} — treasure hunt`;
   $('#hunt-title').textContent = hunt.title || huntId;
+  showDescription();
+  $('#manual-position').hidden = !typedPositionAllowed();
   setStatus(hunt.status);
   for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);
   if (saved.token) showGame(); else showJoin();
