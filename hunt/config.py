@@ -45,7 +45,9 @@ class EngineConfig:
     restart_backoff_max_s: float = 5.0
     max_restarts: int = 5
     restart_window_s: float = 60.0
-    dedup_cache: int = 200_000
+    dedup_cache: int = 4096
+    dedup_filter_keys: int = 4_000_000
+    dedup_filter_error: float = 0.01
     feed_buffer: int = 1024
     join_feed: int = 20
     gc_freeze_every_s: float = 1.0
@@ -57,6 +59,7 @@ class StoreConfig:
     synchronous: str = "FULL"
     snapshot_every: int = 5000
     busy_timeout_ms: int = 5000
+    future_tolerance_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +218,10 @@ def _validate(config: Config) -> None:
     positive = {
         "engine.mailbox_capacity": config.engine.mailbox_capacity,
         "engine.max_batch": config.engine.max_batch,
-        "engine.dedup_cache": config.engine.dedup_cache,
+        "engine.dedup_filter_keys": config.engine.dedup_filter_keys,
         "engine.feed_buffer": config.engine.feed_buffer,
         "store.snapshot_every": config.store.snapshot_every,
+        "store.future_tolerance_s": config.store.future_tolerance_s,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.max_batch_items": config.limits.max_batch_items,
@@ -241,6 +245,7 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{key} must be positive, got {value}")
     for key, value in (("engine.admission_timeout_ms", config.engine.admission_timeout_ms),
                        ("engine.admission_queue", config.engine.admission_queue),
+                       ("engine.dedup_cache", config.engine.dedup_cache),
                        ("engine.join_feed", config.engine.join_feed)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
@@ -254,5 +259,7 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    if not 0 < config.engine.dedup_filter_error < 1:
+        raise ConfigError(f"engine.dedup_filter_error must be between 0 and 1, got {config.engine.dedup_filter_error}")
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")

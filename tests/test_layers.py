@@ -48,7 +48,9 @@ def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
                      "hunt.store", "hunt.engine", "hunt.api", "hunt.cli", "actors")),
     ("hunt.store", ("trio", "quart", "quart_trio", "hypercorn", "hunt.engine", "hunt.api", "hunt.cli", "actors")),
     ("hunt.api", ("hunt.store", "sqlite3", "sqlite_utils", "hunt.cli")),
-    ("hunt.engine", ("hunt.api", "hunt.cli", "quart", "quart_trio", "hypercorn")),
+    ("hunt.protocol", ("trio", "sqlite3", "sqlite_utils", "quart", "quart_trio", "hypercorn", "actors",
+                       "hunt.store", "hunt.engine", "hunt.api", "hunt.cli")),
+    ("hunt.engine", ("hunt.api", "hunt.protocol", "hunt.cli", "quart", "quart_trio", "hypercorn")),
 ])
 def test_layers_only_import_downwards(package: str, forbidden: tuple[str, ...]) -> None:
     assert offenders(package, forbidden) == []

@@ -6,22 +6,19 @@ on hypercorn inside an engine's block. The wire forms are in docs/protocol.md.
 
 from ._app import create_app
 from ._context import ApiContext, ConnectionStatistics, app_context
-from ._errors import ERROR_CODES, ApiError, WireError, wire_error
+from ._errors import wire_error
 from ._openapi import openapi_document
 from ._server import hypercorn_config, is_loopback, serve
 from ._tokens import PlayerTokens, Secrets, load_secrets
 from ._ws import PLAYER_PATH, AsgiSocket, websocket_route
 
 __all__ = [
-    "ERROR_CODES",
     "PLAYER_PATH",
     "ApiContext",
-    "ApiError",
     "AsgiSocket",
     "ConnectionStatistics",
     "PlayerTokens",
     "Secrets",
-    "WireError",
     "app_context",
     "create_app",
     "hypercorn_config",

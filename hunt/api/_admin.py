@@ -20,11 +20,11 @@ from quart import Blueprint, Response, request
 
 from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
 from ..engine import HuntExists, StoreLocked, record_to_dict
+from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
 from ._context import ApiContext
-from ._errors import BadRequest, NotFound, Unauthorized, wire_error
+from ._errors import wire_error
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
 from ._imports import import_stream
-from ._protocol import MAX_ID_CHARS
 from ._public import leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
 
@@ -72,12 +72,13 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.get("/<hunt_id>")
     async def detail(hunt_id: str) -> Response:
         state = await engine.state(hunt_id)
-        body, _ = engine.hub(hunt_id).cached(("detail", state.status_at(ctx.now_ms())),
-                                             lambda: hunt_detail(state, ctx.now_ms()), orjson.dumps)
-        actor = next((a for a in engine.router.statistics().actors if a.key == hunt_id), None)
+        body, _ = await engine.view(hunt_id, ("detail", state.status_at(ctx.now_ms())),
+                                    lambda state: hunt_detail(state, ctx.now_ms()), orjson.dumps)
+        stats = engine.statistics().hunt(hunt_id)
+        actor = stats.actor if stats else None
         live = {"mailbox_depth": actor.mailbox_depth if actor else 0,
                 "mailbox_capacity": actor.mailbox_capacity if actor else ctx.config.engine.mailbox_capacity,
-                "active": actor is not None, "subscribers": engine.hub(hunt_id).subscribers}
+                "active": actor is not None, "subscribers": stats.subscribers if stats else 0}
         body = body[:-1] + b',"actor":' + orjson.dumps(live) + b"}"
         return json_response(body=body, etag=etag_of(body))
 
@@ -102,7 +103,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         state = await engine.state(hunt_id)
         found = state.players.get(player)
         if found is None:
-            raise NotFound(f"no player {player[:64]!r} in this hunt", code="unknown_player")
+            raise NotFound(f"no player {player[:64]!r} in this hunt", code=ErrorCode.UNKNOWN_PLAYER)
         return await serve_cached(ctx, hunt_id, ("player", player), lambda s: player_detail(s, found))
 
     @blueprint.get("/<hunt_id>/clues")

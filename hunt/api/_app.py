@@ -12,9 +12,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Config
 from ..engine import Engine
+from ..protocol import TooLarge
 from ._admin import admin_blueprint
 from ._context import ApiContext
-from ._errors import TooLarge, wire_error
+from ._errors import wire_error
 from ._http import error_response
 from ._load import LoopLag
 from ._public import STATIC_DIR, public_blueprint

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 
-from ._errors import RetryLater, WireError, wire_error
+from ..protocol import ErrorCode, WireError
+from ._errors import RetryLater, wire_error
 
 __all__ = ["RETRY_AFTER_MAX_MS", "STRIKE_GRACE_S", "Backoff"]
 
@@ -55,7 +56,7 @@ class Backoff:
     def refused(self, err: BaseException, now: float) -> WireError:
         """The wire error for a failed frame; a new ``overloaded`` doubles the wait."""
         error = wire_error(err)
-        if error.code != "overloaded" or error.retry_after_ms is None or isinstance(err, RetryLater):
+        if error.code is not ErrorCode.OVERLOADED or error.retry_after_ms is None or isinstance(err, RetryLater):
             return error
         self.refusals += 1
         wait_ms = min(RETRY_AFTER_MAX_MS, error.retry_after_ms << min(self.refusals - 1, 16))

@@ -28,22 +28,24 @@ import trio
 
 from ..domain import Rejected
 from ..engine import Result
+from ..protocol import (
+    BatchOp,
+    FrameLimits,
+    HelloOp,
+    JoinOp,
+    RequestError,
+    Unauthorized,
+    WireError,
+    frames,
+    join_command,
+    parse,
+    to_command,
+)
 from ._backoff import Backoff
 from ._context import ApiContext
-from ._errors import BadRequest, RetryLater, Unauthorized, WireError, wire_error
-from ._protocol import (
-    ack_frame,
-    decode_frame,
-    encode,
-    op_of,
-    parse_batch,
-    parse_command,
-    parse_hello,
-    parse_join,
-    request_id,
-)
+from ._errors import RetryLater, wire_error
 from ._pushes import leaderboard_push
-from ._views import side_progress, welcome
+from ._views import side_progress, welcome_view
 
 __all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "PUSH_TICK_S", "Connection",
            "Disconnected"]
@@ -69,8 +71,9 @@ class Connection:
         self.engine = ctx.engine
         self.limits = ctx.config.limits
         self.hunt_id = hunt_id
-        self.hub = ctx.engine.hub(hunt_id)
+        self.hub = ctx.engine.live(hunt_id)
         self.socket = socket
+        self.frame_limits = FrameLimits(self.limits.max_frame_bytes, self.limits.max_batch_items)
         self._outbox_send, self._outbox_receive = trio.open_memory_channel[str](self.limits.outbox_capacity)
         self.player: str | None = None
         self.greeted = False
@@ -105,7 +108,7 @@ class Connection:
         finally:
             self.ctx.connections.discard(self)
             if self.greeted:
-                self.hub.subscribers -= 1
+                self.engine.unsubscribe(self.hunt_id)
         if self._close is not None:
             # Replies already durable go out first, but a client that does not read cannot hold
             # the handler: after the budget the socket is dropped without a close frame.
@@ -151,26 +154,28 @@ class Connection:
         self._close_with(CLOSE_IDLE, "idle timeout")
 
     async def _on_frame(self, data: str | bytes) -> None:
-        frame: dict[str, Any] | None = None
+        """One frame, start to end: parse, admit, submit, reply. Every failure is one error frame."""
+        rid: str | None = None
         try:
-            frame = decode_frame(data or b"", self.limits.max_frame_bytes)
-            op = op_of(frame)
-            if op != "hello":
-                self._admit()
-            match op:
-                case "hello":
-                    await self._hello(frame)
-                case "join":
-                    await self._join(frame)
-                case "batch":
-                    await self._batch(frame)
+            request = parse(data or b"", self.frame_limits)
+            rid = request.id
+            match request:
+                case HelloOp():
+                    await self._hello(request)
+                case JoinOp():
+                    self._admit()
+                    await self._join(request)
+                case BatchOp():
+                    self._admit()
+                    await self._batch(request)
                 case _:
-                    command = parse_command(frame, self.player)
+                    self._admit()
+                    command = to_command(request, self.player)
                     [result] = await self.engine.submit(self.hunt_id, [command])
                     self.backoff.admitted()
                     await self._reply(self._result_frame(command.cmd, result))
-        except Exception as err:  # every failure of one frame is one error frame; carry on
-            await self._reply(self._error(err).frame(request_id(frame) or getattr(err, "request_id", None)))
+        except Exception as err:  # carry on: the connection and the hunt are fine
+            await self._reply(frames.error(self._error(err), rid or getattr(err, "request_id", None)))
 
     # -- overload (see _backoff) -----------------------------------------------------------
 
@@ -186,8 +191,7 @@ class Connection:
     def _error(self, err: BaseException) -> WireError:
         return self.backoff.refused(err, trio.current_time())
 
-    async def _hello(self, frame: dict[str, Any]) -> None:
-        hello = parse_hello(frame)
+    async def _hello(self, hello: HelloOp) -> None:
         player_id = self.ctx.tokens.verify(self.hunt_id, hello.token)
         if player_id is None:
             raise Unauthorized("the token is not valid for this hunt")
@@ -195,41 +199,41 @@ class Connection:
         player = state.players.get(player_id)
         if player is None:
             raise Unauthorized("the token's player is not in this hunt")
-        reply = welcome(state, player, hello.id, self.ctx.now_ms())
+        reply = frames.welcome(hello.id, welcome_view(state, player, self.ctx.now_ms()))
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         await self._reply(reply)
         self._bind(player_id, since)
 
-    async def _join(self, frame: dict[str, Any]) -> None:
-        command = parse_join(frame)
+    async def _join(self, join: JoinOp) -> None:
+        command = join_command(join)
         [result] = await self.engine.submit(self.hunt_id, [command])
         self.backoff.admitted()
         if isinstance(result, Rejected):
             await self._reply(self._result_frame(command.cmd, result))
             return
         player = result.fields["player"]
+        token = self.ctx.tokens.issue(self.hunt_id, player)
         # The side's progress comes with the ack (a team that has already played shows what it
         # found at once), then the recent public feed (a newcomer mid-hunt sees what went on).
         recent = await self.engine.recent_public_feed(self.hunt_id)
         state = await self.engine.state(self.hunt_id)
-        await self._reply(ack_frame(command.cmd, result, token=self.ctx.tokens.issue(self.hunt_id, player),
-                                    progress=side_progress(state, state.players[player])))
+        await self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, token=token,
+                                     progress=side_progress(state, state.players[player])))
         for item in (item for seq, _, item in recent if seq <= result.seq):
-            await self._reply(item)
+            await self._reply(frames.feed(item))
         self._bind(player, result.seq)
 
-    async def _batch(self, frame: dict[str, Any]) -> None:
-        batch = parse_batch(frame, self.limits.max_batch_items)
-        replies: list[dict[str, Any] | None] = [None] * len(batch.items)
+    async def _batch(self, batch: BatchOp) -> None:
+        replies: list[frames.Frame | None] = [None] * len(batch.items)
         commands, positions = [], []
         for i, item in enumerate(batch.items):
             try:
-                if not isinstance(item, dict):
-                    raise BadRequest("a batch item must be a JSON object")
-                commands.append(parse_command(item, self.player))
+                if isinstance(item, RequestError):
+                    raise item
+                commands.append(to_command(item, self.player))
                 positions.append(i)
-            except Exception as err:
-                replies[i] = wire_error(err).frame(request_id(item))
+            except RequestError as err:
+                replies[i] = frames.error(wire_error(err), err.request_id)
         if commands:
             results: list[Result | WireError]
             try:
@@ -239,23 +243,19 @@ class Connection:
                 results = [self._error(err)] * len(commands)
             for i, command, result in zip(positions, commands, results, strict=True):
                 replies[i] = self._result_frame(command.cmd, result)
-        reply: dict[str, Any] = {"op": "batch"}
-        if batch.id is not None:
-            reply["id"] = batch.id
-        reply["items"] = replies
-        await self._reply(reply)
+        await self._reply(frames.batch(batch.id, [reply for reply in replies if reply is not None]))
 
-    def _result_frame(self, cmd: str, result: Result | WireError) -> dict[str, Any]:
+    def _result_frame(self, cmd: str, result: Result | WireError) -> frames.Frame:
         if isinstance(result, WireError):
-            return result.frame(cmd)
+            return frames.error(result, cmd)
         if isinstance(result, Rejected):
-            return wire_error(result).frame(cmd)
-        return ack_frame(cmd, result)
+            return frames.error(wire_error(result), cmd)
+        return frames.ack(cmd, result.seq, result.fields, duplicate=result.duplicate)
 
     def _bind(self, player: str, cursor: int) -> None:
         if not self.greeted:
             self.greeted = True
-            self.hub.subscribers += 1
+            self.engine.subscribe(self.hunt_id)
         if player != self.player:
             self._board_sent = None
             self._status = None
@@ -264,13 +264,13 @@ class Connection:
         self._hunt_moved = True
         self._wake()
 
-    async def _reply(self, frame: dict[str, Any]) -> None:
+    async def _reply(self, frame: frames.Frame) -> None:
         # Waits while the outbox is full, but not forever: a client that reads nothing for the
         # idle timeout is closed. Else its connection is never freed once it also vanishes (this
         # wait stops the reading that would pass on the disconnect: the writer, failing, waits
         # for hypercorn to take that disconnect, which waits for the reader). The timer is only
         # set when the outbox is full: one per reply was a cancel scope and a deadline each.
-        text = encode(frame)
+        text = frames.text(frame)
         try:
             self._outbox_send.send_nowait(text)
         except trio.WouldBlock:
@@ -296,7 +296,7 @@ class Connection:
                 except Exception as err:
                     error = wire_error(err)
                     if error.retry_after_ms is None:  # not a passing condition: give up on this socket
-                        await self.socket.send(encode(error.frame()))
+                        await self.socket.send(frames.text(frames.error(error)))
                         self._close_with(CLOSE_INTERNAL, error.message)
                         return
                     deadline = trio.current_time() + error.retry_after_ms / 1000
@@ -320,11 +320,11 @@ class Connection:
         state = await self.engine.state(self.hunt_id)
         # Read everything from the settled state before the next await.
         now_ms, now = self.ctx.now_ms(), trio.current_time()
-        frames = []
+        due: list[str] = []
         status = state.status_at(now_ms)
         if status != self._status:
             self._status = status
-            frames.append(encode({"op": "hunt", "status": status, "seq": state.seq}))
+            due.append(frames.text(frames.hunt_status(status, state.seq)))
         deadline = math.inf
         if state.seq != self._board_checked:
             if now >= self._board_next:
@@ -342,14 +342,14 @@ class Connection:
                                self.hub.subscribers / self.limits.leaderboard_pushes_per_s)
                 self._board_next = now + interval * random.uniform(0.5, 1.5)
                 if board is not None:
-                    frames.append(board)
+                    due.append(board)
             else:
                 deadline = self._board_next
         definition = state.definition
         for boundary in (definition.starts_at, definition.ends_at):
             if boundary is not None and boundary > now_ms:
                 deadline = min(deadline, now + (boundary - now_ms) / 1000 + 0.001)
-        for text in frames:
+        for text in due:
             await self.socket.send(text)
         return deadline
 
@@ -357,13 +357,13 @@ class Connection:
         """The leaderboard frame, or None when neither the top nor your line changed."""
         key, frame = leaderboard_push(self.hub, state, self.player or "", self.limits.leaderboard_top)
         sent, self._board_sent = self._board_sent, key
-        return None if key == sent else frame
+        return None if key == sent else frames.text(frame)
 
     async def _push_feed(self) -> None:
         hub, cursor = self.hub, self._feed_cursor
         if hub.seq <= cursor:
             return
-        if cursor >= hub.feed_floor and (not hub.feed or hub.feed[-1][0] <= cursor):
+        if cursor >= hub.feed_floor and hub.last_feed_seq <= cursor:
             self._feed_cursor = hub.seq  # nothing newsworthy since (pings, wrong answers, ...)
             return
         items = hub.feed_after(cursor)
@@ -373,7 +373,7 @@ class Connection:
             upto = hub.seq
         for seq, audience, item in items:
             if audience is None or self.player in audience:
-                await self.socket.send(encode(item))
+                await self.socket.send(frames.text(frames.feed(item)))
             self._feed_cursor = seq
         self._feed_cursor = max(self._feed_cursor, upto)
 
@@ -389,7 +389,7 @@ class Connection:
             seen = hub.seq
             if not news:
                 # Only the leaderboard changed (pings, someone else's later find...): wait for its
-                # next push (news for everybody goes with it: HuntHub.news_event) or for news for
+                # next push (news for everybody goes with it: LiveHunt.news_event) or for news for
                 # this player, not for every commit of a busy hunt.
                 with trio.move_on_at(max(quiet_until, self._board_next)):
                     await hub.news_event(self.player).wait()

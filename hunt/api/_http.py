@@ -10,8 +10,7 @@ from typing import Any
 import orjson
 from quart import Response, request
 
-from ._errors import BadRequest, TooLarge, WireError
-from ._protocol import loads_object
+from ..protocol import BadRequest, TooLarge, WireError, loads_object
 
 __all__ = [
     "error_response",

@@ -14,7 +14,7 @@ import trio
 from quart import request
 
 from ..engine import Engine
-from ._errors import TooLarge
+from ..protocol import TooLarge
 
 __all__ = ["import_stream"]
 

@@ -1,7 +1,7 @@
 """``/metrics``: Prometheus text, read from the engine at scrape time.
 
 A per-app registry holds one custom collector; it keeps no counters of its own but reads the
-router's statistics, the hubs and the loaded states when scraped, so nothing on the hot path
+engine's statistics (router, subscribers, loaded states) when scraped, so nothing on the hot path
 pays for metrics.
 """
 
@@ -15,6 +15,7 @@ from quart import Response
 
 from actors import ActorStatistics
 
+from ..engine import EngineStatistics
 from ._context import ApiContext
 
 __all__ = ["EngineCollector", "metrics_registry", "metrics_response"]
@@ -26,7 +27,8 @@ class EngineCollector:
 
     def collect(self) -> Iterator[Metric]:
         engine = self.ctx.engine
-        router = engine.router.statistics()
+        statistics = engine.statistics()
+        router = statistics.router
         for name, value, text in (
             ("activations", router.activations, "hunt actors activated"),
             ("passivations", router.passivations, "idle hunt actors unloaded"),
@@ -36,7 +38,7 @@ class EngineCollector:
         ):
             yield CounterMetricFamily(f"hunt_router_{name}", text, value=value)
         yield from self._actors(router.actors)
-        yield from self._hunts()
+        yield from self._hunts(statistics)
         connections = self.ctx.connections.statistics()
         yield CounterMetricFamily("hunt_ws_connections_accepted", "websocket connections accepted",
                                   value=connections.accepted)
@@ -81,7 +83,7 @@ class EngineCollector:
         yield from gauges.values()
         yield from counters.values()
 
-    def _hunts(self) -> Iterator[Metric]:
+    def _hunts(self, statistics: EngineStatistics) -> Iterator[Metric]:
         engine = self.ctx.engine
         known = engine.hunt_ids()
         yield GaugeMetricFamily("hunt_hunts", "hunts in the data directory", value=len(known))
@@ -90,15 +92,15 @@ class EngineCollector:
         seq = GaugeMetricFamily("hunt_seq", "last committed sequence number (loaded hunts)", labels=["hunt"])
         players = GaugeMetricFamily("hunt_players", "players joined (loaded hunts)", labels=["hunt"])
         subscribers = GaugeMetricFamily("hunt_subscribers", "greeted connections", labels=["hunt"])
+        touched = {hunt.id: hunt for hunt in statistics.hunts}
         for hunt_id in known:
-            hub = engine.hub(hunt_id)
-            subscribers.add_metric([hunt_id], hub.subscribers)
-            state = hub.state
-            if state is None:
+            hunt = touched.get(hunt_id)
+            subscribers.add_metric([hunt_id], hunt.subscribers if hunt else 0)
+            if hunt is None or hunt.seq is None or hunt.players is None:
                 continue
-            seq.add_metric([hunt_id], hub.seq)
-            players.add_metric([hunt_id], len(state.players))
-            for type_, count in sorted(state.counts.items()):
+            seq.add_metric([hunt_id], hunt.seq)
+            players.add_metric([hunt_id], hunt.players)
+            for type_, count in sorted(hunt.counts.items()):
                 events.add_metric([hunt_id, type_], count)
         yield from (events, seq, players, subscribers)
 

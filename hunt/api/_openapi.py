@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from ._errors import ERROR_CODES
+from ..protocol import ErrorCode
 
 __all__ = ["openapi_document"]
 
@@ -61,7 +61,8 @@ def _schemas() -> dict[str, Any]:
     row = {"type": obj, "properties": {"rank": i, "player": s, "name": s, "score": i}}
     return {
         "Error": {"type": obj, "required": ["error", "message"], "properties": {
-            "error": {"type": "string", "enum": sorted(ERROR_CODES)}, "message": s, "retry_after_ms": i}},
+            "error": {"type": "string", "enum": sorted(c.value for c in ErrorCode)}, "message": s,
+            "retry_after_ms": i}},
         "Leaderboard": {"type": obj, "properties": {"seq": i, "total": i, "rows": {"type": arr, "items": row}}},
         "PublicHunt": {"type": obj, "properties": {
             "id": s, "title": s, "mode": s, "order": s, "status": s,

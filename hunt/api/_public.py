@@ -12,8 +12,8 @@ import orjson
 from quart import Blueprint, Response, send_file
 
 from ..domain import HuntState, valid_id
+from ..protocol import NotFound
 from ._context import ApiContext
-from ._errors import NotFound
 from ._http import json_response, query_int
 from ._metrics import metrics_registry, metrics_response
 from ._openapi import openapi_document
@@ -30,8 +30,7 @@ async def serve_cached(ctx: ApiContext, hunt_id: str, key: Hashable, build: Call
 
     Reads memory only: the hunt is loaded if needed, then nothing touches SQL.
     """
-    state = await ctx.engine.state(hunt_id)
-    body, etag = ctx.engine.hub(hunt_id).cached(key, lambda: build(state), orjson.dumps)
+    body, etag = await ctx.engine.view(hunt_id, key, build, orjson.dumps)
     return json_response(body=body, etag=etag)
 
 
@@ -51,7 +50,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
     async def health() -> Response:
         stopping = ctx.connections.closing
         body = {"status": "stopping" if stopping else "ok", "hunts": len(ctx.engine.hunt_ids()),
-                "active": len(ctx.engine.router.active_keys())}
+                "active": ctx.engine.active_count()}
         return json_response(body, 503 if stopping else 200)
 
     @blueprint.get("/metrics")

@@ -75,7 +75,7 @@ def load_secrets(config: Config) -> Secrets:
     Creates the data directory too. Blocking (small file I/O): call it before serving.
     """
     data_dir = config.data_path
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # hunt files hold secrets: owner only
     key = bytes.fromhex(_read_or_create(data_dir / SECRET_FILE, lambda: secrets.token_hex(32)))
     if config.server.admin_token:
         return Secrets(key, config.server.admin_token, None)

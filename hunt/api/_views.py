@@ -21,7 +21,7 @@ __all__ = [
     "player_detail",
     "player_progress",
     "side_progress",
-    "welcome",
+    "welcome_view",
     "you_row",
 ]
 
@@ -108,13 +108,13 @@ def side_progress(state: HuntState, player: Player) -> dict[str, Any]:
     return progress
 
 
-def welcome(state: HuntState, player: Player, request_id: str, now_ms: int) -> dict[str, Any]:
-    """The reply to ``hello``: who you are, where the hunt is, and your progress."""
+def welcome_view(state: HuntState, player: Player, now_ms: int) -> dict[str, Any]:
+    """What ``welcome`` (the reply to ``hello``) says: who you are, where the hunt is, and your progress."""
     side = state.sides[player.side]
     progress = side_progress(state, player)
     rank = progress["rank"]
     return {
-        "op": "welcome", "id": request_id, "player": player.id, "seq": state.seq, "name": player.name,
+        "player": player.id, "seq": state.seq, "name": player.name,
         "team": player.team, "status": state.status_at(now_ms), "banned": player.banned,
         "score": side.score, "rank": rank, "progress": progress,
     }

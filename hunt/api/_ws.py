@@ -15,10 +15,10 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..protocol import frames
 from ._connection import CLOSE_POLICY, Connection, Disconnected
 from ._context import ApiContext
 from ._errors import wire_error
-from ._protocol import encode
 
 __all__ = ["PLAYER_PATH", "AsgiSocket", "player_sockets", "websocket_route"]
 
@@ -100,7 +100,7 @@ def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:
         try:
             ctx.engine.require(hunt_id)
         except Exception as err:
-            await socket.send(encode(wire_error(err).frame()))
+            await socket.send(frames.text(frames.error(wire_error(err))))
             await socket.close(CLOSE_POLICY, "unknown hunt")
             return
         connection = Connection(ctx, hunt_id, socket)

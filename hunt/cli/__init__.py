@@ -2,7 +2,9 @@
 
 Each sub-command lives in a module of this package that defines ``register(subparsers)``;
 ``register`` adds a parser whose ``func`` default is called with the parsed arguments and
-returns the exit code. Exit codes: 0 success, 1 the command ran and found a problem
+returns the exit code. Other packages add commands through the ``hunt.commands`` entry point
+group (a ``register`` function); that is how the lab's ``bench``, ``simulate`` and ``demo``
+arrive without the product importing the lab. Exit codes: 0 success, 1 the command ran and found a problem
 (failed verification, lost events), 2 bad usage or configuration.
 """
 
@@ -14,6 +16,7 @@ import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from ..config import ConfigError
 
@@ -30,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if module.name.startswith("_cmd_"):
             importlib.import_module(f"{__name__}.{module.name}").register(subparsers)
+    for plugin in sorted(entry_points(group="hunt.commands"), key=lambda e: e.name):
+        plugin.load()(subparsers)
     return parser
 
 

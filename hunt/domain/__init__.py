@@ -4,8 +4,9 @@ Pure: no Trio, no SQLite, no JSON library, no clock. ``decide(state, command, no
 a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds an event in.
 """
 
+from ._check import NotProduced, check
 from ._definition import ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
-from ._errors import DefinitionError, DomainError, Rejected
+from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
     EVENT_TYPES,
     AdjustScore,
@@ -44,6 +45,7 @@ from ._text import haversine_m, normalize_answer, normalize_code
 __all__ = [
     "EVENT_TYPES",
     "ID_PATTERN",
+    "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
     "AdjustScore",
     "AnswerClue",
@@ -67,6 +69,7 @@ __all__ = [
     "HuntStarted",
     "HuntState",
     "JoinHunt",
+    "NotProduced",
     "PauseHunt",
     "PingLocation",
     "Pinged",
@@ -74,6 +77,7 @@ __all__ = [
     "PlayerBanned",
     "PlayerJoined",
     "Recorded",
+    "RefusalCode",
     "Rejected",
     "RuleDefaults",
     "ScoreAdjusted",
@@ -81,6 +85,7 @@ __all__ = [
     "StartHunt",
     "SubmitCode",
     "TakeHint",
+    "check",
     "decide",
     "event_from_fields",
     "event_to_fields",

@@ -2,12 +2,23 @@
 
     DomainError
     ├── DefinitionError   Raised when a hunt definition is invalid (the message names the field).
-    └── Rejected          Raised when a command is refused; carries a wire error code.
+    └── Rejected          Raised when a command is refused; carries one of ``REFUSAL_CODES``.
+
+The refusal codes are the domain's part of the wire's error codes (``hunt.protocol.ErrorCode``
+holds them all, with their HTTP statuses); a test checks the one is inside the other.
 """
 
 from __future__ import annotations
 
-__all__ = ["DefinitionError", "DomainError", "Rejected"]
+from typing import Literal, get_args
+
+__all__ = ["REFUSAL_CODES", "DefinitionError", "DomainError", "RefusalCode", "Rejected"]
+
+RefusalCode = Literal[
+    "already_found", "bad_request", "banned", "hunt_not_active", "internal", "invalid_state", "locked",
+    "no_more_hints", "not_joined", "rate_limited", "unknown_clue", "unknown_op", "unknown_player", "wrong_kind",
+]
+REFUSAL_CODES: frozenset[str] = frozenset(get_args(RefusalCode))
 
 
 class DomainError(Exception):
@@ -19,10 +30,15 @@ class DefinitionError(DomainError):
 
 
 class Rejected(DomainError):
-    """Raised when a command is refused; nothing is recorded and nothing changes."""
+    """Raised when a command is refused; nothing is recorded and nothing changes.
 
-    def __init__(self, code: str, message: str, *, retry_after_ms: int | None = None) -> None:
+    Raises ValueError for a code outside ``REFUSAL_CODES``: a typo fails where it is made.
+    """
+
+    def __init__(self, code: RefusalCode, message: str, *, retry_after_ms: int | None = None) -> None:
+        if code not in REFUSAL_CODES:
+            raise ValueError(f"{code!r} is not a refusal code")
         super().__init__(message)
-        self.code = code
+        self.code: RefusalCode = code
         self.message = message
         self.retry_after_ms = retry_after_ms

@@ -13,26 +13,27 @@ from ..store import (
     WriteFailed,
     record_to_dict,
 )
-from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
-from ._engine import Engine, Result, open_engine, wall_clock_ms
+from ._actor import Ack, HuntActor, Submit, Touch
+from ._engine import Engine, EngineStatistics, HuntStatistics, Result, open_engine, wall_clock_ms
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._history import import_hunt, verify_hunt
-from ._hub import HuntHub
+from ._hub import LiveHunt
 
 __all__ = [
     "FEED_TYPES",
     "Ack",
     "CorruptStore",
     "Engine",
+    "EngineStatistics",
     "FeedItem",
     "HuntActor",
     "HuntExists",
-    "HuntHub",
     "HuntNotFound",
+    "HuntStatistics",
     "InvalidHuntId",
     "InvalidImport",
+    "LiveHunt",
     "Result",
-    "SetMeta",
     "StoreError",
     "StoreLocked",
     "Submit",

@@ -11,7 +11,6 @@ disk before it takes more.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from actors import Envelope
 
 from ..domain import Command, HuntState, Recorded, Rejected, decide, outcome
 from ..store import SqliteHuntStore, StoreError, encode_snapshot, encode_snapshot_document
+from ._dedup import DedupIndex, Key
 from ._hub import HuntHub
 
 __all__ = ["Ack", "HuntActor", "SetMeta", "Submit", "Touch"]
@@ -62,35 +62,6 @@ class Ack:
     fields: dict[str, Any]
     record: Recorded
     duplicate: bool = False
-
-
-class DedupIndex:
-    """Idempotency keys of recent commands, in memory, bounded; older ones are on disk only.
-
-    ``complete`` is True while every key of the hunt's log is held here; once keys have been
-    evicted (or were never loaded), a miss must be confirmed against the store.
-    """
-
-    def __init__(self, capacity: int, records: Sequence[Recorded], complete: bool) -> None:
-        self.capacity = capacity
-        self.complete = complete
-        self._keys: OrderedDict[tuple[str, str], Recorded] = OrderedDict()
-        for record in records:
-            self.add(record)
-
-    def get(self, key: tuple[str, str]) -> Recorded | None:
-        return self._keys.get(key)
-
-    def add(self, record: Recorded) -> None:
-        if record.cmd is None:
-            return
-        self._keys[(record.principal or "", record.cmd)] = record
-        if len(self._keys) > self.capacity:
-            self._keys.popitem(last=False)
-            self.complete = False
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
 
 class HuntActor:
@@ -142,7 +113,7 @@ class HuntActor:
         else:
             envelope.reply.set(None)
 
-    def _decide_one(self, command: Command, now: int, known: dict[tuple[str, str], Recorded],
+    def _decide_one(self, command: Command, now: int, known: dict[Key, Recorded],
                     records: list[Recorded]) -> Ack | Rejected:
         state = self.state
         key = (command.principal, command.cmd)
@@ -163,26 +134,18 @@ class HuntActor:
         records.append(record)
         return Ack(record.seq, outcome(state, record), record)
 
-    async def _recorded_keys(self, batch: Sequence[Envelope]) -> dict[tuple[str, str], Recorded]:
-        """The keys of the batch's commands that are already recorded, from the cache or the disk.
+    async def _recorded_keys(self, batch: Sequence[Envelope]) -> dict[Key, Recorded]:
+        """The keys of the batch's commands that are already recorded, from memory or the disk.
 
-        Looked up once, before deciding: consulting the cache while deciding is not enough,
-        since the batch's own new keys can evict an older one from it mid-batch (the old
-        command would be decided again, and the commit fail on the unique key).
+        Looked up once, before deciding, so that the batch's own keys cannot be mistaken for
+        earlier ones. Only keys the dedup filter holds and memory does not go to the disk.
         """
-        known: dict[tuple[str, str], Recorded] = {}
-        missing: list[tuple[str, str]] = []
-        for envelope in batch:
-            if isinstance(envelope.message, Submit):
-                for command in envelope.message.commands:
-                    key = (command.principal, command.cmd)
-                    earlier = self.dedup.get(key)
-                    if earlier is not None:
-                        known[key] = earlier
-                    else:
-                        missing.append(key)
-        if missing and not self.dedup.complete:
-            known.update(await trio.to_thread.run_sync(self.store.find_commands, missing))
+        known, unsure = self.dedup.classify(
+            (command.principal, command.cmd)
+            for envelope in batch if isinstance(envelope.message, Submit)
+            for command in envelope.message.commands)
+        if unsure:
+            known.update(await trio.to_thread.run_sync(self.store.find_commands, unsure))
         return known
 
     async def _commit(self, records: list[Recorded], now: int) -> None:
@@ -206,6 +169,7 @@ class HuntActor:
             # the batch's replies and restarts this actor from disk.
             self.hub.abort_commit()
             raise
+        self.dedup.durable(records)
         self.hub.end_commit(records)
 
     def can_passivate(self) -> bool:
@@ -219,4 +183,8 @@ class HuntActor:
                 await trio.to_thread.run_sync(store.write_snapshot, state.seq, state.last_ts, blob)
         finally:
             self.hub.detach()
-            await trio.to_thread.run_sync(store.close)
+            # Shielded: when the router's stop timeout has run out (a slow final snapshot), an
+            # unshielded await here raised Cancelled before the close ran, the file lock was
+            # never released, and the hunt answered `unavailable` until the server restarted.
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(store.close)

@@ -2,7 +2,10 @@
 
 Use it as ``async with open_engine(config) as engine: ...``. Writes go through the hunt's
 actor (``submit``); reads come from the settled in-memory state, or from a read-only
-connection to the hunt file for history (events, export, time travel, verify).
+connection to the hunt file for history (events, export, time travel, verify). The router
+and the hubs stay inside: callers subscribe (``subscribe``/``unsubscribe``), watch a hunt's
+live side (``live``), read encoded views (``view``), save a relay cursor
+(``save_relay_cursor``), read committed events (``read_events``) and take ``statistics()``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,16 @@ from typing import Any, TypeVar
 
 import trio
 
-from actors import CallbackReply, Reply, RequestTimeout, Router, RouterConfig, open_router
+from actors import (
+    ActorStatistics,
+    CallbackReply,
+    Reply,
+    RequestTimeout,
+    Router,
+    RouterConfig,
+    RouterStatistics,
+    open_router,
+)
 
 from ..config import Config
 from ..domain import (
@@ -29,14 +41,15 @@ from ..domain import (
     RuleDefaults,
     parse_definition,
 )
-from ..store import HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
-from ._actor import Ack, DedupIndex, HuntActor, Submit, Touch
+from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
+from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
+from ._dedup import load_dedup_index
 from ._feed import FEED_TYPES, PUBLIC_FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
-from ._hub import HuntHub
+from ._hub import HuntHub, LiveHunt
 
-__all__ = ["Engine", "Result", "open_engine", "wall_clock_ms"]
+__all__ = ["Engine", "EngineStatistics", "HuntStatistics", "Result", "open_engine", "wall_clock_ms"]
 
 log = logging.getLogger("hunt.engine")
 
@@ -58,6 +71,30 @@ class HuntSummary:
     active: bool
 
 
+@dataclass(frozen=True, slots=True)
+class HuntStatistics:
+    """One hunt as the engine sees it (``seq``, ``players``, ``counts`` only while it is loaded)."""
+
+    id: str
+    active: bool
+    subscribers: int
+    seq: int | None
+    players: int | None
+    counts: dict[str, int]
+    actor: ActorStatistics | None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatistics:
+    """A snapshot of the engine: the router's counters and every hunt it has touched."""
+
+    router: RouterStatistics
+    hunts: tuple[HuntStatistics, ...]
+
+    def hunt(self, hunt_id: str) -> HuntStatistics | None:
+        return next((h for h in self.hunts if h.id == hunt_id), None)
+
+
 class Engine:
     """Owns the router and one hub per known hunt. Create it with :func:`open_engine`."""
 
@@ -65,7 +102,7 @@ class Engine:
         self.config = config
         self.clock = clock
         self.data_dir = config.data_path
-        self.router: Router  # set by open_engine
+        self._router: Router  # set by open_engine
         self._hubs: dict[str, HuntHub] = {}
         self._known: set[str] = set(hunt_ids(self.data_dir))
         self.rule_defaults = RuleDefaults(
@@ -88,13 +125,77 @@ class Engine:
             hunt_path(self.data_dir, hunt_id)  # raises InvalidHuntId for a malformed id
             raise HuntNotFound(f"no hunt {hunt_id!r}")
 
-    def hub(self, hunt_id: str) -> HuntHub:
+    def _hub(self, hunt_id: str) -> HuntHub:
         hub = self._hubs.get(hunt_id)
         if hub is None:
             self.require(hunt_id)
             hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer,
                                                 self.config.engine.join_feed)
         return hub
+
+    def is_active(self, hunt_id: str) -> bool:
+        """Whether the hunt is loaded (its actor runs)."""
+        return self._router.is_active(hunt_id)
+
+    def active_count(self) -> int:
+        return len(self._router.active_keys())
+
+    async def unload(self, hunt_id: str) -> None:
+        """Stop the hunt's actor once it has drained its mailbox (a final snapshot is written)
+        and wait until its file is closed. No effect on a hunt that is not loaded."""
+        self._router.passivate(hunt_id)
+        await self._router.wait_stopped(hunt_id)
+
+    async def wait_unloaded(self, hunt_id: str) -> None:
+        """Wait until the hunt's actor is stopped and its file closed (say, after it idled out)."""
+        await self._router.wait_stopped(hunt_id)
+
+    # -- live side -------------------------------------------------------------------------
+
+    def live(self, hunt_id: str) -> LiveHunt:
+        """A read-only door on the hunt's committed live side (seq, feed, wake-ups, views)."""
+        return LiveHunt(self._hub(hunt_id))
+
+    def subscribe(self, hunt_id: str) -> None:
+        """Count one more subscriber: a hunt with subscribers is never unloaded for idleness."""
+        self._hub(hunt_id).subscribers += 1
+
+    def unsubscribe(self, hunt_id: str) -> None:
+        """Undo one :meth:`subscribe`. Raises ValueError if there is none to undo."""
+        hub = self._hub(hunt_id)
+        if hub.subscribers <= 0:
+            raise ValueError(f"hunt {hunt_id!r} has no subscriber to remove")
+        hub.subscribers -= 1
+
+    async def view(self, hunt_id: str, key: Any, build: Callable[[HuntState], Any],
+                   encode: Callable[[Any], bytes]) -> tuple[bytes, str]:
+        """``build(state)`` encoded, at most once per committed version; returns ``(body, etag)``."""
+        state = await self.state(hunt_id)
+        hub = self._hub(hunt_id)
+        return hub.views.get(key, hub.seq, lambda: build(state), encode)
+
+    async def save_relay_cursor(self, hunt_id: str, seq: int) -> bool:
+        """Write the relay's cursor into the hunt file, through its actor (the file's only writer).
+
+        Returns False without waking the hunt when it is not loaded. Raises StoreError or an
+        actor error (ActorError) when the write failed; the cursor is advisory, retry later.
+        """
+        if not self._router.is_active(hunt_id):
+            return False
+        await self._router.ask(hunt_id, SetMeta(RELAY_CURSOR, str(seq)), timeout=self.config.engine.request_timeout_s)
+        return True
+
+    def statistics(self) -> EngineStatistics:
+        router = self._router.statistics()
+        actors = {actor.key: actor for actor in router.actors}
+        hunts = []
+        for hunt_id, hub in sorted(self._hubs.items()):
+            state = hub.state
+            hunts.append(HuntStatistics(
+                id=hunt_id, active=hunt_id in actors, subscribers=hub.subscribers,
+                seq=None if state is None else hub.seq, players=None if state is None else len(state.players),
+                counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id)))
+        return EngineStatistics(router=router, hunts=tuple(hunts))
 
     async def create_hunt(self, document: Any) -> HuntDefinition:
         """Validate a definition and create its hunt file. Raises DefinitionError, HuntExists."""
@@ -127,9 +228,9 @@ class Engine:
         (the batch's commit failed: retry), ActorStopped (shutting down), RequestTimeout.
         """
         self.require(hunt_id)
-        self.hub(hunt_id)
+        self._hub(hunt_id)
         reply = Reply()
-        await self.router.send(hunt_id, Submit(tuple(commands)), reply)
+        await self._router.send(hunt_id, Submit(tuple(commands)), reply)
         deadline = self.config.engine.request_timeout_s
         with trio.move_on_after(deadline):
             result: list[Result] = await reply.wait()
@@ -143,19 +244,19 @@ class Engine:
         Raises Overloaded at once if the mailbox is full. For load generators.
         """
         self.require(hunt_id)
-        self.hub(hunt_id)
-        self.router.send_nowait(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
+        self._hub(hunt_id)
+        self._router.send_nowait(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
 
     # -- reads -----------------------------------------------------------------------------
 
     async def state(self, hunt_id: str) -> HuntState:
         """The live state, loaded if needed and settled (read it before your next await)."""
-        hub = self.hub(hunt_id)
+        hub = self._hub(hunt_id)
         while True:
             state = await hub.settled()
             if state is not None:
                 return state
-            await self.router.ask(hunt_id, Touch(), timeout=self.config.engine.request_timeout_s)
+            await self._router.ask(hunt_id, Touch(), timeout=self.config.engine.request_timeout_s)
 
     async def read_events(self, hunt_id: str, *, after: int = 0, until: int | None = None,
                           limit: int | None = None, player: str | None = None, type_: str | None = None,
@@ -179,14 +280,14 @@ class Engine:
 
     async def feed_since(self, hunt_id: str, since: int, player: str | None) -> list[FeedItem]:
         """Every feed item after ``since`` that concerns ``player`` or the whole hunt."""
-        hub = self.hub(hunt_id)
+        hub = self._hub(hunt_id)
         await self.state(hunt_id)
         items: list[FeedItem] = []
         # Items older than the memory buffer come from the log. Commits made while the log is
         # read push the buffer's floor up, past items that neither read covered: read again
         # from the old floor until memory holds everything after it.
-        while (recent := hub.feed_after(since)) is None:
-            floor = hub.feed_floor
+        while (recent := hub.feed.after(since)) is None:
+            floor = hub.feed.floor
             older = await self._with_reader(hunt_id, lambda reader, since=since, floor=floor: [
                 record for type_ in FEED_TYPES for record in reader.read(after=since, until=floor, type_=type_)])
             state = await self.state(hunt_id)
@@ -200,10 +301,10 @@ class Engine:
         """The latest feed items for everybody (at most ``engine.join_feed``), oldest first: what
         a player who joins mid-hunt is shown. Read from the log once per hunt and process, then
         kept up to date in memory by the hub."""
-        hub = self.hub(hunt_id)
+        hub = self._hub(hunt_id)
         keep = hub.recent_public.maxlen or 0
         if keep and not hub.public_primed:
-            state = await self.state(hunt_id)
+            await self.state(hunt_id)
             until = hub.seq
             older = await self._with_reader(hunt_id, lambda reader: reader.read_back(
                 PUBLIC_FEED_TYPES, until=until, limit=keep, first_finds_only=True))
@@ -225,7 +326,7 @@ class Engine:
         """Check that a full replay equals every snapshot and the live state."""
         self.require(hunt_id)
         live = None
-        if self.router.is_active(hunt_id):
+        if self._router.is_active(hunt_id):
             state = await self.state(hunt_id)
             live = state.to_dict()
         return await trio.to_thread.run_sync(lambda: verify_hunt(self.data_dir, hunt_id, live))
@@ -235,7 +336,7 @@ class Engine:
         through a read-only connection, so listing hunts never wakes (or pins) an idle one."""
         rows = []
         for hunt_id in self.hunt_ids():
-            active = self.router.is_active(hunt_id)
+            active = self._router.is_active(hunt_id)
             try:
                 state = await self.state(hunt_id) if active else await self._peek(hunt_id)
             except StoreError as err:  # one unreadable file must not hide every other hunt
@@ -256,7 +357,7 @@ class Engine:
 async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms) -> AsyncIterator[Engine]:
     """Run an engine for the duration of the block; on exit every hunt drains and snapshots."""
     engine = Engine(config, clock)
-    engine.data_dir.mkdir(parents=True, exist_ok=True)
+    engine.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # hunt files hold secrets: owner only
     e = config.engine
     router_config = RouterConfig(
         mailbox_capacity=e.mailbox_capacity, admission_timeout_s=e.admission_timeout_ms / 1000,
@@ -275,17 +376,16 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
             state, replayed = await trio.to_thread.run_sync(store.load)
             if state is None:
                 raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
-            recent, complete = await trio.to_thread.run_sync(store.recent_keys, e.dedup_cache)
+            dedup = await trio.to_thread.run_sync(lambda: load_dedup_index(store, e))
         except BaseException:
             await trio.to_thread.run_sync(store.close)
             raise
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
-        return HuntActor(store, state, engine.hub(hunt_id), DedupIndex(e.dedup_cache, recent, complete),
-                         engine.clock, config.store.snapshot_every)
+        return HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every)
 
     async with trio.open_nursery() as housekeeping:
         housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)
         async with open_router(activate, router_config) as router:
-            engine.router = router
+            engine._router = router
             yield engine
         housekeeping.cancel_scope.cancel()

@@ -10,6 +10,9 @@ finds x connections, which is what lets a hunt of thousands of players stay live
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_right
+from collections import deque
 from typing import Any
 
 from ..domain import (
@@ -24,7 +27,7 @@ from ..domain import (
     ScoreAdjusted,
 )
 
-__all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedItem", "feed_item"]
+__all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_item"]
 
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
@@ -33,13 +36,13 @@ FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_
 # Event types whose feed items may be for everybody (clue_found: the first find only).
 PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended")
 
-# (seq, the player ids it is for, or None for everybody, the wire object)
+# (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
 
 
 def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
     """The feed item of an event, or None when the event is not news."""
-    base: dict[str, Any] = {"op": "feed", "seq": recorded.seq, "ts": recorded.ts}
+    base: dict[str, Any] = {"seq": recorded.seq, "ts": recorded.ts}
     match recorded.event:
         case ClueFound(player=player_id, clue=clue_id, points=points, nth=nth):
             player = state.players.get(player_id)
@@ -91,3 +94,43 @@ def _audience(state: HuntState, player_id: str) -> tuple[str, ...]:
     if player is None:
         return (player_id,)
     return tuple(state.sides[player.side].members)
+
+
+class FeedBuffer:
+    """The newest feed items of a hunt, in seq order, bounded; older ones are on disk only.
+
+    Every item with seq > ``floor`` is held here.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._items: deque[FeedItem] = deque(maxlen=capacity)
+        self.floor = 0
+
+    def reset(self, seq: int) -> None:
+        """Forget every item: from now on, what is after ``seq`` is held."""
+        self._items.clear()
+        self.floor = seq
+
+    def publish(self, item: FeedItem) -> None:
+        if len(self._items) == self._items.maxlen:
+            self.floor = self._items[0][0]
+        self._items.append(item)
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest item held (``floor`` when none is)."""
+        return self._items[-1][0] if self._items else self.floor
+
+    def after(self, seq: int) -> list[FeedItem] | None:
+        """Items with seq > ``seq`` from memory, or None if some are only on disk."""
+        if seq < self.floor:
+            return None
+        items = self._items
+        if not items or items[-1][0] <= seq:
+            return []  # the common case for a connection that is up to date
+        start = bisect_right(items, seq, key=_seq_of)
+        return list(itertools.islice(items, start, None))
+
+
+def _seq_of(item: FeedItem) -> int:
+    return item[0]

@@ -6,7 +6,7 @@ the hunt file through a read-only connection, except import, which writes a new 
 
 from __future__ import annotations
 
-import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 
 from ..config import StoreConfig
-from ..domain import DefinitionError, HuntCreated, HuntState, parse_definition
+from ..domain import DefinitionError, HuntCreated, HuntState, NotProduced, Recorded, check, parse_definition
 from ..store import (
+    InvalidHuntId,
     InvalidImport,
     SqliteHuntStore,
     WriteFailed,
@@ -30,13 +31,17 @@ __all__ = ["import_hunt", "verify_hunt"]
 IMPORT_CHUNK = 2000
 
 
-def verify_hunt(data_dir: Path, hunt_id: str, live: dict[str, Any] | None = None) -> dict[str, Any]:
+def verify_hunt(data_dir: Path, hunt_id: str, live: dict[str, Any] | None = None, *,
+                future_tolerance_s: float = StoreConfig().future_tolerance_s) -> dict[str, Any]:
     """Replay the log from zero; compare with every snapshot and with ``live`` (a to_dict()).
 
+    Each event is also checked against the rules (``hunt.domain.check``) and against the clock
+    (at most ``future_tolerance_s`` ahead): a doctored file that replays fine is still caught.
     Returns a report: ``ok``, ``events``, ``snapshots_checked``, ``live_checked`` and a list of
     ``problems`` (each a sentence).
     """
     reader = SqliteHuntStore.open_reader(data_dir, hunt_id)
+    latest = _now_ms() + int(future_tolerance_s * 1000)
     problems: list[str] = []
     snapshots_checked = 0
     live_checked = False
@@ -52,7 +57,12 @@ def verify_hunt(data_dir: Path, hunt_id: str, live: dict[str, Any] | None = None
                         problems.append(f"seq {record.seq}: the log does not begin with hunt_created")
                         break
                     state = HuntState(parse_definition(record.event.definition))
+                else:
+                    _check(state, record, latest)
                 state.apply(record)
+            except NotProduced as err:
+                problems.append(f"seq {record.seq}: {err}")
+                break
             except (ValueError, KeyError, DefinitionError) as err:
                 problems.append(f"seq {record.seq}: replay failed: {err!r}")
                 break
@@ -83,36 +93,44 @@ def import_hunt(data_dir: Path, lines: Iterable[bytes], store_config: StoreConfi
                 progress: Callable[[int], None] | None = None) -> str:
     """Create a hunt from NDJSON lines (one event each, as exported). Returns the hunt id.
 
-    Every event is checked by replaying it; on any error the partial file is removed and
-    InvalidImport names the line. Raises HuntExists if the hunt is already there.
+    Every event after the first is checked against the rules before it is applied (see
+    ``hunt.domain.check``): an import holds only what live play could have recorded, and
+    InvalidImport names the first line that is not. The file is written under a draft name
+    and renamed into place at the end, so an error or a crash part way leaves no hunt behind.
+    Raises HuntExists if the hunt is already there.
     """
     iterator = iter(lines)
+    latest = _now_ms() + int(store_config.future_tolerance_s * 1000)
     line_no, first = _next_record(iterator, 0)
     if first is None:
         raise InvalidImport("the import is empty")
     if first.seq != 1 or not isinstance(first.event, HuntCreated):
         raise InvalidImport(f"line {line_no}: an export must begin with the hunt_created event at seq 1")
+    if first.ts > latest:
+        raise InvalidImport(f"line {line_no}: ts {first.ts} is in the future")
     try:
         definition = parse_definition(first.event.definition)
-    except DefinitionError as err:
+        hunt_path(data_dir, definition.id)
+        _storable(first)
+    except (DefinitionError, InvalidHuntId) as err:
         raise InvalidImport(f"line {line_no}: invalid definition: {err}") from err
-    store = SqliteHuntStore.create(data_dir, definition.id, synchronous=store_config.synchronous, first=[first])
-    try:
+
+    def fill(store: SqliteHuntStore) -> None:
         state = HuntState(definition)
         state.apply(first)
-        pending: list[Any] = []
+        pending: list[Any] = [first]
+        at = line_no
         while True:
-            line_no, record = _next_record(iterator, line_no)
+            at, record = _next_record(iterator, at)
             if record is None:
                 break
-            if record.seq != state.seq + 1:
-                raise InvalidImport(f"line {line_no}: seq {record.seq} does not follow {state.seq}")
-            if isinstance(record.event, HuntCreated):  # apply() ignores it, so it would slip in
-                raise InvalidImport(f"line {line_no}: hunt_created may only be the first event")
             try:
+                _check(state, record, latest)
                 state.apply(record)
+            except NotProduced as err:
+                raise InvalidImport(f"line {at}: {err}") from None
             except (KeyError, ValueError, TypeError) as err:
-                raise InvalidImport(f"line {line_no}: event does not apply: {err!r}") from err
+                raise InvalidImport(f"line {at}: event does not apply: {err!r}") from err
             pending.append(record)
             if len(pending) >= IMPORT_CHUNK:
                 _flush(store, pending, state, store_config.snapshot_every)
@@ -122,12 +140,28 @@ def import_hunt(data_dir: Path, lines: Iterable[bytes], store_config: StoreConfi
         _flush(store, pending, state, store_config.snapshot_every, final=True)
         if progress is not None:
             progress(state.seq)
-    except BaseException:
-        store.close()
-        _remove(hunt_path(data_dir, definition.id))
-        raise
-    store.close()
+
+    SqliteHuntStore.build(data_dir, definition.id, fill, synchronous=store_config.synchronous,
+                          busy_timeout_ms=store_config.busy_timeout_ms)
     return definition.id
+
+
+def _check(state: HuntState, record: Recorded, latest_ts: int) -> None:
+    """Raise NotProduced unless live play could have recorded ``record`` next."""
+    if record.ts > latest_ts:
+        raise NotProduced(f"ts {record.ts} is in the future")
+    _storable(record)
+    check(state, record)
+
+
+def _storable(record: Recorded) -> None:
+    # SQLite integers are 64-bit: a larger seq or ts would fail the insert (a 500, not a 400).
+    if not (0 < record.seq < 2**63 and 0 <= record.ts < 2**63):
+        raise NotProduced(f"seq {record.seq} or ts {record.ts} is out of range")
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _flush(store: SqliteHuntStore, pending: list[Any], state: HuntState, every: int, *, final: bool = False) -> None:
@@ -150,15 +184,3 @@ def _next_record(iterator: Any, line_no: int) -> tuple[int, Any]:
         except (orjson.JSONDecodeError, ValueError) as err:
             raise InvalidImport(f"line {line_no}: {err}") from err
     return line_no, None
-
-
-def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            os.remove(f"{path}{suffix}")
-        except FileNotFoundError:
-            pass
-    try:
-        os.remove(path.with_suffix(".lock"))
-    except FileNotFoundError:
-        pass

@@ -1,25 +1,26 @@
-"""A hunt's hub: the settled live state, the recent feed, and responses cached per version.
+"""A hunt's hub: where its actor publishes what is durable, and where readers wait for it.
 
-The hub outlives actor incarnations, so connections subscribe to it, not to an actor.
-Readers call :meth:`HuntHub.settled` before reading the state: while the actor awaits a
-commit the state holds tentative (not yet durable) events that nobody may see.
+The hub outlives actor incarnations, so connections watch it, not an actor. It holds the
+settled live state (readers call :meth:`HuntHub.settled` first: while a commit is in flight
+the state holds tentative events that nobody may see), wakes waiters when a batch becomes
+durable, and counts subscribers (a hunt with subscribers is not unloaded). The recent feed
+(:class:`FeedBuffer`) and the encoded views (:class:`ViewCache`) are its parts. The hub is the
+engine's own: the API sees a hunt through :class:`LiveHunt`, a read-only door.
 """
 
 from __future__ import annotations
 
-import itertools
-from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable
-from hashlib import blake2b
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import trio
 
 from ..domain import HuntState, Recorded
-from ._feed import FeedItem, feed_item
+from ._feed import FeedBuffer, FeedItem, feed_item
+from ._views import ViewCache
 
-__all__ = ["HuntHub"]
+__all__ = ["HuntHub", "LiveHunt"]
 
 
 class HuntHub:
@@ -27,19 +28,17 @@ class HuntHub:
         self.hunt_id = hunt_id
         self.state: HuntState | None = None
         self.seq = 0  # the last committed (and published) sequence number
-        self.feed: deque[FeedItem] = deque(maxlen=feed_buffer)
+        self.feed = FeedBuffer(feed_buffer)
+        self.views = ViewCache()
         # The latest feed items for everybody, for players who join (durable facts: kept across
         # reattachments). Until `public_primed`, older ones are only on disk (Engine.recent_public_feed).
         self.recent_public: deque[FeedItem] = deque(maxlen=public_keep)
         self.public_primed = False
-        # Every feed item with seq > feed_floor is in `feed`; older ones are only on disk.
-        self.feed_floor = 0
-        self._attached_once = False
         self.subscribers = 0
+        self._attached_once = False
         self._changed = trio.Event()
         self._settled = trio.Event()
         self._settled.set()
-        self._cache: dict[Any, tuple[int, bytes, str]] = {}
         # Wake-ups of connections waiting for feed news, by player (None: public news only).
         self._news: dict[str | None, trio.Event] = {}
 
@@ -47,18 +46,17 @@ class HuntHub:
 
     def attach(self, state: HuntState) -> None:
         if not self._attached_once or state.seq != self.seq:
-            self.feed.clear()
-            self.feed_floor = state.seq
+            self.feed.reset(state.seq)
         self._attached_once = True
         self.state = state
         self.seq = state.seq
-        self._cache.clear()
+        self.views.clear()
         self._wake()
         self._wake_news(None)
 
     def detach(self) -> None:
         self.state = None
-        self._cache.clear()
+        self.views.clear()
 
     def begin_commit(self) -> None:
         self._settled = trio.Event()
@@ -70,9 +68,7 @@ class HuntHub:
             for record in records:
                 item = feed_item(record, state)
                 if item is not None:
-                    if len(self.feed) == self.feed.maxlen:
-                        self.feed_floor = self.feed[0][0]
-                    self.feed.append(item)
+                    self.feed.publish(item)
                     if item[1] is None and self.recent_public.maxlen:
                         self.recent_public.append(item)
                     if self._news and item[1] is not None:
@@ -83,14 +79,14 @@ class HuntHub:
 
     def abort_commit(self) -> None:
         self.state = None
-        self._cache.clear()
+        self.views.clear()
         self._settled.set()
 
     def _wake(self) -> None:
         self._changed.set()
         self._changed = trio.Event()
 
-    def _wake_news(self, audience: frozenset[str] | None) -> None:
+    def _wake_news(self, audience: Iterable[str] | None) -> None:
         if audience is None:
             events = list(self._news.values())
             self._news.clear()
@@ -115,50 +111,71 @@ class HuntHub:
         while self.seq <= seq:
             await self._changed.wait()
 
-    def feed_after(self, seq: int) -> list[FeedItem] | None:
-        """Feed items with seq > ``seq`` from memory, or None if some are only on disk."""
-        if seq < self.feed_floor:
-            return None
-        feed = self.feed
-        if not feed or feed[-1][0] <= seq:
-            return []  # the common case for a connection that is up to date
-        start = bisect_right(feed, seq, key=_seq_of)  # items are in seq order
-        return list(itertools.islice(feed, start, None))
-
     def news_event(self, player: str | None) -> trio.Event:
-        """An event set once a feed item addressed to ``player`` is published (or the hub is
-        reattached). Only that player's connections wake: a busy hunt commits many times a
-        second, and waking every connection on every commit was most of the server's work.
-        News for everybody (a first find, a status change) does not set it: a thousand
-        connections pushing it at once held every ack behind them for a second or two, so it
-        goes out with each connection's next leaderboard push, which the hunt's push budget
-        already spreads out (``limits.leaderboard_pushes_per_s``)."""
         event = self._news.get(player)
         if event is None:
             event = self._news[player] = trio.Event()
         return event
 
+
+class LiveHunt:
+    """What a connection may see of a hunt's live side: committed seq, feed, wake-ups, views.
+
+    Read-only; get one with ``Engine.live(hunt_id)``. Everything here is durable: the hub only
+    publishes a batch once it is committed.
+    """
+
+    __slots__ = ("_hub",)
+
+    def __init__(self, hub: HuntHub) -> None:
+        self._hub = hub
+
+    @property
+    def seq(self) -> int:
+        """The last committed seq."""
+        return self._hub.seq
+
+    @property
+    def feed_floor(self) -> int:
+        """Every feed item with a seq above this is in memory; older ones come from the log."""
+        return self._hub.feed.floor
+
+    @property
+    def last_feed_seq(self) -> int:
+        """The seq of the newest feed item in memory (``feed_floor`` when there is none)."""
+        return self._hub.feed.last_seq
+
+    @property
+    def subscribers(self) -> int:
+        return self._hub.subscribers
+
+    def feed_after(self, seq: int) -> list[FeedItem] | None:
+        """Feed items with seq > ``seq`` from memory, or None if some are only on disk."""
+        return self._hub.feed.after(seq)
+
+    async def wait_beyond(self, seq: int) -> None:
+        """Block until something newer than ``seq`` was committed (or the hunt was reloaded)."""
+        await self._hub.wait_beyond(seq)
+
+    def news_event(self, player: str | None) -> trio.Event:
+        """An event set once a feed item addressed to ``player`` is published (or the hunt is
+        reloaded). Only that player's connections wake: a busy hunt commits many times a
+        second, and waking every connection on every commit was most of the server's work.
+        News for everybody (a first find, a status change) does not set it: a thousand
+        connections pushing it at once held every ack behind them for a second or two, so it
+        goes out with each connection's next leaderboard push, which the hunt's push budget
+        already spreads out (``limits.leaderboard_pushes_per_s``)."""
+        return self._hub.news_event(player)
+
     def has_news_for(self, player: str | None, after: int) -> bool:
         """Whether a feed item for ``player`` (or for everybody) has a seq > ``after``; True
         also when some of those items are only on disk. Reads only the items after ``after``:
         a connection asks after each commit, and later finds go to the finder's side alone."""
-        items = self.feed_after(after)
+        items = self._hub.feed.after(after)
         if items is None:
             return True
         return any(audience is None or player in audience for _, audience, _ in items)
 
-    def cached(self, key: Any, build: Callable[[], Any], encode: Callable[[Any], bytes]) -> tuple[bytes, str]:
-        """A response serialised once per committed version, with its ETag."""
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] == self.seq:
-            return hit[1], hit[2]
-        body = encode(build())
-        etag = '"' + blake2b(body, digest_size=12).hexdigest() + '"'
-        if len(self._cache) > 256:
-            self._cache.clear()
-        self._cache[key] = (self.seq, body, etag)
-        return body, etag
-
-
-def _seq_of(item: FeedItem) -> int:
-    return item[0]
+    def cached(self, key: Hashable, build: Callable[[], Any], encode: Callable[[Any], bytes]) -> tuple[bytes, str]:
+        """A view built from the settled state the caller holds, encoded once per committed seq."""
+        return self._hub.views.get(key, self._hub.seq, build, encode)

@@ -8,7 +8,7 @@ Start it in the server's nursery, inside ``open_engine``, when ``config.broker.u
 The relay loop runs in a child process (``python -m hunt.relay``; why a process and not a
 thread is in :mod:`hunt.relay._relay`). This Trio side only restarts it when it dies, reads
 its statistics line by line, and writes each hunt's cursor through the hunt's actor (the only
-writer of the file) with a ``SetMeta`` message, at most once per ``broker.cursor_interval_s``
+writer of the file; ``Engine.save_relay_cursor``), at most once per ``broker.cursor_interval_s``
 and only while the hunt is active: a passivated hunt is not woken up for its cursor, which
 then trails until the hunt is active again (reconciliation makes that harmless).
 
@@ -29,9 +29,8 @@ import trio
 from actors import ActorError
 
 from ..config import Config
-from ..engine import Engine, SetMeta
+from ..engine import Engine
 from ..store import StoreError
-from ._outbox import CURSOR_KEY
 from ._process import child_config
 from ._stats import RelayStatistics
 
@@ -136,14 +135,13 @@ class EmbeddedRelay:
             await self._save_cursors()
 
     async def _save_cursors(self) -> None:
-        router = self.engine.router
         for lag in self._stats.hunts:
             saved = max(self._saved.get(lag.hunt, 0), lag.cursor)
-            if lag.published <= saved or not router.is_active(lag.hunt):
+            if lag.published <= saved:
                 continue
             try:
-                await router.ask(lag.hunt, SetMeta(CURSOR_KEY, str(lag.published)),
-                                 timeout=self.config.engine.request_timeout_s)
+                if not await self.engine.save_relay_cursor(lag.hunt, lag.published):
+                    continue  # not loaded: not woken up for its cursor
             except (ActorError, StoreError) as err:
                 log.debug("hunt %s: relay cursor not saved this time: %r", lag.hunt, err)
                 continue

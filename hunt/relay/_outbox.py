@@ -8,7 +8,7 @@ publishes an event a player was not (or will not be) acknowledged for.
 The cursor (meta key ``relay_cursor``, the last seq the broker acknowledged) lives in the
 hunt's own file, and only the file's single writer may write it:
 
-- inside the server, the hunt actor writes it (``SetMeta`` through the router; see
+- inside the server, the hunt actor writes it (``Engine.save_relay_cursor``; see
   :mod:`hunt.relay._embedded`), and only while the hunt is active;
 - the standalone ``hunt relay`` writes it with :func:`save_cursor_if_unlocked`: it takes the
   hunt's writer lock for a moment, and if a server holds the hunt it keeps the cursor in
@@ -22,17 +22,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from ..config import StoreConfig
-from ..store import SqliteHuntStore, StoreLocked
+from ..store import RELAY_CURSOR, SqliteHuntStore, StoreLocked
 from ._wire import body_from_row
 
 __all__ = ["CURSOR_KEY", "HuntOutbox", "save_cursor_if_unlocked"]
 
-CURSOR_KEY = "relay_cursor"
-_SELECT = ("SELECT seq, ts, type, player, clue, cmd, principal, data FROM events "
-           "WHERE seq > ? ORDER BY seq LIMIT ?")
+CURSOR_KEY = RELAY_CURSOR
 
 
 class HuntOutbox:
@@ -51,12 +48,11 @@ class HuntOutbox:
         return int(value) if value and value.isdigit() else 0
 
     def ts_of(self, seq: int) -> int | None:
-        rows = self._reader.query("SELECT ts FROM events WHERE seq = ?", (seq,))
-        return rows[0]["ts"] if rows else None
+        return self._reader.ts_of(seq)
 
     def read(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
         """Up to ``limit`` events after ``after`` as ``(seq, ts, message body)``, in seq order."""
-        rows: list[dict[str, Any]] = self._reader.query(_SELECT, (after, limit))
+        rows = self._reader.read_rows(after, limit)
         return [(row["seq"], row["ts"], body_from_row(self.hunt_id, row)) for row in rows]
 
     def close(self) -> None:

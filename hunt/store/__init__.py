@@ -19,10 +19,13 @@ from ._errors import (
     StoreLocked,
     WriteFailed,
 )
+from ._files import insecure_paths, make_private_dir
 from ._memory import MemoryHuntStore
-from ._sqlite import SqliteHuntStore, hunt_ids, hunt_path
+from ._sqlite import DRAFT_SUFFIX, RELAY_CURSOR, SqliteHuntStore, draft_path, hunt_ids, hunt_path, remove_drafts
 
 __all__ = [
+    "DRAFT_SUFFIX",
+    "RELAY_CURSOR",
     "CorruptStore",
     "HuntExists",
     "HuntNotFound",
@@ -35,11 +38,15 @@ __all__ = [
     "WriteFailed",
     "decode_snapshot",
     "dict_to_record",
+    "draft_path",
     "encode_snapshot",
     "encode_snapshot_document",
     "hunt_ids",
     "hunt_path",
+    "insecure_paths",
+    "make_private_dir",
     "record_to_dict",
     "record_to_row",
+    "remove_drafts",
     "row_to_record",
 ]

@@ -108,6 +108,11 @@ class MemoryHuntStore:
         return {(r.principal or "", r.cmd): r for r in self.events
                 if r.cmd is not None and (r.principal or "", r.cmd) in wanted}
 
+    def command_keys(self) -> Iterator[tuple[str, str]]:
+        for record in self.events:
+            if record.cmd is not None:
+                yield record.principal or "", record.cmd
+
     def counts(self) -> dict[str, Any]:
         return {"events": len(self.events), "snapshots": len(self.snapshots),
                 "last_snapshot_seq": self.last_snapshot_seq, "file_bytes": 0}

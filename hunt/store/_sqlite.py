@@ -18,7 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +29,30 @@ from sqlite_utils.migrations import Migrations
 from ..domain import SNAPSHOT_VERSION, HuntState, Recorded, replay, valid_id
 from ._codec import decode_snapshot, record_to_row, row_to_record
 from ._errors import CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, StoreLocked, WriteFailed
+from ._files import create_private, make_private_dir
 
-__all__ = ["SqliteHuntStore", "hunt_ids", "hunt_path"]
+__all__ = ["DRAFT_SUFFIX", "FIND_COMMAND", "RELAY_CURSOR", "SqliteHuntStore", "draft_path", "hunt_ids", "hunt_path",
+           "remove_drafts"]
 
 _COLUMNS = "seq, ts, type, player, clue, cmd, principal, data"
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 # The whole batch in one statement: its rows as one JSON array of arrays (data as a string).
 # executemany binds and steps row by row, and sqlite3 hands the GIL back and forth around each
 # step: while the event loop keeps the GIL busy, each hand-back waits for the interpreter's
-# switch interval (5 ms). `python -m hunt.bench.convoy` (32 events per append, a thread
+# switch interval (5 ms). `python -m hunt_lab.bench.convoy` (32 events per append, a thread
 # spinning beside): executemany p50 203 ms, one statement 27 ms; with the GIL idle 0.39 and
 # 0.52 ms. JSON functions are built in from SQLite 3.38.
 _INSERT_JSON = (f"INSERT INTO events ({_COLUMNS}) SELECT "
                 + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(7))
                 + ", CAST(json_extract(value, '$[7]') AS BLOB) FROM json_each(?)")
 _JSON_INSERT = sqlite3.sqlite_version_info >= (3, 38)
+# A point lookup of one idempotency key through the unique index (`cmd = ?` implies the
+# index's `cmd IS NOT NULL`); tests check that its query plan is a SEARCH, never a SCAN.
+FIND_COMMAND = f"SELECT {_COLUMNS} FROM events WHERE principal = ? AND cmd = ?"
+_RAW_AFTER = f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+RELAY_CURSOR = "relay_cursor"  # meta key: the last seq the broker acknowledged for this hunt
+_COMMAND_KEYS = "SELECT coalesce(principal, ''), cmd FROM events WHERE cmd IS NOT NULL"
+DRAFT_SUFFIX = "-new"
 
 migrations = Migrations("hunt-store")
 
@@ -111,13 +120,12 @@ class SqliteHuntStore:
         (HuntExists to create it, an empty log to load it). Raises WriteFailed if they fail.
         """
         path = hunt_path(data_dir, hunt_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock_fd = _lock(path)
+        lock_fd = _lock_new(path)
         try:
-            if path.exists():
-                raise HuntExists(f"hunt {hunt_id!r} already exists")
             if first:
-                cls._build(path, hunt_id, first, synchronous, busy_timeout_ms)
+                cls._build(path, hunt_id, lambda store: store.append(first), synchronous, busy_timeout_ms)
+            else:
+                create_private(path)
             store = cls._connect(path, lock_fd, synchronous, busy_timeout_ms)
         except BaseException:
             os.close(lock_fd)
@@ -127,15 +135,37 @@ class SqliteHuntStore:
         return store
 
     @classmethod
-    def _build(cls, path: Path, hunt_id: str, first: Sequence[Recorded], synchronous: str,
+    def build(cls, data_dir: str | os.PathLike[str], hunt_id: str, fill: Callable[[SqliteHuntStore], None], *,
+              synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
+        """Write a whole new hunt file with ``fill(store)`` under a draft name, then rename it into place.
+
+        Until the rename nothing is listed or loadable: a crash or an error part way (an import
+        that stops at line 2,001 of 5,002) leaves only a draft, which ``remove_drafts`` deletes
+        at start-up. The hunt's lock is held throughout. Raises HuntExists, or what ``fill``
+        raises (the draft is removed then).
+        """
+        path = hunt_path(data_dir, hunt_id)
+        lock_fd = _lock_new(path)
+        try:
+            cls._build(path, hunt_id, fill, synchronous, busy_timeout_ms)
+        except BaseException:
+            if not path.exists():
+                _remove_lock_file(path)  # while we hold it: nothing of the hunt is left
+            raise
+        finally:
+            os.close(lock_fd)
+
+    @classmethod
+    def _build(cls, path: Path, hunt_id: str, fill: Callable[[SqliteHuntStore], None], synchronous: str,
                busy_timeout_ms: int) -> None:
         """Write a complete hunt file under ``<path>-new``, then rename it to ``path`` (we hold its lock)."""
-        draft = Path(f"{path}-new")
+        draft = draft_path(path)
         _remove_with_journal(draft)  # left by a create that died
+        create_private(draft)
         store = cls._connect(draft, None, synchronous, busy_timeout_ms)
         try:
             store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
-            store.append(first)
+            fill(store)
         except BaseException:
             store.close()
             _remove_with_journal(draft)
@@ -210,10 +240,13 @@ class SqliteHuntStore:
         return cls(path, conn, None)
 
     def close(self) -> None:
-        self._conn.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        """Close the connection and release the writer lock (released even if the close fails)."""
+        try:
+            self._conn.close()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -356,6 +389,21 @@ class SqliteHuntStore:
         rows.sort(key=lambda row: row[0])
         return [row_to_record(row) for row in rows[-limit:]] if limit else []
 
+    def read_rows(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` events after ``after`` as stored (``data`` is the event's JSON, not
+        decoded), in seq order: for the relay, which passes the JSON on as it is."""
+        try:
+            cursor = self._conn.execute(_RAW_AFTER, (after, limit))
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
+
+    def ts_of(self, seq: int) -> int | None:
+        """The timestamp of the event at ``seq``, None if there is none."""
+        row = self._conn.execute("SELECT ts FROM events WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else row[0]
+
     def recent_keys(self, limit: int) -> tuple[list[Recorded], bool]:
         """The last ``limit`` events that carry a command id, oldest first, and whether that is all."""
         try:
@@ -368,23 +416,28 @@ class SqliteHuntStore:
         return [row_to_record(row) for row in reversed(rows[:limit])], complete
 
     def find_commands(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Recorded]:
-        """Look up events by idempotency key (principal, cmd), through the unique index."""
-        keys = list(keys)
+        """Look up events by idempotency key (principal, cmd): one point lookup per key.
+
+        Each lookup is a SEARCH of the unique index (``FIND_COMMAND``), whatever the log's length;
+        a query over a list of keys (``IN (VALUES ...)``) made SQLite scan the whole index.
+        """
         found: dict[tuple[str, str], Recorded] = {}
-        for start in range(0, len(keys), 400):
-            chunk = keys[start:start + 400]
-            placeholders = ",".join("(?, ?)" for _ in chunk)
-            params = [part for key in chunk for part in key]
-            sql = (f"SELECT {_COLUMNS} FROM events WHERE cmd IS NOT NULL AND (principal, cmd) IN "
-                   f"(VALUES {placeholders})")
-            try:
-                rows = self._conn.execute(sql, params).fetchall()
-            except sqlite3.DatabaseError as err:
-                raise CorruptStore(f"{self.path.name}: {err}") from err
-            for row in rows:
-                record = row_to_record(row)
-                found[(record.principal or "", record.cmd or "")] = record
+        execute = self._conn.execute
+        try:
+            for key in dict.fromkeys(keys):
+                row = execute(FIND_COMMAND, key).fetchone()
+                if row is not None:
+                    found[key] = row_to_record(row)
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
         return found
+
+    def command_keys(self) -> Iterator[tuple[str, str]]:
+        """Every idempotency key of the log (principal, cmd), in index order: for the dedup filter."""
+        try:
+            yield from self._conn.execute(_COMMAND_KEYS)
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
 
     def counts(self) -> dict[str, Any]:
         events, = self._conn.execute("SELECT count(*) FROM events").fetchone()
@@ -397,6 +450,33 @@ class SqliteHuntStore:
         return list(self._db.query(sql, params))
 
 
+def draft_path(path: Path) -> Path:
+    """Where a new hunt file is written before it is renamed to ``path``."""
+    return Path(f"{path}{DRAFT_SUFFIX}")
+
+
+def remove_drafts(data_dir: str | os.PathLike[str]) -> list[Path]:
+    """Delete the drafts that creates and imports left when they died; return what was removed.
+
+    A draft whose hunt lock is held belongs to a create or import still running (``hunt
+    import`` beside a server, say) and is left alone.
+    """
+    folder = Path(data_dir, "hunts")
+    removed = []
+    for draft in sorted(folder.glob(f"*.sqlite3{DRAFT_SUFFIX}")):
+        final = Path(str(draft)[: -len(DRAFT_SUFFIX)])
+        try:
+            lock_fd = _lock(final)
+        except StoreLocked:
+            continue
+        try:
+            _remove_with_journal(draft)
+            removed.append(draft)
+        finally:
+            os.close(lock_fd)
+    return removed
+
+
 def _remove_with_journal(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         try:
@@ -405,9 +485,26 @@ def _remove_with_journal(path: Path) -> None:
             pass
 
 
+def _lock_new(path: Path) -> int:
+    """Lock the file of a hunt that is to be created; raise HuntExists if it is there."""
+    make_private_dir(path.parent)
+    lock_fd = _lock(path)
+    if path.exists():
+        os.close(lock_fd)
+        raise HuntExists(f"hunt {path.stem!r} already exists")
+    return lock_fd
+
+
+def _remove_lock_file(path: Path) -> None:
+    try:
+        os.remove(path.with_suffix(".lock"))
+    except FileNotFoundError:
+        pass
+
+
 def _lock(path: Path) -> int:
     lock_path = path.with_suffix(".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

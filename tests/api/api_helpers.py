@@ -18,7 +18,7 @@ import orjson
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
-from hunt.reliability._inprocess import LocalServer, open_local_server
+from hunt_lab.servers.inprocess import LocalServer, open_local_server
 
 ADMIN_TOKEN = "test-admin-token"
 HUNT_ID = "harbor"

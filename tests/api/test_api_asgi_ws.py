@@ -16,8 +16,8 @@ from quart_trio import QuartTrio
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from hunt.api import AsgiSocket, hypercorn_config, websocket_route
-from hunt.bench.echo import create_echo_app
 from hunt.config import load_config
+from hunt_lab.bench.echo import create_echo_app
 
 
 @asynccontextmanager

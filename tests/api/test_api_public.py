@@ -8,9 +8,9 @@ import httpx
 import pytest
 from api_helpers import HUNT_ID, Connect, Server
 
-from hunt.api import ERROR_CODES
 from hunt.api._public import STATIC_DIR
 from hunt.api._ws import PLAYER_PATH
+from hunt.protocol import ErrorCode
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ async def test_openapi_describes_exactly_the_routes(server: Server) -> None:
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert declared == names, path
             assert operation["responses"]
-    assert set(document["components"]["schemas"]["Error"]["properties"]["error"]["enum"]) == set(ERROR_CODES)
+    assert set(document["components"]["schemas"]["Error"]["properties"]["error"]["enum"]) == set(ErrorCode)
 
 
 async def test_pages_and_static_files(server: Server, public: httpx.AsyncClient) -> None:

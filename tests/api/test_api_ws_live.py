@@ -134,7 +134,7 @@ async def test_the_leaderboard_push_is_coalesced_and_the_latest_wins(open_server
 
 
 async def test_a_greeted_connection_keeps_its_hunt_loaded(hunt: str, server: Server, connect: Connect) -> None:
-    hub = server.engine.hub(HUNT_ID)
+    hub = server.engine.live(HUNT_ID)
     async with connect() as ann:
         assert hub.subscribers == 0
         await ann.join()

@@ -132,7 +132,7 @@ async def test_a_batch_is_one_engine_submit(hunt: str, server: Server, connect: 
         await ann.join()
 
         def handled() -> int:
-            [actor] = [a for a in server.engine.router.statistics().actors if a.key == HUNT_ID]
+            [actor] = [a for a in server.engine.statistics().router.actors if a.key == HUNT_ID]
             return actor.messages
 
         before = handled()

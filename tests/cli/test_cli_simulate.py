@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hunt.cli._cmd_simulate import parse_peak
-from hunt.reliability._inprocess import open_local_server
-from hunt.sim import SimConfig, simulate, verify_acks
-from hunt.sim._run import _Acked
+from hunt_lab.cli.simulate import parse_peak
+from hunt_lab.servers.inprocess import open_local_server
+from hunt_lab.sim import SimConfig, simulate, verify_acks
+from hunt_lab.sim.run import _Acked
 
 TOKEN = "sim-test-token"
 

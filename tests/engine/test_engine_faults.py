@@ -44,7 +44,7 @@ async def test_a_failed_commit_fails_the_whole_batch_and_the_actor_recovers_from
         # The tentative state of the batch is gone: what the engine serves is what is on disk.
         state = await engine.state(HUNT_ID)
         assert state.to_dict() == before == disk_replay(engine).to_dict()
-        assert engine.router.statistics().restarts == 1
+        assert engine.statistics().router.restarts == 1
         # The commands were never durable, so sending them again decides them afresh.
         answer = await engine.submit(HUNT_ID, batch["answer"])
         assert isinstance(answer[0], Ack) and not answer[0].duplicate
@@ -61,7 +61,7 @@ async def test_a_failed_commit_never_acks_through_submit(open_hunt: OpenHunt, fa
                 await engine.submit(HUNT_ID, [PingLocation("p1", f"g{n}", 1.0, 1.0)])
         [ack] = await engine.submit(HUNT_ID, [PingLocation("p1", "g0", 1.0, 1.0)])
         assert isinstance(ack, Ack) and ack.seq == seq + 1
-        assert engine.router.statistics().restarts == 2
+        assert engine.statistics().router.restarts == 2
 
 
 async def test_a_stalled_hunt_does_not_delay_another(open_hunt: OpenHunt, faults: Faults,
@@ -136,7 +136,7 @@ async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: Open
         state = await engine.state(HUNT_ID)
         assert state.to_dict() == disk_replay(engine).to_dict()
         assert state.players["p1"].pings == len(admitted)
-        assert engine.router.statistics().overloaded == len(refused)
+        assert engine.statistics().router.overloaded == len(refused)
 
 
 async def test_submit_nowait_refuses_at_once_when_the_mailbox_is_full(open_hunt: OpenHunt, faults: Faults) -> None:
@@ -158,7 +158,7 @@ async def test_submit_nowait_refuses_at_once_when_the_mailbox_is_full(open_hunt:
 
 
 def mailbox_depth(engine: Engine) -> int:
-    return max((actor.mailbox_depth for actor in engine.router.statistics().actors), default=0)
+    return max((actor.mailbox_depth for actor in engine.statistics().router.actors), default=0)
 
 
 
@@ -175,7 +175,7 @@ async def test_a_crashing_hunt_does_not_delay_another(open_hunt: OpenHunt, fault
                 [ack] = await engine.submit("other", [PingLocation("p1", f"g{n}", 1.0, 1.0)])
             assert isinstance(ack, Ack)
         # The error reaches the caller before the supervisor counts the restart.
-        await wait_until(lambda: engine.router.statistics().restarts >= 10)
+        await wait_until(lambda: engine.statistics().router.restarts >= 10)
 
 
 async def test_a_hunt_whose_creation_failed_can_be_created_again(make_config: Any, faults: Faults,

@@ -6,10 +6,11 @@ import sqlite3
 from typing import Any
 
 import orjson
-from engine_helpers import CRANE, HUNT_ID, OpenHunt, disk_replay, wait_until
+import trio
+from engine_helpers import CRANE, HUNT_ID, Faults, OpenHunt, disk_replay, wait_until
 
 from hunt.domain import AnswerClue, CheckIn, PingLocation, TakeHint, replay
-from hunt.engine import Engine
+from hunt.engine import Ack, Engine
 from hunt.store import SqliteHuntStore, hunt_path
 
 
@@ -32,14 +33,14 @@ async def test_an_idle_hunt_is_passivated_with_a_final_snapshot(open_hunt: OpenH
     async with open_hunt(engine={"idle_passivate_s": 0.1}) as engine:
         await play(engine)
         before = (await engine.state(HUNT_ID)).to_dict()
-        await wait_until(lambda: not engine.router.is_active(HUNT_ID))
-        await engine.router.wait_stopped(HUNT_ID)
+        await wait_until(lambda: not engine.is_active(HUNT_ID))
+        await engine.wait_unloaded(HUNT_ID)
         counts = store_counts(engine)
         assert counts["last_snapshot_seq"] == counts["last_seq"] == before["seq"]
         assert counts["replayed"] == 0
         # The next use reloads it from that snapshot, to the same state.
         assert (await engine.state(HUNT_ID)).to_dict() == before
-        assert engine.router.statistics().passivations == 1
+        assert engine.statistics().router.passivations == 1
         assert (await engine.verify(HUNT_ID))["ok"]
 
 
@@ -142,16 +143,32 @@ async def test_verify_reports_a_snapshot_beyond_the_log(open_hunt: OpenHunt) -> 
 
 async def test_responses_are_cached_per_committed_version(open_hunt: OpenHunt) -> None:
     async with open_hunt() as engine:
-        hub = engine.hub(HUNT_ID)
         builds: list[int] = []
 
-        def build() -> Any:
-            builds.append(hub.seq)
-            return hub.state.top(10) if hub.state else []
+        def build(state: Any) -> Any:
+            builds.append(state.seq)
+            return state.top(10)
 
-        await engine.state(HUNT_ID)
-        body, etag = hub.cached("top", build, orjson.dumps)
-        assert hub.cached("top", build, orjson.dumps) == (body, etag) and len(builds) == 1
+        body, etag = await engine.view(HUNT_ID, "top", build, orjson.dumps)
+        assert await engine.view(HUNT_ID, "top", build, orjson.dumps) == (body, etag) and len(builds) == 1
         await engine.submit(HUNT_ID, [AnswerClue("p1", "a1", "c1", "lighthouse")])
-        changed, new_etag = hub.cached("top", build, orjson.dumps)
+        changed, new_etag = await engine.view(HUNT_ID, "top", build, orjson.dumps)
         assert len(builds) == 2 and new_etag != etag and b'"score":120' in changed
+
+
+async def test_the_file_lock_is_released_when_closing_a_hunt_outlasts_the_stop_timeout(
+        open_hunt: OpenHunt, faults: Faults) -> None:
+    """A final snapshot slower than the stop timeout: the router gives up waiting for the close,
+    yet the hunt file's lock is released once the write ends, and the hunt answers again (it
+    used to say ``unavailable`` until the server restarted)."""
+    async with open_hunt(engine={"idle_passivate_s": 0.1}, server={"shutdown_timeout_s": 0.2}) as engine:
+        await play(engine, rounds=1)
+        stall = faults.stall(HUNT_ID)
+        await trio.to_thread.run_sync(stall.entered.wait, 5.0)  # the final snapshot waits at the gate
+        await trio.sleep(0.5)  # well past the stop timeout
+        stall.release()
+        del faults.stalls[HUNT_ID]
+        await wait_until(lambda: not engine.is_active(HUNT_ID))
+        await engine.wait_unloaded(HUNT_ID)
+        [ack] = await engine.submit(HUNT_ID, [PingLocation("p1", "after", 1.0, 2.0)])
+        assert isinstance(ack, Ack) and not ack.duplicate

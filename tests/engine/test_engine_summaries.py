@@ -10,9 +10,8 @@ async def test_listing_hunts_does_not_wake_an_idle_hunt(open_hunt: OpenHunt) -> 
         [live] = await engine.summaries()
         assert (live.id, live.players, live.active) == (HUNT_ID, 3, True)
 
-        engine.router.passivate(HUNT_ID)
-        await engine.router.wait_stopped(HUNT_ID)
+        await engine.unload(HUNT_ID)
         [idle] = await engine.summaries()
         assert (idle.id, idle.title, idle.players, idle.events) == (live.id, live.title, 3, live.events)
         assert idle.active is False
-        assert not engine.router.is_active(HUNT_ID)  # still asleep after being listed
+        assert not engine.is_active(HUNT_ID)  # still asleep after being listed

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from hunt.config import Config, load_config
-from hunt.relay._local_broker import LocalNatsServer, find_nats_server
+from hunt_lab.servers.nats import LocalNatsServer, find_nats_server
 
 
 @pytest.fixture

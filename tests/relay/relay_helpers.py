@@ -1,6 +1,6 @@
 """Hunt files to relay, a writer that keeps appending, play to submit, and a reader of the stream.
 
-The broker itself is :class:`hunt.relay._local_broker.LocalNatsServer` (see conftest.py).
+The broker itself is :class:`hunt_lab.servers.nats.LocalNatsServer` (see conftest.py).
 """
 
 from __future__ import annotations

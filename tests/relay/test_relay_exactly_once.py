@@ -27,8 +27,8 @@ from relay_helpers import (
 
 from hunt.domain import Pinged, Recorded
 from hunt.relay import CURSOR_KEY, read_relay_status
-from hunt.relay._local_broker import LocalNatsServer
 from hunt.store import SqliteHuntStore, record_to_dict
+from hunt_lab.servers.nats import LocalNatsServer
 
 pytestmark = pytest.mark.nats
 

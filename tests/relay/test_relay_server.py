@@ -23,8 +23,8 @@ from hunt.config import Config
 from hunt.domain import PingLocation, replay
 from hunt.engine import Ack, Engine, open_engine
 from hunt.relay import CURSOR_KEY, EmbeddedRelay, RelayStatistics, read_analytics, run_consumer, run_relay
-from hunt.relay._local_broker import LocalNatsServer
 from hunt.store import SqliteHuntStore
+from hunt_lab.servers.nats import LocalNatsServer
 
 pytestmark = pytest.mark.nats
 
@@ -75,7 +75,7 @@ async def test_play_goes_on_while_the_broker_is_down_and_the_relay_catches_up(
         async with trio.open_nursery() as nursery:
             relay: EmbeddedRelay = await nursery.start(run_relay, config, engine)
             await _pings(engine, "alpha", 50, "before")
-            await _wait_stats(relay, _caught_up({"alpha": engine.hub("alpha").seq}), 15, "the relay")
+            await _wait_stats(relay, _caught_up({"alpha": engine.live("alpha").seq}), 15, "the relay")
 
             await trio.to_thread.run_sync(nats_server.kill)
             slowest = 0.0
@@ -90,7 +90,7 @@ async def test_play_goes_on_while_the_broker_is_down_and_the_relay_catches_up(
             assert lag is not None and lag.lag_s >= 1.0 and relay.statistics().state == "backoff"
 
             await trio.to_thread.run_sync(nats_server.start)
-            last = engine.hub("alpha").seq
+            last = engine.live("alpha").seq
             await _wait_stats(relay, _caught_up({"alpha": last}), 15, "the relay to catch up")
             # The cursor reached the hunt file through the hunt's actor.
             with trio.fail_after(5):
@@ -115,7 +115,7 @@ async def test_the_consumers_projection_equals_the_one_computed_from_the_log(
             for chunk in range(10):
                 for hunt in hunts:
                     await engine.submit(hunt, random_play(rng, 12, 40, f"{chunk}-"))
-            last = {hunt: engine.hub(hunt).seq for hunt in hunts}
+            last = {hunt: engine.live(hunt).seq for hunt in hunts}
             await _wait_stats(relay, _caught_up(last), 20, "the relay")
             nursery.cancel_scope.cancel()
         logs = {hunt: await engine.read_events(hunt) for hunt in hunts}

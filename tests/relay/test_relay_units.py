@@ -12,7 +12,7 @@ from relay_helpers import sample_definition
 
 from hunt.config import Config, ConfigError, load_config
 from hunt.domain import AttemptFailed, ClueFound, HuntCreated, Pinged, PlayerJoined, Recorded
-from hunt.engine import SetMeta, open_engine
+from hunt.engine import open_engine
 from hunt.relay import CURSOR_KEY, HuntLag, RelayStatistics, read_analytics, read_relay_status, run_relay
 from hunt.relay._analytics import APPLIED, DUPLICATE, FOREIGN, GAP, Projection
 from hunt.relay._outbox import HuntOutbox, save_cursor_if_unlocked
@@ -60,7 +60,10 @@ def test_message_ids_and_subjects_parse_strictly() -> None:
 async def test_the_cursor_goes_through_the_hunt_actor(make_config: Callable[..., Config], data_dir: Path) -> None:
     async with open_engine(make_config()) as engine:
         await engine.create_hunt(sample_definition("alpha"))
-        assert await engine.router.ask("alpha", SetMeta(CURSOR_KEY, "1")) is None
+        assert await engine.save_relay_cursor("alpha", 1) is False  # not loaded: not woken for it
+        assert not engine.is_active("alpha")
+        await engine.state("alpha")
+        assert await engine.save_relay_cursor("alpha", 1) is True
         reader = SqliteHuntStore.open_reader(data_dir, "alpha")
         try:
             assert reader.get_meta(CURSOR_KEY) == "1"

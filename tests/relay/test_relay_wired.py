@@ -12,8 +12,8 @@ import httpx
 import pytest
 import trio
 
-from hunt.relay._local_broker import LocalNatsServer
-from hunt.reliability import ServerProcess
+from hunt_lab.faults import ServerProcess
+from hunt_lab.servers.nats import LocalNatsServer
 
 pytestmark = pytest.mark.nats
 TOKEN = "wired-token"

@@ -1,6 +1,6 @@
 """Slow and dead clients (DESIGN §3.4, §3.6): none grows the server or delays other players.
 
-Misbehaving clients are raw sockets (hunt.reliability._raw): a reader that never reads (its
+Misbehaving clients are raw sockets (hunt_lab.clients.raw): a reader that never reads (its
 receive buffer shrunk to 4 KiB) but keeps sending, a client that vanishes with a TCP reset
 (no close frame), and a half-open one that goes silent with its socket open. Meanwhile a
 well-behaved player measures its ack latency, and the server's RSS, file descriptors and
@@ -16,12 +16,12 @@ import orjson
 import psutil
 import trio
 
-from hunt.bench.measure import percentile
-from hunt.bench.workload import hunt_definition
 from hunt.domain import StartHunt
-from hunt.reliability._inprocess import LocalServer, open_local_server
-from hunt.reliability._raw import RawSocket
-from hunt.sim._player import open_websocket
+from hunt_lab.clients.player import open_websocket
+from hunt_lab.clients.raw import RawSocket
+from hunt_lab.measure import percentile
+from hunt_lab.servers.inprocess import LocalServer, open_local_server
+from hunt_lab.workload import hunt_definition
 
 HUNT = "slow"
 OUTBOX = 8
@@ -148,7 +148,7 @@ async def test_clients_that_vanish_without_a_close_are_forgotten_at_once(tmp_pat
             with trio.fail_after(3):
                 while server.ctx.connections.statistics().open or process.num_fds() > fds_before:
                     await trio.sleep(0.02)
-        assert server.engine.hub(HUNT).subscribers == 0
+        assert server.engine.live(HUNT).subscribers == 0
         assert server.ctx.connections.statistics().accepted == 200
         assert process.memory_info().rss - rss_before < 30 * 2**20
 

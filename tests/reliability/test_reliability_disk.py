@@ -24,12 +24,12 @@ import orjson
 import pytest
 import trio
 
-from hunt.bench.workload import hunt_definition
 from hunt.domain import StartHunt
 from hunt.engine import verify_hunt
-from hunt.reliability import RETRYABLE, Ledger, audit_log, read_log
-from hunt.reliability._inprocess import LocalServer, open_local_server
-from hunt.sim._player import open_websocket
+from hunt_lab.clients.player import open_websocket
+from hunt_lab.faults import RETRYABLE, Ledger, audit_log, read_log
+from hunt_lab.servers.inprocess import LocalServer, open_local_server
+from hunt_lab.workload import hunt_definition
 
 RECOVERY = {"restart_backoff_min_s": 0.01, "restart_backoff_max_s": 0.05, "max_restarts": 1000}
 
@@ -175,7 +175,7 @@ async def test_a_read_only_data_dir_is_unavailable_and_recovers_once_writable(tm
                     assert (await ann.ping(f"before-{n}"))["op"] == "ack"
                 you, token = ann.id, ann.token
             with trio.fail_after(10):  # no subscriber left: the hunt is unloaded, its file closed
-                while server.engine.router.is_active("ro"):
+                while server.engine.is_active("ro"):
                     await trio.sleep(0.05)
             image = (data / "hunts" / "ro.sqlite3").read_bytes()
 

@@ -28,11 +28,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from trio_websocket import ConnectionClosed
 
-from hunt.api import ERROR_CODES
-from hunt.bench.workload import hunt_definition
-from hunt.reliability import ServerProcess, create_hunt
-from hunt.reliability._raw import RawSocket
-from hunt.sim._player import open_websocket
+from hunt.protocol import ErrorCode
+from hunt_lab.clients.player import open_websocket
+from hunt_lab.clients.raw import RawSocket
+from hunt_lab.faults import ServerProcess, create_hunt
+from hunt_lab.workload import hunt_definition
 
 MAX_FRAME = 2048
 HUNT = "fuzz"
@@ -160,7 +160,7 @@ frames = st.one_of(
 
 def documented(reply: dict[str, Any]) -> bool:
     if reply.get("op") == "error":
-        return reply.get("code") in ERROR_CODES and reply.get("code") != "internal"
+        return reply.get("code") in set(ErrorCode) and reply.get("code") != "internal"
     if reply.get("op") == "batch":
         return isinstance(reply.get("items"), list) and all(documented(item) for item in reply["items"])
     return reply.get("op") in ("ack", "welcome", *PUSHES)
@@ -300,7 +300,7 @@ def test_hostile_admin_requests_get_documented_errors_and_touch_no_file(
     assert status < 500 or error == "unavailable", (status, content)
     assert status < 300 or status == 304 or status >= 400, (status, content)
     if status >= 400:
-        assert kind.startswith("application/json") and error in ERROR_CODES, (status, content)
+        assert kind.startswith("application/json") and error in set(ErrorCode), (status, content)
         assert after == before, (method, path, content)
         assert target.files() == files, (method, path)
     created = set(after) - set(before)

@@ -2,7 +2,7 @@
 
 A real `hunt serve` child (synchronous=FULL) under websocket players is SIGKILLed three times
 at random moments and restarted on the same data directory; players reconnect and resend
-their unanswered commands with the same ids. The harness (hunt.reliability.run_crash) then
+their unanswered commands with the same ids. The harness (hunt_lab.faults.run_crash) then
 audits the log against every answer the players got, the restarted server's live state
 against a replay, and runs `hunt verify`. The engine-level twin is tests/engine/test_engine_crash.py.
 
@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 
 from hunt.domain import Pinged, PlayerJoined, Recorded
-from hunt.reliability import CrashConfig, Ledger, audit_log, run_crash
+from hunt_lab.faults import CrashConfig, Ledger, audit_log, run_crash
 
 SEED = int(os.environ.get("HUNT_RELIABILITY_SEED", random.randrange(1_000_000)))
 

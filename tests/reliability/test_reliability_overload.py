@@ -21,11 +21,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hunt.bench.workload import hunt_definition
 from hunt.domain import StartHunt
-from hunt.reliability._inprocess import open_local_server
-from hunt.reliability._overload import Phase, engine_overload, slow_commits
-from hunt.reliability._overload_ws import HELD_BACK, engine_probe, ws_phases
+from hunt_lab.bench.overload import Phase, engine_overload, slow_commits
+from hunt_lab.bench.overload_ws import HELD_BACK, engine_probe, ws_phases
+from hunt_lab.servers.inprocess import open_local_server
+from hunt_lab.workload import hunt_definition
 
 COMMIT_S = 0.005
 MARGIN_MS = 500.0  # scheduling noise on a loaded 2-core machine; an unbounded queue would add seconds

@@ -1,0 +1,134 @@
+"""``check``: could the rules have produced this recorded event from this state?
+
+An imported log (or a doctored hunt file) can hold events no command would ever have caused:
+a score of 2x10^15, a locked clue found, a hint that does not exist, a player id that the next
+live joiner will be given too. ``apply`` trusts its events, so an import and ``hunt verify``
+ask this first. Where the command can be rebuilt from its event (a ping, a hint, a join, the
+admin commands) it is decided again at the event's time and the two events must be equal;
+where it cannot (the answer text of a correct guess is not recorded) the event is checked
+against the same rules piece by piece: the player may act, the clue is open, the points are
+the ones the rules award.
+
+Pure, like the rules: nothing here changes the state.
+"""
+
+from __future__ import annotations
+
+from ._errors import Rejected
+from ._messages import (
+    AdjustScore,
+    AttemptFailed,
+    AttemptRepeated,
+    BanPlayer,
+    ClueFound,
+    Command,
+    EndHunt,
+    Event,
+    HintTaken,
+    HuntCreated,
+    HuntEnded,
+    HuntPaused,
+    HuntStarted,
+    PauseHunt,
+    Pinged,
+    PingLocation,
+    PlayerBanned,
+    PlayerJoined,
+    Recorded,
+    ScoreAdjusted,
+    StartHunt,
+    TakeHint,
+)
+from ._rules import _attempt, _check_rate, _found, _join, decide
+from ._state import HuntState
+
+__all__ = ["NotProduced", "check"]
+
+_KIND_OF_METHOD = {"answer": "answer", "code": "code", "checkin": "geo"}
+
+
+class NotProduced(ValueError):
+    """Raised when a recorded event is not one the rules could have produced from the state."""
+
+
+def check(state: HuntState, recorded: Recorded) -> None:
+    """Raise NotProduced (saying why) unless the rules could have produced ``recorded`` next."""
+    event, ts = recorded.event, recorded.ts
+    if recorded.seq != state.seq + 1:
+        raise NotProduced(f"seq {recorded.seq} does not follow {state.seq}")
+    if isinstance(event, HuntCreated):
+        raise NotProduced("hunt_created may only be the first event")
+    if not isinstance(recorded.cmd, str) or not recorded.cmd:
+        raise NotProduced(f"a {event.TYPE} event must carry the id of the command that caused it")
+    try:
+        _check(state, recorded, event, ts)
+    except Rejected as rejected:
+        raise NotProduced(f"the rules refuse it: {rejected.code}: {rejected}") from None
+    except (KeyError, TypeError, AttributeError) as err:  # e.g. a player or clue id that is not a string
+        raise NotProduced(f"malformed {event.TYPE} event: {err!r}") from None
+
+
+def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
+    cmd = recorded.cmd or ""
+    match event:
+        case PlayerJoined(name=name, team=team):
+            _principal(recorded, "join")
+            _same(_join(state, name, team, ts), event)
+        case Pinged(player=player, lat=lat, lon=lon):
+            _principal(recorded, player)
+            _same(decide(state, PingLocation(player, cmd, lat, lon), ts), event)
+        case HintTaken(player=player, clue=clue):
+            _principal(recorded, player)
+            _same(decide(state, TakeHint(player, cmd, clue), ts), event)
+        case ClueFound(player=player, clue=clue, method=method):
+            _principal(recorded, player)
+            who, side, found = _attempt(state, player, clue, _kind(method), ts)
+            if clue in side.found:
+                raise NotProduced(f"clue {clue!r} was already found by this side")
+            _check_rate(state, who, found, ts)
+            _same(_found(state, who, side, found, method), event)
+        case AttemptFailed(player=player, clue=clue, method=method, reason=reason):
+            _principal(recorded, player)
+            who, side, attempted = _attempt(state, player, clue, _kind(method), ts)
+            if clue in side.found:
+                raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
+            _check_rate(state, who, attempted, ts)
+            if reason != ("too_far" if method == "checkin" else "wrong"):
+                raise NotProduced(f"a failed {method} cannot have the reason {reason!r}")
+        case AttemptRepeated(player=player, clue=clue, method=method):
+            _principal(recorded, player)
+            _, side, _ = _attempt(state, player, clue, _kind(method), ts)
+            if clue not in side.found:
+                raise NotProduced(f"clue {clue!r} was not found before: it cannot be repeated")
+        case ScoreAdjusted(player=player, delta=delta, reason=reason):
+            _admin(state, recorded, AdjustScore(cmd, player, delta, reason), ts)
+        case PlayerBanned(player=player, reason=reason):
+            _admin(state, recorded, BanPlayer(cmd, player, reason), ts)
+        case HuntStarted():
+            _admin(state, recorded, StartHunt(cmd), ts)
+        case HuntPaused():
+            _admin(state, recorded, PauseHunt(cmd), ts)
+        case HuntEnded():
+            _admin(state, recorded, EndHunt(cmd), ts)
+
+
+def _kind(method: object) -> str:
+    kind = _KIND_OF_METHOD.get(method) if isinstance(method, str) else None
+    if kind is None:
+        raise NotProduced(f"unknown method {method!r}")
+    return kind
+
+
+def _principal(recorded: Recorded, expected: str) -> None:
+    if recorded.principal != expected:
+        raise NotProduced(f"a {recorded.event.TYPE} event of {expected!r} was recorded for {recorded.principal!r}")
+
+
+def _admin(state: HuntState, recorded: Recorded, command: Command, ts: int) -> None:
+    _principal(recorded, "admin")
+    _same(decide(state, command, ts), recorded.event)
+
+
+def _same(expected: Event, found: Event) -> None:
+    if expected != found:
+        raise NotProduced(f"the rules give {expected}, the log has {found}")

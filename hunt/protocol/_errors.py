@@ -1,0 +1,142 @@
+"""Every error code of the wire, the error as a client sees it, and the requests refused at the edge.
+
+    RequestError        Raised when a request is refused at the edge; carries an ErrorCode.
+    ├── BadRequest      Raised when JSON is malformed or a field is missing or of the wrong type.
+    ├── UnknownOp       Raised when a frame names an op the server does not know.
+    ├── NotJoined       Raised when a player command arrives before ``join`` or ``hello``.
+    ├── Unauthorized    Raised when a token is missing, malformed, forged or for another hunt.
+    ├── TooLarge        Raised when a frame, a batch or a body is over its limit.
+    └── NotFound        Raised when a route, a player or a page does not exist.
+
+:class:`ErrorCode` is the one list of codes, shared by the websocket (``"code"``) and HTTP
+(``"error"``, with ``ErrorCode.status``); docs/protocol.md documents each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "BadRequest",
+    "ErrorCode",
+    "NotFound",
+    "NotJoined",
+    "RequestError",
+    "TooLarge",
+    "Unauthorized",
+    "UnknownOp",
+    "WireError",
+]
+
+
+class ErrorCode(StrEnum):
+    """An error code; ``status`` is its HTTP status and ``meaning`` when it happens."""
+
+    BAD_REQUEST = "bad_request", 400, "malformed JSON, a missing field or a field of the wrong type"
+    UNKNOWN_OP = "unknown_op", 400, "the frame's op is not one the server knows"
+    UNAUTHORIZED = "unauthorized", 401, "missing, malformed, forged or foreign token"
+    NOT_JOINED = "not_joined", 409, "a player command before join or hello on this connection"
+    UNKNOWN_HUNT = "unknown_hunt", 404, "no hunt with this id (or an id that is not a valid hunt id)"
+    UNKNOWN_PLAYER = "unknown_player", 404, "no player with this id in the hunt"
+    UNKNOWN_CLUE = "unknown_clue", 404, "no clue with this id in the hunt"
+    NOT_FOUND = "not_found", 404, "no such route or page"
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "the route exists but not with this HTTP method"
+    LOCKED = "locked", 409, "the clue opens after others are found"
+    WRONG_KIND = "wrong_kind", 409, "the clue is of another kind (answer, geo or code)"
+    ALREADY_FOUND = "already_found", 409, "a hint for a clue that is already found"
+    NO_MORE_HINTS = "no_more_hints", 409, "every hint of the clue is already taken"
+    HUNT_NOT_ACTIVE = "hunt_not_active", 409, "the hunt is pending, paused or ended"
+    BANNED = "banned", 403, "the player is banned from the hunt"
+    INVALID_STATE = "invalid_state", 409, "an admin command that does not fit the hunt's status"
+    HUNT_EXISTS = "hunt_exists", 409, "a hunt with this id already exists"
+    RATE_LIMITED = "rate_limited", 429, "too many wrong attempts on a clue; retry after retry_after_ms"
+    TOO_LARGE = "too_large", 413, "a frame, batch or body over its limit"
+    OVERLOADED = "overloaded", 503, ("the hunt's mailbox is full, or this client sent a command before the wait "
+                                     "it was told was over; retry after retry_after_ms")
+    UNAVAILABLE = "unavailable", 503, ("the hunt is restarting, its disk failed, its file is unreadable, or the "
+                                       "server is stopping; retry after retry_after_ms")
+    INTERNAL = "internal", 500, "an unexpected server error (logged; details are not sent)"
+
+    status: int
+    meaning: str
+
+    def __new__(cls, value: str, status: int, meaning: str) -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status = status
+        member.meaning = meaning
+        return member
+
+
+@dataclass(frozen=True, slots=True)
+class WireError:
+    """An error as the client sees it (rendered by ``hunt.protocol.frames`` or as an HTTP body)."""
+
+    code: ErrorCode
+    message: str
+    retry_after_ms: int | None = None
+
+    @property
+    def status(self) -> int:
+        return self.code.status
+
+    def to_dict(self) -> dict[str, Any]:
+        """The HTTP form: ``{"error": code, "message": ..., "retry_after_ms"?: ...}``."""
+        body: dict[str, Any] = {"error": self.code.value, "message": self.message}
+        if self.retry_after_ms is not None:
+            body["retry_after_ms"] = self.retry_after_ms
+        return body
+
+
+class RequestError(Exception):
+    """Raised when a request is refused at the edge; carries an ErrorCode.
+
+    ``request_id`` is the client id of the frame it refuses, when it had a usable one.
+    """
+
+    code = ErrorCode.BAD_REQUEST
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.request_id = request_id
+
+
+class BadRequest(RequestError):
+    """Raised when JSON is malformed or a field is missing or of the wrong type."""
+
+    code = ErrorCode.BAD_REQUEST
+
+
+class UnknownOp(RequestError):
+    """Raised when a frame names an op the server does not know."""
+
+    code = ErrorCode.UNKNOWN_OP
+
+
+class NotJoined(RequestError):
+    """Raised when a player command arrives before ``join`` or ``hello``."""
+
+    code = ErrorCode.NOT_JOINED
+
+
+class Unauthorized(RequestError):
+    """Raised when a token is missing, malformed, forged or for another hunt."""
+
+    code = ErrorCode.UNAUTHORIZED
+
+
+class TooLarge(RequestError):
+    """Raised when a frame, a batch or a body is over its limit."""
+
+    code = ErrorCode.TOO_LARGE
+
+
+class NotFound(RequestError):
+    """Raised when a route, a player or a page does not exist."""
+
+    code = ErrorCode.NOT_FOUND

@@ -1,0 +1,80 @@
+"""An engine and the server in this process, on an ephemeral loopback port.
+
+For harnesses that need to look inside the server while clients load it over real sockets
+(the router's mailboxes, the connection statistics) or to inject a fault into the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import trio
+from quart_trio import QuartTrio
+
+from hunt.api import ApiContext, app_context, create_app, serve
+from hunt.config import Config, load_config
+from hunt.engine import Engine, open_engine
+
+__all__ = ["LocalServer", "open_local_server"]
+
+ADMIN_TOKEN = "reliability-admin-token"
+
+
+@dataclass
+class LocalServer:
+    config: Config
+    engine: Engine
+    app: QuartTrio
+    port: int
+    http: httpx.AsyncClient  # carries the configured admin token
+    stopping: trio.Event  # set it (or call stop) for the graceful shutdown
+
+    @property
+    def ctx(self) -> ApiContext:
+        return app_context(self.app)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, hunt_id: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/hunts/{hunt_id}"
+
+    def stop(self) -> None:
+        """Trigger the graceful shutdown (the server stops accepting and closes websockets)."""
+        self.stopping.set()
+
+
+@asynccontextmanager
+async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+                            **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
+    """Run an engine and the server until the block ends (then a graceful stop).
+
+    ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
+    directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
+    clients can fail when one meets their own close).
+    """
+    settings: dict[str, dict[str, Any]] = {
+        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}}
+    for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
+        settings.setdefault(name, {}).update(values)
+    config = load_config(None, env={}, overrides=settings)
+    async with open_engine(config) as engine:
+        app = create_app(config, engine)
+        stopping = trio.Event()
+        async with trio.open_nursery() as nursery:
+            port = await nursery.start(partial(serve, config, engine, app=app, shutdown_trigger=stopping.wait,
+                                               ws_ping_interval_s=ws_ping_interval_s))
+            headers = {"Authorization": f"Bearer {config.server.admin_token}"}
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
+                                             timeout=10) as http:
+                    yield LocalServer(config, engine, app, port, http, stopping)
+            finally:
+                stopping.set()
