@@ -40,6 +40,7 @@ from ..domain import (
     Rejected,
     RuleDefaults,
     parse_definition,
+    valid_id,
 )
 from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
@@ -114,16 +115,27 @@ class Engine:
     # -- hunts -----------------------------------------------------------------------------
 
     def hunt_ids(self) -> list[str]:
+        """Every hunt of the data dir, with those another process (``hunt import``, ``hunt run``)
+        created since this engine started: the listing looks at the directory each time."""
+        self._known.update(hunt_ids(self.data_dir))
         return sorted(self._known)
 
     def exists(self, hunt_id: str) -> bool:
-        return hunt_id in self._known
+        return hunt_id in self._known or self._discover(hunt_id)
 
     def require(self, hunt_id: str) -> None:
         """Raise InvalidHuntId or HuntNotFound unless ``hunt_id`` names a known hunt."""
-        if hunt_id not in self._known:  # known ids were validated when they became known
+        if hunt_id not in self._known and not self._discover(hunt_id):  # known ids were validated
             hunt_path(self.data_dir, hunt_id)  # raises InvalidHuntId for a malformed id
             raise HuntNotFound(f"no hunt {hunt_id!r}")
+
+    def _discover(self, hunt_id: str) -> bool:
+        """Whether another process created the hunt since (one stat; a hunt file only appears
+        complete, renamed into place after its first event is committed)."""
+        if not valid_id(hunt_id) or not hunt_path(self.data_dir, hunt_id).exists():
+            return False
+        self._known.add(hunt_id)
+        return True
 
     def _hub(self, hunt_id: str) -> HuntHub:
         hub = self._hubs.get(hunt_id)

@@ -488,6 +488,8 @@ def _remove_with_journal(path: Path) -> None:
 def _lock_new(path: Path) -> int:
     """Lock the file of a hunt that is to be created; raise HuntExists if it is there."""
     make_private_dir(path.parent)
+    if path.exists():  # before the lock too: a running server holds the lock of a hunt it has loaded
+        raise HuntExists(f"hunt {path.stem!r} already exists")
     lock_fd = _lock(path)
     if path.exists():
         os.close(lock_fd)
