@@ -207,7 +207,7 @@ async def _drive(config: SimConfig, players: list[SimPlayer], recorder: Recorder
         else:
             for op in workload.next_ops(max(0, due)):
                 if targets is not None:
-                    op = targets.retarget(op)  # noqa: PLW2901
+                    op = targets.retarget(op)
                 counter += 1
                 player = players[op.player % len(players)]
                 recorder.sent += 1
