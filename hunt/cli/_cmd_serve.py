@@ -105,6 +105,5 @@ def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None
     hunt_id = sample_id or "<hunt_id>"
     lines.append(f"  player page: {base}/play/{hunt_id}")
     lines.append(f"  websocket:   ws://{shown}:{port}/ws/hunts/{hunt_id}")
-    join = '{"op":"join","id":"j1","name":"Ann"}'
-    lines.append(f"  join:        echo '{join}' | websocat ws://{shown}:{port}/ws/hunts/{hunt_id}")
+    lines.append(f"  join:        hunt ws ws://{shown}:{port}/ws/hunts/{hunt_id} --join Ann")
     print("\n".join(lines), flush=True)
