@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from ..domain import HINT_POLICIES
 from ..protocol import ErrorCode
 
 __all__ = ["openapi_document"]
@@ -65,8 +66,13 @@ def _schemas() -> dict[str, Any]:
             "retry_after_ms": i}},
         "Leaderboard": {"type": obj, "properties": {"seq": i, "total": i, "rows": {"type": arr, "items": row}}},
         "PublicHunt": {"type": obj, "properties": {
-            "id": s, "title": s, "mode": s, "order": s, "status": s,
-            "clues": {"type": arr, "items": {"type": obj}}}},
+            "id": s, "title": s, "description": s, "mode": s, "order": s, "status": s,
+            "starts_at": {"type": ["integer", "null"]}, "ends_at": {"type": ["integer", "null"]},
+            "hint_policy": {"type": "string", "enum": list(HINT_POLICIES)},
+            "allow_typed_position": {"type": "boolean"},
+            "clues": {"type": arr, "items": {"type": obj, "properties": {
+                "id": s, "title": s, "prompt": s, "kind": s, "points": i, "first_bonus": i,
+                "value": {**i, "description": "what the clue would score its next finder now"}}}}}},
         "HuntList": {"type": obj, "properties": {"hunts": {"type": arr, "items": {"type": obj, "properties": {
             "id": s, "title": s, "status": s, "players": i, "events": i}}}}},
         "HuntDetail": {"type": obj, "properties": {

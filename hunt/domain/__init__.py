@@ -5,7 +5,7 @@ a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds 
 """
 
 from ._check import NotProduced, check
-from ._definition import ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
+from ._definition import HINT_POLICIES, ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
     EVENT_TYPES,
@@ -44,6 +44,7 @@ from ._text import haversine_m, normalize_answer, normalize_code
 
 __all__ = [
     "EVENT_TYPES",
+    "HINT_POLICIES",
     "ID_PATTERN",
     "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
