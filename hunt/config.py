@@ -100,6 +100,13 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "INFO"
+    format: str = "text"
+    commands: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server: ServerConfig = ServerConfig()
     engine: EngineConfig = EngineConfig()
@@ -107,6 +114,7 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @property
     def data_path(self) -> Path:
@@ -124,6 +132,7 @@ _SHORT_ENV = {
     "HUNT_ADMIN_TOKEN": ("server", "admin_token"),
 }
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # NATS stream and consumer names (no ., *, > or spaces)
 
 
@@ -259,6 +268,10 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    if config.logging.level.upper() not in _LOG_LEVELS:
+        raise ConfigError(f"logging.level must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
+    if config.logging.format not in ("text", "json"):
+        raise ConfigError(f"logging.format must be text or json, got {config.logging.format!r}")
     if not 0 < config.engine.dedup_filter_error < 1:
         raise ConfigError(f"engine.dedup_filter_error must be between 0 and 1, got {config.engine.dedup_filter_error}")
     if config.game.heatmap_cell_deg <= 0:

@@ -39,13 +39,13 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     blueprint = Blueprint("admin", __name__, url_prefix="/admin/hunts")
     engine = ctx.engine
     limits = ctx.config.limits
-    expected = ctx.admin_token.encode()
 
     @blueprint.before_request
     async def authenticate() -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        # compare_digest: the time taken does not tell how much of a guess was right.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        # compare_digest: the time taken does not tell how much of a guess was right. The token
+        # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
             raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
 
     @blueprint.post("")

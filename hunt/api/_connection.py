@@ -34,7 +34,6 @@ from ..protocol import (
     HelloOp,
     JoinOp,
     RequestError,
-    Unauthorized,
     WireError,
     frames,
     join_command,
@@ -44,6 +43,7 @@ from ..protocol import (
 from ._backoff import Backoff
 from ._context import ApiContext
 from ._errors import RetryLater, wire_error
+from ._identity import greeted_player, join_extras, keyed_join, welcome_extras
 from ._pushes import leaderboard_push
 from ._views import side_progress, welcome_view
 
@@ -192,32 +192,30 @@ class Connection:
         return self.backoff.refused(err, trio.current_time())
 
     async def _hello(self, hello: HelloOp) -> None:
-        player_id = self.ctx.tokens.verify(self.hunt_id, hello.token)
-        if player_id is None:
-            raise Unauthorized("the token is not valid for this hunt")
         state = await self.engine.state(self.hunt_id)
-        player = state.players.get(player_id)
-        if player is None:
-            raise Unauthorized("the token's player is not in this hunt")
-        reply = frames.welcome(hello.id, welcome_view(state, player, self.ctx.now_ms()))
+        player = greeted_player(self.ctx.tokens, self.hunt_id, state, hello.token)
+        view = welcome_view(state, player, self.ctx.now_ms())
+        reply = frames.welcome(hello.id, {**view, **welcome_extras(self.ctx.tokens, self.hunt_id, state, player)})
         since = state.seq if hello.since is None else min(hello.since, state.seq)
         await self._reply(reply)
-        self._bind(player_id, since)
+        self._bind(player.id, since)
 
     async def _join(self, join: JoinOp) -> None:
-        command = join_command(join)
-        [result] = await self.engine.submit(self.hunt_id, [command])
+        command = join_command(join)  # its cmd is the join id: a secret, hashed before the engine sees it
+        state = await self.engine.state(self.hunt_id)
+        keyed = keyed_join(self.ctx.tokens, self.hunt_id, state, command, join.team_code)
+        [result] = await self.engine.submit(self.hunt_id, [keyed])
         self.backoff.admitted()
         if isinstance(result, Rejected):
             await self._reply(self._result_frame(command.cmd, result))
             return
         player = result.fields["player"]
-        token = self.ctx.tokens.issue(self.hunt_id, player)
         # The side's progress comes with the ack (a team that has already played shows what it
         # found at once), then the recent public feed (a newcomer mid-hunt sees what went on).
         recent = await self.engine.recent_public_feed(self.hunt_id)
         state = await self.engine.state(self.hunt_id)
-        await self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, token=token,
+        extra = join_extras(self.ctx.tokens, self.hunt_id, state, result.fields)
+        await self._reply(frames.ack(command.cmd, result.seq, result.fields, duplicate=result.duplicate, **extra,
                                      progress=side_progress(state, state.players[player])))
         for item in (item for seq, _, item in recent if seq <= result.seq):
             await self._reply(frames.feed(item))

@@ -1,11 +1,24 @@
 """Secrets: the key that signs player tokens, and the admin token.
 
 A player token is ``"<player>.<signature>"`` where the signature is the base64url (unpadded)
-HMAC-SHA256, under the server's secret key, of the hunt id and the player id. It proves that
-this server issued it to this player of this hunt: a token of another hunt, or a forged or
-altered one, does not verify. Both secrets live in the data directory, created on first
-start with mode 0600; an admin token set in the configuration (``HUNT_ADMIN_TOKEN`` or
-``server.admin_token``) takes the place of the generated one.
+HMAC-SHA256, under the server's secret key, of the hunt id, the player id and the hunt's
+incarnation (drawn when the hunt was created). It proves that this server issued it to this
+player of this hunt: a token of another hunt, of an earlier hunt deleted and created again
+under the same id, or a forged or altered one, does not verify. (Hunts created before
+incarnations existed have none; their tokens are signed without it, as they always were.)
+
+The same key, through keys derived for each purpose, also gives:
+
+- the **join key** of a join ``id``: the keyed hash that the log, the events API, the export
+  and the broker see instead of the id, which is a bearer secret (resending it returns the
+  player's token);
+- each team's **team code**, the passcode that lets a player join a team that exists. It is
+  derived, not stored: the captain (the team's first player) and the organiser can always be
+  told it again, and no log, export or broker message holds it.
+
+Both secrets live in the data directory, created on first start with mode 0600; an admin
+token set in the configuration (``HUNT_ADMIN_TOKEN`` or ``server.admin_token``) takes the
+place of the generated one.
 """
 
 from __future__ import annotations
@@ -31,34 +44,71 @@ ADMIN_TOKEN_FILE = "admin.token"
 MAX_TOKEN_CHARS = 256
 
 
+JOIN_KEY_PREFIX = "jk-"
+# Team codes are typed by people: no 0/O, 1/I/L. 8 characters of 31 are about 40 bits, and
+# guessing is an online attack that the join limits slow down.
+TEAM_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+TEAM_CODE_CHARS = 8
+
+
 class PlayerTokens:
-    """Issues and checks player tokens with one secret key."""
+    """Issues and checks player tokens, join keys and team codes with one secret key."""
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("the token key must be at least 16 bytes")
         self._key = key
+        self._join_key = hmac.new(key, b"hunt join ids", hashlib.sha256).digest()
+        self._team_key = hmac.new(key, b"hunt team codes", hashlib.sha256).digest()
 
-    def issue(self, hunt_id: str, player: str) -> str:
-        return f"{player}.{self._sign(hunt_id, player)}"
+    def issue(self, hunt_id: str, player: str, incarnation: str | None = None) -> str:
+        return f"{player}.{self._sign(hunt_id, player, incarnation)}"
 
-    def verify(self, hunt_id: str, token: object) -> str | None:
-        """The player a token was issued to for this hunt, or None if it does not verify."""
+    def verify(self, hunt_id: str, token: object, incarnation: str | None = None) -> str | None:
+        """The player a token was issued to for this incarnation of this hunt, or None if it
+        does not verify."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
             return None
         player, dot, signature = token.rpartition(".")
-        if not dot or not player:
+        if not dot or not player or "\0" in player:
             return None
-        expected = self._sign(hunt_id, player)
+        expected = self._sign(hunt_id, player, incarnation)
         if not hmac.compare_digest(expected.encode(), signature.encode()):
             return None
         return player
 
-    def _sign(self, hunt_id: str, player: str) -> str:
-        # A NUL separator: neither id can contain one, so (hunt, player) pairs never collide.
-        message = f"{hunt_id}\0{player}".encode()
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    def join_key(self, hunt_id: str, join_id: str) -> str:
+        """The keyed hash stored (and shown) instead of a join ``id``: ``jk-`` + 22 base64url."""
+        digest = hmac.new(self._join_key, f"{hunt_id}\0{join_id}".encode(), hashlib.sha256).digest()
+        return JOIN_KEY_PREFIX + _b64(digest[:16])
+
+    def team_code(self, hunt_id: str, incarnation: str | None, side_id: str) -> str:
+        """The passcode of a team (by its side id, e.g. ``team:gulls``), as ``XXXX-XXXX``."""
+        message = f"{hunt_id}\0{incarnation or ''}\0{side_id}".encode()
+        number = int.from_bytes(hmac.new(self._team_key, message, hashlib.sha256).digest(), "big")
+        chars = []
+        for _ in range(TEAM_CODE_CHARS):
+            number, index = divmod(number, len(TEAM_CODE_ALPHABET))
+            chars.append(TEAM_CODE_ALPHABET[index])
+        half = TEAM_CODE_CHARS // 2
+        return "".join(chars[:half]) + "-" + "".join(chars[half:])
+
+    def team_code_matches(self, hunt_id: str, incarnation: str | None, side_id: str, given: object) -> bool:
+        """Whether ``given`` is the team's code; case, spaces and dashes do not matter."""
+        if not isinstance(given, str) or len(given) > 64:
+            return False
+        typed = "".join(ch for ch in given.upper() if ch not in " -")
+        expected = self.team_code(hunt_id, incarnation, side_id).replace("-", "")
+        return hmac.compare_digest(typed.encode(), expected.encode())
+
+    def _sign(self, hunt_id: str, player: str, incarnation: str | None) -> str:
+        # A NUL separator: no id contains one, so (hunt, player, incarnation) never collide.
+        message = f"{hunt_id}\0{player}" if incarnation is None else f"{hunt_id}\0{player}\0{incarnation}"
+        return _b64(hmac.new(self._key, message.encode(), hashlib.sha256).digest())
+
+
+def _b64(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True, slots=True)

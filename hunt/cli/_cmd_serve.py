@@ -3,14 +3,22 @@
 Structured shutdown: the server runs inside the engine's block. On SIGINT or SIGTERM the
 server stops accepting, closes websockets (1001) and finishes requests in flight; then the
 engine drains every mailbox, writes final snapshots and closes the hunt files.
+
+On SIGHUP the configuration is read again (file, then environment, then the original flags)
+and what can change safely while serving takes effect at once: ``[logging]`` and the admin
+token (``server.admin_token``, or the ``admin.token`` file when that is empty). Any other
+changed key is named in a warning and waits for a restart; an invalid file changes nothing.
+``--check`` validates everything a start needs and exits (see ``_checks``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -18,12 +26,14 @@ from typing import Any
 import orjson
 import trio
 
-from ..api import Secrets, create_app, is_loopback, load_secrets, serve
-from ..config import Config
+from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, load_secrets, serve
+from ..config import Config, ConfigError
 from ..domain import StartHunt
 from ..engine import Engine, open_engine
 from ..relay import RelayCollector, read_analytics, run_relay
+from ._checks import check_startup, prepare_data_dir
 from ._common import add_config_options, config_from_args
+from ._logging import configure_logging
 
 __all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
 
@@ -39,30 +49,52 @@ def register(subparsers: Any) -> None:
     add_config_options(parser, network=True)
     parser.add_argument("--sample", action="store_true",
                         help="create and start the sample hunt (harbor-2026) if it does not exist yet")
+    parser.add_argument("--check", action="store_true",
+                        help="check the config, the data dir (permissions, hunt files), the port and the broker, "
+                             "then exit: 0 if a start would succeed, 1 with the problems otherwise")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    configure_logging(config.logging, verbose=args.verbose)
+    if args.check:
+        return _check(config)
     if not is_loopback(config.server.host) and not config.server.admin_token:
         print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
               "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)
         return 2
+    prepare_data_dir(config)
     secrets = load_secrets(config)
+    reload = partial(_reload, partial(config_from_args, args), args.verbose)
     try:
-        trio.run(_main, config, secrets, args.sample)
+        trio.run(_main, config, secrets, args.sample, reload)
     except OSError as err:
         print(f"hunt serve: cannot listen on {config.server.host}:{config.server.port}: {err}", file=sys.stderr)
         return 2
     return 0
 
 
-async def _main(config: Config, secrets: Secrets, sample: bool) -> None:
+def _check(config: Config) -> int:
+    problems = check_startup(config)
+    for problem in problems:
+        print(f"hunt serve --check: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"hunt serve --check: ok (data dir {config.data_path}, {config.server.host}:{config.server.port}"
+          f"{', broker ' + config.broker.url if config.broker.url else ''})")
+    return 0
+
+
+async def _main(config: Config, secrets: Secrets, sample: bool, reload: Callable[[ApiContext], None]) -> None:
     # Open the receiver first, so a signal during start-up is a clean shutdown too.
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
 
         async def stop_on_signal() -> None:
             async for signum in signals:
+                if signum == signal.SIGHUP:
+                    reload(app_context(app))  # a small file read: not worth a thread
+                    continue
                 log.info("%s: shutting down", signal.Signals(signum).name)
                 return
 
@@ -78,6 +110,34 @@ async def _main(config: Config, secrets: Secrets, sample: bool) -> None:
                 _announce(config, secrets, port, sample_id)
             background.cancel_scope.cancel()
         log.info("stopped: mailboxes drained, snapshots written")
+
+
+def _reload(load: Callable[[], Config], verbose: bool, ctx: ApiContext) -> None:
+    """Apply what can change while serving (logging, the admin token); name the rest."""
+    current = ctx.engine.config
+    try:
+        new = load()
+        secrets = load_secrets(new)
+    except (ConfigError, OSError, ValueError) as err:
+        log.error("SIGHUP: configuration not reloaded, nothing changed: %s", err)
+        return
+    configure_logging(new.logging, verbose=verbose)
+    ctx.engine.config = dataclasses.replace(current, logging=new.logging)
+    token_changed = secrets.admin_token != ctx.admin_token
+    ctx.admin_token = secrets.admin_token
+    waiting = [f"{section}.{key}" for section, key in _differences(current, new)
+               if section != "logging" and (section, key) != ("server", "admin_token")]
+    if waiting:
+        log.warning("SIGHUP: %s changed: restart to apply", ", ".join(waiting))
+    log.info("SIGHUP: configuration reloaded (logging %s/%s%s)", new.logging.format, new.logging.level,
+             ", new admin token" if token_changed else "")
+
+
+def _differences(old: Config, new: Config) -> list[tuple[str, str]]:
+    return [(section.name, key.name)
+            for section in dataclasses.fields(old)
+            for key in dataclasses.fields(getattr(old, section.name))
+            if getattr(getattr(old, section.name), key.name) != getattr(getattr(new, section.name), key.name)]
 
 
 async def ensure_sample(engine: Engine) -> str:

@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 import trio
-from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
+
+from ._wsclient import WsClosed, open_ws
 
 __all__ = ["register"]
 
@@ -61,21 +62,21 @@ def run(args: argparse.Namespace) -> int:
             frames.append(frame)
     try:
         return trio.run(_talk, args.url, frames, args.wait)
-    except (OSError, HandshakeError, ConnectionClosed) as err:
+    except (OSError, WsClosed) as err:
         print(f"hunt ws: {args.url}: {err}", file=sys.stderr)
         return 1
 
 
 async def _talk(url: str, frames: list[dict[str, Any]], wait: float) -> int:
     failed = False
-    async with open_websocket_url(url) as ws:
+    async with open_ws(url) as ws:
         for frame in frames:
             if "id" not in frame and frame.get("op") != "batch":
                 frame = {**frame, "id": secrets.token_hex(16)}
-            await ws.send_message(orjson.dumps(frame).decode())
+            await ws.send(orjson.dumps(frame).decode())
             with trio.move_on_after(wait) as waiting:
                 while True:
-                    reply = orjson.loads(await ws.get_message())
+                    reply = orjson.loads(await ws.receive())
                     print(orjson.dumps(reply).decode(), flush=True)
                     if reply.get("op") in REPLY_OPS and reply.get("id") in (frame.get("id"), None):
                         failed = failed or reply["op"] == "error"
@@ -85,5 +86,5 @@ async def _talk(url: str, frames: list[dict[str, Any]], wait: float) -> int:
                 failed = True
         with trio.move_on_after(wait):  # the pushes that follow (feed, leaderboard, status)
             while True:
-                print(await ws.get_message(), flush=True)
+                print(await ws.receive(), flush=True)
     return 1 if failed else 0

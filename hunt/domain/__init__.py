@@ -38,11 +38,13 @@ from ._messages import (
     event_from_fields,
     event_to_fields,
 )
-from ._rules import decide, outcome
-from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay
+from ._names import clean_name
+from ._rules import DISTANCE_BANDS, decide, distance_band, outcome
+from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
 __all__ = [
+    "DISTANCE_BANDS",
     "EVENT_TYPES",
     "HINT_POLICIES",
     "ID_PATTERN",
@@ -87,7 +89,9 @@ __all__ = [
     "SubmitCode",
     "TakeHint",
     "check",
+    "clean_name",
     "decide",
+    "distance_band",
     "event_from_fields",
     "event_to_fields",
     "haversine_m",
@@ -96,5 +100,6 @@ __all__ = [
     "outcome",
     "parse_definition",
     "replay",
+    "team_side_id",
     "valid_id",
 ]

@@ -14,6 +14,8 @@ Pure, like the rules: nothing here changes the state.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._errors import Rejected
 from ._messages import (
     AdjustScore,
@@ -39,6 +41,7 @@ from ._messages import (
     StartHunt,
     TakeHint,
 )
+from ._names import clean_name
 from ._rules import _attempt, _check_rate, _found, _join, decide
 from ._state import HuntState
 
@@ -73,7 +76,8 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
     match event:
         case PlayerJoined(name=name, team=team):
             _principal(recorded, "join")
-            _same(_join(state, name, team, ts), event)
+            # A join to a team that exists was made with its code; names as earlier rules kept them.
+            _same(_join(state, name, team, True, ts, clean=_kept_name), event)
         case Pinged(player=player, lat=lat, lon=lon):
             _principal(recorded, player)
             _same(decide(state, PingLocation(player, cmd, lat, lon), ts), event)
@@ -110,6 +114,14 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, PauseHunt(cmd), ts)
         case HuntEnded():
             _admin(state, recorded, EndHunt(cmd), ts)
+
+
+def _kept_name(value: Any, what: str, max_chars: int) -> str:
+    """A name as the rules keep it now, or as they kept it before names were normalised (trimmed,
+    1 to ``max_chars`` characters): hunt files written then must still verify."""
+    if isinstance(value, str) and value and value == value.strip() and len(value) <= max_chars:
+        return value
+    return clean_name(value, what, max_chars)
 
 
 def _kind(method: object) -> str:

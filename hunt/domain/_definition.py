@@ -119,6 +119,7 @@ class HuntDefinition:
     hint_policy: str = "allow_negative"  # one of HINT_POLICIES
     allow_typed_position: bool = False  # the player page may offer "type a position" (testing)
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
+    team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
 
     def clue(self, clue_id: str) -> Clue | None:
         return self.clue_index.get(clue_id)
@@ -126,14 +127,15 @@ class HuntDefinition:
     def public(self) -> dict[str, Any]:
         return {
             "id": self.id, "title": self.title, "description": self.description, "mode": self.mode,
-            "order": self.order, "starts_at": self.starts_at, "ends_at": self.ends_at,
+            "order": self.order, "starts_at": self.starts_at, "ends_at": self.ends_at, "team_size": self.team_size,
             "hint_policy": self.hint_policy, "allow_typed_position": self.allow_typed_position,
             "clues": [clue.public() for clue in self.clues],
         }
 
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
-             "heatmap_cell_deg", "description", "hint_policy", "allow_typed_position"}
+             "heatmap_cell_deg", "description", "team_size", "hint_policy", "allow_typed_position"}
+MAX_TEAM_SIZE = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation"}
 
@@ -190,6 +192,11 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     description = ""
     if "description" in top:
         description = document["description"] = _text(top["description"], "description")
+    team_size = None
+    if top.get("team_size") is not None:
+        if mode != "teams":
+            raise DefinitionError("team_size: only allowed when mode is teams")
+        team_size = document["team_size"] = _int(top["team_size"], "team_size", 1, MAX_TEAM_SIZE)
     hint_policy = "allow_negative"
     if "hint_policy" in top:
         hint_policy = document["hint_policy"] = _choice(top["hint_policy"], "hint_policy", HINT_POLICIES)
@@ -202,8 +209,8 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
         clues=final, clue_index={clue.id: clue for clue in final},
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
-        heatmap_cell_deg=cell, document=document, description=description, hint_policy=hint_policy,
-        allow_typed_position=typed_position,
+        heatmap_cell_deg=cell, document=document, team_size=team_size, description=description,
+        hint_policy=hint_policy, allow_typed_position=typed_position,
     )
 
 

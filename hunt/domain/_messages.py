@@ -48,10 +48,15 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class JoinHunt:
+    """Join as a new player. In teams mode, joining a team that exists needs its passcode:
+    ``team_code_ok`` is the caller's word that the joiner gave the right one (the passcode is a
+    secret of the server, so the API checks it; the rules decide whether the team exists)."""
+
     cmd: str
     name: str
     team: str | None = None
     principal: str = "join"
+    team_code_ok: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,10 @@ Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocatio
 class HuntCreated:
     TYPE = "hunt_created"
     definition: dict[str, Any]
+    # Random, drawn when the hunt is created: player tokens are bound to it, so a hunt deleted
+    # and created again under the same id does not accept the old hunt's tokens. None in hunt
+    # files written before it existed.
+    incarnation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +178,7 @@ class AttemptFailed:
     clue: str
     method: str
     reason: str  # "wrong" | "too_far"
-    distance_m: float | None = None
+    distance_m: float | None = None  # for admins only: players get a coarse band (rules.distance_band)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ answer. Nothing here changes the state; the caller applies the event.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ._definition import Clue
@@ -39,15 +40,20 @@ from ._messages import (
     SubmitCode,
     TakeHint,
 )
-from ._state import HuntState, Player, Side
+from ._names import clean_name
+from ._state import HuntState, Player, Side, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
-__all__ = ["MAX_ANSWER", "MAX_NAME", "decide", "outcome"]
+__all__ = ["DISTANCE_BANDS", "MAX_ANSWER", "MAX_NAME", "decide", "distance_band", "outcome"]
 
 MAX_NAME = 64
 MAX_ANSWER = 500
 MAX_REASON = 500
 MAX_ADJUST = 1_000_000
+# What a wrong check-in tells the player: a coarse band, never the distance. Exact distances
+# from three places give the clue's position away (trilateration).
+DISTANCE_BANDS = ((100.0, "close"), (500.0, "100-500m"), (1000.0, "500m-1km"))
+FAR_BAND = "over-1km"
 
 
 def decide(state: HuntState, command: Command, now_ms: int) -> Event:
@@ -81,8 +87,8 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             if index >= len(clue.hints):
                 raise Rejected("no_more_hints", f"“{clue.title}” has no more hints")
             return _hint(state.definition.hint_policy, player, side, clue, index)
-        case JoinHunt(name=name, team=team):
-            return _join(state, name, team, now_ms)
+        case JoinHunt(name=name, team=team, team_code_ok=team_code_ok):
+            return _join(state, name, team, team_code_ok, now_ms)
         case StartHunt():
             status = state.status_at(now_ms)
             if status == "active":
@@ -128,7 +134,7 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
         case AttemptFailed(clue=clue, reason=reason, distance_m=distance):
             fields: dict[str, Any] = {"result": reason, "clue": clue}
             if distance is not None:
-                fields["distance_m"] = distance
+                fields["distance"] = distance_band(distance)
             return fields
         case AttemptRepeated(clue=clue):
             return {"result": "already_found", "clue": clue}
@@ -140,7 +146,10 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
                 fields["deferred"] = deferred
             return fields
         case PlayerJoined(player=player, name=name, team=team):
-            return {"result": "joined", "player": player, "name": name, "team": team}
+            fields = {"result": "joined", "player": player, "name": name, "team": team}
+            if team is not None:
+                fields["captain"] = state.sides[state.players[player].side].members[0] == player
+            return fields
         case ScoreAdjusted(player=player, delta=delta, score=score):
             return {"result": "ok", "player": player, "points": delta, "score": score}
         case PlayerBanned(player=player):
@@ -172,18 +181,35 @@ def _guess(state: HuntState, player_id: str, clue_id: Any, text: Any, method: st
     return AttemptFailed(player.id, clue.id, method, "wrong")
 
 
-def _join(state: HuntState, name: Any, team: Any, now_ms: int) -> PlayerJoined:
+def distance_band(distance_m: float) -> str:
+    """The coarse band a player is told for a check-in ``distance_m`` from the clue."""
+    for limit, band in DISTANCE_BANDS:
+        if distance_m < limit:
+            return band
+    return FAR_BAND
+
+
+def _join(state: HuntState, name: Any, team: Any, team_code_ok: bool, now_ms: int, *,
+          clean: Callable[[Any, str, int], str] = clean_name) -> PlayerJoined:
     if state.status_at(now_ms) == "ended":
         raise Rejected("hunt_not_active", "the hunt has ended")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise Rejected("bad_request", f"name must be a non-empty string of at most {MAX_NAME} characters")
-    if state.definition.mode == "teams":
-        if not isinstance(team, str) or not team.strip() or len(team) > MAX_NAME:
-            raise Rejected("bad_request", "this hunt is played in teams: team must be a non-empty string")
-        team = team.strip()
-    elif team is not None:
-        raise Rejected("bad_request", "this hunt is played solo: leave out team")
-    return PlayerJoined(f"p{len(state.players) + 1}", name.strip(), team)
+    name = clean(name, "name", MAX_NAME)
+    if state.definition.mode != "teams":
+        if team is not None:
+            raise Rejected("bad_request", "this hunt is played solo: leave out team")
+        return PlayerJoined(f"p{len(state.players) + 1}", name, None)
+    if team is None:
+        raise Rejected("bad_request", "this hunt is played in teams: team must be a non-empty string")
+    team = clean(team, "team", MAX_NAME)
+    side = state.sides.get(team_side_id(team))
+    if side is not None:  # an existing team: only with its passcode, and while it has room
+        if not team_code_ok:
+            raise Rejected("unauthorized", f"team {side.name!r} exists: joining it needs its team code "
+                                           "(from its captain or the organiser)")
+        cap = state.definition.team_size
+        if cap is not None and len(side.members) >= cap:
+            raise Rejected("team_full", f"team {side.name!r} already has {cap} players")
+    return PlayerJoined(f"p{len(state.players) + 1}", name, team)
 
 
 def _known_player(state: HuntState, player_id: Any) -> Player:

@@ -30,7 +30,7 @@ from ._messages import (
     ScoreAdjusted,
 )
 
-__all__ = ["ClueStats", "HuntState", "Player", "Side", "replay"]
+__all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
 
 SNAPSHOT_VERSION = 1
 
@@ -95,6 +95,7 @@ class HuntState:
         self.seq = 0
         self.last_ts = 0
         self.manual_status = "pending"  # pending | active | paused | ended (set by admins)
+        self.incarnation: str | None = None  # from hunt_created: tokens are bound to it
         self.started_ts: int | None = None
         self.players: dict[str, Player] = {}
         self.sides: dict[str, Side] = {}
@@ -194,8 +195,8 @@ class HuntState:
                 self.manual_status = "paused"
             case HuntEnded():
                 self.manual_status = "ended"
-            case HuntCreated():
-                pass
+            case HuntCreated(incarnation=incarnation):
+                self.incarnation = incarnation
 
     def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
         side_id = event.player if event.team is None else team_side_id(event.team)
@@ -255,6 +256,7 @@ class HuntState:
             "last_ts": self.last_ts,
             "manual_status": self.manual_status,
             "started_ts": self.started_ts,
+            "incarnation": self.incarnation,
             "players": [
                 [p.id, p.name, p.side, p.team, p.joined_seq, p.joined_ts, p.banned, dict(p.wrong),
                  _copy_lists(p.recent_wrong), list(p.location) if p.location else None, p.pings]
@@ -285,6 +287,7 @@ class HuntState:
         state.last_ts = data["last_ts"]
         state.manual_status = data["manual_status"]
         state.started_ts = data["started_ts"]
+        state.incarnation = data.get("incarnation")  # absent in snapshots written before it existed
         for row in data["players"]:
             pid, name, side, team, jseq, jts, banned, wrong, recent, location, pings = row
             state.players[pid] = Player(pid, name, side, team, jseq, jts, banned, dict(wrong),

@@ -11,6 +11,7 @@ live side (``live``), read encoded views (``view``), save a relay cursor
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -44,6 +45,7 @@ from ..domain import (
 )
 from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
+from ._commandlog import log_commands
 from ._dedup import load_dedup_index
 from ._feed import FEED_TYPES, PUBLIC_FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
@@ -213,7 +215,9 @@ class Engine:
         """Validate a definition and create its hunt file. Raises DefinitionError, HuntExists."""
         definition = parse_definition(document, self.rule_defaults)
         hunt_path(self.data_dir, definition.id)
-        created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document)))
+        # A fresh incarnation each time: tokens of an earlier hunt with this id do not carry over.
+        incarnation = secrets.token_urlsafe(16)
+        created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document), incarnation))
 
         def create() -> None:
             store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous,
@@ -244,8 +248,11 @@ class Engine:
         reply = Reply()
         await self._router.send(hunt_id, Submit(tuple(commands)), reply)
         deadline = self.config.engine.request_timeout_s
+        started = trio.current_time()
         with trio.move_on_after(deadline):
             result: list[Result] = await reply.wait()
+            if self.config.logging.commands:
+                log_commands(hunt_id, commands, result, trio.current_time() - started)
             return result
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
 

@@ -36,7 +36,8 @@ class ErrorCode(StrEnum):
 
     BAD_REQUEST = "bad_request", 400, "malformed JSON, a missing field or a field of the wrong type"
     UNKNOWN_OP = "unknown_op", 400, "the frame's op is not one the server knows"
-    UNAUTHORIZED = "unauthorized", 401, "missing, malformed, forged or foreign token"
+    UNAUTHORIZED = "unauthorized", 401, ("missing, malformed, forged or foreign token; or joining a team "
+                                         "that exists without its team code")
     NOT_JOINED = "not_joined", 409, "a player command before join or hello on this connection"
     UNKNOWN_HUNT = "unknown_hunt", 404, "no hunt with this id (or an id that is not a valid hunt id)"
     UNKNOWN_PLAYER = "unknown_player", 404, "no player with this id in the hunt"
@@ -49,6 +50,7 @@ class ErrorCode(StrEnum):
     NO_MORE_HINTS = "no_more_hints", 409, "every hint of the clue is already taken"
     HUNT_NOT_ACTIVE = "hunt_not_active", 409, "the hunt is pending, paused or ended"
     BANNED = "banned", 403, "the player is banned from the hunt"
+    TEAM_FULL = "team_full", 409, "the team already has the hunt's team_size players"
     INVALID_STATE = "invalid_state", 409, "an admin command that does not fit the hunt's status"
     HUNT_EXISTS = "hunt_exists", 409, "a hunt with this id already exists"
     RATE_LIMITED = "rate_limited", 429, "too many wrong attempts on a clue; retry after retry_after_ms"

@@ -17,6 +17,7 @@ import orjson
 
 from ..domain import AnswerClue, CheckIn, Command, JoinHunt, PingLocation, SubmitCode, TakeHint
 from ._errors import BadRequest, NotJoined, RequestError, TooLarge, UnknownOp
+from ._join_ids import check_join_id
 
 __all__ = [
     "MAX_ID_CHARS",
@@ -53,9 +54,10 @@ class FrameLimits:
 
 @dataclass(frozen=True, slots=True)
 class JoinOp:
-    id: str
+    id: str  # a random secret (see _join_ids): the caller hashes it before it is stored
     name: str
     team: str | None
+    team_code: str | None = None  # to join a team that exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +134,7 @@ def parse(data: str | bytes, limits: FrameLimits) -> Request:
         if op == "batch":
             return _batch(frame, rid, limits.max_batch_items)
         if op == "join":
-            team = frame.get("team")
-            return JoinOp(_id(frame), _text(frame, "name"), None if team is None else _text(frame, "team"))
+            return _join(frame)
         if op == "hello":
             return _hello(frame)
         return _player_op(op, frame)
@@ -187,6 +188,12 @@ def _op(frame: dict[str, Any]) -> str:
     if op not in OPS:
         raise UnknownOp(f"unknown op {op[:40]!r}; expected one of {', '.join(OPS)}")
     return op
+
+
+def _join(frame: dict[str, Any]) -> JoinOp:
+    team, code = frame.get("team"), frame.get("team_code")
+    return JoinOp(check_join_id(_id(frame)), _text(frame, "name"), None if team is None else _text(frame, "team"),
+                  None if code is None else _text(frame, "team_code"))
 
 
 def _hello(frame: dict[str, Any]) -> HelloOp:

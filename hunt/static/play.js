@@ -5,7 +5,9 @@
 //   #conn-status     connection state, data-state = connecting | open | closed
 //   #errors          aria-live list of error messages (one <li> each, newest last)
 //   #join-section    join panel (hidden once joined)
-//   #join-form, #join-name, #join-team (shown in teams mode only, #join-team-field), #join-btn
+//   #join-form, #join-name, #join-team and #join-code (shown in teams mode only, #join-team-field,
+//                    #join-code-field), #join-btn
+//   #team-code       the team's code, shown to its captain (#team-code-stat)
 //   #game            game area (hidden until joined)
 //   #player-name, #score, #rank   (plain numbers in #score and #rank; "–" when unknown)
 //   #share-location  checkbox: send location pings every 15 s
@@ -522,6 +524,14 @@ const RESULT_TEXT = {
   already_found: ['You already found this one.', 'ok'],
 };
 
+// A wrong check-in says only roughly how far the clue is (exact distances would give it away).
+const DISTANCE_TEXT = {
+  close: 'under 100 m away',
+  '100-500m': '100–500 m away',
+  '500m-1km': '500 m – 1 km away',
+  'over-1km': 'over 1 km away',
+};
+
 function onAck(msg) {
   setScore(msg.score);
   setRank(msg.rank);
@@ -534,6 +544,7 @@ function onAck(msg) {
       saved.token = msg.token;
       if (typeof msg.seq === 'number') saved.since = Math.max(saved.since || 0, msg.seq);
       persist();
+      showTeamCode(msg.team_code);
       applyProgress(msg.progress);  // a team that has already played: what it found, its hints
       onGreeted();
       break;
@@ -550,8 +561,8 @@ function onAck(msg) {
       const [text, cls] = RESULT_TEXT[msg.result] || [String(msg.result ?? 'ok'), ''];
       let extra = '';
       if (typeof msg.points === 'number' && msg.points !== 0) extra += ` +${msg.points} points.`;
-      if (msg.result === 'too_far' && typeof msg.distance_m === 'number') {
-        extra += ` (${Math.round(msg.distance_m)} m away)`;
+      if (msg.result === 'too_far' && typeof msg.distance === 'string') {
+        extra += ` (${DISTANCE_TEXT[msg.distance] || msg.distance})`;
       }
       clueResult(cmd.clue, text + extra, cls);
       if (['correct', 'checked_in', 'already_found'].includes(msg.result)) {
@@ -631,6 +642,7 @@ function dispatch(msg) {
       if (msg.player) saved.player = msg.player;
       if (typeof msg.name === 'string') saved.name = msg.name;
       if (msg.team !== undefined) saved.team = msg.team;
+      showTeamCode(msg.team_code);
       applyProgress(msg.progress);
       setScore(msg.score);
       setRank(msg.rank);
@@ -709,7 +721,14 @@ function showJoin() {
   $('#join-section').hidden = false;
   $('#join-team-field').hidden = !(hunt && hunt.mode === 'teams');
   $('#join-team').required = !!(hunt && hunt.mode === 'teams');
+  $('#join-code-field').hidden = !(hunt && hunt.mode === 'teams');
   $('#join-btn').disabled = saved.pending.some((c) => c.op === 'join');
+}
+
+// The captain (a team's first player) is told the team's code, to hand to team mates.
+function showTeamCode(code) {
+  $('#team-code-stat').hidden = typeof code !== 'string';
+  $('#team-code').textContent = typeof code === 'string' ? code : '';
 }
 
 function showGame() {
@@ -737,7 +756,10 @@ function onJoinSubmit(ev) {
   saved.name = name;
   saved.team = hunt && hunt.mode === 'teams' ? team : null;
   $('#join-btn').disabled = true;
-  command('join', hunt && hunt.mode === 'teams' ? { name, team } : { name });
+  const teamCode = $('#join-code').value.trim();
+  const fields = hunt && hunt.mode === 'teams' ? { name, team } : { name };
+  if (fields.team && teamCode) fields.team_code = teamCode;
+  command('join', fields);
 }
 
 let pingTimer = null;

@@ -9,6 +9,7 @@ connection, and ``(1 GiB - baseline) / per connection`` the number that fit in 1
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,18 +50,20 @@ async def _join_all(url: str, count: int, joiners: int, window: int, timeout: fl
     async def joiner(first: int) -> None:
         async with open_websocket(url, connect_timeout=timeout) as ws:
             indexes = list(range(first, count, joiners))
+            join_ids = {secrets.token_urlsafe(16): index for index in indexes}  # join ids are secrets
+            by_index = {index: join_id for join_id, index in join_ids.items()}
             sent = 0
             answered = 0
             with trio.fail_after(timeout + count / 50):
                 while answered < len(indexes):
                     while sent < len(indexes) and sent - answered < window:
                         index = indexes[sent]
-                        await ws.send_message(orjson.dumps({"op": "join", "id": f"join-{index}",
+                        await ws.send_message(orjson.dumps({"op": "join", "id": by_index[index],
                                                             "name": f"idle {index}"}).decode())
                         sent += 1
                     reply = orjson.loads(await ws.get_message())
-                    if reply.get("op") == "ack" and str(reply.get("id", "")).startswith("join-"):
-                        tokens[int(reply["id"][5:])] = reply["token"]
+                    if reply.get("op") == "ack" and reply.get("id") in join_ids:
+                        tokens[join_ids[reply["id"]]] = reply["token"]
                         answered += 1
                     elif reply.get("op") == "error":
                         raise RuntimeError(f"join refused: {reply}")

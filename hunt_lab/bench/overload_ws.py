@@ -73,7 +73,7 @@ class WsCrowd:
 
         async def start(i: int, player: SimPlayer) -> None:
             async with limiter:
-                nursery.start_soon(lambda: player.run(join_id=f"join-{i}", team=None, stop=stop))
+                nursery.start_soon(lambda: player.run(team=None, stop=stop))
                 await player.connected.wait()
 
         with trio.fail_after(timeout):

@@ -96,7 +96,7 @@ async def _bot(player_class: type[SimPlayer], url: str, name: str, definition: H
     stop = trio.Event()
     player = player_class(url, name, lambda *_: None)
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(lambda: player.run(join_id=f"demo-{name}", team=None, stop=stop))
+        nursery.start_soon(lambda: player.run(team=None, stop=stop))
         await player.connected.wait()
         n = 0
         while True:

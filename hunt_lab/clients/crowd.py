@@ -81,8 +81,8 @@ class Crowd:
     async def run(self, stop: trio.Event, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Connect every player, report started once all joined, then drive until ``stop``."""
         async with trio.open_nursery() as nursery:
-            for i, player in enumerate(self.members):
-                nursery.start_soon(self._keep_connected, player, f"join-{i}", stop)
+            for player in self.members:
+                nursery.start_soon(self._keep_connected, player, stop)
             for player in self.members:
                 await player.connected.wait()
             task_status.started()
@@ -91,10 +91,10 @@ class Crowd:
             await stop.wait()
             nursery.cancel_scope.cancel()
 
-    async def _keep_connected(self, player: SimPlayer, join_id: str, stop: trio.Event) -> None:
+    async def _keep_connected(self, player: SimPlayer, stop: trio.Event) -> None:
         while not stop.is_set():
             try:
-                await player.run(join_id=join_id, team=None, stop=stop)
+                await player.run(team=None, stop=stop)
             except Exception as err:  # the websocket client can raise more than SimPlayer expects
                 self.client_errors.append(repr(err)[:200])
                 player.ws = None

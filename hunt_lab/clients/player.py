@@ -8,6 +8,7 @@ the server's exactly-once promise is exercised, not assumed.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -82,8 +83,10 @@ class SimPlayer:
     connected: trio.Event = field(default_factory=trio.Event)
     reconnects: int = 0
     pushes: int = 0
+    # A join id is a secret that gives the player back: random, and the same for every resend.
+    join_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
-    async def run(self, *, join_id: str, team: str | None, stop: trio.Event, max_message_size: int = 2**20) -> None:
+    async def run(self, *, team: str | None, stop: trio.Event, max_message_size: int = 2**20) -> None:
         """Connect, join or greet, and read replies; reconnect on a dropped connection until ``stop``.
 
         Runs until cancelled (the simulation cancels its nursery when done).
@@ -92,7 +95,7 @@ class SimPlayer:
             pause = RECONNECT_PAUSE_S
             try:
                 async with open_websocket(self.url, max_message_size=max_message_size) as ws:
-                    await self._greet(ws, join_id, team)
+                    await self._greet(ws, self.join_id, team)
                     self.ws = ws
                     self.connected.set()
                     for pending in list(self.pending.values()):  # resend what was never answered

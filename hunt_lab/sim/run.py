@@ -142,7 +142,7 @@ async def simulate(config: SimConfig, report: Callable[[str], None]) -> dict[str
 
             async def start(i: int, player: SimPlayer) -> None:
                 async with limiter:
-                    nursery.start_soon(lambda: player.run(join_id=f"sim-join-{hunt}-{i}", team=None, stop=stop))
+                    nursery.start_soon(lambda: player.run(team=None, stop=stop))
                     await player.connected.wait()
 
             with trio.move_on_after(config.connect_timeout_s) as connecting:

@@ -7,7 +7,9 @@ wraps a trio-websocket connection, matches replies to requests and keeps every f
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -65,6 +67,11 @@ class Server(LocalServer):
             response = await self.http.post(f"/admin/hunts/{hunt_id}/start")
             assert response.status_code == 200, response.text
         return hunt_id
+
+
+def join_id(seed: str) -> str:
+    """A join id as a client makes it, 128 random-looking bits, but the same for the same seed."""
+    return base64.urlsafe_b64encode(hashlib.sha256(seed.encode()).digest()[:16]).rstrip(b"=").decode()
 
 
 @asynccontextmanager
@@ -126,7 +133,7 @@ class Player:
 
     async def join(self, name: str = "Ann", cmd: str | None = None, **extra: Any) -> dict[str, Any]:
         """Join (the command id is per name, so two players must have two names)."""
-        ack = await self.request({"op": "join", "id": cmd or f"join-{name}", "name": name, **extra})
+        ack = await self.request({"op": "join", "id": cmd or join_id(name), "name": name, **extra})
         assert ack["op"] == "ack", ack
         self.player, self.token = ack["player"], ack["token"]
         return ack

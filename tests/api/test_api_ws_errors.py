@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 import trio
-from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, close_code, open_socket
+from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, close_code, join_id, open_socket
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from actors import ActorCrashed, RequestTimeout
@@ -70,8 +70,8 @@ def _usable_id(frame: str) -> str | None:
 
 async def test_a_domain_rule_can_also_refuse_as_bad_request(hunt: str, connect: Connect) -> None:
     async with connect() as ann:
-        error = await ann.request({"op": "join", "id": "j1", "name": "   "})
-        assert (error["code"], error["id"]) == ("bad_request", "j1")
+        error = await ann.request({"op": "join", "id": join_id("Ann"), "name": "   "})
+        assert (error["code"], error["id"]) == ("bad_request", join_id("Ann"))
 
 
 async def test_unknown_op(hunt: str, connect: Connect) -> None:
@@ -167,7 +167,7 @@ async def test_commands_before_the_start_or_after_the_end_are_hunt_not_active(
         error = await ann.request({"op": "answer", "id": "a2", "clue": "c1", "answer": "lighthouse"})
         assert error["code"] == "hunt_not_active" and "ended" in error["message"]
     async with connect() as late:
-        error = await late.request({"op": "join", "id": "j1", "name": "Late"})
+        error = await late.request({"op": "join", "id": join_id("Late"), "name": "Late"})
         assert error["code"] == "hunt_not_active"
 
 

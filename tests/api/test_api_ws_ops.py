@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from api_helpers import CRANE, HUNT_ID, Connect, Server
+from api_helpers import CRANE, HUNT_ID, Connect, Server, join_id
+
+ANN = join_id("Ann")
 
 
 async def test_join_acks_with_player_and_a_token(hunt: str, connect: Connect) -> None:
     async with connect() as ann:
-        ack = await ann.request({"op": "join", "id": "j1", "name": "Ann"})
-    assert ack["op"] == "ack" and ack["id"] == "j1" and ack["result"] == "joined"
+        ack = await ann.request({"op": "join", "id": ANN, "name": "Ann"})
+    assert ack["op"] == "ack" and ack["id"] == ANN and ack["result"] == "joined"
     assert ack["player"] == "p1" and ack["name"] == "Ann" and isinstance(ack["seq"], int)
     assert ack["token"].startswith("p1.")
     assert "duplicate" not in ack
@@ -16,9 +18,9 @@ async def test_join_acks_with_player_and_a_token(hunt: str, connect: Connect) ->
 
 async def test_a_join_resent_after_a_lost_ack_returns_the_same_player_and_token(hunt: str, connect: Connect) -> None:
     async with connect() as first:
-        original = await first.request({"op": "join", "id": "j1", "name": "Ann"})
+        original = await first.request({"op": "join", "id": ANN, "name": "Ann"})
     async with connect() as again:
-        resent = await again.request({"op": "join", "id": "j1", "name": "Ann"})
+        resent = await again.request({"op": "join", "id": ANN, "name": "Ann"})
         # The resent join binds the connection, so it can play at once.
         ping = await again.request({"op": "ping", "id": "x1", "lat": 1.0, "lon": 2.0})
     assert resent == {**original, "duplicate": True}
@@ -42,7 +44,7 @@ async def test_checkin_too_far_then_at_the_spot(hunt: str, connect: Connect) -> 
         await ann.join()
         far = await ann.request({"op": "checkin", "id": "k1", "clue": "c2", "lat": 53.55, "lon": 9.97})
         near = await ann.request({"op": "checkin", "id": "k2", "clue": "c2", "lat": CRANE[0], "lon": CRANE[1]})
-    assert far["result"] == "too_far" and far["distance_m"] > 30
+    assert far["result"] == "too_far" and far["distance"] == "500m-1km" and "distance_m" not in far
     assert near["result"] == "checked_in" and near["points"] == 50
 
 
@@ -113,13 +115,13 @@ async def test_batch_replies_in_order_in_one_frame(hunt: str, connect: Connect) 
             {"op": "ping", "id": "g2", "lat": "north", "lon": 2},
             {"op": "hint", "id": "h1", "clue": "nope"},
             "not an object",
-            {"op": "join", "id": "j9", "name": "Bob"},
+            {"op": "join", "id": join_id("Bob"), "name": "Bob"},
             {"op": "fly", "id": "f1"},
             {"op": "ping", "id": "g3", "lat": 3, "lon": 4},
         ]})
     items = reply["items"]
     assert reply["op"] == "batch" and reply["id"] == "b1" and len(items) == 8
-    assert [item.get("id") for item in items] == ["g1", "a1", "g2", "h1", None, "j9", "f1", "g3"]
+    assert [item.get("id") for item in items] == ["g1", "a1", "g2", "h1", None, join_id("Bob"), "f1", "g3"]
     assert [item["op"] for item in items] == ["ack", "ack", "error", "error", "error", "error", "error", "ack"]
     assert [item.get("code") for item in items[2:7]] == [
         "bad_request", "unknown_clue", "bad_request", "bad_request", "unknown_op"]
@@ -146,8 +148,8 @@ async def test_a_batch_is_one_engine_submit(hunt: str, server: Server, connect: 
 async def test_team_hunts_join_with_a_team(server: Server, connect: Connect) -> None:
     await server.create_hunt("teams", mode="teams")
     async with connect("teams") as ann, connect("teams") as bob:
-        await ann.join("Ann", team="Gulls")
-        await bob.join("Bob", team="gulls ")
+        captain = await ann.join("Ann", team="Gulls")
+        await bob.join("Bob", team="gulls ", team_code=captain["team_code"])
         found = await bob.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
         board = await ann.wait_for(lambda f: f["op"] == "leaderboard" and f["you"]["score"] == 120)
     assert found["score"] == 120

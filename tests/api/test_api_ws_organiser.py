@@ -11,11 +11,11 @@ from api_helpers import HUNT_ID, Connect, OpenServer, Server, open_socket, run_s
 async def test_joining_a_team_that_has_played_brings_its_progress(server: Server, connect: Connect) -> None:
     await server.create_hunt(mode="teams")
     async with connect() as ann:
-        await ann.join("Ann", team="Gulls")
+        captain = await ann.join("Ann", team="Gulls")
         await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
         await ann.request({"op": "hint", "id": "h1", "clue": "c1"})  # refused: found
     async with connect() as bob:
-        ack = await bob.join("Bob", team="gulls")
+        ack = await bob.join("Bob", team="gulls", team_code=captain["team_code"])
     progress = ack["progress"]
     assert list(progress["found"]) == ["c1"] and progress["found"]["c1"]["by"] == "p1"
     assert progress["score"] == 120 and progress["rank"] == 1
@@ -70,8 +70,8 @@ async def test_a_hint_bought_by_a_teammate_reaches_the_team_but_nobody_else(serv
                                                                            connect: Connect) -> None:
     await server.create_hunt(mode="teams")
     async with connect() as ann, connect() as bob, connect() as eve:
-        await ann.join("Ann", team="Gulls")
-        await bob.join("Bob", team="Gulls")
+        captain = await ann.join("Ann", team="Gulls")
+        await bob.join("Bob", team="Gulls", team_code=captain["team_code"])
         await eve.join("Eve", team="Crows")
         ack = await ann.request({"op": "hint", "id": "h1", "clue": "c1"})
         pushed = await bob.wait_for(lambda f: f["op"] == "feed" and f["kind"] == "hint_taken")

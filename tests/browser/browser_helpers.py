@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -206,7 +207,7 @@ async def _ws_session(port: int, hunt_id: str, frames: list[dict[str, Any]], tim
 
 def join_and_play(port: int, hunt_id: str, name: str, *commands: dict[str, Any]) -> list[dict[str, Any]]:
     """Join as ``name``, then send ``commands`` (ids are made up from the name); every reply must be an ack."""
-    frames = [{"op": "join", "id": f"join-{name}", "name": name}]
+    frames = [{"op": "join", "id": secrets.token_urlsafe(16), "name": name}]
     frames += [{"id": f"{name}-{i}", **command} for i, command in enumerate(commands)]
     replies = ws_session(port, hunt_id, frames)
     for frame, reply in zip(frames, replies, strict=True):

@@ -4,6 +4,7 @@ GPS fixes for check-ins, and the typed position only where the hunt allows it.""
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
@@ -21,11 +22,13 @@ navigator.geolocation.getCurrentPosition = function (ok, fail, options) {
 """.replace("LAT", str(CRANE[0])).replace("LON", str(CRANE[1]))
 
 
-def join_team(page: Page, hunt_id: str, name: str, team: str) -> str:
+def join_team(page: Page, hunt_id: str, name: str, team: str, code: str = "") -> str:
     page.open(f"/play/{hunt_id}")
     page.until(lambda: page.q("#join-team").is_displayed(), "the team field")
     page.type("#join-name", name)
     page.type("#join-team", team)
+    if code:
+        page.type("#join-code", code)
     page.click("#join-btn")
     page.until(lambda: page.q("#game").is_displayed(), "the game after joining")
     player: str = page.until(lambda: page.storage(storage_key(hunt_id))["player"], "a player id")
@@ -35,13 +38,12 @@ def join_team(page: Page, hunt_id: str, name: str, team: str) -> str:
 def test_joining_a_team_shows_what_it_found_and_its_hints_at_once(page: Page, server: LiveServer,
                                                                    hunt_id: str) -> None:
     server.create_hunt(hunt_id, mode="teams")
-    ws_session(server.port, hunt_id, [
-        {"op": "join", "id": "join-ann", "name": "Ann", "team": "Gulls"},
+    [captain, *_] = ws_session(server.port, hunt_id, [
+        {"op": "join", "id": secrets.token_urlsafe(16), "name": "Ann", "team": "Gulls"},
         {"op": "hint", "id": "ann-h", "clue": "c4"},
         {"op": "answer", "id": "ann-a", "clue": "c1", "answer": "Light-house."},
     ])
-    page.js("window.sameDocument = true")
-    join_team(page, hunt_id, "Bob", "gulls")
+    join_team(page, hunt_id, "Bob", "gulls", captain["team_code"])
     page.until(lambda: "found" in page.q("#clue-c1").get_attribute("class"), "c1 shown as found")
     page.until(lambda: page.q("#clue-c3").is_displayed(), "c3 open (it follows c1)")
     page.until_text("#clue-c4-hints", "An alloy of copper and tin.")
@@ -51,8 +53,9 @@ def test_joining_a_team_shows_what_it_found_and_its_hints_at_once(page: Page, se
 def test_a_teammates_hint_appears_live(page: Page, server: LiveServer, hunt_id: str) -> None:
     server.create_hunt(hunt_id, mode="teams")
     join_team(page, hunt_id, "Bob", "Gulls")
+    code = page.until(lambda: page.text("#team-code"), "the captain's team code")
     ws_session(server.port, hunt_id, [
-        {"op": "join", "id": "join-ann", "name": "Ann", "team": "Gulls"},
+        {"op": "join", "id": secrets.token_urlsafe(16), "name": "Ann", "team": "Gulls", "team_code": code},
         {"op": "hint", "id": "ann-h", "clue": "c4"},
     ])
     page.until_text("#clue-c4-hints", "An alloy of copper and tin.")

@@ -8,6 +8,7 @@ command whose ack was lost counted once.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -193,16 +194,20 @@ def test_a_team_scores_together(page: Page, server: LiveServer, hunt_id: str) ->
     page.click("#join-btn")
     page.until(lambda: page.q("#game").is_displayed(), "the game after joining")
     assert page.text("#player-name") == "Ann (Gulls)"
+    # Ann created the team: she is its captain and is shown the code her team mates need.
+    code = page.text("#team-code")
+    assert len(code) == 9 and page.q("#team-code-stat").is_displayed()
 
     # A team mate finds a clue on his own phone: the team's score, and the clue, are Ann's too.
     answer = {"op": "answer", "id": "b-1", "clue": "c1", "answer": "lighthouse"}
-    ws_session(server.port, hunt_id, [{"op": "join", "id": "j-bob", "name": "Bob", "team": "Gulls"}, answer])
+    ws_session(server.port, hunt_id, [{"op": "join", "id": secrets.token_urlsafe(16), "name": "Bob", "team": "Gulls",
+                                       "team_code": code}, answer])
     page.until_text("#feed", "Bob found Old light")
     page.until_equal("#score", "120")
     page.until(lambda: "found" in page.q("#clue-c1").get_attribute("class"), "c1 found by the team")
     page.until(lambda: page.q("#clue-c3").is_displayed(), "c3 open for the team")
     # Another team: the leaderboard's rows are teams, Ann's own is marked.
-    ws_session(server.port, hunt_id, [{"op": "join", "id": "j-cy", "name": "Cy", "team": "Crabs"},
+    ws_session(server.port, hunt_id, [{"op": "join", "id": secrets.token_urlsafe(16), "name": "Cy", "team": "Crabs"},
                                       {"op": "answer", "id": "c-1", "clue": "c4", "answer": "bronze"}])
     page.until(lambda: leaderboard(page) == [("1", "Gulls", "120"), ("2", "Crabs", "60")], "two teams")
     assert page.q("#leaderboard tr.me").text.split() == ["1", "Gulls", "120"]

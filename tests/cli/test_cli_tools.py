@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -18,14 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "scripts" / "examples"
 SAMPLE = ROOT / "hunt" / "sample_hunt.json"
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # No ./config.toml and no HUNT_* from the developer's shell may leak into these runs.
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("HUNT_"):
-            monkeypatch.delenv(name)
 
 
 def hunt(*args: str) -> int:

@@ -50,9 +50,14 @@ def test_a_player_command_parses_to_its_request_and_acts_as_the_bound_player(tex
     assert caught.value.request_id == parsed.id
 
 
+JOIN_ID = "mN3xQ0v8Zr5kLb2WcT7yHa"
+
+
 def test_join_and_hello() -> None:
-    join = parse(frame(op="join", id="j", name="Ann", team="Gulls"), LIMITS)
-    assert join == JoinOp("j", "Ann", "Gulls") and join_command(join) == JoinHunt("j", "Ann", "Gulls")
+    join = parse(frame(op="join", id=JOIN_ID, name="Ann", team="Gulls"), LIMITS)
+    assert join == JoinOp(JOIN_ID, "Ann", "Gulls") and join_command(join) == JoinHunt(JOIN_ID, "Ann", "Gulls")
+    coded = parse(frame(op="join", id=JOIN_ID, name="Bob", team="Gulls", team_code="K7QM-3XWA"), LIMITS)
+    assert coded == JoinOp(JOIN_ID, "Bob", "Gulls", "K7QM-3XWA")
     assert parse(frame(op="hello", id="h", token="t", since=4), LIMITS) == HelloOp("h", "t", 4)
     assert parse(b'{"op":"hello","id":"h","token":"t"}', LIMITS) == HelloOp("h", "t", None)
 

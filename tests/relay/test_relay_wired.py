@@ -79,7 +79,7 @@ async def main(url):
                 if reply.get("id") == frame["id"]:
                     assert reply["op"] == "ack", reply
                     return reply
-        await ask({"op": "join", "id": "j", "name": "Ann"})
+        await ask({"op": "join", "id": "mN3xQ0v8Zr5kLb2WcT7yHa", "name": "Ann"})
         await ask({"op": "answer", "id": "a1", "clue": "c1", "answer": "candle"})
         await ask({"op": "answer", "id": "a2", "clue": "c1", "answer": "lighthouse"})
         await ask({"op": "ping", "id": "p1", "lat": 53.54, "lon": 9.96})

@@ -10,6 +10,7 @@ connection statistics are read in process.
 from __future__ import annotations
 
 import math
+import secrets
 from pathlib import Path
 
 import orjson
@@ -35,7 +36,7 @@ async def start_hunt(server: LocalServer) -> None:
 
 async def joined_raw(server: LocalServer, name: str, *, receive_buffer: int | None = None) -> RawSocket:
     raw = await RawSocket.connect(server.port, f"/ws/hunts/{HUNT}", receive_buffer=receive_buffer)
-    await raw.send_text(orjson.dumps({"op": "join", "id": f"join-{name}", "name": name}).decode())
+    await raw.send_text(orjson.dumps({"op": "join", "id": secrets.token_urlsafe(16), "name": name}).decode())
     while True:
         text = await raw.receive_text()
         assert text is not None
@@ -46,7 +47,7 @@ async def joined_raw(server: LocalServer, name: str, *, receive_buffer: int | No
 async def ping_latencies(server: LocalServer, seconds: float, latencies: list[float]) -> None:
     """A well-behaved player: one ping at a time, each ack's round trip recorded."""
     async with open_websocket(server.ws_url(HUNT)) as ws:
-        await ws.send_message(orjson.dumps({"op": "join", "id": "join-good", "name": "good"}).decode())
+        await ws.send_message(orjson.dumps({"op": "join", "id": secrets.token_urlsafe(16), "name": "good"}).decode())
         while orjson.loads(await ws.get_message()).get("op") != "ack":
             pass
         end = trio.current_time() + seconds

@@ -13,6 +13,7 @@ The mounts need root (this sandbox and CI run as root); without it those tests s
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -93,7 +94,7 @@ async def player(server: LocalServer, hunt: str, ledger: Ledger, name: str = "an
     async with open_websocket(server.ws_url(hunt)) as ws:
         you = Player(ws, ledger)
         if token is None:
-            ack = await you.request({"op": "join", "id": f"join-{name}", "name": name})
+            ack = await you.request({"op": "join", "id": secrets.token_urlsafe(16), "name": name})
             assert ack["op"] == "ack", ack
             you.id, you.token = ack["player"], ack["token"]
         else:

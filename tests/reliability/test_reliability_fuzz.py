@@ -59,7 +59,7 @@ class Target:
             for hunt in (HUNT, "other"):
                 await create_hunt(http, hunt, 3)
         async with open_websocket(self.server.ws_url(HUNT)) as ws:
-            await ws.send_message('{"op":"join","id":"fuzzer","name":"Fuzzer"}')
+            await ws.send_message('{"op":"join","id":"the-fuzzers-join-id-0123","name":"Fuzzer"}')
             while (reply := orjson.loads(await ws.get_message()))["op"] != "ack":
                 pass
             self.token = reply["token"]
@@ -124,7 +124,7 @@ def plausible(draw: st.DrawFn) -> dict[str, Any]:
         {"op": "hint", "id": f"h{n}", "clue": clue},
         {"op": "code", "id": f"k{n}", "clue": clue, "code": "X"},
         {"op": "checkin", "id": f"g{n}", "clue": clue, "lat": 53.5, "lon": 9.9},
-        {"op": "join", "id": f"j{n}", "name": draw(st.text(min_size=1, max_size=10))},
+        {"op": "join", "id": f"join-id-of-fuzzed-player-{n}", "name": draw(st.text(min_size=1, max_size=10))},
     ]
     frame = draw(st.sampled_from(choices))
     if draw(st.booleans()):
