@@ -2,7 +2,7 @@
 
 Reads of a live hunt come from memory (cached per state version, with ETags); history
 (events, export, time travel) is read from the log through its indexes, off the event loop.
-Commands (start, pause, end, adjust, ban) go through the hunt's actor like players' do, with
+Commands (start, pause, end, adjust, ban, announce) go through the hunt's actor like players' do, with
 an optional client ``id`` as the idempotency key.
 """
 
@@ -18,7 +18,7 @@ import orjson
 import trio
 from quart import Blueprint, Response, request
 
-from ..domain import EVENT_TYPES, AdjustScore, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
+from ..domain import EVENT_TYPES, AdjustScore, Announce, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
 from ..engine import HuntExists, StoreLocked, record_to_dict
 from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
 from ._context import ApiContext
@@ -158,6 +158,14 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise BadRequest('"reason" must be a string')
         return await _submit(ctx, hunt_id, AdjustScore(cmd=_client_id(body), player=player, delta=delta,
                                                        reason=reason))
+
+    @blueprint.post("/<hunt_id>/announce")
+    async def announce(hunt_id: str) -> Response:
+        body = await read_json(limits.max_body_bytes)
+        text, team, player = body.get("text"), body.get("team"), body.get("player")
+        if not isinstance(text, str) or any(v is not None and not isinstance(v, str) for v in (team, player)):
+            raise BadRequest('announce needs "text" (a string), and optionally "team" or "player" (strings)')
+        return await _submit(ctx, hunt_id, Announce(cmd=_client_id(body), text=text, team=team, player=player))
 
     @blueprint.post("/<hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:

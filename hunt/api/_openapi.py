@@ -159,6 +159,13 @@ def openapi_document() -> dict[str, Any]:
         "/admin/hunts/{hunt_id}/export": {"get": _op(
             "the whole log, one event per line", "admin",
             {"description": "NDJSON", "content": {"application/x-ndjson": {}}}, params=hunt, errors=(404,))},
+        "/admin/hunts/{hunt_id}/announce": {"post": _op(
+            "send an announcement or erratum to everybody, one team or one player (recorded as an event, "
+            "pushed live, kept in the feed)", "admin", _json(_ref("CommandResult")), params=hunt,
+            body=_body({"type": "object", "required": ["text"], "properties": {
+                "text": {"type": "string", "maxLength": 1000}, "team": {"type": "string"},
+                "player": {"type": "string"}, "id": {"type": "string"}}}),
+            errors=(400, 404, 503))},
         "/admin/hunts/{hunt_id}/adjust": {"post": _op(
             "adjust a score (recorded as an event)", "admin", _json(_ref("CommandResult")), params=hunt,
             body=_body({"type": "object", "required": ["player", "delta"], "properties": {

@@ -28,7 +28,7 @@ import trio
 
 from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, load_secrets, serve
 from ..config import Config, ConfigError
-from ..domain import StartHunt
+from ..domain import Announce, StartHunt
 from ..engine import Engine, open_engine
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
@@ -146,7 +146,8 @@ async def ensure_sample(engine: Engine) -> str:
     hunt_id: str = document["id"]
     if not engine.exists(hunt_id):
         await engine.create_hunt(document)
-        await engine.submit(hunt_id, [StartHunt(cmd="sample-start")])
+        await engine.submit(hunt_id, [StartHunt(cmd="sample-start"), Announce(cmd="sample-welcome", text=(
+            "Welcome to the Harbor Hunt! Start at the old lighthouse; the tunnel clue opens last."))])
         log.info("created and started the sample hunt %s", hunt_id)
     return hunt_id
 

@@ -10,6 +10,8 @@ from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, R
 from ._messages import (
     EVENT_TYPES,
     AdjustScore,
+    Announce,
+    Announced,
     AnswerClue,
     AttemptFailed,
     AttemptRepeated,
@@ -51,6 +53,8 @@ __all__ = [
     "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
     "AdjustScore",
+    "Announce",
+    "Announced",
     "AnswerClue",
     "AttemptFailed",
     "AttemptRepeated",

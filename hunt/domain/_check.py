@@ -19,6 +19,8 @@ from typing import Any
 from ._errors import Rejected
 from ._messages import (
     AdjustScore,
+    Announce,
+    Announced,
     AttemptFailed,
     AttemptRepeated,
     BanPlayer,
@@ -114,6 +116,9 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, PauseHunt(cmd), ts)
         case HuntEnded():
             _admin(state, recorded, EndHunt(cmd), ts)
+        case Announced(player=player, side=side, text=text):
+            team = state.sides[side].name if side is not None and side in state.sides else side
+            _admin(state, recorded, Announce(cmd, text, team, player), ts)
 
 
 def _kept_name(value: Any, what: str, max_chars: int) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 __all__ = [
     "EVENT_TYPES",
     "AdjustScore",
+    "Announce",
+    "Announced",
     "AnswerClue",
     "AttemptFailed",
     "AttemptRepeated",
@@ -134,8 +136,19 @@ class BanPlayer:
     principal: str = "admin"
 
 
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """A message from the organisers: to everybody, to one team (by name) or to one player."""
+
+    cmd: str
+    text: str
+    team: str | None = None
+    player: str | None = None
+    principal: str = "admin"
+
+
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
-           | PauseHunt | EndHunt | AdjustScore | BanPlayer)
+           | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -240,13 +253,21 @@ class PlayerBanned:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Announced:
+    TYPE = "announced"
+    player: str | None  # the one player it is for (None: a team, or everybody)
+    side: str | None  # the team it is for (its side id; None: a player, or everybody)
+    text: str
+
+
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
-         | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned)
+         | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
-                Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned)
+                Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

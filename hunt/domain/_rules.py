@@ -15,6 +15,8 @@ from ._definition import Clue
 from ._errors import Rejected
 from ._messages import (
     AdjustScore,
+    Announce,
+    Announced,
     AnswerClue,
     AttemptFailed,
     AttemptRepeated,
@@ -41,6 +43,7 @@ from ._messages import (
     TakeHint,
 )
 from ._names import clean_name
+from ._notices import decide_announce
 from ._state import HuntState, Player, Side, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -110,6 +113,8 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
                 raise Rejected("bad_request", f"delta must be a non-zero integer within ±{MAX_ADJUST}")
             _check_reason(reason)
             return ScoreAdjusted(player.id, delta, reason, state.sides[player.side].score + delta)
+        case Announce():
+            return decide_announce(state, command)
         case BanPlayer(player=player_id, reason=reason):
             player = _known_player(state, player_id)
             if player.banned:
@@ -154,6 +159,8 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "player": player, "points": delta, "score": score}
         case PlayerBanned(player=player):
             return {"result": "ok", "player": player}
+        case Announced(player=player, side=side):
+            return {"result": "ok", "to": "player" if player else "team" if side else "all"}
         case HuntStarted():
             return {"result": "ok", "status": "active"}
         case HuntPaused():

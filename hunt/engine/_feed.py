@@ -3,9 +3,10 @@
 Who hears what: the first find of each clue and every change of the hunt's status go to
 everybody; later finds go to the finder's side (the player, or the whole team), as do score
 adjustments and hints (so teammates see a hint one of them bought); a ban goes to the banned
-player. Everybody sees everybody's score through the
-coalesced leaderboard. This keeps the fan-out bounded by clues x connections instead of
-finds x connections, which is what lets a hunt of thousands of players stay live.
+player; an announcement goes to whom the organisers sent it (everybody, a team or a player).
+Everybody sees everybody's score through the coalesced leaderboard. This keeps the fan-out
+bounded by clues x connections instead of finds x connections, which is what lets a hunt of
+thousands of players stay live.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import deque
 from typing import Any
 
 from ..domain import (
+    Announced,
     ClueFound,
     HintTaken,
     HuntEnded,
@@ -31,10 +33,10 @@ __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_it
 
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
-              "hint_taken")
+              "hint_taken", "announced")
 
 # Event types whose feed items may be for everybody (clue_found: the first find only).
-PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended")
+PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced")
 
 # (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
@@ -82,6 +84,16 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
                         index=index, hint=clue.hints[index].text, cost=cost, deferred=deferred, score=score,
                         text=f"{name} took a hint on {clue.title}")
             return recorded.seq, _audience(state, player_id), base
+        case Announced(player=player_id, side=side_id, text=text):
+            # Kept in the feed: a latecomer gets one to everybody with the recent feed, and one to
+            # a team or a player on resume.
+            to = "player" if player_id else "team" if side_id else "all"
+            base.update(kind="announcement", to=to, text=text)
+            if side_id is not None:
+                side = state.sides.get(side_id)
+                base["team"] = side.name if side else side_id
+                return recorded.seq, tuple(side.members) if side else (), base
+            return recorded.seq, (player_id,) if player_id else None, base
         case PlayerBanned(player=player_id, reason=reason):
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
             return recorded.seq, (player_id,), base

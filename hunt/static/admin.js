@@ -14,6 +14,9 @@
 //   #hunt-detail       the selected hunt (the selection is also kept in location.hash "#hunt={id}")
 //   #hunt-title, #hunt-status, #hunt-id, #play-link
 //   #start-btn, #pause-btn, #end-btn, #control-result
+//   #announce-form, #announce-text, #announce-to (all | team | player), #announce-target (shown for
+//                      a team or player: the team's name or the player's id), #announce-btn,
+//                      #announce-result (class "ok" or "bad")
 //   #stat-events, #stat-rate, #stat-players, #stat-mailbox ("depth / capacity"), #mailbox-meter,
 //   #stat-by-type
 //   #leaderboard       <tbody> of the live leaderboard (rows data-player); #leaderboard-meta
@@ -125,6 +128,43 @@ async function api(path, { method = 'GET', body, useEtag = false } = {}) {
 }
 
 const huntPath = (suffix = '') => `/admin/hunts/${encodeURIComponent(selected)}${suffix}`;
+
+// ---------------------------------------------------------------------------------------------
+// Announcements
+
+async function onAnnounce(ev) {
+  ev.preventDefault();
+  if (!selected) return;
+  const out = $('#announce-result');
+  const text = $('#announce-text').value.trim();
+  const to = $('#announce-to').value;
+  const target = $('#announce-target').value.trim();
+  if (!text || (to !== 'all' && !target)) {
+    out.textContent = text ? `Say which ${to === 'team' ? 'team' : 'player'} it is for.` : 'Type the message first.';
+    out.className = 'bad';
+    return;
+  }
+  const body = { text };
+  if (to !== 'all') body[to] = target;
+  out.textContent = 'Sending…';
+  out.className = '';
+  try {
+    const res = await api(huntPath('/announce'), { method: 'POST', body: JSON.stringify(body) });
+    if (res.ok) {
+      out.textContent = `Sent to ${to === 'all' ? 'everybody' : `${to} ${target}`} (event #${res.data.seq}).`;
+      out.className = 'ok';
+      $('#announce-text').value = '';
+    } else {
+      out.textContent = `Not sent: ${errorMessage(res)}`;
+      out.className = 'bad';
+    }
+  } catch (err) {
+    if (!(err instanceof Unauthorized)) {
+      out.textContent = `Could not reach the server: ${err.message}`;
+      out.className = 'bad';
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sign in
@@ -665,6 +705,10 @@ function main() {
   });
   $('#create-form').addEventListener('submit', onCreate);
   $('#create-file').addEventListener('change', onFileChosen);
+  $('#announce-form').addEventListener('submit', onAnnounce);
+  $('#announce-to').addEventListener('change', () => {
+    $('#announce-target-field').hidden = $('#announce-to').value === 'all';
+  });
   $('#start-btn').addEventListener('click', () => control('start'));
   $('#pause-btn').addEventListener('click', () => control('pause'));
   $('#end-btn').addEventListener('click', () => control('end'));

@@ -12,6 +12,9 @@
 //   #player-name, #score, #rank   (plain numbers in #score and #rank; "–" when unknown)
 //   #share-location  checkbox: send location pings every 15 s
 //   #leave-btn       forget this player on this device (clears localStorage, reloads)
+//   #announcement    the latest announcement from the organisers (role="alert"; hidden until one
+//                    comes, or once dismissed): #announcement-text, #announcement-close; it has
+//                    data-seq of its feed item; announcements are also kept in #feed
 //   #hunt-description  the hunt's description (hidden when it has none)
 //   #hunt-times      shown when the hunt has a start or an end: #hunt-schedule (the local times)
 //                    and #hunt-countdown ("starts in 1:02:03" / "ends in 4:05", updated every second)
@@ -31,8 +34,9 @@
 //   #feed            aria-live <ol> of feed items, newest first; <li data-seq="N">
 //
 // Persistence: localStorage["hunt:v1:{hunt_id}"] = {player, token, name, team, since, pending:[cmd],
-// hints:{clue:[{text,cost}]}, feed:[last 50 feed items]}. Unacknowledged commands stay in
-// `pending` and are resubmitted with the same ids after every (re)connection.
+// hints:{clue:[{text,cost}]}, feed:[last 50 feed items], dismissed: the seq of the last announcement
+// dismissed}. Unacknowledged commands stay in `pending` and are resubmitted with the same ids after
+// every (re)connection.
 
 const RECONNECT_MAX_MS = 15000;
 const PING_EVERY_MS = 15000;
@@ -378,6 +382,7 @@ function applyProgress(p) {
 // Feed and leaderboard
 
 function feedText(item) {
+  if ((item.kind ?? item.type) === 'announcement') return `From the organisers: ${item.text ?? ''}`;
   if (typeof item.text === 'string' && item.text) return item.text;
   const kind = item.kind ?? item.type ?? 'event';
   const who = item.name ?? item.player ?? 'Someone';
@@ -406,6 +411,7 @@ function renderFeedItem(item) {
     li.append(el('span', `#${item.seq}`, 'seq'));
   }
   li.append(document.createTextNode(feedText(item)));
+  if ((item.kind ?? item.type) === 'announcement') li.className = 'announcement-item';
   const feed = $('#feed');
   feed.prepend(li);
   while (feed.children.length > 100) feed.lastElementChild.remove();
@@ -422,6 +428,23 @@ function rememberHint(clueId, index, text, cost) {
   persist();
 }
 
+function showAnnouncement(item) {
+  // The newest one wins; one the player dismissed stays dismissed (by seq, across reloads).
+  const box = $('#announcement');
+  if (item.seq != null && item.seq <= (saved.dismissed || 0)) return;
+  if (box.dataset.seq && Number(box.dataset.seq) > (item.seq ?? 0)) return;
+  $('#announcement-text').textContent = item.text || '';
+  box.dataset.seq = String(item.seq ?? '');
+  box.hidden = false;
+}
+
+function dismissAnnouncement() {
+  const box = $('#announcement');
+  saved.dismissed = Math.max(saved.dismissed || 0, Number(box.dataset.seq) || 0);
+  persist();
+  box.hidden = true;
+}
+
 function onFeed(item) {
   if (typeof item.seq === 'number') {
     if (seenFeed.has(item.seq)) return;
@@ -435,6 +458,7 @@ function onFeed(item) {
   renderFeedItem(item);
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
+  if (kind === 'announcement') showAnnouncement(item);
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
   if (kind === 'clue_found' && ours) markFound(item.clue);
@@ -819,6 +843,7 @@ async function main() {
   $('#join-form').addEventListener('submit', onJoinSubmit);
   $('#share-location').addEventListener('change', onShareToggle);
   $('#leave-btn').addEventListener('click', onLeave);
+  $('#announcement-close').addEventListener('click', dismissAnnouncement);
   window.addEventListener('online', reconnectNow);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') reconnectNow();
@@ -835,7 +860,10 @@ async function main() {
     return;
   }
   hunt.clues = Array.isArray(hunt.clues) ? hunt.clues : [];
-  for (const item of saved.feed) renderFeedItem(item);  // after the hunt: feed text uses clue titles
+  for (const item of saved.feed) {  // after the hunt: feed text uses clue titles
+    renderFeedItem(item);
+    if ((item.kind ?? item.type) === 'announcement') showAnnouncement(item);
+  }
   document.title = `${hunt.title || huntId} — treasure hunt`;
   $('#hunt-title').textContent = hunt.title || huntId;
   showDescription();

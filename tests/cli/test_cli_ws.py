@@ -12,8 +12,9 @@ import orjson
 import pytest
 import trio
 
-from hunt.cli._cmd_serve import _announce
+from hunt.cli._cmd_serve import _announce, ensure_sample
 from hunt.config import load_config
+from hunt.engine import open_engine
 from hunt_lab.servers.inprocess import LocalServer, open_local_server
 
 SAMPLE = Path(__file__).resolve().parents[2] / "hunt" / "sample_hunt.json"
@@ -60,3 +61,11 @@ def test_the_banner_suggests_hunt_ws(capsys: pytest.CaptureFixture[str]) -> None
     _announce(config, SimpleNamespace(admin_token_path=None), 8080, "harbor-2026")
     out = capsys.readouterr().out
     assert "hunt ws ws://127.0.0.1:8080/ws/hunts/harbor-2026 --join Ann" in out and "websocat" not in out
+
+
+async def test_the_sample_hunt_starts_with_a_welcome_announcement(tmp_path: Path) -> None:
+    config = load_config(None, env={}, overrides={"server": {"data_dir": str(tmp_path)}})
+    async with open_engine(config) as engine:
+        assert await ensure_sample(engine) == "harbor-2026"
+        [welcome] = await engine.read_events("harbor-2026", type_="announced")
+    assert welcome.event.text.startswith("Welcome to the Harbor Hunt")
