@@ -5,7 +5,16 @@ a command into one event or raises :class:`Rejected`; ``HuntState.apply`` folds 
 """
 
 from ._check import NotProduced, check
-from ._definition import HINT_POLICIES, ID_PATTERN, Clue, HuntDefinition, RuleDefaults, parse_definition, valid_id
+from ._definition import (
+    ENTRY_KINDS,
+    HINT_POLICIES,
+    ID_PATTERN,
+    Clue,
+    HuntDefinition,
+    RuleDefaults,
+    parse_definition,
+    valid_id,
+)
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._messages import (
     EVENT_TYPES,
@@ -20,6 +29,8 @@ from ._messages import (
     ClueFound,
     Command,
     EndHunt,
+    EntryJudged,
+    EntrySubmitted,
     Event,
     HintTaken,
     HuntCreated,
@@ -27,6 +38,7 @@ from ._messages import (
     HuntPaused,
     HuntStarted,
     JoinHunt,
+    JudgeEntry,
     PauseHunt,
     Pinged,
     PingLocation,
@@ -36,10 +48,12 @@ from ._messages import (
     ScoreAdjusted,
     StartHunt,
     SubmitCode,
+    SubmitEntry,
     TakeHint,
     event_from_fields,
     event_to_fields,
 )
+from ._missions import MEDIA_KINDS
 from ._names import clean_name
 from ._rules import DISTANCE_BANDS, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
@@ -47,9 +61,11 @@ from ._text import haversine_m, normalize_answer, normalize_code
 
 __all__ = [
     "DISTANCE_BANDS",
+    "ENTRY_KINDS",
     "EVENT_TYPES",
     "HINT_POLICIES",
     "ID_PATTERN",
+    "MEDIA_KINDS",
     "REFUSAL_CODES",
     "SNAPSHOT_VERSION",
     "AdjustScore",
@@ -67,6 +83,8 @@ __all__ = [
     "DefinitionError",
     "DomainError",
     "EndHunt",
+    "EntryJudged",
+    "EntrySubmitted",
     "Event",
     "HintTaken",
     "HuntCreated",
@@ -76,6 +94,7 @@ __all__ = [
     "HuntStarted",
     "HuntState",
     "JoinHunt",
+    "JudgeEntry",
     "NotProduced",
     "PauseHunt",
     "PingLocation",
@@ -91,6 +110,7 @@ __all__ = [
     "Side",
     "StartHunt",
     "SubmitCode",
+    "SubmitEntry",
     "TakeHint",
     "check",
     "clean_name",

@@ -27,12 +27,15 @@ from ._messages import (
     ClueFound,
     Command,
     EndHunt,
+    EntryJudged,
+    EntrySubmitted,
     Event,
     HintTaken,
     HuntCreated,
     HuntEnded,
     HuntPaused,
     HuntStarted,
+    JudgeEntry,
     PauseHunt,
     Pinged,
     PingLocation,
@@ -41,6 +44,7 @@ from ._messages import (
     Recorded,
     ScoreAdjusted,
     StartHunt,
+    SubmitEntry,
     TakeHint,
 )
 from ._names import clean_name
@@ -116,6 +120,12 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, PauseHunt(cmd), ts)
         case HuntEnded():
             _admin(state, recorded, EndHunt(cmd), ts)
+        case EntrySubmitted(player=player, clue=clue, kind=kind, text=text):
+            _principal(recorded, player)
+            _same(decide(state, SubmitEntry(player, cmd, clue, kind, text, event.media_hash, event.media_size,
+                                            event.media_type), ts), event)
+        case EntryJudged(entry=entry, approved=approved, bonus=bonus, message=message):
+            _admin(state, recorded, JudgeEntry(cmd, entry, approved, bonus, message), ts)
         case Announced(player=player, side=side, text=text):
             team = state.sides[side].name if side is not None and side in state.sides else side
             _admin(state, recorded, Announce(cmd, text, team, player), ts)

@@ -13,6 +13,7 @@ from ._errors import DefinitionError
 from ._text import normalize_answer, normalize_code
 
 __all__ = [
+    "ENTRY_KINDS",
     "HINT_POLICIES",
     "ID_PATTERN",
     "Clue",
@@ -33,6 +34,8 @@ MAX_TEXT = 2000
 # What a hint's cost does to the score: come off at once and may take it below zero, come off
 # at once but never below zero, or come off the clue's reward when (if) the clue is found.
 HINT_POLICIES = ("allow_negative", "floor_at_zero", "deduct_from_reward")
+# What a mission's entry may be: a photo, a short video, or text.
+ENTRY_KINDS = ("photo", "video", "text")
 
 
 def valid_id(value: object) -> bool:
@@ -66,7 +69,7 @@ class Clue:
     id: str
     title: str
     prompt: str
-    kind: str  # "answer" | "geo" | "code"
+    kind: str  # "answer" | "geo" | "code" | "mission" (a photo, video or text judged by organisers)
     points: int
     answers: frozenset[str] = frozenset()  # normalised
     codes: frozenset[str] = frozenset()  # normalised
@@ -78,6 +81,7 @@ class Clue:
     hints: tuple[Hint, ...] = ()
     after: tuple[str, ...] = ()
     keep_punctuation: bool = False  # answers and codes compared with their punctuation
+    accepts: tuple[str, ...] = ()  # mission clues: what an entry may be, of ENTRY_KINDS
     raw: Mapping[str, Any] | None = None
 
     def value(self, earlier_finders: int) -> int:
@@ -99,6 +103,8 @@ class Clue:
             view["decay"] = {"per_finder": self.decay.per_finder, "min": self.decay.min}
         if self.kind == "geo":
             view["radius_m"] = self.radius_m
+        if self.kind == "mission":
+            view["accepts"] = list(self.accepts)
         return view
 
 
@@ -137,7 +143,7 @@ _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "a
              "heatmap_cell_deg", "description", "team_size", "hint_policy", "allow_typed_position"}
 MAX_TEAM_SIZE = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
-              "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation"}
+              "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts"}
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -222,7 +228,7 @@ def _clue(raw: Any, i: int) -> Clue:
     if not isinstance(clue_id, str) or _CLUE_ID.fullmatch(clue_id) is None:
         raise DefinitionError(f"{where}.id: must be 1-64 characters of letters, digits, '-' or '_'")
     where = f"clues[{i}] ({clue_id})"
-    kind = _choice(data.get("kind"), f"{where}.kind", ("answer", "geo", "code"))
+    kind = _choice(data.get("kind"), f"{where}.kind", ("answer", "geo", "code", "mission"))
     points = _int(data.get("points", 0), f"{where}.points", 0, MAX_POINTS)
     keep = _bool(data.get("keep_punctuation", False), f"{where}.keep_punctuation")
     fields: dict[str, Any] = {"keep_punctuation": keep}
@@ -232,12 +238,14 @@ def _clue(raw: Any, i: int) -> Clue:
     elif kind == "code":
         fields["codes"] = _secrets(data.get("codes"), f"{where}.codes",
                                    lambda text: normalize_code(text, keep_punctuation=keep))
+    elif kind == "mission":
+        fields["accepts"] = _accepts(data.get("accepts", list(ENTRY_KINDS)), f"{where}.accepts")
     else:
         fields["lat"] = _number(data.get("lat"), f"{where}.lat", -90, 90)
         fields["lon"] = _number(data.get("lon"), f"{where}.lon", -180, 180)
         fields["radius_m"] = _number(data.get("radius_m"), f"{where}.radius_m", 0.1, 100_000)
     for key, allowed in (("answers", "answer"), ("codes", "code"), ("lat", "geo"), ("lon", "geo"),
-                         ("radius_m", "geo"), ("keep_punctuation", "answer or code")):
+                         ("radius_m", "geo"), ("keep_punctuation", "answer or code"), ("accepts", "mission")):
         if key in data and kind not in allowed.split(" or "):
             raise DefinitionError(f"{where}.{key}: only allowed on {allowed} clues")
     decay = None
@@ -312,6 +320,13 @@ def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise DefinitionError(f"{where}: must be one of {', '.join(allowed)}")
     return str(value)
+
+
+def _accepts(value: Any, where: str) -> tuple[str, ...]:
+    if (not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
+            or not set(value) <= set(ENTRY_KINDS)):
+        raise DefinitionError(f"{where}: must be a non-empty list of {', '.join(ENTRY_KINDS)}")
+    return tuple(kind for kind in ENTRY_KINDS if kind in value)
 
 
 def _bool(value: Any, where: str) -> bool:

@@ -24,6 +24,8 @@ __all__ = [
     "ClueFound",
     "Command",
     "EndHunt",
+    "EntryJudged",
+    "EntrySubmitted",
     "Event",
     "HintTaken",
     "HuntCreated",
@@ -31,6 +33,7 @@ __all__ = [
     "HuntPaused",
     "HuntStarted",
     "JoinHunt",
+    "JudgeEntry",
     "PauseHunt",
     "PingLocation",
     "Pinged",
@@ -40,6 +43,7 @@ __all__ = [
     "ScoreAdjusted",
     "StartHunt",
     "SubmitCode",
+    "SubmitEntry",
     "TakeHint",
     "event_from_fields",
     "event_to_fields",
@@ -147,8 +151,33 @@ class Announce:
     principal: str = "admin"
 
 
+@dataclass(frozen=True, slots=True)
+class SubmitEntry:
+    """An entry for a mission clue: a photo or video (stored beside the log, named by its
+    SHA-256) or a text, to be judged by the organisers."""
+
+    principal: str  # the player
+    cmd: str
+    clue: str
+    kind: str  # "photo" | "video" | "text"
+    text: str = ""
+    media_hash: str | None = None
+    media_size: int = 0
+    media_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeEntry:
+    cmd: str
+    entry: int  # the seq of its entry_submitted event
+    approve: bool
+    bonus: int = 0
+    message: str = ""
+    principal: str = "admin"
+
+
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
-           | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce)
+           | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -261,13 +290,41 @@ class Announced:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class EntrySubmitted:
+    TYPE = "entry_submitted"
+    player: str
+    clue: str
+    kind: str
+    text: str
+    media_hash: str | None
+    media_size: int
+    media_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryJudged:
+    TYPE = "entry_judged"
+    player: str  # who submitted it
+    clue: str
+    entry: int
+    approved: bool
+    points: int  # awarded (0 when rejected), bonus included
+    bonus: int
+    message: str
+    score: int  # the side's score after this event
+    nth: int = 0  # approved: this was the clue's nth find
+
+
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
-         | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced)
+         | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
+         | EntrySubmitted | EntryJudged)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
-                Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced)
+                Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
+                EntrySubmitted, EntryJudged)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

@@ -25,12 +25,15 @@ from ._messages import (
     ClueFound,
     Command,
     EndHunt,
+    EntryJudged,
+    EntrySubmitted,
     Event,
     HintTaken,
     HuntEnded,
     HuntPaused,
     HuntStarted,
     JoinHunt,
+    JudgeEntry,
     PauseHunt,
     Pinged,
     PingLocation,
@@ -40,8 +43,10 @@ from ._messages import (
     ScoreAdjusted,
     StartHunt,
     SubmitCode,
+    SubmitEntry,
     TakeHint,
 )
+from ._missions import decide_judge, decide_submit
 from ._names import clean_name
 from ._notices import decide_announce
 from ._state import HuntState, Player, Side, team_side_id
@@ -115,6 +120,11 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             return ScoreAdjusted(player.id, delta, reason, state.sides[player.side].score + delta)
         case Announce():
             return decide_announce(state, command)
+        case SubmitEntry():
+            return decide_submit(state, command,
+                                 lambda player, clue: _attempt(state, player, clue, "mission", now_ms))
+        case JudgeEntry():
+            return decide_judge(state, command)
         case BanPlayer(player=player_id, reason=reason):
             player = _known_player(state, player_id)
             if player.banned:
@@ -161,6 +171,12 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "player": player}
         case Announced(player=player, side=side):
             return {"result": "ok", "to": "player" if player else "team" if side else "all"}
+        case EntrySubmitted(clue=clue, kind=kind):
+            return {"result": "submitted", "clue": clue, "entry": recorded.seq, "kind": kind}
+        case EntryJudged(player=player, clue=clue, entry=entry, approved=approved, points=points, bonus=bonus,
+                         score=score):
+            return {"result": "approved" if approved else "rejected", "entry": entry, "player": player,
+                    "clue": clue, "points": points, "bonus": bonus, "score": score}
         case HuntStarted():
             return {"result": "ok", "status": "active"}
         case HuntPaused():
@@ -244,9 +260,9 @@ def _attempt(state: HuntState, player_id: str, clue_id: Any, kind: str,
     side = state.sides[player.side]
     clue = _open_clue(state, side, clue_id)
     if clue.kind != kind:
-        op = {"answer": "answer", "geo": "checkin", "code": "code"}[clue.kind]
-        described = {"answer": "an answer", "geo": "a check-in", "code": "a code"}[clue.kind]
-        raise Rejected("wrong_kind", f"“{clue.title}” is {described} clue: use {op!r}")
+        described, use = {"answer": ("an answer", "use 'answer'"), "geo": ("a check-in", "use 'checkin'"),
+                          "code": ("a code", "use 'code'"), "mission": ("a mission", "send an entry")}[clue.kind]
+        raise Rejected("wrong_kind", f"“{clue.title}” is {described} clue: {use}")
     return player, side, clue
 
 

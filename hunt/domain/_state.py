@@ -18,6 +18,8 @@ from ._messages import (
     AttemptFailed,
     AttemptRepeated,
     ClueFound,
+    EntryJudged,
+    EntrySubmitted,
     HintTaken,
     HuntCreated,
     HuntEnded,
@@ -103,6 +105,11 @@ class HuntState:
         self.clue_stats: dict[str, ClueStats] = {clue.id: ClueStats() for clue in definition.clues}
         self.counts: Counter[str] = Counter()
         self.heatmap: Counter[tuple[int, int]] = Counter()
+        # Mission entries by the seq of their entry_submitted event: {"seq","ts","player","side",
+        # "clue","kind","text","media","status"(pending|approved|rejected),"judged"?...}. An entry
+        # is replaced, never changed, when judged (so a to_dict() copy of the dict is a value).
+        self.entries: dict[int, dict[str, Any]] = {}
+        self.pending: dict[tuple[str, str], int] = {}  # (side, clue) -> the entry waiting for a judge
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -164,6 +171,10 @@ class HuntState:
                 stats.wrong += 1
             case ClueFound():
                 self._found(recorded, event)
+            case EntrySubmitted():
+                self._submitted(recorded, event)
+            case EntryJudged():
+                self._judged(recorded, event)
             case AttemptRepeated():
                 pass
             case HintTaken(player=player_id, clue=clue_id, cost=cost):
@@ -212,11 +223,41 @@ class HuntState:
             joined_seq=recorded.seq, joined_ts=recorded.ts)
 
     def _found(self, recorded: Recorded, event: ClueFound) -> None:
-        player = self.players[event.player]
+        entry = {"type": "clue_found", "clue": event.clue, "player": event.player, "bonus": event.bonus}
+        if event.hints_cost:
+            entry["hints_cost"] = event.hints_cost
+        self._award(recorded, event.player, event.clue, event.points, entry)
+
+    def _submitted(self, recorded: Recorded, event: EntrySubmitted) -> None:
+        side = self.players[event.player].side
+        media = None
+        if event.media_hash is not None:
+            media = {"hash": event.media_hash, "size": event.media_size, "type": event.media_type}
+        self.entries[recorded.seq] = {
+            "seq": recorded.seq, "ts": recorded.ts, "player": event.player, "side": side, "clue": event.clue,
+            "kind": event.kind, "text": event.text, "media": media, "status": "pending"}
+        self.pending[(side, event.clue)] = recorded.seq
+        self.clue_stats[event.clue].attempts += 1
+
+    def _judged(self, recorded: Recorded, event: EntryJudged) -> None:
+        entry = self.entries[event.entry]
+        self.pending.pop((entry["side"], entry["clue"]), None)
+        self.entries[event.entry] = {**entry, "status": "approved" if event.approved else "rejected",
+                                     "judged": {"seq": recorded.seq, "ts": recorded.ts, "points": event.points,
+                                                "bonus": event.bonus, "message": event.message}}
+        if event.approved:
+            self._award(recorded, event.player, event.clue, event.points,
+                        {"type": "entry_judged", "clue": event.clue, "player": event.player, "bonus": event.bonus,
+                         "entry": event.entry})
+        else:
+            self.clue_stats[event.clue].wrong += 1
+
+    def _award(self, recorded: Recorded, player_id: str, clue_id: str, points: int, ledger: dict[str, Any]) -> None:
+        """A clue found by ``player_id``'s side (an answer, check-in or code, or an approved entry)."""
+        player = self.players[player_id]
         side = self.sides[player.side]
-        side.found[event.clue] = {"seq": recorded.seq, "ts": recorded.ts, "points": event.points,
-                                  "by": event.player}
-        stats = self.clue_stats[event.clue]
+        side.found[clue_id] = {"seq": recorded.seq, "ts": recorded.ts, "points": points, "by": player_id}
+        stats = self.clue_stats[clue_id]
         stats.attempts += 1
         stats.finders += 1
         if stats.first_finder is None:
@@ -226,10 +267,7 @@ class HuntState:
         starts = [t for t in (self.started_ts, self.definition.starts_at) if t is not None]
         began = max(player.joined_ts, min(starts, default=0))
         stats.solve_times_ms.add(max(0, recorded.ts - began))
-        entry = {"type": "clue_found", "clue": event.clue, "player": event.player, "bonus": event.bonus}
-        if event.hints_cost:
-            entry["hints_cost"] = event.hints_cost
-        self._score(side, event.points, recorded, entry)
+        self._score(side, points, recorded, ledger)
 
     def _score(self, side: Side, delta: int, recorded: Recorded, entry: dict[str, Any]) -> None:
         if side.active:
@@ -274,6 +312,7 @@ class HuntState:
             },
             "counts": dict(sorted(self.counts.items())),
             "heatmap": sorted([lat, lon, n] for (lat, lon), n in self.heatmap.items()),
+            "entries": list(self.entries.values()),
         }
 
     @classmethod
@@ -305,6 +344,10 @@ class HuntState:
                                                   SortedList(times))
         state.counts = Counter(data["counts"])
         state.heatmap = Counter({(lat, lon): n for lat, lon, n in data["heatmap"]})
+        for entry in data.get("entries", ()):  # absent in snapshots written before missions existed
+            state.entries[entry["seq"]] = dict(entry)
+            if entry["status"] == "pending":
+                state.pending[(entry["side"], entry["clue"])] = entry["seq"]
         return state
 
 

@@ -43,6 +43,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_PLAYER = "unknown_player", 404, "no player with this id in the hunt"
     UNKNOWN_CLUE = "unknown_clue", 404, "no clue with this id in the hunt"
     UNKNOWN_TEAM = "unknown_team", 404, "no team with this name in the hunt (an announcement to a team)"
+    UNKNOWN_ENTRY = "unknown_entry", 404, "no mission entry with this number in the hunt"
+    ENTRY_PENDING = "entry_pending", 409, "the side's entry for this mission is still waiting for a judge"
     NOT_FOUND = "not_found", 404, "no such route or page"
     METHOD_NOT_ALLOWED = "method_not_allowed", 405, "the route exists but not with this HTTP method"
     LOCKED = "locked", 409, "the clue opens after others are found"
