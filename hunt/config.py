@@ -75,6 +75,9 @@ class LimitsConfig:
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
     overload_strikes: int = 20
+    max_photo_bytes: int = 10_485_760
+    max_video_bytes: int = 52_428_800
+    uploads_in_flight: int = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +242,9 @@ def _validate(config: Config) -> None:
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
+        "limits.max_photo_bytes": config.limits.max_photo_bytes,
+        "limits.max_video_bytes": config.limits.max_video_bytes,
+        "limits.uploads_in_flight": config.limits.uploads_in_flight,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,

@@ -28,7 +28,7 @@ from ._imports import import_stream
 from ._public import leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
 
-__all__ = ["EXPORT_CHUNK", "admin_blueprint"]
+__all__ = ["EXPORT_CHUNK", "admin_blueprint", "client_id", "require_admin", "submit_admin"]
 
 EXPORT_CHUNK = 2000
 _CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt]] = {"start": StartHunt, "pause": PauseHunt,
@@ -42,11 +42,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.before_request
     async def authenticate() -> None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        # compare_digest: the time taken does not tell how much of a guess was right. The token
-        # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
-            raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
+        require_admin(ctx)
 
     @blueprint.post("")
     async def create() -> Response:
@@ -156,7 +152,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
         if not isinstance(reason, str):
             raise BadRequest('"reason" must be a string')
-        return await _submit(ctx, hunt_id, AdjustScore(cmd=_client_id(body), player=player, delta=delta,
+        return await submit_admin(ctx, hunt_id, AdjustScore(cmd=client_id(body), player=player, delta=delta,
                                                        reason=reason))
 
     @blueprint.post("/<hunt_id>/announce")
@@ -165,7 +161,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         text, team, player = body.get("text"), body.get("team"), body.get("player")
         if not isinstance(text, str) or any(v is not None and not isinstance(v, str) for v in (team, player)):
             raise BadRequest('announce needs "text" (a string), and optionally "team" or "player" (strings)')
-        return await _submit(ctx, hunt_id, Announce(cmd=_client_id(body), text=text, team=team, player=player))
+        return await submit_admin(ctx, hunt_id, Announce(cmd=client_id(body), text=text, team=team, player=player))
 
     @blueprint.post("/<hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:
@@ -173,9 +169,18 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         reason = body.get("reason", "")
         if not isinstance(reason, str):
             raise BadRequest('"reason" must be a string')
-        return await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
+        return await submit_admin(ctx, hunt_id, BanPlayer(cmd=client_id(body), player=player, reason=reason))
 
     return blueprint
+
+
+def require_admin(ctx: ApiContext) -> None:
+    """Raise Unauthorized unless the request carries the admin token (``Authorization: Bearer``)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    # compare_digest: the time taken does not tell how much of a guess was right. The token
+    # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
+        raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
 
 
 def _control_view(ctx: ApiContext, action: str) -> Any:
@@ -183,7 +188,7 @@ def _control_view(ctx: ApiContext, action: str) -> Any:
 
     async def control(hunt_id: str) -> Response:
         body = await read_json(ctx.config.limits.max_body_bytes, required=False)
-        return await _submit(ctx, hunt_id, make(cmd=_client_id(body)))
+        return await submit_admin(ctx, hunt_id, make(cmd=client_id(body)))
 
     return control
 
@@ -197,7 +202,7 @@ def _locked_means_exists() -> Iterator[None]:
         raise HuntExists(str(err)) from err
 
 
-def _client_id(body: dict[str, Any]) -> str:
+def client_id(body: dict[str, Any]) -> str:
     """The idempotency key an admin client chose, or a fresh one."""
     value = body.get("id")
     if value is None:
@@ -207,7 +212,7 @@ def _client_id(body: dict[str, Any]) -> str:
     return value
 
 
-async def _submit(ctx: ApiContext, hunt_id: str, command: Command) -> Response:
+async def submit_admin(ctx: ApiContext, hunt_id: str, command: Command) -> Response:
     """Run one admin command: 200 with its outcome, or the rejection's error (409 invalid_state, ...)."""
     [result] = await ctx.engine.submit(hunt_id, [command])
     if isinstance(result, Rejected):

@@ -159,6 +159,39 @@ def openapi_document() -> dict[str, Any]:
         "/admin/hunts/{hunt_id}/export": {"get": _op(
             "the whole log, one event per line", "admin",
             {"description": "NDJSON", "content": {"application/x-ndjson": {}}}, params=hunt, errors=(404,))},
+        "/hunts/{hunt_id}/entries": {"post": _op(
+            "send a mission entry: a photo, a video or a text (the player's token as Authorization: Bearer)",
+            "player", _json(_ref("CommandResult")),
+            params=(*hunt, {**_query("clue", "the mission clue", "string"), "required": True},
+                    {**_query("id", "the idempotency key (1-128 characters)", "string"), "required": True}),
+            body={"required": True, "content": {
+                "text/plain": {"schema": {"type": "string", "maxLength": 2000}},
+                **{t: {"schema": {"type": "string", "format": "binary"}} for t in (
+                    "image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4", "video/quicktime",
+                    "video/webm")}}},
+            errors=(400, 401, 404, 409, 413, 503))},
+        "/admin/hunts/{hunt_id}/entries": {"get": _op(
+            "the judging queue: mission entries, oldest first", "admin", _json({"type": "object", "properties": {
+                "seq": {"type": "integer"}, "entries": {"type": "array", "items": {"type": "object"}},
+                "counts": {"type": "object"}, "next_after": {"type": ["integer", "null"]}}}),
+            params=(*hunt, _query("status", "pending (default), approved, rejected or all", "string"),
+                    _query("clue", "clue id", "string"), _query("player", "player id", "string"),
+                    _query("after", "only entries with a larger number"), _query("limit", "entries")),
+            errors=(400, 404))},
+        "/admin/hunts/{hunt_id}/entries/{entry}/judge": {"post": _op(
+            "approve (with an optional bonus) or reject a mission entry, with a message for the player",
+            "admin", _json(_ref("CommandResult")),
+            params=(*hunt, {"name": "entry", "in": "path", "required": True, "schema": {"type": "integer"}}),
+            body=_body({"type": "object", "required": ["verdict"], "properties": {
+                "verdict": {"type": "string", "enum": ["approve", "reject"]}, "bonus": {"type": "integer"},
+                "message": {"type": "string", "maxLength": 500}, "id": {"type": "string"}}}),
+            errors=(400, 404, 409, 503))},
+        "/admin/hunts/{hunt_id}/media/{digest}": {"get": _op(
+            "a mission's photo or video, by its SHA-256", "admin",
+            {"description": "the file, its type read from its bytes", "content": {"image/*": {}, "video/*": {}}},
+            params=(*hunt, {"name": "digest", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}),
+            errors=(404,))},
         "/admin/hunts/{hunt_id}/announce": {"post": _op(
             "send an announcement or erratum to everybody, one team or one player (recorded as an event, "
             "pushed live, kept in the feed)", "admin", _json(_ref("CommandResult")), params=hunt,

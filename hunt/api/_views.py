@@ -103,6 +103,13 @@ def side_progress(state: HuntState, player: Player) -> dict[str, Any]:
             hint_texts[clue_id] = [{"index": i, "text": hint.text, "cost": hint.cost}
                                    for i, hint in enumerate(clue.hints[:taken])]
     progress["hints"] = hint_texts
+    # Mission entries: the side's latest per clue, with its verdict once judged.
+    entries: dict[str, dict[str, Any]] = {}
+    for clue_id, seq in state.side_entries.get(side.id, {}).items():
+        entry = state.entries[seq]
+        entries[clue_id] = {"entry": seq, "status": entry["status"], "kind": entry["kind"],
+                            "message": (entry.get("judged") or {}).get("message", "")}
+    progress["entries"] = entries
     progress["score"] = side.score
     progress["rank"] = state.rank_of(side.id)
     return progress

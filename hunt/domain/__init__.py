@@ -53,7 +53,7 @@ from ._messages import (
     event_from_fields,
     event_to_fields,
 )
-from ._missions import MEDIA_KINDS
+from ._missions import MAX_ENTRY_TEXT, MEDIA_KINDS
 from ._names import clean_name
 from ._rules import DISTANCE_BANDS, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
@@ -65,6 +65,7 @@ __all__ = [
     "EVENT_TYPES",
     "HINT_POLICIES",
     "ID_PATTERN",
+    "MAX_ENTRY_TEXT",
     "MEDIA_KINDS",
     "REFUSAL_CODES",
     "SNAPSHOT_VERSION",

@@ -32,11 +32,11 @@ def decide_submit(state: HuntState, command: SubmitEntry, attempt: Any) -> Entry
     player, side, clue = attempt(command.principal, command.clue)
     if clue.id in side.found:
         raise Rejected("already_found", f"“{clue.title}” is already found")
-    if (side.id, clue.id) in state.pending:
-        raise Rejected("entry_pending", f"an entry for “{clue.title}” is waiting for a judge")
     kind = command.kind
     if kind not in ENTRY_KINDS or kind not in clue.accepts:
         raise Rejected("bad_request", f"“{clue.title}” takes {' or '.join(clue.accepts)} entries")
+    if (side.id, clue.id) in state.pending:
+        raise Rejected("entry_pending", f"an entry for “{clue.title}” is waiting for a judge")
     text = command.text
     if not isinstance(text, str) or len(text) > MAX_ENTRY_TEXT:
         raise Rejected("bad_request", f"text must be a string of at most {MAX_ENTRY_TEXT} characters")

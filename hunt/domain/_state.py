@@ -110,6 +110,7 @@ class HuntState:
         # is replaced, never changed, when judged (so a to_dict() copy of the dict is a value).
         self.entries: dict[int, dict[str, Any]] = {}
         self.pending: dict[tuple[str, str], int] = {}  # (side, clue) -> the entry waiting for a judge
+        self.side_entries: dict[str, dict[str, int]] = {}  # side -> clue -> its latest entry
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -237,6 +238,7 @@ class HuntState:
             "seq": recorded.seq, "ts": recorded.ts, "player": event.player, "side": side, "clue": event.clue,
             "kind": event.kind, "text": event.text, "media": media, "status": "pending"}
         self.pending[(side, event.clue)] = recorded.seq
+        self.side_entries.setdefault(side, {})[event.clue] = recorded.seq
         self.clue_stats[event.clue].attempts += 1
 
     def _judged(self, recorded: Recorded, event: EntryJudged) -> None:
@@ -346,6 +348,7 @@ class HuntState:
         state.heatmap = Counter({(lat, lon): n for lat, lon, n in data["heatmap"]})
         for entry in data.get("entries", ()):  # absent in snapshots written before missions existed
             state.entries[entry["seq"]] = dict(entry)
+            state.side_entries.setdefault(entry["side"], {})[entry["clue"]] = entry["seq"]
             if entry["status"] == "pending":
                 state.pending[(entry["side"], entry["clue"])] = entry["seq"]
         return state

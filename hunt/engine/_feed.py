@@ -19,6 +19,8 @@ from typing import Any
 from ..domain import (
     Announced,
     ClueFound,
+    EntryJudged,
+    EntrySubmitted,
     HintTaken,
     HuntEnded,
     HuntPaused,
@@ -33,7 +35,7 @@ __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_it
 
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
-              "hint_taken", "announced")
+              "hint_taken", "announced", "entry_submitted", "entry_judged")
 
 # Event types whose feed items may be for everybody (clue_found: the first find only).
 PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced")
@@ -84,6 +86,20 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
                         index=index, hint=clue.hints[index].text, cost=cost, deferred=deferred, score=score,
                         text=f"{name} took a hint on {clue.title}")
             return recorded.seq, _audience(state, player_id), base
+        case EntrySubmitted(player=player_id, clue=clue_id, kind=kind):
+            name, title = _names(state, player_id, clue_id)
+            base.update(kind="entry_submitted", player=player_id, name=name, clue=clue_id, clue_title=title,
+                        entry=recorded.seq, entry_kind=kind,
+                        text=f"{name} sent a {kind} for {title}: waiting for a judge")
+            return recorded.seq, _audience(state, player_id), base
+        case EntryJudged(player=player_id, clue=clue_id, entry=entry, approved=approved, points=points,
+                         message=message, score=score):
+            name, title = _names(state, player_id, clue_id)
+            verdict = f"approved (+{points})" if approved else "not accepted"
+            text = f"{name}'s entry for {title}: {verdict}" + (f". {message}" if message else "")
+            base.update(kind="entry_judged", player=player_id, name=name, clue=clue_id, clue_title=title, entry=entry,
+                        approved=approved, points=points, message=message, score=score, text=text)
+            return recorded.seq, _audience(state, player_id), base
         case Announced(player=player_id, side=side_id, text=text):
             # Kept in the feed: a latecomer gets one to everybody with the recent feed, and one to
             # a team or a player on resume.
@@ -98,6 +114,12 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
             return recorded.seq, (player_id,), base
     return None
+
+
+def _names(state: HuntState, player_id: str, clue_id: str) -> tuple[str, str]:
+    player = state.players.get(player_id)
+    clue = state.definition.clue(clue_id)
+    return (player.name if player else player_id), (clue.title if clue else clue_id)
 
 
 def _audience(state: HuntState, player_id: str) -> tuple[str, ...]:
