@@ -29,6 +29,9 @@
 //   #audit-check, #audit-progress
 //   #timetravel-form, #timetravel-range, #timetravel-seq, #timetravel-btn, #timetravel-meta,
 //   #timetravel-table (<tbody>, rows data-player)
+//   #judging ...      the judging queue of mission entries: see judging.js
+
+import { setupJudging } from './judging.js';
 
 const POLL_MS = 2000;
 const HUNT_LIST_EVERY = 5;      // refresh the hunt list every 5th poll (10 s)
@@ -128,6 +131,7 @@ async function api(path, { method = 'GET', body, useEtag = false } = {}) {
 }
 
 const huntPath = (suffix = '') => `/admin/hunts/${encodeURIComponent(selected)}${suffix}`;
+const judging = setupJudging({ api, huntPath, errorMessage, token: () => token });
 
 // ---------------------------------------------------------------------------------------------
 // Announcements
@@ -336,6 +340,8 @@ function selectHunt(id) {
   etags.clear();  // a 304 must only ever mean "what is on screen is current"
   history.replaceState(null, '', `#hunt=${encodeURIComponent(id)}`);
   $('#hunt-detail').hidden = false;
+  $('#judging').hidden = false;
+  judging.reset();
   $('#hunt-title').textContent = id;
   $('#hunt-id').textContent = id;
   const link = $('#play-link');
@@ -459,7 +465,7 @@ async function pollSelected() {
   const id = selected;
   // The leaderboard first: it brings the players' names the funnel shows.
   const [board] = await Promise.allSettled([pollLeaderboard()]);
-  const results = [board, ...await Promise.allSettled([pollDetail(), pollClues()])];
+  const results = [board, ...await Promise.allSettled([pollDetail(), pollClues(), judging.refresh()])];
   if (id !== selected) return;
   const failed = results.filter((r) => r.status === 'rejected' && !(r.reason instanceof Unauthorized));
   const status = $('#poll-status');

@@ -23,7 +23,8 @@
 //   #clues           list of clues; each open/found clue is <li id="clue-{id}" data-clue="{id}">
 //                    with class "found" once found, and inside it (.meta says what the clue would
 //                    score now: its `value`, refreshed by leaderboard pushes):
-//                      #clue-{id}-input   answer / code text (absent for geo clues)
+//                      #clue-{id}-input   answer / code text (absent for geo and mission clues;
+//                                         missions have a camera input and / or a text: missions.js)
 //                      #clue-{id}-submit  submit answer / code, or check in (geo)
 //                      #clue-{id}-hint    take the next hint (text shows the cost)
 //                      #clue-{id}-hints   list of hint texts taken
@@ -37,6 +38,8 @@
 // hints:{clue:[{text,cost}]}, feed:[last 50 feed items], dismissed: the seq of the last announcement
 // dismissed}. Unacknowledged commands stay in `pending` and are resubmitted with the same ids after
 // every (re)connection.
+
+import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
 
 const RECONNECT_MAX_MS = 15000;
 const PING_EVERY_MS = 15000;
@@ -223,6 +226,8 @@ function buildClue(clue) {
   if (clue.kind === 'geo') {
     label.closest('.field').remove();
     submit.textContent = 'Check in here';
+  } else if (clue.kind === 'mission') {
+    buildMission(clue, li, base);  // missions.js: the camera input and / or a text
   } else {
     input.id = `${base}-input`;
     label.htmlFor = input.id;
@@ -233,14 +238,19 @@ function buildClue(clue) {
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    onClueSubmit(clue, clue.kind === 'geo' ? null : input, result);
+    if (clue.kind === 'mission') {
+      sendEntry(clue, clueEls.get(clue.id), { huntId, token: saved.token,
+        say: (text, cls) => { clueResult(clue.id, text, cls); renderClues(); } });
+    } else {
+      onClueSubmit(clue, clue.kind === 'geo' ? null : input, result);
+    }
   });
   hintBtn.addEventListener('click', () => {
     hintBtn.disabled = true;
     command('hint', { clue: clue.id });
   });
 
-  const parts = { li, input: clue.kind === 'geo' ? null : input, submit, hintBtn, hintList, result };
+  const parts = { li, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
   clueEls.set(clue.id, parts);
   return parts;
 }
@@ -258,11 +268,13 @@ function renderClues() {
     const isFound = found.has(clue.id);
     parts.li.classList.toggle('found', isFound);
 
-    const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code' }[clue.kind] || clue.kind;
+    const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code', mission: 'Mission' }[clue.kind] || clue.kind;
     const value = typeof clue.value === 'number' ? clue.value : clue.points;
-    parts.li.querySelector('.meta').textContent =
-      isFound ? `${kindText} · found ✓` : `${kindText} · ${value} points now`;
-    parts.submit.disabled = isFound;
+    const waiting = clue.kind === 'mission' && !isFound && (entries.get(clue.id) || {}).status === 'pending';
+    parts.li.classList.toggle('pending', waiting);
+    parts.li.querySelector('.meta').textContent = isFound ? `${kindText} · found ✓`
+      : `${kindText} · ${value} points now${waiting ? ' · waiting for a judge' : ''}`;
+    parts.submit.disabled = isFound || waiting;
     if (parts.input) parts.input.disabled = isFound;
 
     const hints = clue.hints || [];
@@ -373,6 +385,7 @@ function applyProgress(p) {
   for (const [id, texts] of Object.entries(saved.hints)) {
     hintsTaken.set(id, Math.max(hintsTaken.get(id) || 0, texts.length));
   }
+  applyEntries(p.entries);
   setScore(p.score);
   setRank(p.rank);
   renderClues();
@@ -462,6 +475,13 @@ function onFeed(item) {
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
   if (kind === 'clue_found' && ours) markFound(item.clue);
+  if ((kind === 'entry_submitted' || kind === 'entry_judged') && item.clue) {
+    // An entry of your side (these items go to the side only): its state and the judge's word.
+    const said = onEntryFeed(item);
+    if (said) clueResult(item.clue, said[0], said[1]);
+    if (kind === 'entry_judged' && item.approved) markFound(item.clue);
+    renderClues();
+  }
   if (kind === 'hint_taken' && item.clue) {
     // A hint bought by you or a teammate: its text, for everybody on the side.
     rememberHint(item.clue, item.index, item.hint, item.deferred || item.cost);
