@@ -26,10 +26,20 @@ class Behaviour(Protocol):
     """The code an actor runs. One behaviour object lives for one incarnation of the actor."""
 
     async def handle(self, batch: Sequence[Envelope]) -> None:
-        """Process a batch of envelopes in order and settle every reply.
+        """Process a batch of envelopes in order; settle every reply, now or later.
 
-        Raising fails every unsettled reply with ActorCrashed; the runtime then closes this
-        behaviour (``clean=False``) and starts a new one from the factory.
+        A behaviour may return with replies still unsettled (work in flight, a pipelined commit
+        say) as long as it settles them by the end of its next ``handle`` or ``flush``. Raising
+        fails every reply still unsettled, of this batch and of earlier ones, with ActorCrashed;
+        the runtime then closes this behaviour (``clean=False``) and starts a new one.
+        """
+
+    async def flush(self) -> None:
+        """Finish the work in flight and settle every reply handed to ``handle`` so far.
+
+        The runtime calls it whenever the mailbox is empty (and before a clean stop); raising
+        is a crash, as from ``handle``. Optional: a behaviour that settles every reply inside
+        ``handle`` needs none. Replies still unsettled after it returns fail with ActorError.
         """
 
     def can_passivate(self) -> bool:

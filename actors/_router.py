@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -301,20 +301,48 @@ class Router:
             return
 
     async def _run(self, cell: _Cell, behaviour: Behaviour) -> bool:
-        """Drain the mailbox in batches until it is closed and empty. Returns True."""
+        """Drain the mailbox in batches until it is closed and empty. Returns True.
+
+        A behaviour may still owe replies when ``handle`` returns (see ``Behaviour.flush``):
+        its batches are kept as ``owed`` until every reply is settled, and all of them fail
+        if it crashes or is cancelled.
+        """
+        owed: deque[Sequence[Envelope]] = deque()
+        try:
+            return await self._drain(cell, behaviour, owed)
+        except Exception as err:
+            for batch in owed:
+                _fail_unsettled(batch, ActorCrashed, f"actor {cell.key!r} crashed: {err!r}", err)
+            raise
+        except BaseException:
+            for batch in owed:
+                _fail_unsettled(batch, ActorStopped, f"actor {cell.key!r} stopped before it replied")
+            raise
+
+    async def _drain(self, cell: _Cell, behaviour: Behaviour, owed: deque[Sequence[Envelope]]) -> bool:
         receive = cell.receive_channel
         config = self._config
+        flush = getattr(behaviour, "flush", None)
         while True:
-            with trio.move_on_after(config.idle_passivate_s) as idle:
-                try:
-                    first = await receive.receive()
-                except trio.EndOfChannel:
-                    return True
-            if idle.cancelled_caught:
-                if behaviour.can_passivate():
-                    self._passivations += 1
-                    self._retire(cell)
-                continue
+            try:
+                first = receive.receive_nowait()
+            except trio.WouldBlock:  # nothing waiting: wait for a message, finishing what is in flight
+                with trio.move_on_after(config.idle_passivate_s) as idle:
+                    try:
+                        first = await _receive_while(receive, flush, lambda: self._fail_owed(cell, owed))
+                    except trio.EndOfChannel:
+                        await self._settle_owed(cell, flush, owed)
+                        return True
+                if idle.cancelled_caught:
+                    if behaviour.can_passivate():
+                        self._passivations += 1
+                        self._retire(cell)
+                    continue
+            except trio.EndOfChannel:
+                await self._settle_owed(cell, flush, owed)
+                return True
+            else:
+                await trio.lowlevel.checkpoint()  # a mailbox that never empties must not starve the others
             batch = [first]
             while len(batch) < config.max_batch:
                 try:
@@ -323,16 +351,23 @@ class Router:
                     break
             started = trio.current_time()
             waited = sum(started - envelope.enqueued_at for envelope in batch)
-            try:
-                await behaviour.handle(batch)
-            except Exception as err:
-                _fail_unsettled(batch, ActorCrashed, f"actor {cell.key!r} crashed: {err!r}", err)
-                raise
-            except BaseException:
-                _fail_unsettled(batch, ActorStopped, f"actor {cell.key!r} stopped before it replied")
-                raise
-            _fail_unsettled(batch, ActorError, f"actor {cell.key!r} left a message unanswered")
+            owed.append(batch)
+            await behaviour.handle(batch)
+            if flush is None:  # then every reply is due by now
+                self._fail_owed(cell, owed)
+            while owed and all(envelope.reply.settled for envelope in owed[0]):
+                owed.popleft()
             cell.record_batch(len(batch), waited, trio.current_time() - started)
+
+    async def _settle_owed(self, cell: _Cell, flush: Callable[[], Awaitable[None]] | None,
+                           owed: deque[Sequence[Envelope]]) -> None:
+        if flush is not None:
+            await flush()
+        self._fail_owed(cell, owed)
+
+    def _fail_owed(self, cell: _Cell, owed: deque[Sequence[Envelope]]) -> None:
+        while owed:
+            _fail_unsettled(owed.popleft(), ActorError, f"actor {cell.key!r} left a message unanswered")
 
 
 @asynccontextmanager
@@ -351,6 +386,47 @@ async def open_router(factory: Factory, config: RouterConfig | None = None) -> A
             with trio.CancelScope(shield=True):
                 await router.aclose()
             nursery.cancel_scope.cancel()
+
+
+async def _receive_while(receive: trio.MemoryReceiveChannel[Envelope], flush: Callable[[], Awaitable[None]] | None,
+                         flushed: Callable[[], None]) -> Envelope:
+    """The next message; meanwhile ``flush()`` runs (the behaviour's work in flight finishes
+    and is answered), and whichever comes first does not hold up the other: a message cuts
+    the flush short (the next ``handle`` collects that work), and a flush that raises
+    ends the wait with its error; ``flushed()`` runs once a flush completes. Raises
+    EndOfChannel once the mailbox is closed and empty.
+    """
+    if flush is None:
+        return await receive.receive()
+    got: list[Envelope] = []
+    failed: list[BaseException] = []
+    ended = False
+
+    async def take() -> None:
+        nonlocal ended
+        try:
+            got.append(await receive.receive())
+        except trio.EndOfChannel:
+            ended = True
+        race.cancel_scope.cancel()
+
+    async def finish() -> None:
+        try:
+            await flush()
+        except Exception as err:
+            failed.append(err)
+            race.cancel_scope.cancel()
+        else:
+            flushed()
+
+    async with trio.open_nursery() as race:
+        race.start_soon(take)
+        race.start_soon(finish)
+    if failed:
+        raise failed[0]
+    if ended:
+        raise trio.EndOfChannel
+    return got[0]  # (take() ends the race only once it has a message or the end)
 
 
 # Each reply is failed with an exception of its own: one object raised in many waiting tasks

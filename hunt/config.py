@@ -31,6 +31,7 @@ class ServerConfig:
     data_dir: str = "data"
     admin_token: str = field(default="", repr=False)
     shutdown_timeout_s: float = 10.0
+    backlog: int = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,10 @@ class EngineConfig:
     feed_buffer: int = 1024
     join_feed: int = 20
     gc_freeze_every_s: float = 1.0
+    commit_threads: int = 8
+    read_threads: int = 4
+    import_threads: int = 2
+    history_page: int = 500
     gc_full_every_s: float = 600.0
 
 
@@ -67,6 +72,7 @@ class LimitsConfig:
     max_frame_bytes: int = 65536
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 268_435_456
+    import_idle_timeout_s: float = 30.0
     max_batch_items: int = 100
     outbox_capacity: int = 256
     leaderboard_top: int = 10
@@ -75,6 +81,9 @@ class LimitsConfig:
     page_limit_max: int = 1000
     ws_idle_timeout_s: float = 120.0
     overload_strikes: int = 20
+    window: int = 100
+    address_window: int = 512
+    hunt_window: int = 1024
     max_photo_bytes: int = 10_485_760
     max_video_bytes: int = 52_428_800
     uploads_in_flight: int = 16
@@ -85,6 +94,9 @@ class GameConfig:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
+    address_wrong_attempts_max: int = 20
+    ban_addresses: bool = True
+    guard_addresses_max: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +115,13 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupConfig:
+    dir: str = ""
+    every_s: float = 3600.0
+    keep: int = 24
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
     format: str = "text"
@@ -118,6 +137,7 @@ class Config:
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
     logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
 
     @property
     def data_path(self) -> Path:
@@ -232,20 +252,30 @@ def _validate(config: Config) -> None:
         "engine.max_batch": config.engine.max_batch,
         "engine.dedup_filter_keys": config.engine.dedup_filter_keys,
         "engine.feed_buffer": config.engine.feed_buffer,
+        "engine.commit_threads": config.engine.commit_threads,
+        "engine.read_threads": config.engine.read_threads,
+        "engine.import_threads": config.engine.import_threads,
+        "engine.history_page": config.engine.history_page,
         "store.snapshot_every": config.store.snapshot_every,
         "store.future_tolerance_s": config.store.future_tolerance_s,
+        "backup.every_s": config.backup.every_s,
+        "backup.keep": config.backup.keep,
         "limits.max_frame_bytes": config.limits.max_frame_bytes,
         "limits.max_body_bytes": config.limits.max_body_bytes,
+        "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
         "limits.max_batch_items": config.limits.max_batch_items,
         "limits.outbox_capacity": config.limits.outbox_capacity,
         "limits.leaderboard_top": config.limits.leaderboard_top,
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
+        "limits.window": config.limits.window,
         "limits.max_photo_bytes": config.limits.max_photo_bytes,
         "limits.max_video_bytes": config.limits.max_video_bytes,
         "limits.uploads_in_flight": config.limits.uploads_in_flight,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
+        "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
+        "game.guard_addresses_max": config.game.guard_addresses_max,
         "broker.batch": config.broker.batch,
         "broker.publish_timeout_s": config.broker.publish_timeout_s,
         "broker.retry_backoff_max_s": config.broker.retry_backoff_max_s,
@@ -264,6 +294,8 @@ def _validate(config: Config) -> None:
                        ("engine.join_feed", config.engine.join_feed)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
+    if not 1 <= config.server.backlog <= 65535:
+        raise ConfigError(f"server.backlog must be 1..65535, got {config.server.backlog}")
     if not 0 <= config.server.port <= 65535:
         raise ConfigError(f"server.port must be 0..65535, got {config.server.port}")
     if config.store.synchronous.upper() not in _SYNC_MODES:
@@ -274,6 +306,10 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    for key, value in (("limits.address_window", config.limits.address_window),
+                       ("limits.hunt_window", config.limits.hunt_window)):
+        if value < config.limits.window:  # else a connection could wait forever for its own window
+            raise ConfigError(f"{key} must be at least limits.window ({config.limits.window}), got {value}")
     if config.logging.level.upper() not in _LOG_LEVELS:
         raise ConfigError(f"logging.level must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
     if config.logging.format not in ("text", "json"):

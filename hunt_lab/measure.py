@@ -69,9 +69,11 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float:
 
 @contextmanager
 def rss_sampler(nursery: trio.Nursery, interval: float = 0.05) -> Iterator[dict[str, float]]:
-    """Sample this process's RSS while the block runs; ``result["peak_rss_mb"]`` at the end."""
+    """Sample this process's RSS while the block runs; ``result["peak_rss_mb"]`` at the end
+    (and ``start_rss_mb``, the RSS when the block began)."""
     process = psutil.Process()
     result = {"peak_rss_mb": process.memory_info().rss / 2**20}
+    result["start_rss_mb"] = round(result["peak_rss_mb"], 1)
     scope = trio.CancelScope()
 
     async def sample() -> None:

@@ -24,6 +24,7 @@ from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthoriz
 from ._context import ApiContext
 from ._errors import wire_error
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
+from ._identity import team_code_view
 from ._imports import import_stream
 from ._public import leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
@@ -62,7 +63,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/import")
     async def import_() -> Response:
         with _locked_means_exists():
-            hunt_id, events = await import_stream(engine, limits.max_import_bytes)
+            hunt_id, events = await import_stream(engine, limits.max_import_bytes, limits.import_idle_timeout_s)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
     @blueprint.get("/<hunt_id>")
@@ -105,6 +106,12 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.get("/<hunt_id>/clues")
     async def clues(hunt_id: str) -> Response:
         return await serve_cached(ctx, hunt_id, ("clues",), clue_table)
+
+    @blueprint.get("/<hunt_id>/team-code")
+    async def team_code(hunt_id: str) -> Response:
+        """The code of a team (``?team=NAME``), for the organiser to hand out; the team need not exist yet."""
+        state = await engine.state(hunt_id)
+        return json_response(team_code_view(ctx, hunt_id, state, query_text("team")))
 
     @blueprint.get("/<hunt_id>/analytics")
     async def analytics(hunt_id: str) -> Response:
@@ -169,7 +176,10 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         reason = body.get("reason", "")
         if not isinstance(reason, str):
             raise BadRequest('"reason" must be a string')
-        return await submit_admin(ctx, hunt_id, BanPlayer(cmd=client_id(body), player=player, reason=reason))
+        response = await submit_admin(ctx, hunt_id, BanPlayer(cmd=client_id(body), player=player, reason=reason))
+        if response.status_code == 200:  # nobody new joins from the banned player's addresses
+            ctx.guard.ban_player(hunt_id, player)
+        return response
 
     return blueprint
 

@@ -17,6 +17,7 @@ from ._admin import admin_blueprint
 from ._context import ApiContext
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
+from ._guard import Guard
 from ._http import error_response
 from ._load import LoopLag
 from ._media import MediaStore
@@ -40,6 +41,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     secrets = secrets or load_secrets(config)
     ctx = ApiContext(config=config, engine=engine, tokens=PlayerTokens(secrets.player_key),
                      admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path,
+                     guard=Guard(config.game),
                      collectors=collectors, analytics=analytics, load=LoopLag())
     limits = config.limits
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")

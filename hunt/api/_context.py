@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import Config
 from ..engine import Engine
+from ._guard import Guard
 from ._load import LoopLag
+from ._shares import Shares
 from ._tokens import PlayerTokens
 
 if TYPE_CHECKING:
@@ -85,12 +87,19 @@ class ApiContext:
     tokens: PlayerTokens
     admin_token: str = field(repr=False)
     admin_token_path: Path | None
+    guard: Guard  # wrong attempts and bans per connection and address
     connections: Connections = field(default_factory=Connections)
+    shares: Shares = field(init=False)  # fair shares of each hunt's capacity (flow control)
+    # hunt id -> its incarnation, as last seen: a forged token is refused without loading the hunt
+    incarnations: dict[str, str | None] = field(default_factory=dict)
     load: LoopLag = field(default_factory=LoopLag)  # sampled while `serve` runs
     # Extra Prometheus collectors (e.g. the outbox relay's lag), registered beside the engine's.
     collectors: tuple[Any, ...] = ()
     # analytics(hunt_id) -> the organiser's projection (blocking; run off the event loop), or None
     analytics: Callable[[str], dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        self.shares = Shares(self.config.limits)
 
     def now_ms(self) -> int:
         return self.engine.clock()

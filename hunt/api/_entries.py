@@ -41,7 +41,7 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("send the player's token as Authorization: Bearer <token>")
-        player = greeted_player(ctx.tokens, hunt_id, state, token.strip())
+        player = greeted_player(ctx, hunt_id, state, token.strip())
         mimetype = request.mimetype
         stored = None
         if mimetype == "text/plain":

@@ -13,31 +13,46 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..domain import HuntState, JoinHunt, Player, Rejected, clean_name, team_side_id
-from ..protocol import Unauthorized
+from ..domain import MAX_NAME, HuntState, JoinHunt, Player, Rejected, clean_name, team_side_id
+from ..engine import Ack
+from ..protocol import BadRequest, Unauthorized, frames
+from ._context import ApiContext
 from ._tokens import PlayerTokens
+from ._views import welcome_view
 
-__all__ = ["greeted_player", "join_extras", "keyed_join", "welcome_extras"]
+__all__ = ["greeted_player", "join_ack", "keyed_join", "refuse_forged", "team_code_view", "welcome_frame"]
 
 
-def keyed_join(tokens: PlayerTokens, hunt_id: str, state: HuntState, command: JoinHunt,
+def keyed_join(ctx: ApiContext, hunt_id: str, state: HuntState, command: JoinHunt,
                team_code: str | None) -> JoinHunt:
     """The join the engine gets: the id replaced by its keyed hash, the team code checked."""
+    ctx.incarnations[hunt_id] = state.incarnation
+    tokens = ctx.tokens
     return replace(command, cmd=tokens.join_key(hunt_id, command.cmd),
                    team_code_ok=_team_code_ok(tokens, hunt_id, state.incarnation, command.team, team_code))
 
 
-def join_extras(tokens: PlayerTokens, hunt_id: str, state: HuntState, fields: dict[str, Any]) -> dict[str, Any]:
-    """What a join ack adds to the outcome: the token, and the team code for a captain."""
+def join_ack(ctx: ApiContext, hunt_id: str, state: HuntState, join_id: str, ack: Ack) -> frames.Frame:
+    """The ack of a join (under the id the client sent): the outcome, the token, and for a
+    captain the team code."""
+    fields, tokens = ack.fields, ctx.tokens
     extra = {"token": tokens.issue(hunt_id, fields["player"], state.incarnation)}
     if fields.get("captain"):
         extra["team_code"] = tokens.team_code(hunt_id, state.incarnation, team_side_id(fields["team"]))
-    return extra
+    return frames.ack(join_id, ack.seq, fields, duplicate=ack.duplicate, **extra, window=ctx.config.limits.window)
 
 
-def greeted_player(tokens: PlayerTokens, hunt_id: str, state: HuntState, token: str) -> Player:
+def refuse_forged(ctx: ApiContext, hunt_id: str, token: str) -> None:
+    """Raise Unauthorized for a token that does not verify against the hunt's incarnation as last
+    seen, without loading the hunt (a flood of forged hellos must not load idle hunts)."""
+    if hunt_id in ctx.incarnations and ctx.tokens.verify(hunt_id, token, ctx.incarnations[hunt_id]) is None:
+        raise Unauthorized("the token is not valid for this hunt")
+
+
+def greeted_player(ctx: ApiContext, hunt_id: str, state: HuntState, token: str) -> Player:
     """The player a ``hello`` token names; raises Unauthorized if it is not one of this hunt's."""
-    player_id = tokens.verify(hunt_id, token, state.incarnation)
+    ctx.incarnations[hunt_id] = state.incarnation
+    player_id = ctx.tokens.verify(hunt_id, token, state.incarnation)
     if player_id is None:
         raise Unauthorized("the token is not valid for this hunt")
     player = state.players.get(player_id)
@@ -46,11 +61,29 @@ def greeted_player(tokens: PlayerTokens, hunt_id: str, state: HuntState, token: 
     return player
 
 
-def welcome_extras(tokens: PlayerTokens, hunt_id: str, state: HuntState, player: Player) -> dict[str, Any]:
-    """What a ``welcome`` adds for a team's captain: the team code to hand on."""
-    if player.team is None or state.sides[player.side].members[0] != player.id:
-        return {}
-    return {"team_code": tokens.team_code(hunt_id, state.incarnation, player.side)}
+def welcome_frame(ctx: ApiContext, hunt_id: str, state: HuntState, player: Player, request_id: str) -> frames.Frame:
+    """The reply to ``hello``: the player's view, and for a team's captain the team code to hand on."""
+    view = welcome_view(state, player, ctx.now_ms())
+    if player.team is not None and state.sides[player.side].members[0] == player.id:
+        view["team_code"] = ctx.tokens.team_code(hunt_id, state.incarnation, player.side)
+    return frames.welcome(request_id, view, window=ctx.config.limits.window)
+
+
+def team_code_view(ctx: ApiContext, hunt_id: str, state: HuntState, team: str | None) -> dict[str, Any]:
+    """What the organiser is told about a team's code: ``{"team","side","team_code","members"}``."""
+    if state.definition.mode != "teams":
+        raise BadRequest("this hunt is played solo: it has no teams")
+    if team is None:
+        raise BadRequest('give the team\'s name: "?team=NAME"')
+    try:
+        name = clean_name(team, "team", MAX_NAME)
+    except Rejected as err:
+        raise BadRequest(err.message) from None
+    side_id = team_side_id(name)
+    side = state.sides.get(side_id)
+    return {"team": name if side is None else side.name, "side": side_id,
+            "team_code": ctx.tokens.team_code(hunt_id, state.incarnation, side_id),
+            "members": 0 if side is None else len(side.members)}
 
 
 def _team_code_ok(tokens: PlayerTokens, hunt_id: str, incarnation: str | None, team: str | None,

@@ -3,7 +3,9 @@
 The importer (``Engine.import_hunt``) runs in a worker thread and pulls lines from a
 generator; the generator fetches the next body chunk from the event loop with
 ``trio.from_thread.run``. So a large import is never held in memory whole, and the byte
-limit is enforced as it arrives.
+limit is enforced as it arrives. Imports run on the engine's import threads (a few, apart from
+the commit threads), and a body that sends nothing for ``limits.import_idle_timeout_s`` is
+refused: a stalled upload cannot hold an import thread for long, nor any other work at all.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import trio
 from quart import request
 
 from ..engine import Engine
-from ..protocol import TooLarge
+from ..protocol import BadRequest, TooLarge
 
 __all__ = ["import_stream"]
 
 
-async def import_stream(engine: Engine, limit: int) -> tuple[str, int]:
-    """Import the request body; return (hunt id, events). Raises TooLarge, InvalidImport, HuntExists."""
+async def import_stream(engine: Engine, limit: int, idle_timeout_s: float) -> tuple[str, int]:
+    """Import the request body; return (hunt id, events).
+
+    Raises TooLarge, BadRequest (the body stalled for ``idle_timeout_s``), InvalidImport, HuntExists.
+    """
     declared = request.content_length
     if declared is not None and declared > limit:
         raise TooLarge(f"an import may have at most {limit} bytes")
@@ -29,10 +34,14 @@ async def import_stream(engine: Engine, limit: int) -> tuple[str, int]:
 
     async def next_chunk() -> bytes | None:
         nonlocal received
-        try:
-            chunk: bytes = await anext(chunks)
-        except StopAsyncIteration:
-            return None
+        chunk: bytes | None = None
+        with trio.move_on_after(idle_timeout_s):
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return None
+        if chunk is None:
+            raise BadRequest(f"the import body stalled: nothing arrived for {idle_timeout_s:g} s")
         received += len(chunk)
         if received > limit:
             raise TooLarge(f"an import may have at most {limit} bytes")

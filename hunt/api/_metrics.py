@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 from quart import Response
 
 from actors import ActorStatistics
 
-from ..engine import EngineStatistics
+from ..engine import ACK_BUCKETS_S, EngineStatistics
 from ._context import ApiContext
 
 __all__ = ["EngineCollector", "metrics_registry", "metrics_response"]
@@ -53,8 +54,22 @@ class EngineCollector:
                                 value=load.lag_s)
         yield GaugeMetricFamily("hunt_event_loop_lag_max_seconds", "largest event loop lag sampled since start",
                                 value=load.max_lag_s)
+        yield from self._commands()
         yield CounterMetricFamily("hunt_ws_overload_closes", "websockets closed (1013) for sending while told to wait",
                                   value=self.ctx.connections.overload_closes)
+
+    def _commands(self) -> Iterator[Metric]:
+        commands = self.ctx.engine.commands.statistics()
+        cumulative, buckets = 0, []
+        for bound, count in zip((*ACK_BUCKETS_S, float("inf")), commands.buckets, strict=True):
+            cumulative += count
+            buckets.append((floatToGoString(bound), cumulative))
+        yield HistogramMetricFamily("hunt_command_ack_seconds", "from submit to durable answer, per command",
+                                    buckets=buckets, sum_value=commands.latency_sum_s)
+        refusals = CounterMetricFamily("hunt_command_refusals", "commands refused, by error code", labels=["code"])
+        for code, count in sorted(commands.refusals.items()):
+            refusals.add_metric([code], count)
+        yield refusals
 
     def _actors(self, actors: tuple[ActorStatistics, ...]) -> Iterator[Metric]:
         gauges = {

@@ -145,6 +145,12 @@ def openapi_document() -> dict[str, Any]:
                        required=False), errors=(400, 404, 409, 503))},
         "/admin/hunts/{hunt_id}/clues": {"get": _op("per-clue stats", "admin", _json(_ref("Clues")), params=hunt,
                                                     errors=(404,), cached=True)},
+        "/admin/hunts/{hunt_id}/team-code": {"get": _op(
+            "a team's code, for the organiser to hand out (team hunts; the team need not exist yet)", "admin",
+            _json({"type": "object", "properties": {
+                "team": {"type": "string"}, "side": {"type": "string"}, "team_code": {"type": "string"},
+                "members": {"type": "integer"}}}),
+            params=(*hunt, _query("team", "the team's name", "string")), errors=(400, 404))},
         "/admin/hunts/{hunt_id}/analytics": {"get": _op(
             "the organiser's analytics projection kept by `hunt consume`: activity per minute, clue funnel",
             "admin", _json({"type": "object", "properties": {

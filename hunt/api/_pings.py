@@ -8,7 +8,10 @@ closed websocket lingers up to ``websocket_ping_interval`` (20 s), so a reconnec
 up file descriptors, and a graceful shutdown waits out its whole timeout.
 
 :func:`install` wraps the pinger in a cancel scope that ``WSStream.handle`` cancels as soon
-as the stream is closed. Idempotent; the behaviour of an open connection is unchanged.
+as the stream is closed. It also waits one interval before the first ping: hypercorn pings at
+once on accept, a frame (and a send) per connection that tells nothing about a peer that just
+completed its handshake, and when a hunt starts and everyone connects at once those pings
+compete with the joins. Idempotent.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def install() -> None:
     async def _send_pings(self: Any) -> None:
         with trio.CancelScope() as scope:
             setattr(self, _SCOPE, scope)
+            await trio.sleep(self.config.websocket_ping_interval)
             await send_pings(self)
 
     async def _handle(self: Any, event: Any) -> None:

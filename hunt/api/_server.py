@@ -27,7 +27,7 @@ from ._context import app_context
 from ._drain import InFlight
 from ._ws import player_sockets
 
-__all__ = ["WS_PING_INTERVAL_S", "hypercorn_config", "is_loopback", "serve"]
+__all__ = ["WS_PING_INTERVAL_S", "hypercorn_config", "is_loopback", "kernel_backlog_cap", "serve"]
 
 log = logging.getLogger("hunt.api")
 
@@ -69,6 +69,7 @@ def hypercorn_config(config: Config, *, bind: str | None = None,
     hconfig.tcp_user_timeout_s = limits.ws_idle_timeout_s
     host = f"[{server.host}]" if ":" in server.host else server.host
     hconfig.bind = [bind or f"{host}:{server.port}"]
+    hconfig.backlog = server.backlog  # hypercorn's default of 100 overflows when a hunt starts
     # Frames a little over the limit still reach the app, which answers `too_large` and
     # carries on; only far larger ones make hypercorn close the connection (1009).
     hconfig.websocket_max_message_size = limits.max_frame_bytes + max(limits.max_frame_bytes // 4, 4096)
@@ -77,6 +78,15 @@ def hypercorn_config(config: Config, *, bind: str | None = None,
     hconfig.accesslog = None
     hconfig.errorlog = logging.getLogger("hunt.http")
     return hconfig
+
+
+def kernel_backlog_cap(path: str = "/proc/sys/net/core/somaxconn") -> int | None:
+    """The most connections the kernel queues for a listening socket, where it says."""
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def is_loopback(host: str) -> bool:
@@ -124,6 +134,10 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
             nursery.cancel_scope.cancel()
 
     hconfig = hypercorn_config(config, bind=bind, ws_ping_interval_s=ws_ping_interval_s)
+    cap = kernel_backlog_cap()
+    if cap is not None and cap < config.server.backlog:
+        log.warning("server.backlog is %d but the kernel queues at most %d connections "
+                    "(net.core.somaxconn): a storm of connections may see dropped SYNs", config.server.backlog, cap)
     async with trio.open_nursery() as outer:
         outer.start_soon(ctx.load.run)  # measures the event loop's lag (for /metrics)
         async with trio.open_nursery() as nursery:

@@ -35,9 +35,10 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 class AsgiSocket:
     """What a Connection needs of a websocket (receive, send, close) on ASGI's two callables."""
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, client: str = "unknown") -> None:
         self._receive = receive
         self._send = send
+        self.client = client  # the client's address, that per-address limits and bans count
         self.closed = False
 
     async def accept(self) -> bool:
@@ -76,7 +77,7 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
         if match is None:
             await app(scope, receive, send)
             return
-        socket = AsgiSocket(receive, send)
+        socket = AsgiSocket(receive, send, peer_address(scope))
         try:
             if await socket.accept():
                 await handler(match, socket)
@@ -90,6 +91,12 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
                 await socket.close(1011, "internal error")
 
     return asgi
+
+
+def peer_address(scope: Scope) -> str:
+    """The client's IP address, as the server saw the connection (the one place it is read)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:

@@ -29,7 +29,7 @@ import trio
 from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, load_secrets, serve
 from ..config import Config, ConfigError
 from ..domain import Announce, StartHunt
-from ..engine import Engine, open_engine
+from ..engine import Engine, open_engine, run_periodic_backups
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
 from ._common import add_config_options, config_from_args
@@ -57,9 +57,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    configure_logging(config.logging, verbose=args.verbose)
     if args.check:
         return _check(config)
+    configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
     if not is_loopback(config.server.host) and not config.server.admin_token:
         print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
               "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)
@@ -102,6 +102,7 @@ async def _main(config: Config, secrets: Secrets, sample: bool, reload: Callable
             # The relay lives inside the engine's block and stops after the server, so its last
             # cursors still reach the hunt actors; without broker.url it is a disabled handle.
             relay = await background.start(run_relay, config, engine)
+            await background.start(run_periodic_backups, config)  # returns at once without backup.dir
             app = create_app(config, engine, secrets=secrets, collectors=(RelayCollector(relay.statistics),),
                              analytics=partial(read_analytics, config.data_path))
             sample_id = await ensure_sample(engine) if sample else None

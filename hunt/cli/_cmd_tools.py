@@ -70,7 +70,7 @@ def _verify(args: argparse.Namespace) -> int:
     reports = []
     for hunt_id in ids:
         try:
-            report = verify_hunt(config.data_path, hunt_id)
+            report = verify_hunt(config.data_path, hunt_id, future_tolerance_s=config.store.future_tolerance_s)
         except StoreError as err:
             report = {"hunt": hunt_id, "ok": False, "events": 0, "snapshots_checked": 0, "problems": [str(err)]}
         reports.append(report)

@@ -55,7 +55,7 @@ from ._messages import (
 )
 from ._missions import MAX_ENTRY_TEXT, MEDIA_KINDS
 from ._names import clean_name
-from ._rules import DISTANCE_BANDS, decide, distance_band, outcome
+from ._rules import DISTANCE_BANDS, MAX_NAME, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -66,6 +66,7 @@ __all__ = [
     "HINT_POLICIES",
     "ID_PATTERN",
     "MAX_ENTRY_TEXT",
+    "MAX_NAME",
     "MEDIA_KINDS",
     "REFUSAL_CODES",
     "SNAPSHOT_VERSION",

@@ -14,14 +14,18 @@ from ..store import (
     record_to_dict,
 )
 from ._actor import Ack, HuntActor, Submit, Touch
+from ._backups import run_periodic_backups
+from ._commandlog import ACK_BUCKETS_S, CommandStatistics
 from ._engine import Engine, EngineStatistics, HuntStatistics, Result, open_engine, wall_clock_ms
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._history import import_hunt, verify_hunt
 from ._hub import LiveHunt
 
 __all__ = [
+    "ACK_BUCKETS_S",
     "FEED_TYPES",
     "Ack",
+    "CommandStatistics",
     "CorruptStore",
     "Engine",
     "EngineStatistics",
@@ -43,6 +47,7 @@ __all__ = [
     "import_hunt",
     "open_engine",
     "record_to_dict",
+    "run_periodic_backups",
     "verify_hunt",
     "wall_clock_ms",
 ]

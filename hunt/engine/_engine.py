@@ -45,12 +45,13 @@ from ..domain import (
 )
 from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
-from ._commandlog import log_commands
+from ._commandlog import CommandStats, log_commands
 from ._dedup import load_dedup_index
 from ._feed import FEED_TYPES, PUBLIC_FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
 from ._hub import HuntHub, LiveHunt
+from ._pools import WorkerPools
 
 __all__ = ["Engine", "EngineStatistics", "HuntStatistics", "Result", "open_engine", "wall_clock_ms"]
 
@@ -85,6 +86,7 @@ class HuntStatistics:
     players: int | None
     counts: dict[str, int]
     actor: ActorStatistics | None
+    pipelined_batches: int  # decided while the batch before was being committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +108,10 @@ class Engine:
         self.clock = clock
         self.data_dir = config.data_path
         self._router: Router  # set by open_engine
+        self._pools = WorkerPools.from_config(config.engine)
         self._hubs: dict[str, HuntHub] = {}
         self._known: set[str] = set(hunt_ids(self.data_dir))
+        self.commands = CommandStats()  # ack latency and refusals, for /metrics
         self.rule_defaults = RuleDefaults(
             wrong_attempts_max=config.game.wrong_attempts_max,
             wrong_attempts_window_s=config.game.wrong_attempts_window_s,
@@ -208,7 +212,8 @@ class Engine:
             hunts.append(HuntStatistics(
                 id=hunt_id, active=hunt_id in actors, subscribers=hub.subscribers,
                 seq=None if state is None else hub.seq, players=None if state is None else len(state.players),
-                counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id)))
+                counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id),
+                pipelined_batches=hub.pipelined))
         return EngineStatistics(router=router, hunts=tuple(hunts))
 
     async def create_hunt(self, document: Any) -> HuntDefinition:
@@ -224,13 +229,13 @@ class Engine:
                                            first=[created])
             store.close()
 
-        await trio.to_thread.run_sync(create)
+        await self._pools.run_commit(create)
         self._known.add(definition.id)
         return definition
 
     async def import_hunt(self, lines: Iterable[bytes], *, progress: Callable[[int], None] | None = None) -> str:
         """Create a hunt from an NDJSON export (streamed); returns its id. Raises InvalidImport, HuntExists."""
-        hunt_id = await trio.to_thread.run_sync(
+        hunt_id = await self._pools.run_import(
             lambda: import_hunt(self.data_dir, lines, self.config.store, progress))
         self._known.add(hunt_id)
         return hunt_id
@@ -246,15 +251,36 @@ class Engine:
         self.require(hunt_id)
         self._hub(hunt_id)
         reply = Reply()
+        started = trio.current_time()
         await self._router.send(hunt_id, Submit(tuple(commands)), reply)
         deadline = self.config.engine.request_timeout_s
-        started = trio.current_time()
         with trio.move_on_after(deadline):
             result: list[Result] = await reply.wait()
+            latency_s = trio.current_time() - started
+            self.commands.settled(result, latency_s)
             if self.config.logging.commands:
-                log_commands(hunt_id, commands, result, trio.current_time() - started)
+                log_commands(hunt_id, commands, result, latency_s)
             return result
+        self.commands.refused("timeout", len(commands))
         raise RequestTimeout(f"no durable ack from hunt {hunt_id!r} within {deadline} s")
+
+    async def send(self, hunt_id: str, commands: Sequence[Command],
+                   callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue commands, waiting for mailbox space as :meth:`submit` does, but not for the
+        outcome: ``callback(results, error)`` runs on the actor's task once they are settled
+        (it must not block). Raises what :meth:`submit` raises before its commands are queued;
+        cancelled, nothing was queued."""
+        self.require(hunt_id)
+        self._hub(hunt_id)
+        if self.config.logging.commands:
+            started, settle = trio.current_time(), callback
+
+            def callback(results: Any, error: BaseException | None) -> None:
+                if error is None:
+                    log_commands(hunt_id, commands, results, trio.current_time() - started)
+                settle(results, error)
+
+        await self._router.send(hunt_id, Submit(tuple(commands)), CallbackReply(callback))
 
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
                       callback: Callable[[Any, BaseException | None], None]) -> None:
@@ -295,26 +321,37 @@ class Engine:
             finally:
                 reader.close()
 
-        return await trio.to_thread.run_sync(run)
+        return await self._pools.run_read(run)
 
-    async def feed_since(self, hunt_id: str, since: int, player: str | None) -> list[FeedItem]:
-        """Every feed item after ``since`` that concerns ``player`` or the whole hunt."""
+    async def feed_since(self, hunt_id: str, since: int, player: str | None) -> tuple[list[FeedItem], int]:
+        """One page of the feed items after ``since`` that concern ``player`` or the whole hunt.
+
+        Returns ``(items, upto)``: every such item with a seq in ``(since, upto]``, in order.
+        While ``upto`` is below the committed seq, call again from ``upto`` for the next page.
+        Items still in memory come at once; older ones are read from the log, at most
+        ``engine.history_page`` of each feed type per page, on the read pool: a replay of a
+        long history costs bounded memory and never holds a commit back.
+        """
         hub = self._hub(hunt_id)
         await self.state(hunt_id)
-        items: list[FeedItem] = []
-        # Items older than the memory buffer come from the log. Commits made while the log is
-        # read push the buffer's floor up, past items that neither read covered: read again
-        # from the old floor until memory holds everything after it.
-        while (recent := hub.feed.after(since)) is None:
-            floor = hub.feed.floor
-            older = await self._with_reader(hunt_id, lambda reader, since=since, floor=floor: [
-                record for type_ in FEED_TYPES for record in reader.read(after=since, until=floor, type_=type_)])
+        recent = hub.feed.after(since)
+        if recent is not None:
+            upto = max(hub.seq, since)
+        else:
+            floor, page = hub.feed.floor, self.config.engine.history_page
+
+            def read_page(reader: SqliteHuntStore) -> list[Recorded]:
+                rows = [record for type_ in FEED_TYPES
+                        for record in reader.read(after=since, until=floor, type_=type_, limit=page)]
+                return sorted(rows, key=lambda r: r.seq)[:page]
+
+            older = await self._with_reader(hunt_id, read_page)
+            # A full page may stop short of the floor; else every item up to the floor was read
+            # (commits made meanwhile only push the floor up: the next page starts from here).
+            upto = older[-1].seq if len(older) == page else floor
             state = await self.state(hunt_id)
-            items += [item for record in sorted(older, key=lambda r: r.seq)
-                      if (item := feed_item(record, state)) is not None]
-            since = floor
-        items += recent
-        return [item for item in items if item[1] is None or player in item[1]]
+            recent = [item for record in older if (item := feed_item(record, state)) is not None]
+        return [item for item in recent if item[1] is None or player in item[1]], upto
 
     async def recent_public_feed(self, hunt_id: str) -> list[FeedItem]:
         """The latest feed items for everybody (at most ``engine.join_feed``), oldest first: what
@@ -348,7 +385,7 @@ class Engine:
         if self._router.is_active(hunt_id):
             state = await self.state(hunt_id)
             live = state.to_dict()
-        return await trio.to_thread.run_sync(lambda: verify_hunt(self.data_dir, hunt_id, live))
+        return await self._pools.run_read(lambda: verify_hunt(self.data_dir, hunt_id, live))
 
     async def summaries(self) -> list[HuntSummary]:
         """One row per hunt. Active hunts answer from memory; the others are read from disk
@@ -388,19 +425,23 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
     )
 
     async def activate(hunt_id: str) -> HuntActor:
-        store = await trio.to_thread.run_sync(
+        pools = engine._pools
+        store = await pools.run_commit(
             lambda: SqliteHuntStore.open(engine.data_dir, hunt_id, synchronous=config.store.synchronous,
                                          busy_timeout_ms=config.store.busy_timeout_ms))
         try:
-            state, replayed = await trio.to_thread.run_sync(store.load)
+            state, replayed = await pools.run_commit(store.load)
             if state is None:
                 raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
-            dedup = await trio.to_thread.run_sync(lambda: load_dedup_index(store, e))
+            dedup = await pools.run_commit(lambda: load_dedup_index(store, e))
+            lookups = await pools.run_commit(lambda: SqliteHuntStore.open_reader(engine.data_dir, hunt_id))
         except BaseException:
-            await trio.to_thread.run_sync(store.close)
+            with trio.CancelScope(shield=True):
+                await pools.run_commit(store.close)
             raise
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
-        return HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every)
+        return HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
+                         pools.commit, lookups)
 
     async with trio.open_nursery() as housekeeping:
         housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)

@@ -35,6 +35,8 @@ class HuntHub:
         self.recent_public: deque[FeedItem] = deque(maxlen=public_keep)
         self.public_primed = False
         self.subscribers = 0
+        self.waiting_readers = 0  # tasks in settled(): the actor lets them in between batches
+        self.pipelined = 0  # batches decided while the one before was being committed
         self._attached_once = False
         self._changed = trio.Event()
         self._settled = trio.Event()
@@ -59,10 +61,15 @@ class HuntHub:
         self.views.clear()
 
     def begin_commit(self) -> None:
-        self._settled = trio.Event()
+        """The state now holds events that are not durable: readers wait."""
+        if self._settled.is_set():
+            self._settled = trio.Event()
 
-    def end_commit(self, records: Iterable[Recorded]) -> None:
-        """The batch is durable: publish its feed items and wake every waiter."""
+    def end_commit(self, records: Iterable[Recorded], upto: int, *, settled: bool) -> None:
+        """A batch is durable up to ``upto``: publish its feed items and wake every waiter.
+
+        ``settled`` when nothing decided after it is in the state (else readers keep waiting).
+        """
         state = self.state
         if state is not None:
             for record in records:
@@ -73,8 +80,9 @@ class HuntHub:
                         self.recent_public.append(item)
                     if self._news and item[1] is not None:
                         self._wake_news(item[1])
-            self.seq = state.seq
-        self._settled.set()
+            self.seq = upto
+        if settled:
+            self._settled.set()
         self._wake()
 
     def abort_commit(self) -> None:
@@ -103,7 +111,11 @@ class HuntHub:
         The caller must read what it needs before its next await.
         """
         while not self._settled.is_set():
-            await self._settled.wait()
+            self.waiting_readers += 1
+            try:
+                await self._settled.wait()
+            finally:
+                self.waiting_readers -= 1
         return self.state
 
     async def wait_beyond(self, seq: int) -> None:

@@ -58,6 +58,7 @@ class JoinOp:
     name: str
     team: str | None
     team_code: str | None = None  # to join a team that exists
+    device: str | None = None  # the client's own device id: limits and bans hold per device too
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class HelloOp:
     id: str
     token: str
     since: int | None
+    device: str | None = None  # the client's own device id: limits and bans hold per device too
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,14 +195,23 @@ def _op(frame: dict[str, Any]) -> str:
 def _join(frame: dict[str, Any]) -> JoinOp:
     team, code = frame.get("team"), frame.get("team_code")
     return JoinOp(check_join_id(_id(frame)), _text(frame, "name"), None if team is None else _text(frame, "team"),
-                  None if code is None else _text(frame, "team_code"))
+                  None if code is None else _text(frame, "team_code"), _device(frame))
 
 
 def _hello(frame: dict[str, Any]) -> HelloOp:
     since = frame.get("since")
     if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
         raise BadRequest('"since" must be a sequence number (an integer >= 0)')
-    return HelloOp(_id(frame), _text(frame, "token"), since)
+    return HelloOp(_id(frame), _text(frame, "token"), since, _device(frame))
+
+
+def _device(frame: dict[str, Any]) -> str | None:
+    value = frame.get("device")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+        raise BadRequest(f'"device" must be a non-empty string of at most {MAX_ID_CHARS} characters')
+    return value
 
 
 def _player_op(op: str, frame: dict[str, Any]) -> PlayerOp:

@@ -53,9 +53,9 @@ def batch(request_id: str | None, items: Sequence[Frame]) -> Frame:
     return frame
 
 
-def welcome(request_id: str, view: Mapping[str, Any]) -> Frame:
-    """The reply to ``hello``: ``{"op":"welcome","id":.., <the player's view>}``."""
-    return {"op": "welcome", "id": request_id, **view}
+def welcome(request_id: str, view: Mapping[str, Any], *, window: int) -> Frame:
+    """The reply to ``hello``: ``{"op":"welcome","id":.., <the player's view>, "window":N}``."""
+    return {"op": "welcome", "id": request_id, **view, "window": window}
 
 
 def feed(item: Mapping[str, Any]) -> Frame:

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from ..domain import DefinitionError, RuleDefaults, parse_definition, valid_id
-from ..store import InvalidHuntId
+from ..store import InvalidHuntId, create_private, make_private_dir
 
 __all__ = ["ANALYTICS_FILE", "APPLIED", "DUPLICATE", "FOREIGN", "GAP", "Projection", "median_s", "read_analytics"]
 
@@ -55,7 +55,8 @@ class Projection:
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
         path = Path(data_dir, ANALYTICS_FILE)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        create_private(path)  # its -wal and -shm get the same mode: the data dir is owner-only
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")

@@ -83,7 +83,9 @@ def write_relay_status(data_dir: str | os.PathLike[str], stats: RelayStatistics)
     """Replace the status file atomically (blocking: call it from a worker thread)."""
     path = Path(data_dir, STATUS_FILE)
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(orjson.dumps(stats.to_dict()))
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the data dir is owner-only
+    with os.fdopen(fd, "wb") as f:
+        f.write(orjson.dumps(stats.to_dict()))
     os.replace(temporary, path)
 
 

@@ -38,6 +38,11 @@
 // hints:{clue:[{text,cost}]}, feed:[last 50 feed items], dismissed: the seq of the last announcement
 // dismissed}. Unacknowledged commands stay in `pending` and are resubmitted with the same ids after
 // every (re)connection.
+// localStorage["hunt:device"]: this browser's device id, sent with join and hello (the server
+// keeps wrong-attempt limits and bans per device too); "Forget me" keeps it.
+//
+// Flow control: the join ack and `welcome` say the connection's `window`, how many commands it
+// may have unanswered; commands beyond it wait here, in order, until an answer makes room.
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
 
@@ -87,6 +92,21 @@ function newId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+function deviceId() {
+  try {
+    let id = localStorage.getItem('hunt:device');
+    if (!id) {
+      id = newId();
+      localStorage.setItem('hunt:device', id);
+    }
+    return id;
+  } catch {
+    return undefined;  // storage disabled: no device id (the server does not need one)
+  }
+}
+
+const device = deviceId();
 
 // ---------------------------------------------------------------------------------------------
 // Game state (the server is the authority; this only mirrors it for display)
@@ -527,8 +547,33 @@ let helloId = null;
 let reconnectAttempt = 0;
 let reconnectTimer = null;
 
+let windowSize = Infinity;      // commands the server lets this connection have unanswered
+let inFlight = new Set();       // ids sent on this connection and not answered yet
+let held = [];                  // commands waiting for room in the window, in order
+
 function send(obj) {
-  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+  if (!(ws && ws.readyState === WebSocket.OPEN)) return;
+  if (obj.op === 'join' || obj.op === 'hello') {
+    ws.send(JSON.stringify(obj));  // answered before anything else is sent on this connection
+    return;
+  }
+  if (inFlight.has(obj.id) || held.some((c) => c.id === obj.id)) return;  // already on its way
+  if (inFlight.size >= windowSize) {
+    held.push(obj);
+    return;
+  }
+  inFlight.add(obj.id);
+  ws.send(JSON.stringify(obj));
+}
+
+function answered(id) {
+  if (!inFlight.delete(id)) return;
+  while (held.length && inFlight.size < windowSize) send(held.shift());
+}
+
+function setWindow(value) {
+  windowSize = Number.isInteger(value) && value > 0 ? value : Infinity;
+  while (held.length && inFlight.size < windowSize) send(held.shift());
 }
 
 function command(op, fields, { keep = true } = {}) {
@@ -589,6 +634,7 @@ function onAck(msg) {
       if (typeof msg.seq === 'number') saved.since = Math.max(saved.since || 0, msg.seq);
       persist();
       showTeamCode(msg.team_code);
+      setWindow(msg.window);
       applyProgress(msg.progress);  // a team that has already played: what it found, its hints
       onGreeted();
       break;
@@ -627,7 +673,7 @@ function onError(msg) {
     if (msg.code === 'overloaded') {
       const sock = ws;
       setTimeout(() => {
-        if (ws === sock && !ready) send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0 });
+        if (ws === sock && !ready) send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0, device });
       }, Number(msg.retry_after_ms) || 1000);
       return;
     }
@@ -678,11 +724,13 @@ function onError(msg) {
 }
 
 function dispatch(msg) {
+  if ((msg.op === 'ack' || msg.op === 'error') && msg.id) answered(msg.id);
   switch (msg.op) {
     case 'ack': onAck(msg); break;
     case 'error': onError(msg); break;
     case 'welcome':
       helloId = null;
+      setWindow(msg.window);
       if (msg.player) saved.player = msg.player;
       if (typeof msg.name === 'string') saved.name = msg.name;
       if (msg.team !== undefined) saved.team = msg.team;
@@ -723,10 +771,12 @@ function connect() {
   setConn('connecting', 'connecting…');
   const sock = new WebSocket(wsUrl());
   ws = sock;
+  inFlight = new Set();  // a new connection: what was unanswered is resent from `pending`
+  held = [];
   sock.addEventListener('open', () => {
     if (saved.token) {
       helloId = newId();
-      send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0 });
+      send({ op: 'hello', id: helloId, token: saved.token, since: saved.since || 0, device });
     } else {
       setConn('open', 'connected');
       const join = saved.pending.find((c) => c.op === 'join');
@@ -801,7 +851,7 @@ function onJoinSubmit(ev) {
   saved.team = hunt && hunt.mode === 'teams' ? team : null;
   $('#join-btn').disabled = true;
   const teamCode = $('#join-code').value.trim();
-  const fields = hunt && hunt.mode === 'teams' ? { name, team } : { name };
+  const fields = hunt && hunt.mode === 'teams' ? { name, team, device } : { name, device };
   if (fields.team && teamCode) fields.team_code = teamCode;
   command('join', fields);
 }

@@ -1,5 +1,6 @@
 """Storage: one SQLite event log per hunt (and an in-memory twin for tests)."""
 
+from ._backup import BACKUP_PREFIX, MANIFEST, backup, prune_backups, read_manifest, restore
 from ._codec import (
     decode_snapshot,
     dict_to_record,
@@ -10,6 +11,7 @@ from ._codec import (
     row_to_record,
 )
 from ._errors import (
+    BackupFailed,
     CorruptStore,
     HuntExists,
     HuntNotFound,
@@ -19,13 +21,16 @@ from ._errors import (
     StoreLocked,
     WriteFailed,
 )
-from ._files import insecure_paths, make_private_dir
+from ._files import create_private, insecure_paths, make_private_dir
 from ._memory import MemoryHuntStore
 from ._sqlite import DRAFT_SUFFIX, RELAY_CURSOR, SqliteHuntStore, draft_path, hunt_ids, hunt_path, remove_drafts
 
 __all__ = [
+    "BACKUP_PREFIX",
     "DRAFT_SUFFIX",
+    "MANIFEST",
     "RELAY_CURSOR",
+    "BackupFailed",
     "CorruptStore",
     "HuntExists",
     "HuntNotFound",
@@ -36,6 +41,8 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "WriteFailed",
+    "backup",
+    "create_private",
     "decode_snapshot",
     "dict_to_record",
     "draft_path",
@@ -45,8 +52,11 @@ __all__ = [
     "hunt_path",
     "insecure_paths",
     "make_private_dir",
+    "prune_backups",
+    "read_manifest",
     "record_to_dict",
     "record_to_row",
     "remove_drafts",
+    "restore",
     "row_to_record",
 ]

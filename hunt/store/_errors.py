@@ -7,12 +7,14 @@
     ├── StoreLocked      Raised when another writer (process or store) holds the hunt file.
     ├── CorruptStore     Raised when a hunt file cannot be read as a hunt log.
     ├── InvalidImport    Raised when an imported event stream is malformed.
-    └── WriteFailed      Raised when a batch could not be committed (nothing of it is durable).
+    ├── WriteFailed      Raised when a batch could not be committed (nothing of it is durable).
+    └── BackupFailed     Raised when a backup cannot be taken or restored.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "BackupFailed",
     "CorruptStore",
     "HuntExists",
     "HuntNotFound",
@@ -54,3 +56,7 @@ class InvalidImport(StoreError):
 
 class WriteFailed(StoreError):
     """Raised when a batch could not be committed; none of it is durable."""
+
+
+class BackupFailed(StoreError):
+    """Raised when a backup cannot be taken or restored (the message says which file and why)."""

@@ -75,8 +75,8 @@ def m001_event_log(db: Database) -> None:
     db.execute("CREATE INDEX events_type ON events(type, seq)")
     db.execute("CREATE INDEX events_clue ON events(clue, seq) WHERE clue IS NOT NULL")
     db.execute("CREATE INDEX events_ts ON events(ts)")
-    db["snapshots"].create({"seq": int, "version": int, "ts": int, "state": bytes}, pk="seq")
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("snapshots").create({"seq": int, "version": int, "ts": int, "state": bytes}, pk="seq")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 def hunt_path(data_dir: str | os.PathLike[str], hunt_id: str) -> Path:
@@ -131,7 +131,7 @@ class SqliteHuntStore:
             os.close(lock_fd)
             raise
         if not first:
-            store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
+            store._db.table("meta").insert({"key": "hunt_id", "value": hunt_id}, replace=True)
         return store
 
     @classmethod
@@ -164,7 +164,7 @@ class SqliteHuntStore:
         create_private(draft)
         store = cls._connect(draft, None, synchronous, busy_timeout_ms)
         try:
-            store._db["meta"].insert({"key": "hunt_id", "value": hunt_id}, replace=True)
+            store._db.table("meta").insert({"key": "hunt_id", "value": hunt_id}, replace=True)
             fill(store)
         except BaseException:
             store.close()
@@ -303,7 +303,8 @@ class SqliteHuntStore:
     # -- reading ---------------------------------------------------------------------------
 
     def last_seq(self) -> int:
-        return self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        last: int = self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        return last
 
     def load(self) -> tuple[HuntState | None, int]:
         """Recover the state: the latest decodable snapshot plus a replay of the tail.
@@ -355,7 +356,8 @@ class SqliteHuntStore:
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
              player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:
         """Events with seq > after (and <= until), filtered by the indexed columns, in seq order."""
-        clauses, params = ["seq > ?"], [after]
+        clauses: list[str] = ["seq > ?"]
+        params: list[Any] = [after]
         if until is not None:
             clauses.append("seq <= ?")
             params.append(until)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from hunt.engine import Ack, Engine, open_engine
 from ..measure import Recorder, median_of, rss_sampler
 from ..workload import Op, Workload, hunt_definition
 from .baseline import Baseline
+from .preload import copy_preloaded, preload_hunt
 
 __all__ = ["EngineTarget", "open_loop", "run_benchmark"]
 
@@ -144,7 +146,8 @@ async def open_loop(target: Any, workload: Workload, rate: float, seconds: float
 
 
 async def _max_throughput(target: Any, workload: Workload, seconds: float, window: int) -> dict[str, Any]:
-    """Keep ``window`` commands in flight for ``seconds``; acks per second."""
+    """Keep ``window`` commands in flight for ``seconds``; acks per second, and the process's CPU
+    time per ack (every thread: the target, its commit threads and the load generator)."""
     recorder = Recorder()
     room = trio.Event()
     inflight = 0
@@ -157,6 +160,7 @@ async def _max_throughput(target: Any, workload: Workload, seconds: float, windo
             room.set()
 
     start = trio.current_time()
+    cpu_start = time.process_time()
     end = start + seconds
     while trio.current_time() < end:
         want = window - inflight
@@ -174,19 +178,29 @@ async def _max_throughput(target: Any, workload: Workload, seconds: float, windo
         with trio.move_on_at(end):
             await room.wait()
     measured = trio.current_time() - start
+    acked_in_window = recorder.outcomes["ack"] + recorder.outcomes["duplicate"]
+    cpu_s = time.process_time() - cpu_start
     with trio.move_on_after(30):
         while inflight > 0:
             await trio.sleep(0.01)
-    return recorder.summary(measured)
+    summary = recorder.summary(measured)
+    summary["cpu_us_per_command"] = round(cpu_s * 1e6 / acked_in_window, 1) if acked_in_window else math.nan
+    return summary
 
 
 async def _with_target(kind: str, config: Config, workload: Workload, data_dir: Path,
-                       body: Callable[[Any], Any]) -> dict[str, Any]:
+                       body: Callable[[Any], Any], preloaded: Path | None = None) -> dict[str, Any]:
     if kind == "engine":
         cfg = config.replace(server={"data_dir": str(data_dir / "engine")})
+        if preloaded is not None:  # set up already, and long
+            copy_preloaded(preloaded, cfg)
         async with open_engine(cfg) as engine:
             target = EngineTarget(engine)
-            await target.setup(workload)
+            if preloaded is None:
+                await target.setup(workload)
+            else:
+                for hunt in workload.hunts:
+                    await engine.state(hunt)  # loaded (filter rebuilt) before the clock starts
             return await body(target)
     baseline = Baseline(data_dir / "baseline.sqlite3", config.engine.mailbox_capacity, config.store.synchronous)
     try:
@@ -201,16 +215,46 @@ async def _with_target(kind: str, config: Config, workload: Workload, data_dir: 
         baseline.close()
 
 
+async def _prepare_preloaded(config: Config, hunt_ids: list[str], players: int, events: int, folder: Path,
+                             report: Callable[[str], None]) -> Path:
+    """Hunts set up by the workload, then ``events`` more each, in ``folder``; returns the data dir."""
+    data_dir = folder / "preloaded"
+    workload = Workload(hunt_ids, players=players, seed=1)
+    async with open_engine(config.replace(server={"data_dir": str(data_dir)})) as engine:
+        await EngineTarget(engine).setup(workload)
+    started = time.monotonic()
+    for hunt in hunt_ids:
+        await trio.to_thread.run_sync(preload_hunt, data_dir, hunt, events, players)
+    report(f"preloaded {len(hunt_ids)} hunt(s) with {events:,} events each in {time.monotonic() - started:.0f} s")
+    return data_dir
+
+
 async def run_benchmark(config: Config, *, hunts: int, players: int, seconds: float, repeat: int,
-                        rate: float | None, report: Callable[[str], None]) -> dict[str, Any]:
-    """Run the whole comparison; return the summary (see the module docstring)."""
+                        rate: float | None, report: Callable[[str], None], preload: int = 0) -> dict[str, Any]:
+    """Run the whole comparison; return the summary (see the module docstring).
+
+    With ``preload``, each round also measures the engine's max throughput on hunts that
+    already hold that many events (``preloaded_*`` keys), against the fresh ones of the round.
+    """
+    with tempfile.TemporaryDirectory(prefix="hunt-bench-preload-") as folder:
+        template = (await _prepare_preloaded(config, [f"bench-{i}" for i in range(hunts)], players, preload,
+                                             Path(folder), report)) if preload else None
+        return await _run_rounds(config, hunts=hunts, players=players, seconds=seconds, repeat=repeat, rate=rate,
+                                 report=report, preloaded=template, preload=preload)
+
+
+async def _run_rounds(config: Config, *, hunts: int, players: int, seconds: float, repeat: int,
+                      rate: float | None, report: Callable[[str], None], preloaded: Path | None,
+                      preload: int) -> dict[str, Any]:
     hunt_ids = [f"bench-{i}" for i in range(hunts)]
     window = config.engine.mailbox_capacity
     runs: dict[str, list[dict[str, Any]]] = {"engine_max": [], "baseline_max": [], "engine_half": [],
-                                              "engine_at_baseline_load": [], "baseline_at_baseline_load": []}
+                                              "engine_at_baseline_load": [], "baseline_at_baseline_load": [],
+                                              "engine_preloaded_max": []}
     peak_rss = 0.0
 
-    async def one(kind: str, mode: str, round_: int, offered: float | None = None) -> dict[str, Any]:
+    async def one(kind: str, mode: str, round_: int, offered: float | None = None,
+                  template: Path | None = None) -> dict[str, Any]:
         nonlocal peak_rss
         workload = Workload(hunt_ids, players=players, seed=round_ + 1)
         with tempfile.TemporaryDirectory(prefix="hunt-bench-") as tmp:
@@ -218,16 +262,18 @@ async def run_benchmark(config: Config, *, hunts: int, players: int, seconds: fl
                 with rss_sampler(nursery) as rss:
                     if mode == "max":
                         result = await _with_target(kind, config, workload, Path(tmp),
-                                                    lambda t: _max_throughput(t, workload, seconds, window))
+                                                    lambda t: _max_throughput(t, workload, seconds, window),
+                                                    template)
                     else:
                         assert offered is not None
                         result = await _with_target(kind, config, workload, Path(tmp),
                                                     lambda t: open_loop(t, workload, offered, seconds))
                 nursery.cancel_scope.cancel()
         result["peak_rss_mb"] = rss["peak_rss_mb"]
-        if kind == "engine":
+        result["rss_growth_mb"] = round(rss["peak_rss_mb"] - rss["start_rss_mb"], 1)  # the run's own memory
+        if kind == "engine" and template is None:
             peak_rss = max(peak_rss, rss["peak_rss_mb"])
-        label = f"{kind} {mode}" + (f" @ {offered:,.0f}/s" if offered else "")
+        label = f"{kind} {mode}" + (f" @ {offered:,.0f}/s" if offered else "") + (" preloaded" if template else "")
         report(f"  {label:<32} acks/s {result['events_per_s']:>10,.0f}   p50 {result['p50_ms']:>8.2f} ms   "
                f"p99 {result['p99_ms']:>8.2f} ms   errors {result['errors']}")
         return result
@@ -235,6 +281,8 @@ async def run_benchmark(config: Config, *, hunts: int, players: int, seconds: fl
     for round_ in range(repeat):
         report(f"round {round_ + 1}/{repeat}")
         runs["engine_max"].append(await one("engine", "max", round_))
+        if preloaded is not None:
+            runs["engine_preloaded_max"].append(await one("engine", "max", round_, template=preloaded))
         runs["baseline_max"].append(await one("baseline", "max", round_))
         engine_max = runs["engine_max"][-1]["events_per_s"]
         baseline_max = runs["baseline_max"][-1]["events_per_s"]
@@ -264,7 +312,27 @@ async def run_benchmark(config: Config, *, hunts: int, players: int, seconds: fl
         "engine_p99_at_baseline_load_ms": engine_p99_same_load,
         "throughput_ratio": round(events_per_s / baseline_events_per_s, 2) if baseline_events_per_s else math.nan,
         "p99_reduction": round(1 - engine_p99_same_load / baseline_p99, 4) if baseline_p99 else math.nan,
+        "cpu_us_per_command": median_of(runs["engine_max"], "cpu_us_per_command"),
+        "baseline_cpu_us_per_command": median_of(runs["baseline_max"], "cpu_us_per_command"),
+        "rss_growth_mb": median_of(runs["engine_max"], "rss_growth_mb"),
+        **(_preloaded_summary(runs, preload) if preload else {}),
         "runs": runs,
+    }
+
+
+def _preloaded_summary(runs: dict[str, list[dict[str, Any]]], preload: int) -> dict[str, Any]:
+    """The preloaded rounds against the fresh ones of the same rounds."""
+    ratios = [long["events_per_s"] / fresh["events_per_s"]
+              for long, fresh in zip(runs["engine_preloaded_max"], runs["engine_max"], strict=True)
+              if fresh["events_per_s"]]
+    return {
+        "preload_events": preload,
+        "preloaded_events_per_s": median_of(runs["engine_preloaded_max"], "events_per_s"),
+        "preloaded_p99_ms": median_of(runs["engine_preloaded_max"], "p99_ms"),
+        "preloaded_ratio": round(median_of([{"r": r} for r in ratios], "r"), 3) if ratios else math.nan,
+        "preloaded_cpu_us_per_command": median_of(runs["engine_preloaded_max"], "cpu_us_per_command"),
+        "preloaded_rss_growth_mb": median_of(runs["engine_preloaded_max"], "rss_growth_mb"),
+        "preloaded_peak_rss_mb": max(run["peak_rss_mb"] for run in runs["engine_preloaded_max"]),
     }
 
 

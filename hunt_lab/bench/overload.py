@@ -302,7 +302,7 @@ async def _engine_overload(data_dir: Path, engine: dict[str, Any], phases: Seque
             sent = await offer(send, phases, capacity)
             report(f"offered {len(sent):,} commands in {time.monotonic() - started:.1f} s")
             nursery.cancel_scope.cancel()
-        actor = running.router.statistics()
+        actor = running.statistics().router
     result = summarize(sent, phases, capacity)
     batches = sum(a.batches for a in actor.actors)
     handler_s = sum(a.handler_s for a in actor.actors)

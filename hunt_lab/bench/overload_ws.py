@@ -42,7 +42,7 @@ class WsCrowd:
     Like phones, each player has at most one command in flight: ``send`` takes a free player
     (waiting for one if all are busy, a wait that counts in the latency from the scheduled time
     but not in the service time). A client that pipelines many commands on one socket queues
-    them on itself: the server reads one frame of a connection at a time.
+    them on itself (SimPlayer keeps within the window the server grants).
 
     By default the players ignore ``retry_after_ms`` (the worst case: they keep sending, and
     the server keeps refusing). A ``polite`` crowd honours it: a player told ``overloaded``

@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     engine.add_argument("--rate", type=float, help="open-loop rate for the latency run (default: half the max)")
     engine.add_argument("--synchronous", choices=["OFF", "NORMAL", "FULL", "EXTRA"],
                         help="SQLite synchronous mode (default from config: FULL)")
+    engine.add_argument("--preload", type=int, default=0, metavar="N",
+                        help="also measure hunts that already hold N events each (e.g. 2000000), against "
+                             "the fresh ones of the same round (default 0: fresh hunts only)")
     engine.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     engine.set_defaults(func=needs_lab_extra(_engine))
 
@@ -59,13 +62,14 @@ def _engine(args: argparse.Namespace) -> int:
 
     extra = {"store": {"synchronous": args.synchronous}} if args.synchronous else {}
     config = config_from_args(args, **extra)
-    if min(args.hunts, args.players, args.repeat) < 1 or args.seconds <= 0:
-        err_console.print("hunt bench engine: --hunts, --players, --repeat and --seconds must be positive")
+    if min(args.hunts, args.players, args.repeat) < 1 or args.seconds <= 0 or args.preload < 0:
+        err_console.print("hunt bench engine: --hunts, --players, --repeat and --seconds must be positive, "
+                          "--preload not negative")
         return 2
     say = (lambda line: err_console.print(line, highlight=False)) if args.json else (
         lambda line: console.print(line, highlight=False))
     result = trio.run(lambda: run_benchmark(config, hunts=args.hunts, players=args.players, seconds=args.seconds,
-                                            repeat=args.repeat, rate=args.rate, report=say))
+                                            repeat=args.repeat, rate=args.rate, report=say, preload=args.preload))
     if args.json:
         print(json.dumps(result, allow_nan=True))
         return 0
@@ -90,7 +94,14 @@ def _table(r: dict) -> None:
     table.add_row(f"p99 at baseline's load ({r['baseline_load_per_s']:,.0f}/s)",
                   f"{r['engine_p99_at_baseline_load_ms']:.2f} ms", f"{r['baseline_p99_ms']:.2f} ms",
                   "n/a" if math.isnan(reduction) else f"-{reduction:.1%}")
-    table.add_row("peak RSS", f"{r['peak_rss_mb']:.0f} MB", "", "")
+    table.add_row("CPU per command (process CPU / acks)", f"{r['cpu_us_per_command']:.1f} µs",
+                  f"{r['baseline_cpu_us_per_command']:.1f} µs", "")
+    table.add_row("peak RSS (growth during the run)", f"{r['peak_rss_mb']:.0f} MB ({r['rss_growth_mb']:+.0f})", "", "")
+    if "preload_events" in r:
+        table.add_row(f"max throughput, hunts preloaded with {r['preload_events']:,} events",
+                      f"{r['preloaded_events_per_s']:,.0f}", "", f"{r['preloaded_ratio']}x fresh")
+        table.add_row("peak RSS preloaded (growth during the run)",
+                      f"{r['preloaded_peak_rss_mb']:.0f} MB ({r['preloaded_rss_growth_mb']:+.0f})", "", "")
     console.print(table)
 
 

@@ -1,4 +1,4 @@
-"""``hunt bench overload | connections | crash``: the reliability harnesses as commands.
+"""``hunt bench overload | connections | storm | crash``: the reliability harnesses as commands.
 
 Each starts its own ``hunt serve`` child on a throwaway data directory (kept with its logs
 under ``--keep DIR`` if given), prints a summary (or one JSON object with ``--json``) and ends
@@ -57,6 +57,22 @@ def register_bench(kinds: argparse._SubParsersAction) -> None:
     connections.add_argument("--count", type=int, default=10_000, help="connections (default %(default)s)")
     connections.add_argument("--wave", type=int, default=250, help="connections opened at once (default %(default)s)")
     _common(connections, _connections)
+
+    storm = kinds.add_parser(
+        "storm", help="everyone connects and joins at once (a hunt starts): join p50/p99, failures, CPU per join",
+        description="Starts `hunt serve` with a started hunt, then opens --connections websockets whose arrivals "
+                    "are spread evenly over --seconds (open loop); each joins and stays connected. Reports the "
+                    "joins acked, failures by kind, join latency from the moment each was due (connect, "
+                    "handshake, commit), the server's CPU per join and the kernel's listen-queue overflows; "
+                    "then the same storm against the bare echo server on the same stack. "
+                    "Exit 1 if any join failed.")
+    storm.add_argument("--connections", type=int, default=3000, help="connections (default %(default)s)")
+    storm.add_argument("--seconds", type=float, default=2.0, help="arrivals spread over (default %(default)s)")
+    storm.add_argument("--no-echo", dest="echo", action="store_false",
+                       help="skip the same storm against the bare echo server (the stack's floor)")
+    storm.add_argument("--timeout", type=float, default=30.0,
+                       help="a join slower than this fails (default %(default)s)")
+    _common(storm, _storm)
 
     crash = kinds.add_parser(
         "crash", help="kill -9 the server under load, restart, and audit every ack against the log",
@@ -162,6 +178,32 @@ def _connections(args: argparse.Namespace) -> int:
         f"with them: {result['per_connection_kib']:.1f} KiB per connection",
         f"  fit in 1 GiB: {result['fit_in_1_gib']:,} connections; idle server CPU {result['server_idle_cpu_percent']}%",
         f"  opened in {result['connect_s']:.0f} s; client RSS {result['client_rss_mb']:.0f} MB",
+    ])
+    return 1 if result["failed"] else 0
+
+
+def _storm(args: argparse.Namespace) -> int:
+    from ..bench.storm import bench_storm
+
+    if args.connections < 1 or args.seconds <= 0 or args.timeout <= 0:
+        err_console.print("hunt bench storm: --connections, --seconds and --timeout must be positive")
+        return 2
+    result = _run(args, lambda data, logs, say: bench_storm(data, logs, connections=args.connections,
+                                                            seconds=args.seconds, timeout=args.timeout,
+                                                            echo=args.echo, report=say))
+    failures = ", ".join(f"{kind} {n}" for kind, n in sorted(result["failures"].items())) or "none"
+    _print(args, result, [
+        f"hunt bench storm: {result['joined']:,} of {result['connections']:,} joined, arrivals over "
+        f"{result['seconds']:g} s (failures: {failures})",
+        f"  join p50 {result['join_p50_ms']:.0f} ms, p99 {result['join_p99_ms']:.0f} ms, max "
+        f"{result['join_max_ms']} ms (from when each was due; the websocket handshake alone p50 "
+        f"{result['handshake_p50_ms']:.0f} ms, p99 {result['handshake_p99_ms']:.0f} ms); last join "
+        f"{result['storm_s']:.1f} s after the first",
+        f"  server CPU {result['server_cpu_s']:.2f} s: {result['server_cpu_ms_per_join']:.2f} ms per join; "
+        f"client CPU {result['client_cpu_s']:.2f} s; listen-queue overflows {result['listen_overflows']}",
+        *([f"  the echo server (same stack, no engine), same storm: {result['echo']['joined']:,} joined, p50 "
+           f"{result['echo']['join_p50_ms']:.0f} ms, p99 {result['echo']['join_p99_ms']:.0f} ms, "
+           f"{result['echo']['server_cpu_ms_per_join']:.2f} ms CPU per join"] if "echo" in result else []),
     ])
     return 1 if result["failed"] else 0
 

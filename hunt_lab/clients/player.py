@@ -4,11 +4,16 @@ A player joins once, then (re)connects with ``hello`` + its token + the last fee
 saw. Commands are sent with client ids; every ack or error is matched to its id. Commands
 still unanswered when a connection drops are resent with the same ids after reconnecting, so
 the server's exactly-once promise is exercised, not assumed.
+
+A player honours the server's flow control: it never has more commands unanswered than the
+``window`` the join ack or ``welcome`` granted (a batch counts its items); the rest wait here,
+in order, and their latency counts from when they were due (open loop).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -85,6 +90,9 @@ class SimPlayer:
     pushes: int = 0
     # A join id is a secret that gives the player back: random, and the same for every resend.
     join_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    window: int | None = None  # commands the server lets this connection have unanswered (None: not said)
+    in_flight: int = 0  # commands sent on this connection and not answered yet
+    waiting: deque[list[dict[str, Any]]] = field(default_factory=deque)  # frames' items waiting for the window
 
     async def run(self, *, team: str | None, stop: trio.Event, max_message_size: int = 2**20) -> None:
         """Connect, join or greet, and read replies; reconnect on a dropped connection until ``stop``.
@@ -98,8 +106,10 @@ class SimPlayer:
                     await self._greet(ws, self.join_id, team)
                     self.ws = ws
                     self.connected.set()
-                    for pending in list(self.pending.values()):  # resend what was never answered
-                        await ws.send_message(orjson.dumps(pending.frame).decode())
+                    # Resend what was never answered, then what waited, all within the window.
+                    self.in_flight = 0
+                    self.waiting = deque([[p.frame] for p in self.pending.values()])
+                    await self._pump()
                     await self._read(ws)
             except ConnectionClosed as closed:
                 if closed.reason is not None and closed.reason.code == CLOSE_TRY_LATER:
@@ -128,8 +138,10 @@ class SimPlayer:
             if op == "ack" and reply.get("id") == join_id:
                 self.player, self.token = reply["player"], reply["token"]
                 self.since = max(self.since, reply.get("seq", 0))
+                self.window = reply.get("window")
                 return
             if op == "welcome":
+                self.window = reply.get("window")
                 return
             if op == "error" and reply.get("id") in (join_id, frame["id"]):
                 raise ConnectionRefusedError(f"{self.name}: {reply.get('code')}: {reply.get('message')}")
@@ -138,6 +150,8 @@ class SimPlayer:
     async def _read(self, ws: WebSocketConnection) -> None:
         while True:  # ends with ConnectionClosed, or when the simulation cancels its nursery
             self._dispatch(orjson.loads(await ws.get_message()))
+            if self.waiting:
+                await self._pump()
 
     def _dispatch(self, reply: dict[str, Any]) -> None:
         op = reply.get("op")
@@ -148,6 +162,7 @@ class SimPlayer:
         if op in ("ack", "error"):
             pending = self.pending.pop(reply.get("id"), None)  # type: ignore[arg-type]
             if pending is not None:
+                self.in_flight = max(0, self.in_flight - 1)
                 self.on_reply(self, pending, reply)
             return
         self._push(reply)
@@ -158,27 +173,31 @@ class SimPlayer:
             self.since = max(self.since, reply["seq"])
 
     async def send(self, frame: dict[str, Any], scheduled: float) -> bool:
-        """Send a command (remembered until answered); False if not connected right now."""
-        self.pending[frame["id"]] = Pending(frame, scheduled)
-        ws = self.ws
-        if ws is None:
-            return False  # resent on reconnect
-        try:
-            await ws.send_message(orjson.dumps(frame).decode())
-        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
-            return False
-        return True
+        """Send a command (remembered until answered) as soon as the window has room; False if
+        it waits (for room, or for a connection: then it is sent on reconnect)."""
+        return await self.send_batch([frame], scheduled)
 
     async def send_batch(self, frames: list[dict[str, Any]], scheduled: float) -> bool:
+        """Send commands as one frame (a ``batch`` if more than one); as :meth:`send`."""
         for frame in frames:
             self.pending[frame["id"]] = Pending(frame, scheduled)
+        self.waiting.append(frames)
+        return await self._pump() and not self.waiting
+
+    async def _pump(self) -> bool:
+        """Send waiting frames, in order, while the window has room; False if not connected."""
         ws = self.ws
         if ws is None:
             return False
-        try:
-            await ws.send_message(orjson.dumps({"op": "batch", "items": frames}).decode())
-        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
-            return False
+        while self.waiting and (self.window is None or self.in_flight + len(self.waiting[0]) <= self.window
+                                or self.in_flight == 0):
+            items = self.waiting.popleft()
+            self.in_flight += len(items)
+            frame = items[0] if len(items) == 1 else {"op": "batch", "items": items}
+            try:
+                await ws.send_message(orjson.dumps(frame).decode())
+            except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+                return False  # all of it is resent on reconnect
         return True
 
     async def drop(self) -> None:

@@ -24,6 +24,9 @@ from hunt.engine import Engine, open_engine
 __all__ = ["LocalServer", "open_local_server"]
 
 ADMIN_TOKEN = "reliability-admin-token"
+# A crowd of simulated players on one machine shares one address: its wrong guesses would meet the
+# per-address limit at once (a test of that limit passes its own value).
+LAB_GAME: dict[str, Any] = {"address_wrong_attempts_max": 1_000_000}
 
 
 @dataclass
@@ -58,10 +61,11 @@ async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None 
 
     ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
     directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
-    clients can fail when one meets their own close).
+    clients can fail when one meets their own close). The wrong-attempt limit per address is
+    lifted (:data:`LAB_GAME`): every harness client comes from 127.0.0.1.
     """
     settings: dict[str, dict[str, Any]] = {
-        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}}
+        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME)}
     for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)

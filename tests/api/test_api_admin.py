@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trio
 from api_helpers import ADMIN_TOKEN, CRANE, HUNT_ID, Connect, OpenServer, Server, hunt_definition
 
 from actors import ActorCrashed, Overloaded
@@ -335,3 +336,19 @@ async def test_overload_and_crashes_are_503_with_retry_after(
     assert (response.status_code, response.json()["error"]) == (status, code)
     assert int(response.headers["Retry-After"]) >= 1
     assert response.json()["retry_after_ms"] >= 1000
+
+
+async def test_an_import_whose_body_stalls_is_refused_and_leaves_nothing(
+        hunt: str, server: Server, open_server: OpenServer) -> None:
+    export = (await server.http.get(f"/admin/hunts/{HUNT_ID}/export")).content
+    first_line = export.splitlines(keepends=True)[0]
+    async with open_server(limits={"import_idle_timeout_s": 0.3}) as other:
+
+        async def stalls() -> Any:  # one line, then the client goes quiet for longer than allowed
+            yield first_line
+            await trio.sleep(1.0)  # (had the server waited, the import would now succeed)
+
+        with trio.fail_after(5):
+            response = await other.http.post("/admin/hunts/import", content=stalls())
+        assert response.status_code == 400 and "stalled" in response.json()["message"]
+        assert not list(other.config.data_path.rglob("*.sqlite3"))

@@ -95,3 +95,21 @@ async def test_a_team_is_joined_with_the_code_its_captain_was_given(server: Serv
     assert welcome["team_code"] == code
     state = (await server.http.get("/admin/hunts/teams/events")).text
     assert code not in state and code.replace("-", "") not in state
+
+
+async def test_the_organiser_gets_a_teams_code_before_anyone_joins_it(server: Server, connect: Connect) -> None:
+    await server.create_hunt("teams", mode="teams")
+    response = await server.http.get("/admin/hunts/teams/team-code", params={"team": "  Red\u00a0Foxes "})
+    assert response.status_code == 200
+    given = response.json()
+    assert (given["team"], given["side"], given["members"]) == ("Red Foxes", "team:red foxes", 0)
+    async with connect("teams") as ann, connect("teams") as bob:
+        captain = await ann.join("Ann", team="red foxes")
+        assert captain["team_code"] == given["team_code"]  # the same code the captain is told
+        assert (await bob.join("Bob", team="Red Foxes", team_code=given["team_code"]))["result"] == "joined"
+    for params, status in (({}, 400), ({"team": "Evil\u202e"}, 400)):
+        assert (await server.http.get("/admin/hunts/teams/team-code", params=params)).status_code == status
+    await server.create_hunt()
+    assert (await server.http.get("/admin/hunts/harbor/team-code", params={"team": "x"})).status_code == 400
+    assert (await server.http.get("/admin/hunts/teams/team-code", params={"team": "x"},
+                                  headers={"Authorization": "Bearer wrong"})).status_code == 401

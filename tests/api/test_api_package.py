@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -17,7 +18,9 @@ import trio
 
 import hunt.api
 from hunt.api import PlayerTokens, hypercorn_config, is_loopback, load_secrets
+from hunt.api._server import kernel_backlog_cap
 from hunt.config import load_config
+from hunt_lab.servers.inprocess import open_local_server
 
 ROOT = Path(__file__).resolve().parents[2]
 API_DIR = ROOT / "hunt" / "api"
@@ -84,6 +87,22 @@ def test_hypercorn_lets_slightly_oversized_frames_reach_the_app() -> None:
     assert config.limits.max_frame_bytes < hconfig.websocket_max_message_size <= 2 * config.limits.max_frame_bytes
     assert hconfig.websocket_ping_interval and hconfig.bind == ["127.0.0.1:8080"]
     assert hypercorn_config(config.replace(server={"host": "::1", "port": 9})).bind == ["[::1]:9"]
+    assert hconfig.backlog == config.server.backlog == 4096  # not hypercorn's 100
+    assert hypercorn_config(config.replace(server={"backlog": 512})).backlog == 512
+
+
+def test_the_listening_socket_has_the_configured_backlog(tmp_path: Path) -> None:
+    """``ss`` shows a listening socket's accept-queue limit as its Send-Q."""
+    if shutil.which("ss") is None:
+        pytest.skip("needs ss (iproute2)")
+
+    async def main() -> int:
+        async with open_local_server(tmp_path / "data", server={"backlog": 321}) as server:
+            listing = subprocess.run(["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True, text=True,
+                                     check=True).stdout
+            return int(listing.split()[2])
+
+    assert trio.run(main) == min(321, kernel_backlog_cap() or 321)
 
 
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True),

@@ -208,15 +208,15 @@ async def test_engine_failures_become_retryable_or_internal_errors(  # `overload
         failure: Exception, code: str, retry: int | None) -> None:
     async with connect() as ann:
         await ann.join()
-        real_submit = server.engine.submit
+        real_send = server.engine.send
 
-        async def failing(*args: Any) -> Any:
-            raise failure
+        async def failing(hunt_id: str, commands: Any, callback: Any) -> None:
+            callback(None, failure)  # what the actor answers when the batch's commit fails
 
-        monkeypatch.setattr(server.engine, "submit", failing)
+        monkeypatch.setattr(server.engine, "send", failing)
         error = await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
         batch = await ann.request({"op": "batch", "items": [{**PING, "id": "g1"}, {**PING, "id": "g2"}]})
-        monkeypatch.setattr(server.engine, "submit", real_submit)
+        monkeypatch.setattr(server.engine, "send", real_send)
         assert (error["code"], error["id"], error.get("retry_after_ms")) == (code, "a1", retry)
         assert "secret" not in error["message"]
         assert [(item["code"], item["id"]) for item in batch["items"]] == [(code, "g1"), (code, "g2")]
@@ -256,15 +256,18 @@ async def test_a_slow_command_is_not_cut_by_the_idle_timeout(
         await server.create_hunt()
         async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
             await ann.join()
-            real_submit = server.engine.submit
+            real_send = server.engine.send
+            async with trio.open_nursery() as nursery:
 
-            async def slow(*args: Any) -> Any:
-                await trio.sleep(0.5)  # longer than the idle timeout: handling is not idling
-                return await real_submit(*args)
+                async def slow(hunt_id: str, commands: Any, callback: Any) -> None:
+                    async def later() -> None:
+                        await trio.sleep(0.5)  # longer than the idle timeout: waiting for it is not idling
+                        await real_send(hunt_id, commands, callback)
+                    nursery.start_soon(later)
 
-            monkeypatch.setattr(server.engine, "submit", slow)
-            ack = await ann.request({**PING, "id": "slow-1"})
-            assert ack["op"] == "ack" and ack["id"] == "slow-1"
+                monkeypatch.setattr(server.engine, "send", slow)
+                ack = await ann.request({**PING, "id": "slow-1"})
+                assert ack["op"] == "ack" and ack["id"] == "slow-1"
 
 
 async def test_an_idle_connection_is_closed(open_server: OpenServer) -> None:
@@ -300,8 +303,8 @@ async def test_a_full_mailbox_is_overloaded_for_that_command_only(
         await server.create_hunt()
         resource = f"/ws/hunts/{HUNT_ID}"
         async with open_socket(server.port, resource) as ann, open_socket(server.port, resource) as bob, \
-                open_socket(server.port, resource) as cat:
-            for player, name in ((ann, "Ann"), (bob, "Bob"), (cat, "Cat")):
+                open_socket(server.port, resource) as cat, open_socket(server.port, resource) as dan:
+            for player, name in ((ann, "Ann"), (bob, "Bob"), (cat, "Cat"), (dan, "Dan")):
                 await player.join(name)
             real_append = SqliteHuntStore.append
 
@@ -312,17 +315,20 @@ async def test_a_full_mailbox_is_overloaded_for_that_command_only(
             monkeypatch.setattr(SqliteHuntStore, "append", slow_append)
             await ann.send({**PING, "id": "a1"})  # taken by the actor: commits slowly
             await trio.sleep(0.1)
-            await bob.send({**PING, "id": "b1"})  # waits in the one-slot mailbox
+            await bob.send({**PING, "id": "b1"})  # taken too: decided while a1 commits
+            await trio.sleep(0.1)
+            await dan.send({**PING, "id": "d1"})  # waits in the one-slot mailbox
             await trio.sleep(0.1)
             refused = await cat.request({**PING, "id": "c1"})  # no room
             monkeypatch.setattr(SqliteHuntStore, "append", real_append)
             acks = [await ann.wait_for(lambda f: f.get("id") == "a1"),
-                    await bob.wait_for(lambda f: f.get("id") == "b1")]
+                    await bob.wait_for(lambda f: f.get("id") == "b1"),
+                    await dan.wait_for(lambda f: f.get("id") == "d1")]
             await trio.sleep(refused["retry_after_ms"] / 1000)
             retried = await cat.request({**PING, "id": "c1"})
     assert (refused["op"], refused["code"], refused["id"]) == ("error", "overloaded", "c1")
     assert refused["retry_after_ms"] >= 1
-    assert [ack["op"] for ack in acks] == ["ack", "ack"]
+    assert [ack["op"] for ack in acks] == ["ack", "ack", "ack"]
     assert retried["op"] == "ack"
 
 

@@ -62,9 +62,11 @@ async def test_status_changes_are_pushed(hunt: str, server: Server, connect: Con
     assert ann.pushes("feed")[-1]["text"] == "The hunt has resumed"
 
 
-@pytest.mark.parametrize("feed_buffer", [1024, 2], ids=["from-memory", "from-disk"])
-async def test_resume_after_a_dropped_connection_misses_nothing(open_server: OpenServer, feed_buffer: int) -> None:
-    async with open_server(engine={"feed_buffer": feed_buffer}) as server:
+@pytest.mark.parametrize(("feed_buffer", "history_page"), [(1024, 500), (2, 500), (2, 1)],
+                         ids=["from-memory", "from-disk", "from-disk-in-pages"])
+async def test_resume_after_a_dropped_connection_misses_nothing(open_server: OpenServer, feed_buffer: int,
+                                                                history_page: int) -> None:
+    async with open_server(engine={"feed_buffer": feed_buffer, "history_page": history_page}) as server:
         await server.create_hunt()
         resource = f"/ws/hunts/{HUNT_ID}"
         async with open_socket(server.port, resource) as ann, open_socket(server.port, resource) as bob:

@@ -21,20 +21,20 @@ PING = {"op": "ping", "lat": 1.0, "lon": 2.0}
 
 
 class Refusing:
-    """Stands in for ``engine.submit``: refuses with ``overloaded`` while ``on``, counting calls."""
+    """Stands in for ``engine.send``: refuses with ``overloaded`` while ``on``, counting calls."""
 
     def __init__(self, server: Server, monkeypatch: pytest.MonkeyPatch, retry_after_ms: int) -> None:
-        self.real = server.engine.submit
+        self.real = server.engine.send
         self.retry_after_ms = retry_after_ms
         self.on = True
         self.calls = 0
-        monkeypatch.setattr(server.engine, "submit", self.submit)
+        monkeypatch.setattr(server.engine, "send", self.send)
 
-    async def submit(self, hunt_id: str, commands: Any) -> Any:
+    async def send(self, hunt_id: str, commands: Any, callback: Any) -> None:
         self.calls += 1
         if self.on:
             raise Overloaded(hunt_id, self.retry_after_ms)
-        return await self.real(hunt_id, commands)
+        await self.real(hunt_id, commands, callback)
 
 
 async def seq(server: Server) -> int:
@@ -97,9 +97,9 @@ async def test_commands_sent_during_the_wait_are_refused_without_reaching_the_en
         engine.on = False
         assert (await bob.request({**PING, "id": "b1"}))["op"] == "ack"
         assert await seq(server) == before + 1
-        # Nor does anything but commands wait: hello is not a command.
-        welcome = await ann.request({"op": "hello", "id": "h1", "token": ann.token})
-        assert welcome["op"] == "welcome"
+        # A hello is admitted like a command (its history replay costs the server like one).
+        refused = await ann.request({"op": "hello", "id": "h1", "token": ann.token})
+        assert (refused["code"], refused["id"]) == ("overloaded", "h1")
 
 
 async def test_a_client_that_keeps_sending_while_told_to_wait_is_closed_with_1013(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_helpers import (
@@ -290,3 +291,50 @@ def test_check_in_and_share_location_with_the_browser_gps(page: Page, server: Li
     [ping] = server.events(hunt_id, type="pinged", player=hal)
     assert (ping["data"]["lat"], ping["data"]["lon"]) == CRANE
     page.click("#share-location")
+
+
+# Watch the page's websocket: when each command was sent, and when each reply arrived (the
+# event's time: the page's own listener, which may send the next command, runs before ours).
+WATCH_WINDOW = """
+window.sends = [];
+window.replies = [];
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  if (!this.watched) {
+    this.watched = true;
+    this.addEventListener('message', (ev) => window.replies.push([JSON.parse(ev.data).id, ev.timeStamp]));
+  }
+  const frame = JSON.parse(data);
+  window.sends.push([frame.op, frame.id, performance.now()]);
+  return send.call(this, data);
+};
+"""
+
+
+def most_unanswered(sends: list[list[Any]], replies: list[list[Any]]) -> int:
+    """The most commands the page had sent and not yet seen answered, at any of its sends."""
+    answered_at = {reply_id: at for reply_id, at in replies if reply_id is not None}
+    most = 0
+    for _op, _id, at in sends:
+        most = max(most, sum(1 for _, cmd, sent in sends if sent <= at and answered_at.get(cmd, float("inf")) > at))
+    return most
+
+
+def test_the_page_keeps_within_the_window_the_server_grants(page: Page, chromium: Chromium, tmp_path: Path,
+                                                            hunt_id: str) -> None:
+    with live_server(tmp_path / "window-1", LIMITS_WINDOW="1", LIMITS_ADDRESS_WINDOW="1",
+                     LIMITS_HUNT_WINDOW="1") as narrow:
+        narrow.create_hunt(hunt_id)
+        page = Page(chromium.driver, narrow.base)
+        join(page, hunt_id, "Wendy")
+        page.js(WATCH_WINDOW)
+        # Three answers in one go (one task of the page: no ack can come between them).
+        page.js("""const input = document.querySelector('#clue-c1-input');
+                   for (const guess of ['reef', 'buoy', 'lighthouse']) {
+                     input.value = guess;
+                     input.form.requestSubmit();
+                   }""")
+        page.until_text("#clue-c1-result", "Correct")
+        sends, replies = page.js("return [window.sends, window.replies]")
+        assert [op for op, _, _ in sends] == ["answer"] * 3
+        assert most_unanswered(sends, replies) == 1, "one at a time, as the server granted"

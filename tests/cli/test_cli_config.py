@@ -28,6 +28,9 @@ def test_config_toml_lists_every_setting_with_its_default() -> None:
     ("engine", "admission_queue", -1),
     ("limits", "outbox_capacity", 0),
     ("limits", "overload_strikes", 0),
+    ("limits", "window", 0),
+    ("limits", "address_window", 99),  # below the window (100): a connection could wait forever
+    ("limits", "hunt_window", 99),
 ])
 def test_a_bound_out_of_range_is_refused(section: str, key: str, value: int) -> None:
     with pytest.raises(ConfigError, match=f"{section}.{key}"):

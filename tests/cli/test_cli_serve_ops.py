@@ -18,7 +18,7 @@ from trio_websocket import WebSocketConnection, open_websocket_url
 
 from hunt.cli import main
 from hunt.store import SqliteHuntStore, draft_path, hunt_path
-from hunt_lab.servers.process import ServerProcess
+from hunt_lab.faults import ServerProcess
 
 pytestmark = pytest.mark.trio
 
@@ -79,6 +79,20 @@ async def test_new_hunt_files_are_private(tmp_path: Path) -> None:
     assert (data.stat().st_mode & 0o777, (data / "hunts").stat().st_mode & 0o777) == (0o700, 0o700)
     for path in (data / "hunts").iterdir():
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+async def test_the_relays_files_in_the_data_dir_are_private_too(tmp_path: Path) -> None:
+    from hunt.relay import RelayStatistics
+    from hunt.relay._analytics import Projection
+    from hunt.relay._stats import write_relay_status
+    from hunt.store import insecure_paths
+
+    data = tmp_path / "data"
+    SqliteHuntStore.create(data, "h").close()
+    write_relay_status(data, RelayStatistics.initial("nats://127.0.0.1:4222", "S"))
+    Projection(data).close()
+    assert len(list(data.iterdir())) >= 3
+    assert insecure_paths(data) == []
 
 
 async def test_start_up_removes_dead_drafts_and_warns_about_readable_files(

@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from hunt.domain import DefinitionError, HuntCreated, Recorded, parse_definition, replay
+from hunt.domain import (
+    DefinitionError,
+    HuntCreated,
+    NotProduced,
+    PlayerJoined,
+    Recorded,
+    check,
+    parse_definition,
+    replay,
+)
 
 from .helpers import Game, example, join, stored
 
@@ -117,3 +126,23 @@ def test_the_incarnation_comes_from_hunt_created_and_survives_replay_and_snapsho
     legacy = replay([Recorded(1, 0, HuntCreated(document))])  # hunt files from before incarnations
     assert legacy.incarnation is None
     assert type(legacy).from_dict({k: v for k, v in legacy.to_dict().items() if k != "incarnation"}).incarnation is None
+
+
+# -- hunt files written before these rules still verify ------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Zoe\u0301", "\uff21nn", "Ann"])
+def test_a_join_as_earlier_rules_recorded_it_still_checks(name: str) -> None:
+    game = Game(example() | {"mode": "teams"})
+    game.join("Ann", "Gulls")
+    for team in ("Gulls", "Owls"):  # joining a team that exists was made with its code
+        legacy = Recorded(game.state.seq + 1, game.now, PlayerJoined(f"p{len(game.state.players) + 1}", name, team),
+                          "raw-join-id-of-old", "join")
+        check(game.state, legacy)
+
+
+def test_a_join_no_rules_would_have_recorded_is_caught() -> None:
+    game = Game()
+    for name in (" Ann", "", "x" * 65):
+        with pytest.raises(NotProduced, match="rules"):
+            check(game.state, Recorded(game.state.seq + 1, game.now, PlayerJoined("p1", name, None), "j", "join"))

@@ -6,16 +6,19 @@
 
 An ack line is ``ack SEQ PRINCIPAL CMD DUPLICATE`` and is flushed before the next one is
 written, so whatever line the parent reads complete was acknowledged by the engine first.
+``pipelined N`` lines tell how many batches were decided while another was committed.
 Commands are a pure function of (round, index), so a later round can resend them exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
 import trio
 
+from actors import Overloaded
 from hunt.config import load_config
 from hunt.domain import AnswerClue, CheckIn, Command, JoinHunt, PingLocation, StartHunt, TakeHint
 from hunt.engine import Ack, open_engine
@@ -77,9 +80,22 @@ async def main(data_dir: str, mode: str, round_: int) -> None:
             while True:
                 report(await engine.submit(HUNT_ID, [command(round_, next(counter)) for _ in range(size)]))
 
+        async def stream() -> None:
+            """Commands that do not wait for their acks: new batches arrive while one commits,
+            so the kill comes with batches decided on top of a commit in flight (the pipeline)."""
+            while True:
+                with contextlib.suppress(Overloaded):
+                    engine.submit_nowait(HUNT_ID, [command(round_, next(counter))],
+                                         lambda results, error: report(results) if error is None else None)
+                hunt = engine.statistics().hunt(HUNT_ID)
+                if hunt is not None and hunt.pipelined_batches:
+                    sys.stdout.write(f"pipelined {hunt.pipelined_batches}\n")
+                await trio.sleep(0.001)
+
         async with trio.open_nursery() as nursery:
             for n in range(SUBMITTERS):
                 nursery.start_soon(submitter, n % 3 + 1)
+            nursery.start_soon(stream)
 
 
 if __name__ == "__main__":

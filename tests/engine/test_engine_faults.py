@@ -93,9 +93,11 @@ async def test_a_stalled_hunt_does_not_delay_another(open_hunt: OpenHunt, faults
 
 
 async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: OpenHunt, faults: Faults) -> None:
-    capacity, timeout_ms, senders = 4, 50, 12
+    capacity, timeout_ms, senders, max_batch = 4, 50, 12, 2
+    # Taken from the mailbox: the message being committed, and the next batch, decided meanwhile.
+    in_actor = 1 + max_batch
     async with open_hunt(engine={"mailbox_capacity": capacity, "admission_timeout_ms": timeout_ms,
-                                 "max_batch": 2}) as engine:
+                                 "max_batch": max_batch}) as engine:
         stall = faults.stall(HUNT_ID)
         outcomes: dict[int, Any] = {}
         took: dict[int, float] = {}
@@ -115,7 +117,7 @@ async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: Open
                 for n in range(1, senders + 1):
                     nursery.start_soon(send, n)
                 with trio.fail_after(5):
-                    while sum(isinstance(o, Overloaded) for o in outcomes.values()) < senders - capacity:
+                    while sum(isinstance(o, Overloaded) for o in outcomes.values()) < senders + 1 - capacity - in_actor:
                         depths.append(mailbox_depth(engine))
                         await trio.sleep(0.002)
                 depths.append(mailbox_depth(engine))
@@ -126,7 +128,7 @@ async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: Open
         admitted = {n: o for n, o in outcomes.items() if not isinstance(o, Overloaded)}
         assert len(outcomes) == senders + 1
         assert max(depths) == capacity and all(d <= capacity for d in depths)
-        assert len(admitted) == capacity + 1  # the mailbox, plus the message being committed
+        assert len(admitted) == capacity + in_actor  # the mailbox, plus what the actor holds
         for n, error in refused.items():
             assert error.retry_after_ms > 0
             assert took[n] < timeout_ms / 1000 + 0.5, f"Overloaded took {took[n]:.3f} s"
@@ -144,16 +146,18 @@ async def test_submit_nowait_refuses_at_once_when_the_mailbox_is_full(open_hunt:
         stall = faults.stall(HUNT_ID)
         settled: dict[str, tuple[Any, BaseException | None]] = {}
         try:
-            for n in range(3):  # one is taken into the stalled commit, two wait in the mailbox
+            # One is taken into the stalled commit, the next by the actor (decided meanwhile, its
+            # commit next), two wait in the mailbox.
+            for n in range(4):
                 engine.submit_nowait(HUNT_ID, [PingLocation("p1", f"g{n}", 1.0, n)], settle_into(settled, f"g{n}"))
                 if n == 0:
                     await wait_until(stall.entered.is_set)
             with pytest.raises(Overloaded) as refused:
-                engine.submit_nowait(HUNT_ID, [PingLocation("p1", "g3", 1.0, 3)], settle_into(settled, "g3"))
+                engine.submit_nowait(HUNT_ID, [PingLocation("p1", "g4", 1.0, 4)], settle_into(settled, "g4"))
             assert refused.value.retry_after_ms > 0
         finally:
             stall.release()
-        await wait_until(lambda: len(settled) == 3)
+        await wait_until(lambda: len(settled) == 4)
         assert all(error is None and isinstance(result[0], Ack) for result, error in settled.values())
 
 

@@ -46,15 +46,42 @@ SINCE = [0, 4, 5, 6, 9, 12, 100]
 WHO = ["p1", "p2", "p3", None]
 
 
+async def feed_pages(engine: Engine, since: int, player: str | None) -> list[list[FeedItem]]:
+    """Every page of ``feed_since`` from ``since`` until it reaches the committed seq."""
+    pages = []
+    while True:
+        items, upto = await engine.feed_since(HUNT_ID, since, player)
+        assert upto >= since
+        pages.append(items)
+        if upto >= (await engine.state(HUNT_ID)).seq:
+            return pages
+        assert upto > since, "a page must make progress"
+        since = upto
+
+
+async def all_feed(engine: Engine, since: int, player: str | None) -> list[FeedItem]:
+    return [item for page in await feed_pages(engine, since, player) for item in page]
+
+
 @pytest.mark.parametrize("feed_buffer", [1024, 2])
-async def test_feed_since_returns_every_missed_item_for_the_player(open_hunt: OpenHunt, feed_buffer: int) -> None:
-    async with open_hunt(engine={"feed_buffer": feed_buffer}) as engine:
+@pytest.mark.parametrize("history_page", [500, 1, 2])
+async def test_feed_since_returns_every_missed_item_for_the_player(open_hunt: OpenHunt, feed_buffer: int,
+                                                                   history_page: int) -> None:
+    async with open_hunt(engine={"feed_buffer": feed_buffer, "history_page": history_page}) as engine:
         await play(engine)
         assert len(expected_feed(engine, 0, None)) > feed_buffer or feed_buffer > 100
         for since in SINCE:
             for player in WHO:
-                assert await engine.feed_since(HUNT_ID, since, player) == expected_feed(engine, since, player), (
+                assert await all_feed(engine, since, player) == expected_feed(engine, since, player), (
                     since, player)
+
+
+async def test_a_history_replay_is_read_a_bounded_page_at_a_time(open_hunt: OpenHunt) -> None:
+    async with open_hunt(engine={"feed_buffer": 2, "history_page": 3}) as engine:
+        await play(engine)
+        pages = await feed_pages(engine, 0, None)
+        assert len(pages) >= 3 and all(len(page) <= 3 for page in pages)
+        assert [item for page in pages for item in page] == expected_feed(engine, 0, None)
 
 
 async def test_feed_since_after_a_restart_comes_from_disk(open_hunt: OpenHunt) -> None:
@@ -63,7 +90,7 @@ async def test_feed_since_after_a_restart_comes_from_disk(open_hunt: OpenHunt) -
     async with open_hunt() as engine:
         for since in SINCE:
             for player in WHO:
-                assert await engine.feed_since(HUNT_ID, since, player) == expected_feed(engine, since, player)
+                assert await all_feed(engine, since, player) == expected_feed(engine, since, player)
 
 
 async def test_feed_since_misses_nothing_committed_while_it_reads_the_disk(
@@ -81,7 +108,7 @@ async def test_feed_since_misses_nothing_committed_while_it_reads_the_disk(
             return await read_events(*args, **kwargs)
 
         monkeypatch.setattr(engine, "read_events", read_events_while_the_hunt_moves_on)
-        items = await engine.feed_since(HUNT_ID, 0, "p2")
+        items = await all_feed(engine, 0, "p2")
         assert [seq for seq, _, _ in items] == [seq for seq, _, _ in expected_feed(engine, 0, "p2")]
 
 

@@ -149,7 +149,9 @@ async def test_the_engine_decides_like_the_rules_and_recovers_the_same_state(
     with tempfile.TemporaryDirectory() as data_dir:
         config = load_config(None, env={}, overrides={
             "server": {"data_dir": data_dir}, "store": {"snapshot_every": SNAPSHOT_EVERY, "synchronous": "OFF"},
-            "engine": {"dedup_cache": dedup_cache},
+            # A small max_batch: a round's submissions span batches, each decided while the one
+            # before it is committed (the pipeline).
+            "engine": {"dedup_cache": dedup_cache, "max_batch": 2},
         })
         model = Model(replay([Recorded(1, T0, HuntCreated(HUNT))]))
         # Two lives of the engine: recovery and dedup after the restart come from the disk.
@@ -166,6 +168,8 @@ async def test_the_engine_decides_like_the_rules_and_recovers_the_same_state(
                     clock[0] += step
                 live = (await engine.state(HUNT_ID)).to_dict()
                 report = await engine.verify(HUNT_ID)
+                pipelined = engine.statistics().hunt(HUNT_ID)
+                event(f"pipelined batches: {'some' if pipelined and pipelined.pipelined_batches else 'none'}")
         full, snapshot_plus_tail, snapshots = recovered(data_dir)
     event(f"{live['seq'] // 10 * 10}+ events")
     assert live["incarnation"]  # drawn at random when the engine created the hunt; the model has none

@@ -58,6 +58,11 @@ def test_join_and_hello() -> None:
     assert join == JoinOp(JOIN_ID, "Ann", "Gulls") and join_command(join) == JoinHunt(JOIN_ID, "Ann", "Gulls")
     coded = parse(frame(op="join", id=JOIN_ID, name="Bob", team="Gulls", team_code="K7QM-3XWA"), LIMITS)
     assert coded == JoinOp(JOIN_ID, "Bob", "Gulls", "K7QM-3XWA")
+    assert parse(frame(op="join", id=JOIN_ID, name="Cy", device="d-1"), LIMITS).device == "d-1"
+    assert parse(frame(op="hello", id="h", token="t", device="d-1"), LIMITS) == HelloOp("h", "t", None, "d-1")
+    for bad in ("", 7, "d" * 129):
+        with pytest.raises(BadRequest, match="device"):
+            parse(frame(op="hello", id="h", token="t", device=bad), LIMITS)
     assert parse(frame(op="hello", id="h", token="t", since=4), LIMITS) == HelloOp("h", "t", 4)
     assert parse(b'{"op":"hello","id":"h","token":"t"}', LIMITS) == HelloOp("h", "t", None)
 
@@ -105,8 +110,8 @@ def test_frames_have_the_documented_forms() -> None:
     assert frames.text(frames.hunt_status("active", 57)) == '{"op":"hunt","status":"active","seq":57}'
     assert frames.text(frames.feed({"seq": 5, "ts": 1, "kind": "hunt_paused"})) == (
         '{"op":"feed","seq":5,"ts":1,"kind":"hunt_paused"}')
-    assert frames.text(frames.welcome("h-7", {"player": "p1", "seq": 57})) == (
-        '{"op":"welcome","id":"h-7","player":"p1","seq":57}')
+    assert frames.text(frames.welcome("h-7", {"player": "p1", "seq": 57}, window=16)) == (
+        '{"op":"welcome","id":"h-7","player":"p1","seq":57,"window":16}')
 
 
 def test_the_leaderboard_embeds_the_shared_encoded_top_as_json() -> None:

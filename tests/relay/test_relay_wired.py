@@ -11,12 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
+from relay_helpers import stream_messages
 
 from hunt_lab.faults import ServerProcess
 from hunt_lab.servers.nats import LocalNatsServer
 
 pytestmark = pytest.mark.nats
 TOKEN = "wired-token"
+JOIN_ID = "mN3xQ0v8Zr5kLb2WcT7yHa"
 
 
 def metric(text: str, name: str, hunt: str) -> float | None:
@@ -52,6 +54,11 @@ def test_serve_relays_and_the_consumer_projection_is_served(tmp_path: Path, nats
                 time.sleep(0.2)
             else:
                 raise AssertionError(f"relay did not catch up: {[m for m in text.splitlines() if 'relay' in m]}")
+            # A join id is a bearer secret: the broker sees only its keyed hash.
+            published = stream_messages(nats_server.url)
+            assert JOIN_ID not in str(published)
+            [joined] = [body for _, body, _ in published if body["type"] == "player_joined"]
+            assert joined["cmd"].startswith("jk-") and joined["principal"] == "join"
 
             consumer = subprocess.run(
                 [sys.executable, "-m", "hunt", "consume", "--data-dir", str(data), "--url", nats_server.url,
@@ -79,10 +86,10 @@ async def main(url):
                 if reply.get("id") == frame["id"]:
                     assert reply["op"] == "ack", reply
                     return reply
-        await ask({"op": "join", "id": "mN3xQ0v8Zr5kLb2WcT7yHa", "name": "Ann"})
+        await ask({"op": "join", "id": "<JOIN_ID>", "name": "Ann"})
         await ask({"op": "answer", "id": "a1", "clue": "c1", "answer": "candle"})
         await ask({"op": "answer", "id": "a2", "clue": "c1", "answer": "lighthouse"})
         await ask({"op": "ping", "id": "p1", "lat": 53.54, "lon": 9.96})
 
 trio.run(main, sys.argv[1])
-"""
+""".replace("<JOIN_ID>", JOIN_ID)

@@ -68,8 +68,8 @@ def p99_ms(values: list[float]) -> float:
 
 
 async def hog(raw: RawSocket, seconds: float, sent: list[int]) -> None:
-    """Send frames and never read: each `hello` (no commit) earns a reply that piles up unread."""
-    frame = orjson.dumps({"op": "hello", "id": "h", "token": "not-a-token"}).decode()
+    """Send frames and never read: each (an unknown op: no commit) earns a reply that piles up unread."""
+    frame = orjson.dumps({"op": "hoard", "id": "h"}).decode()
     with trio.move_on_after(seconds):
         try:
             while True:
