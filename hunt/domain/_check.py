@@ -22,6 +22,7 @@ from ._messages import (
     Announce,
     Announced,
     AttemptFailed,
+    AttemptPartial,
     AttemptRepeated,
     BanPlayer,
     ClueFound,
@@ -105,6 +106,14 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _check_rate(state, who, attempted, ts)
             if reason != ("too_far" if method == "checkin" else "wrong"):
                 raise NotProduced(f"a failed {method} cannot have the reason {reason!r}")
+        case AttemptPartial(player=player, clue=clue, method=method, index=index):
+            _principal(recorded, player)
+            who, side, attempted = _attempt(state, player, clue, _kind(method), ts)
+            if clue in side.found:
+                raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
+            _check_rate(state, who, attempted, ts)
+            if not isinstance(index, int) or not 0 <= index < len(attempted.partials):
+                raise NotProduced(f"clue {clue!r} has no partial answer {index!r}")
         case AttemptRepeated(player=player, clue=clue, method=method):
             _principal(recorded, player)
             _, side, _ = _attempt(state, player, clue, _kind(method), ts)

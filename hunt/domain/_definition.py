@@ -7,9 +7,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ._errors import DefinitionError
+from ._matching import Partial, parse_partials, parse_patterns
 from ._text import normalize_answer, normalize_code
 
 __all__ = [
@@ -82,7 +84,20 @@ class Clue:
     after: tuple[str, ...] = ()
     keep_punctuation: bool = False  # answers and codes compared with their punctuation
     accepts: tuple[str, ...] = ()  # mission clues: what an entry may be, of ENTRY_KINDS
+    pattern_sources: tuple[str, ...] = ()  # answer clues: regular expressions, as written
+    patterns: tuple[Any, ...] = field(default=(), compare=False, repr=False)  # ... compiled (RE2)
+    partials: tuple[Partial, ...] = ()  # answer clues: "keep going" replies
     raw: Mapping[str, Any] | None = None
+
+    def check(self, normalized: str) -> bool | int:
+        """True for a right answer (one of ``answers`` or ``patterns``), the index of the first
+        partial answer it matches, else False."""
+        if normalized in self.answers or any(p.fullmatch(normalized) for p in self.patterns):
+            return True
+        for i, part in enumerate(self.partials):
+            if part.matches(normalized):
+                return i
+        return False
 
     def value(self, earlier_finders: int) -> int:
         """The points this clue awards to its next finder, after ``earlier_finders`` others
@@ -143,7 +158,8 @@ _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "a
              "heatmap_cell_deg", "description", "team_size", "hint_policy", "allow_typed_position"}
 MAX_TEAM_SIZE = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
-              "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts"}
+              "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
+              "partial"}
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -233,8 +249,11 @@ def _clue(raw: Any, i: int) -> Clue:
     keep = _bool(data.get("keep_punctuation", False), f"{where}.keep_punctuation")
     fields: dict[str, Any] = {"keep_punctuation": keep}
     if kind == "answer":
-        fields["answers"] = _secrets(data.get("answers"), f"{where}.answers",
-                                     lambda text: normalize_answer(text, keep_punctuation=keep))
+        normalize = partial(normalize_answer, keep_punctuation=keep)
+        fields["pattern_sources"], fields["patterns"] = parse_patterns(data.get("patterns"), f"{where}.patterns")
+        fields["partials"] = parse_partials(data.get("partial"), f"{where}.partial", normalize)
+        if "answers" in data or not fields["patterns"]:
+            fields["answers"] = _secrets(data.get("answers"), f"{where}.answers", normalize)
     elif kind == "code":
         fields["codes"] = _secrets(data.get("codes"), f"{where}.codes",
                                    lambda text: normalize_code(text, keep_punctuation=keep))
@@ -245,7 +264,8 @@ def _clue(raw: Any, i: int) -> Clue:
         fields["lon"] = _number(data.get("lon"), f"{where}.lon", -180, 180)
         fields["radius_m"] = _number(data.get("radius_m"), f"{where}.radius_m", 0.1, 100_000)
     for key, allowed in (("answers", "answer"), ("codes", "code"), ("lat", "geo"), ("lon", "geo"),
-                         ("radius_m", "geo"), ("keep_punctuation", "answer or code"), ("accepts", "mission")):
+                         ("radius_m", "geo"), ("keep_punctuation", "answer or code"), ("accepts", "mission"),
+                         ("patterns", "answer"), ("partial", "answer")):
         if key in data and kind not in allowed.split(" or "):
             raise DefinitionError(f"{where}.{key}: only allowed on {allowed} clues")
     decay = None

@@ -18,6 +18,7 @@ __all__ = [
     "Announced",
     "AnswerClue",
     "AttemptFailed",
+    "AttemptPartial",
     "AttemptRepeated",
     "BanPlayer",
     "CheckIn",
@@ -232,6 +233,17 @@ class AttemptRepeated:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptPartial:
+    """A partial answer: the player is told to keep going; it does not count as wrong."""
+
+    TYPE = "attempt_partial"
+    player: str
+    clue: str
+    method: str
+    index: int  # which of the clue's partial answers it matched
+
+
+@dataclass(frozen=True, slots=True)
 class HintTaken:
     TYPE = "hint_taken"
     player: str
@@ -318,13 +330,13 @@ class EntryJudged:
 
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
-         | EntrySubmitted | EntryJudged)
+         | EntrySubmitted | EntryJudged | AttemptPartial)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
-                EntrySubmitted, EntryJudged)
+                EntrySubmitted, EntryJudged, AttemptPartial)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

@@ -19,6 +19,7 @@ from ._messages import (
     Announced,
     AnswerClue,
     AttemptFailed,
+    AttemptPartial,
     AttemptRepeated,
     BanPlayer,
     CheckIn,
@@ -153,6 +154,9 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return fields
         case AttemptRepeated(clue=clue):
             return {"result": "already_found", "clue": clue}
+        case AttemptPartial(clue=clue, index=index):
+            reply = state.definition.clue_index[clue].partials[index].reply
+            return {"result": "keep_going", "clue": clue, "reply": reply}
         case HintTaken(clue=clue, index=index, cost=cost, score=score, deferred=deferred):
             hint = state.definition.clue_index[clue].hints[index]
             fields = {"result": "hint", "clue": clue, "index": index, "text": hint.text, "cost": cost,
@@ -196,11 +200,13 @@ def _guess(state: HuntState, player_id: str, clue_id: Any, text: Any, method: st
     _check_rate(state, player, clue, now_ms)
     keep = clue.keep_punctuation
     if method == "answer":
-        right = normalize_answer(text, keep_punctuation=keep) in clue.answers
+        right = clue.check(normalize_answer(text, keep_punctuation=keep))
     else:
         right = normalize_code(text, keep_punctuation=keep) in clue.codes
-    if right:
+    if right is True:
         return _found(state, player, side, clue, method)
+    if right is not False:  # a partial answer: "keep going", not wrong
+        return AttemptPartial(player.id, clue.id, method, right)
     return AttemptFailed(player.id, clue.id, method, "wrong")
 
 

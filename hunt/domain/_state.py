@@ -16,6 +16,7 @@ from sortedcontainers import SortedList
 from ._definition import HuntDefinition, RuleDefaults, parse_definition
 from ._messages import (
     AttemptFailed,
+    AttemptPartial,
     AttemptRepeated,
     ClueFound,
     EntryJudged,
@@ -178,6 +179,8 @@ class HuntState:
                 self._judged(recorded, event)
             case AttemptRepeated():
                 pass
+            case AttemptPartial(clue=clue_id):
+                self.clue_stats[clue_id].attempts += 1
             case HintTaken(player=player_id, clue=clue_id, cost=cost):
                 side = self.sides[self.players[player_id].side]
                 side.hints[clue_id] = side.hints.get(clue_id, 0) + 1

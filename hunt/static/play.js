@@ -611,6 +611,7 @@ const RESULT_TEXT = {
   wrong: ['Not quite — try again.', 'bad'],
   too_far: ['Too far away — get closer and try again.', 'bad'],
   already_found: ['You already found this one.', 'ok'],
+  keep_going: ['Keep going!', 'warn'],
 };
 
 // A wrong check-in says only roughly how far the clue is (exact distances would give it away).
@@ -648,7 +649,8 @@ function onAck(msg) {
     case 'answer':
     case 'code':
     case 'checkin': {
-      const [text, cls] = RESULT_TEXT[msg.result] || [String(msg.result ?? 'ok'), ''];
+      let [text, cls] = RESULT_TEXT[msg.result] || [String(msg.result ?? 'ok'), ''];
+      if (msg.result === 'keep_going' && typeof msg.reply === 'string' && msg.reply) text = msg.reply;
       let extra = '';
       if (typeof msg.points === 'number' && msg.points !== 0) extra += ` +${msg.points} points.`;
       if (msg.result === 'too_far' && typeof msg.distance === 'string') {

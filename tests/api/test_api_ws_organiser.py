@@ -100,3 +100,20 @@ async def test_the_public_hunt_shows_description_times_policies_and_values(serve
     assert body["description"] == "Walk the quay." and body["ends_at"] == 4070908800000
     assert (body["hint_policy"], body["allow_typed_position"]) == ("floor_at_zero", True)
     assert [clue["value"] for clue in body["clues"]] == [120, 50, 30]
+
+
+async def test_a_partial_answer_is_acked_keep_going_with_its_reply(server: Server, connect: Connect) -> None:
+    clues = [{"id": "c1", "title": "Old light", "kind": "answer", "patterns": ["(the )?light ?house"], "points": 10,
+              "partial": [{"answers": ["light"], "reply": "Keep going!"}]}]
+    await server.create_hunt(clues=clues)
+    async with connect() as ann:
+        await ann.join("Ann")
+        partial = await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "LIGHT."})
+        right = await ann.request({"op": "answer", "id": "a2", "clue": "c1", "answer": "the light-house"})
+    assert (partial["op"], partial["result"], partial["reply"]) == ("ack", "keep_going", "Keep going!")
+    assert right["result"] == "correct"
+    events = (await server.http.get(f"/admin/hunts/{HUNT_ID}/events", params={"type": "attempt_partial"})).json()
+    assert [e["data"]["index"] for e in events["events"]] == [0]
+    bad = await server.http.post("/admin/hunts", json={"id": "bad", "title": "B", "clues": [
+        {"id": "c1", "title": "T", "kind": "answer", "patterns": ["(a"]}]})
+    assert bad.status_code == 400 and "not a valid regular expression" in bad.json()["message"]

@@ -123,3 +123,15 @@ def test_the_typed_position_is_offered_when_the_hunt_allows_it(page: Page, serve
     server.create_hunt(hunt_id)  # the sample hunt allows it: people try it away from the harbor
     join(page, hunt_id, "Ida")
     page.until(lambda: page.q("#manual-position").is_displayed(), "the typed-position box")
+
+
+def test_a_partial_answer_says_keep_going_and_a_pattern_accepts_a_variant(page: Page, server: LiveServer,
+                                                                          hunt_id: str) -> None:
+    server.create_hunt(hunt_id)
+    join(page, hunt_id, "Jo")
+    page.type("#clue-c1-input", "Lantern?")
+    page.click("#clue-c1-submit")
+    page.until_text("#clue-c1-result", "Keep going: a light, but which building holds it?")
+    page.type("#clue-c1-input", "The Light House")
+    page.click("#clue-c1-submit")
+    page.until_text("#clue-c1-result", "Correct")
