@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._definition import Clue
 from ._errors import Rejected
 from ._messages import (
     AdjustScore,
@@ -99,19 +100,11 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _check_rate(state, who, found, ts)
             _same(_found(state, who, side, found, method), event)
         case AttemptFailed(player=player, clue=clue, method=method, reason=reason):
-            _principal(recorded, player)
-            who, side, attempted = _attempt(state, player, clue, _kind(method), ts)
-            if clue in side.found:
-                raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
-            _check_rate(state, who, attempted, ts)
+            _unfound_attempt(state, recorded, player, clue, method, ts)
             if reason != ("too_far" if method == "checkin" else "wrong"):
                 raise NotProduced(f"a failed {method} cannot have the reason {reason!r}")
         case AttemptPartial(player=player, clue=clue, method=method, index=index):
-            _principal(recorded, player)
-            who, side, attempted = _attempt(state, player, clue, _kind(method), ts)
-            if clue in side.found:
-                raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
-            _check_rate(state, who, attempted, ts)
+            attempted = _unfound_attempt(state, recorded, player, clue, method, ts)
             if not isinstance(index, int) or not 0 <= index < len(attempted.partials):
                 raise NotProduced(f"clue {clue!r} has no partial answer {index!r}")
         case AttemptRepeated(player=player, clue=clue, method=method):
@@ -146,6 +139,16 @@ def _kept_name(value: Any, what: str, max_chars: int) -> str:
     if isinstance(value, str) and value and value == value.strip() and len(value) <= max_chars:
         return value
     return clean_name(value, what, max_chars)
+
+
+def _unfound_attempt(state: HuntState, recorded: Recorded, player: str, clue: str, method: str, ts: int) -> Clue:
+    """The checks of a guess that found nothing: the player may try this clue now, and has not found it."""
+    _principal(recorded, player)
+    who, side, attempted = _attempt(state, player, clue, _kind(method), ts)
+    if clue in side.found:
+        raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
+    _check_rate(state, who, attempted, ts)
+    return attempted
 
 
 def _kind(method: object) -> str:
