@@ -18,7 +18,19 @@ import orjson
 import trio
 from quart import Blueprint, Response, request
 
-from ..domain import EVENT_TYPES, AdjustScore, Announce, BanPlayer, Command, EndHunt, PauseHunt, Rejected, StartHunt
+from ..domain import (
+    EVENT_TYPES,
+    AdjustScore,
+    Announce,
+    BanPlayer,
+    Command,
+    EndHunt,
+    FreezeBoard,
+    PauseHunt,
+    Rejected,
+    RevealBoard,
+    StartHunt,
+)
 from ..engine import HuntExists, StoreLocked, record_to_dict
 from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
 from ._context import ApiContext
@@ -32,7 +44,8 @@ from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, play
 __all__ = ["EXPORT_CHUNK", "admin_blueprint", "client_id", "require_admin", "submit_admin"]
 
 EXPORT_CHUNK = 2000
-_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt]] = {"start": StartHunt, "pause": PauseHunt,
+_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | FreezeBoard | RevealBoard]] = {
+    "freeze": FreezeBoard, "reveal": RevealBoard, "start": StartHunt, "pause": PauseHunt,
                                                                 "end": EndHunt}
 
 

@@ -212,9 +212,12 @@ def openapi_document() -> dict[str, Any]:
                 "id": {"type": "string"}}}),
             errors=(400, 404, 409, 503))},
     }
-    for action in ("start", "pause", "end"):
+    summaries = {"start": "start (or resume) the hunt", "pause": "pause the hunt", "end": "end the hunt",
+                 "freeze": "freeze the scoreboard: players see the standings as of now, organisers live ones",
+                 "reveal": "reveal the standings frozen by freeze"}
+    for action, summary in summaries.items():
         paths[f"/admin/hunts/{{hunt_id}}/{action}"] = {"post": _op(
-            f"{action} the hunt", "admin", _json(_ref("CommandResult")), params=hunt, body=_COMMAND_ID,
+            summary, "admin", _json(_ref("CommandResult")), params=hunt, body=_COMMAND_ID,
             errors=(404, 409, 503))}
     return {
         "openapi": "3.1.0",

@@ -34,12 +34,13 @@ async def serve_cached(ctx: ApiContext, hunt_id: str, key: Hashable, build: Call
     return json_response(body=body, etag=etag)
 
 
-async def leaderboard_response(ctx: ApiContext, hunt_id: str) -> Response:
+async def leaderboard_response(ctx: ApiContext, hunt_id: str, *, public: bool = False) -> Response:
+    """The leaderboard page; ``public``: as players may see it (while frozen, as of the freeze)."""
     limit = query_int("limit", DEFAULT_PAGE, 1, ctx.config.limits.page_limit_max)
     offset = query_int("offset", 0, 0)
     assert limit is not None and offset is not None
-    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset),
-                              lambda state: leaderboard_page(state, limit, offset))
+    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset, public),
+                              lambda state: leaderboard_page(state, limit, offset, public=public))
 
 
 def public_blueprint(ctx: ApiContext) -> Blueprint:
@@ -69,7 +70,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.get("/hunts/<hunt_id>/leaderboard")
     async def leaderboard(hunt_id: str) -> Response:
-        return await leaderboard_response(ctx, hunt_id)
+        return await leaderboard_response(ctx, hunt_id, public=True)
 
     @blueprint.get("/play/<hunt_id>")
     async def play_page(hunt_id: str) -> Response:

@@ -41,7 +41,7 @@ def hunt_public(state: HuntState, now_ms: int) -> dict[str, Any]:
         "mode": definition["mode"], "order": definition["order"], "status": state.status_at(now_ms),
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
         "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
-        "clues": definition["clues"],
+        "frozen": state.frozen is not None, "clues": definition["clues"],
     }
 
 
@@ -56,9 +56,16 @@ def dynamic_values(state: HuntState) -> dict[str, int]:
             if clue.decay is not None or clue.first_bonus}
 
 
-def leaderboard_page(state: HuntState, limit: int, offset: int) -> dict[str, Any]:
-    """``{"seq", "total", "rows": [{"rank", "player", "name", "score"}]}``."""
-    return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
+def leaderboard_page(state: HuntState, limit: int, offset: int, *, public: bool = False) -> dict[str, Any]:
+    """``{"seq", "total", "rows": [{"rank", "player", "name", "score"}], "frozen"?: true}``;
+    ``public``: as players may see it (while the scoreboard is frozen, the standings as of the
+    freeze). ``frozen`` is there while the scoreboard is frozen (for organisers too, who see it live)."""
+    if state.frozen is None:
+        return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
+    if public:
+        return {"seq": state.seq, "total": len(state.frozen_rows), "rows": state.public_top(limit, offset),
+                "frozen": True}
+    return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset), "frozen": True}
 
 
 def you_row(state: HuntState, player_id: str) -> dict[str, Any] | None:
@@ -67,8 +74,8 @@ def you_row(state: HuntState, player_id: str) -> dict[str, Any] | None:
     if player is None:
         return None
     side = state.sides[player.side]
-    row: dict[str, Any] = {"player": player.id, "name": player.name, "score": side.score,
-                           "rank": state.rank_of(side.id)}
+    rank, score = state.public_standing(side.id)  # while frozen, as of the freeze
+    row: dict[str, Any] = {"player": player.id, "name": player.name, "score": score, "rank": rank}
     if player.team is not None:
         row["team"] = side.name
         row["side"] = side.id
@@ -111,7 +118,7 @@ def side_progress(state: HuntState, player: Player) -> dict[str, Any]:
                             "message": (entry.get("judged") or {}).get("message", "")}
     progress["entries"] = entries
     progress["score"] = side.score
-    progress["rank"] = state.rank_of(side.id)
+    progress["rank"] = state.public_standing(side.id)[0]  # while frozen, the rank as of the freeze
     return progress
 
 

@@ -26,12 +26,15 @@ from ._messages import (
     AttemptPartial,
     AttemptRepeated,
     BanPlayer,
+    BoardFrozen,
+    BoardRevealed,
     ClueFound,
     Command,
     EndHunt,
     EntryJudged,
     EntrySubmitted,
     Event,
+    FreezeBoard,
     HintTaken,
     HuntCreated,
     HuntEnded,
@@ -44,6 +47,7 @@ from ._messages import (
     PlayerBanned,
     PlayerJoined,
     Recorded,
+    RevealBoard,
     ScoreAdjusted,
     StartHunt,
     SubmitEntry,
@@ -122,6 +126,10 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, PauseHunt(cmd), ts)
         case HuntEnded():
             _admin(state, recorded, EndHunt(cmd), ts)
+        case BoardFrozen():
+            _admin(state, recorded, FreezeBoard(cmd), ts)
+        case BoardRevealed():
+            _admin(state, recorded, RevealBoard(cmd), ts)
         case EntrySubmitted(player=player, clue=clue, kind=kind, text=text):
             _principal(recorded, player)
             _same(decide(state, SubmitEntry(player, cmd, clue, kind, text, event.media_hash, event.media_size,

@@ -21,6 +21,8 @@ __all__ = [
     "AttemptPartial",
     "AttemptRepeated",
     "BanPlayer",
+    "BoardFrozen",
+    "BoardRevealed",
     "CheckIn",
     "ClueFound",
     "Command",
@@ -28,6 +30,7 @@ __all__ = [
     "EntryJudged",
     "EntrySubmitted",
     "Event",
+    "FreezeBoard",
     "HintTaken",
     "HuntCreated",
     "HuntEnded",
@@ -41,6 +44,7 @@ __all__ = [
     "PlayerBanned",
     "PlayerJoined",
     "Recorded",
+    "RevealBoard",
     "ScoreAdjusted",
     "StartHunt",
     "SubmitCode",
@@ -177,8 +181,23 @@ class JudgeEntry:
     principal: str = "admin"
 
 
+@dataclass(frozen=True, slots=True)
+class FreezeBoard:
+    """Hide the standings from players (they see them as of now) until RevealBoard."""
+
+    cmd: str
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class RevealBoard:
+    cmd: str
+    principal: str = "admin"
+
+
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
-           | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry)
+           | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
+           | FreezeBoard | RevealBoard)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -328,15 +347,25 @@ class EntryJudged:
     nth: int = 0  # approved: this was the clue's nth find
 
 
+@dataclass(frozen=True, slots=True)
+class BoardFrozen:
+    TYPE = "board_frozen"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRevealed:
+    TYPE = "board_revealed"
+
+
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
-         | EntrySubmitted | EntryJudged | AttemptPartial)
+         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
-                EntrySubmitted, EntryJudged, AttemptPartial)
+                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

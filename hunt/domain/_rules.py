@@ -22,6 +22,8 @@ from ._messages import (
     AttemptPartial,
     AttemptRepeated,
     BanPlayer,
+    BoardFrozen,
+    BoardRevealed,
     CheckIn,
     ClueFound,
     Command,
@@ -29,6 +31,7 @@ from ._messages import (
     EntryJudged,
     EntrySubmitted,
     Event,
+    FreezeBoard,
     HintTaken,
     HuntEnded,
     HuntPaused,
@@ -41,6 +44,7 @@ from ._messages import (
     PlayerBanned,
     PlayerJoined,
     Recorded,
+    RevealBoard,
     ScoreAdjusted,
     StartHunt,
     SubmitCode,
@@ -121,6 +125,14 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             return ScoreAdjusted(player.id, delta, reason, state.sides[player.side].score + delta)
         case Announce():
             return decide_announce(state, command)
+        case FreezeBoard():
+            if state.frozen is not None:
+                raise Rejected("invalid_state", "the scoreboard is already frozen")
+            return BoardFrozen()
+        case RevealBoard():
+            if state.frozen is None:
+                raise Rejected("invalid_state", "the scoreboard is not frozen")
+            return BoardRevealed()
         case SubmitEntry():
             return decide_submit(state, command,
                                  lambda player, clue: _attempt(state, player, clue, "mission", now_ms))
@@ -173,6 +185,10 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "player": player, "points": delta, "score": score}
         case PlayerBanned(player=player):
             return {"result": "ok", "player": player}
+        case BoardFrozen():
+            return {"result": "ok", "frozen": True}
+        case BoardRevealed():
+            return {"result": "ok", "frozen": False}
         case Announced(player=player, side=side):
             return {"result": "ok", "to": "player" if player else "team" if side else "all"}
         case EntrySubmitted(clue=clue, kind=kind):

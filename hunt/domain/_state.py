@@ -18,6 +18,8 @@ from ._messages import (
     AttemptFailed,
     AttemptPartial,
     AttemptRepeated,
+    BoardFrozen,
+    BoardRevealed,
     ClueFound,
     EntryJudged,
     EntrySubmitted,
@@ -112,6 +114,10 @@ class HuntState:
         self.entries: dict[int, dict[str, Any]] = {}
         self.pending: dict[tuple[str, str], int] = {}  # (side, clue) -> the entry waiting for a judge
         self.side_entries: dict[str, dict[str, int]] = {}  # side -> clue -> its latest entry
+        # While the scoreboard is frozen: what players see, the standings as of the freeze
+        # ({side: [rank, score]}, and the rows in rank order); organisers still see them live.
+        self.frozen: dict[str, list[int]] | None = None
+        self.frozen_rows: list[str] = []
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -140,6 +146,25 @@ class HuntState:
             rows.append({"rank": offset + i + 1, "player": side.id, "name": side.name,
                          "score": side.score})
         return rows
+
+    def public_top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """:meth:`top` as players may see it: while the scoreboard is frozen, as of the freeze."""
+        if self.frozen is None:
+            return self.top(limit, offset)
+        rows = []
+        for side_id in self.frozen_rows[offset:offset + limit]:
+            rank, score = self.frozen[side_id]
+            rows.append({"rank": rank, "player": side_id, "name": self.sides[side_id].name, "score": score})
+        return rows
+
+    def public_standing(self, side_id: str) -> tuple[int | None, int]:
+        """(rank, score) of a side as players may see them (frozen: as of the freeze; a side that
+        joined since shows no rank and 0)."""
+        if self.frozen is None:
+            side = self.sides[side_id]
+            return self.rank_of(side_id), side.score
+        rank, score = self.frozen.get(side_id, [None, 0])
+        return rank, score
 
     def side_of(self, player_id: str) -> Side | None:
         player = self.players.get(player_id)
@@ -179,6 +204,12 @@ class HuntState:
                 self._judged(recorded, event)
             case AttemptRepeated():
                 pass
+            case BoardFrozen():
+                self.frozen_rows = [side_id for _, _, side_id in self.leaderboard]
+                self.frozen = {side_id: [rank, self.sides[side_id].score]
+                               for rank, side_id in enumerate(self.frozen_rows, 1)}
+            case BoardRevealed():
+                self.frozen, self.frozen_rows = None, []
             case AttemptPartial(clue=clue_id):
                 self.clue_stats[clue_id].attempts += 1
             case HintTaken(player=player_id, clue=clue_id, cost=cost):
@@ -318,6 +349,7 @@ class HuntState:
             "counts": dict(sorted(self.counts.items())),
             "heatmap": sorted([lat, lon, n] for (lat, lon), n in self.heatmap.items()),
             "entries": list(self.entries.values()),
+            "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
         }
 
     @classmethod
@@ -349,6 +381,9 @@ class HuntState:
                                                   SortedList(times))
         state.counts = Counter(data["counts"])
         state.heatmap = Counter({(lat, lon): n for lat, lon, n in data["heatmap"]})
+        if data.get("frozen") is not None:  # absent in snapshots written before freezes existed
+            state.frozen_rows = [side for side, _, _ in data["frozen"]]
+            state.frozen = {side: [rank, score] for side, rank, score in data["frozen"]}
         for entry in data.get("entries", ()):  # absent in snapshots written before missions existed
             state.entries[entry["seq"]] = dict(entry)
             state.side_entries.setdefault(entry["side"], {})[entry["clue"]] = entry["seq"]

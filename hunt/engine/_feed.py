@@ -18,6 +18,8 @@ from typing import Any
 
 from ..domain import (
     Announced,
+    BoardFrozen,
+    BoardRevealed,
     ClueFound,
     EntryJudged,
     EntrySubmitted,
@@ -35,10 +37,11 @@ __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_it
 
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
-              "hint_taken", "announced", "entry_submitted", "entry_judged")
+              "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed")
 
 # Event types whose feed items may be for everybody (clue_found: the first find only).
-PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced")
+PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced", "board_frozen",
+                     "board_revealed")
 
 # (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
@@ -64,6 +67,13 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
             return recorded.seq, None, base
         case HuntStarted():
             base.update(kind="hunt_started", status="active", text="The hunt has started")
+            return recorded.seq, None, base
+        case BoardFrozen():
+            base.update(kind="board_frozen",
+                        text="The scoreboard is frozen: the final standings are revealed at the end")
+            return recorded.seq, None, base
+        case BoardRevealed():
+            base.update(kind="board_revealed", text="The final standings are revealed")
             return recorded.seq, None, base
         case HuntPaused():
             base.update(kind="hunt_paused", status="paused", text="The hunt is paused")

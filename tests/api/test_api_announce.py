@@ -54,3 +54,26 @@ async def test_bad_announcements_are_clear_errors(hunt: str, server: Server) -> 
     assert (await announce(server, text="hi", team="Owls"))[0] == 400  # a solo hunt has no teams
     events = (await server.http.get(f"/admin/hunts/{HUNT_ID}/events", params={"type": "announced"})).json()
     assert events["events"] == []
+
+
+async def test_a_frozen_scoreboard_hides_new_scores_from_players_not_organisers(hunt: str, server: Server,
+                                                                               connect: Connect) -> None:
+    async with connect() as ann, connect() as bob:
+        await ann.join("Ann")
+        await bob.join("Bob")
+        frozen = await server.http.post(f"/admin/hunts/{HUNT_ID}/freeze")
+        assert frozen.status_code == 200 and frozen.json()["frozen"] is True
+        notice = await ann.wait_for(lambda f: f["op"] == "feed" and f["kind"] == "board_frozen")
+        assert "frozen" in notice["text"]
+        await bob.request({"op": "answer", "id": "b1", "clue": "c1", "answer": "lighthouse"})
+        board = await ann.wait_for(lambda f: f["op"] == "leaderboard" and f["seq"] >= frozen.json()["seq"] + 1)
+        assert board["frozen"] is True and {r["name"]: r["score"] for r in board["top"]} == {"Ann": 0, "Bob": 0}
+        public = (await server.http.get(f"/hunts/{HUNT_ID}/leaderboard")).json()
+        assert public["frozen"] is True and public["rows"][0]["score"] == 0
+        live = (await server.http.get(f"/admin/hunts/{HUNT_ID}/leaderboard")).json()
+        assert live["frozen"] is True and live["rows"][0] == {"rank": 1, "player": "p2", "name": "Bob", "score": 120}
+        assert (await server.http.post(f"/admin/hunts/{HUNT_ID}/freeze")).status_code == 409
+        assert (await server.http.post(f"/admin/hunts/{HUNT_ID}/reveal")).status_code == 200
+        revealed = await ann.wait_for(lambda f: f["op"] == "leaderboard" and f["top"][0]["score"] == 120)
+    assert "frozen" not in revealed
+    assert "frozen" not in (await server.http.get(f"/hunts/{HUNT_ID}/leaderboard")).json()
