@@ -165,6 +165,12 @@ def openapi_document() -> dict[str, Any]:
         "/admin/hunts/{hunt_id}/export": {"get": _op(
             "the whole log, one event per line", "admin",
             {"description": "NDJSON", "content": {"application/x-ndjson": {}}}, params=hunt, errors=(404,))},
+        "/hunts/{hunt_id}/feed": {"get": _op(
+            "the latest feed items for everybody (first finds, status, announcements), oldest first", "public",
+            _json({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}),
+            params=hunt, errors=(404,))},
+        "/screen/{hunt_id}": {"get": _op("the big-screen page: live leaderboard, feed and countdown", "pages",
+                                         {"description": "HTML", "content": {"text/html": {}}}, params=hunt)},
         "/hunts/{hunt_id}/entries": {"post": _op(
             "send a mission entry: a photo, a video or a text (the player's token as Authorization: Bearer)",
             "player", _json(_ref("CommandResult")),

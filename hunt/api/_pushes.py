@@ -107,7 +107,7 @@ class Pushes:
         top, etag = self.hub.cached(("push-top", top_n), lambda: state.public_top(top_n), orjson.dumps)
         values, values_etag = self.hub.cached("push-values", lambda: dynamic_values(state), orjson.dumps)
         you = you_row(state, self.player or "")
-        key = (etag, values_etag, tuple(sorted(you.items())) if you else None)
+        key = (etag, values_etag, tuple(sorted(you.items())) if you else None, state.frozen is not None)
         if key == self._board_sent:
             return None
         self._board_sent = key

@@ -13,7 +13,8 @@
 //                      class "bad" and the server's `message`, plus a <ul> of details if any)
 //   #hunt-detail       the selected hunt (the selection is also kept in location.hash "#hunt={id}")
 //   #hunt-title, #hunt-status, #hunt-id, #play-link
-//   #start-btn, #pause-btn, #end-btn, #control-result
+//   #start-btn, #pause-btn, #end-btn, #freeze-btn, #reveal-btn (scoreboard), #control-result,
+//   #screen-link (the big-screen page, /screen/{id})
 //   #announce-form, #announce-text, #announce-to (all | team | player), #announce-target (shown for
 //                      a team or player: the team's name or the player's id), #announce-btn,
 //                      #announce-result (class "ok" or "bad")
@@ -347,6 +348,7 @@ function selectHunt(id) {
   const link = $('#play-link');
   link.href = `/play/${encodeURIComponent(id)}`;
   link.textContent = link.href;
+  $('#screen-link').href = `/screen/${encodeURIComponent(id)}`;
   for (const sel of ['#leaderboard', '#clue-table', '#events-table', '#audit-table', '#timetravel-table']) {
     $(sel).replaceChildren();
   }
@@ -716,6 +718,8 @@ function main() {
     $('#announce-target-field').hidden = $('#announce-to').value === 'all';
   });
   $('#start-btn').addEventListener('click', () => control('start'));
+  $('#freeze-btn').addEventListener('click', () => control('freeze'));
+  $('#reveal-btn').addEventListener('click', () => control('reveal'));
   $('#pause-btn').addEventListener('click', () => control('pause'));
   $('#end-btn').addEventListener('click', () => control('end'));
   $('#events-form').addEventListener('submit', (ev) => {

@@ -30,6 +30,7 @@
 //                      #clue-{id}-hints   list of hint texts taken
 //                      #clue-{id}-result  outcome of the last command on this clue
 //   #clues-locked    "N more clues are locked" text
+//   #leaderboard-frozen  shown while the scoreboard is frozen (the rows are as of the freeze)
 //   #leaderboard     <tbody>; rows carry data-player, the player's own row (their team's, in team
 //                    hunts) has class "me"
 //   #feed            aria-live <ol> of feed items, newest first; <li data-seq="N">
@@ -527,6 +528,7 @@ function onLeaderboard(msg) {
     rows.push(tr);
   }
   $('#leaderboard').replaceChildren(...rows);
+  $('#leaderboard-frozen').hidden = !msg.frozen;
   if (msg.values && typeof msg.values === 'object' && hunt) {
     // What clues whose value falls as they are found would score now.
     for (const clue of hunt.clues) if (typeof msg.values[clue.id] === 'number') clue.value = msg.values[clue.id];

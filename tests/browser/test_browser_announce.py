@@ -4,7 +4,7 @@ at once, kept in the feed, and shown to a player who joins later."""
 from __future__ import annotations
 
 import pytest
-from browser_helpers import LiveServer, Page, join, sign_in
+from browser_helpers import LiveServer, Page, dashboard_tab, join, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -13,15 +13,10 @@ def test_an_announcement_from_the_dashboard_reaches_the_player_page(page: Page, 
                                                                     hunt_id: str) -> None:
     server.create_hunt(hunt_id)
     join(page, hunt_id, "Ann")
-    player_tab = page.driver.current_window_handle
-    page.driver.switch_to.new_window("tab")
-    sign_in(page, f"/admin#hunt={hunt_id}")
-    page.until(lambda: page.q("#hunt-detail").is_displayed(), "the hunt's detail")
-    page.type("#announce-text", "Erratum: the crane is the blue one")
-    page.click("#announce-btn")
-    page.until_text("#announce-result", "Sent to everybody")
-    page.driver.close()
-    page.driver.switch_to.window(player_tab)
+    with dashboard_tab(page, hunt_id):
+        page.type("#announce-text", "Erratum: the crane is the blue one")
+        page.click("#announce-btn")
+        page.until_text("#announce-result", "Sent to everybody")
     page.until(lambda: page.q("#announcement").is_displayed(), "the announcement banner")
     assert page.text("#announcement-text") == "Erratum: the crane is the blue one"
     page.until_text("#feed", "From the organisers: Erratum: the crane is the blue one")

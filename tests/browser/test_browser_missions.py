@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_helpers import LiveServer, Page, join, sign_in
+from browser_helpers import LiveServer, Page, dashboard_tab, join
 
 pytestmark = pytest.mark.browser
 
@@ -28,20 +28,16 @@ def test_a_photo_is_sent_judged_with_the_keyboard_and_the_verdict_comes_back(
     page.until_text("#clue-c7-result", "waiting for a judge")
     page.until(lambda: "pending" in page.q("#clue-c7").get_attribute("class"), "the mission marked pending")
     assert not page.q("#clue-c7-submit").is_enabled()
-    player_tab = page.driver.current_window_handle
 
-    page.driver.switch_to.new_window("tab")
-    sign_in(page, f"/admin#hunt={hunt_id}")
-    page.until(lambda: page.q("#judging-list li"), "an entry in the judging queue")
-    page.until_text("#judging-meta", "Ann for “Crew photo”")
-    page.until(lambda: page.js("const i = document.querySelector('#judging-media img');"
-                               "return i && i.complete && i.naturalWidth === 1"), "the photo shown to the judge")
-    page.type("#judging-message", "Nice ship!")
-    page.q("#judging-message").send_keys("\ue00c")  # Escape: leave the field, then keys judge
-    page.q("body").send_keys("a")
-    page.until_text("#judging-result", "approved (+50)")
-    page.driver.close()
-    page.driver.switch_to.window(player_tab)
+    with dashboard_tab(page, hunt_id):
+        page.until(lambda: page.q("#judging-list li"), "an entry in the judging queue")
+        page.until_text("#judging-meta", "Ann for “Crew photo”")
+        page.until(lambda: page.js("const i = document.querySelector('#judging-media img');"
+                                   "return i && i.complete && i.naturalWidth === 1"), "the photo shown to the judge")
+        page.type("#judging-message", "Nice ship!")
+        page.q("#judging-message").send_keys("\ue00c")  # Escape: leave the field, then keys judge
+        page.q("body").send_keys("a")
+        page.until_text("#judging-result", "approved (+50)")
 
     page.until_text("#clue-c7-result", "Approved! +50 points. “Nice ship!”")
     page.until(lambda: "found" in page.q("#clue-c7").get_attribute("class"), "the mission found")
