@@ -47,8 +47,8 @@ class EngineConfig:
     max_restarts: int = 5
     restart_window_s: float = 60.0
     dedup_cache: int = 4096
-    dedup_filter_keys: int = 4_000_000
-    dedup_filter_error: float = 0.01
+    dedup_filter_keys: int = 2_000_000
+    dedup_filter_error: float = 0.001
     feed_buffer: int = 1024
     join_feed: int = 20
     gc_freeze_every_s: float = 1.0

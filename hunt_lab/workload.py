@@ -1,4 +1,4 @@
-"""The standard workload of DESIGN §8, as a deterministic (seeded) command generator.
+"""The standard workload of the benchmarks, as a deterministic (seeded) command generator.
 
 One hunt with 20 answer clues and 1,000 players (or several hunts); commands mixed as 80%
 pings, 15% answers (a third of them correct), 4% hints, 1% joins. The same generator feeds

@@ -22,9 +22,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT))  # the tests package, for its helpers
 
-from browser_helpers import (  # noqa: E402
+from tests.support.browser import (  # noqa: E402
     CRANE,
     Page,
     join,

@@ -1,8 +1,8 @@
-"""Admin HTTP (DESIGN §6), every route behind ``Authorization: Bearer <admin token>``.
+"""Admin HTTP (docs/protocol.md), every route behind ``Authorization: Bearer <admin token>``.
 
 Reads of a live hunt come from memory (cached per state version, with ETags); history
 (events, export, time travel) is read from the log through its indexes, off the event loop.
-Commands (start, pause, end, adjust, ban, announce) go through the hunt's actor like players' do, with
+Commands (start, pause, end, freeze, reveal, adjust, ban, announce) go through the hunt's actor like players' do, with
 an optional client ``id`` as the idempotency key.
 """
 
@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 import trio
 from quart import Blueprint, Response, request
+from werkzeug.routing import BaseConverter
 
 from ..domain import (
     EVENT_TYPES,
+    MAX_ADJUST,
+    MAX_ANNOUNCEMENT,
+    MAX_REASON,
     AdjustScore,
     Announce,
     BanPlayer,
@@ -41,12 +45,24 @@ from ._imports import import_stream
 from ._public import leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
 
-__all__ = ["EXPORT_CHUNK", "admin_blueprint", "client_id", "require_admin", "submit_admin"]
+__all__ = ["ADJUST_FIELDS", "ANNOUNCE_FIELDS", "BAN_FIELDS", "CONTROL_FIELDS", "EXPORT_CHUNK", "HuntIdConverter",
+           "admin_blueprint", "client_id", "require_admin", "submit_admin"]
 
 EXPORT_CHUNK = 2000
+# The fields each admin command's body may have (any other is refused; see the OpenAPI document).
+CONTROL_FIELDS = frozenset({"id"})
+BAN_FIELDS = frozenset({"id", "reason"})
+ADJUST_FIELDS = frozenset({"id", "player", "delta", "reason"})
+ANNOUNCE_FIELDS = frozenset({"id", "text", "team", "player"})
 _CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | FreezeBoard | RevealBoard]] = {
-    "freeze": FreezeBoard, "reveal": RevealBoard, "start": StartHunt, "pause": PauseHunt,
-                                                                "end": EndHunt}
+    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "freeze": FreezeBoard, "reveal": RevealBoard}
+
+
+class HuntIdConverter(BaseConverter):
+    """``<hunt:hunt_id>``: any path segment but ``import`` (``/admin/hunts/import`` is its own route, so
+    no hunt may be called that and ``GET /admin/hunts/import`` is a 405, not a hunt's page)."""
+
+    regex = r"(?!import(?:/|$))[^/]+"
 
 
 def admin_blueprint(ctx: ApiContext) -> Blueprint:
@@ -79,7 +95,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             hunt_id, events = await import_stream(engine, limits.max_import_bytes, limits.import_idle_timeout_s)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
-    @blueprint.get("/<hunt_id>")
+    @blueprint.get("/<hunt:hunt_id>")
     async def detail(hunt_id: str) -> Response:
         state = await engine.state(hunt_id)
         body, _ = await engine.view(hunt_id, ("detail", state.status_at(ctx.now_ms())),
@@ -93,10 +109,10 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         return json_response(body=body, etag=etag_of(body))
 
     for action in _CONTROLS:
-        blueprint.add_url_rule(f"/<hunt_id>/{action}", f"control_{action}", _control_view(ctx, action),
+        blueprint.add_url_rule(f"/<hunt:hunt_id>/{action}", f"control_{action}", _control_view(ctx, action),
                                methods=["POST"])
 
-    @blueprint.get("/<hunt_id>/leaderboard")
+    @blueprint.get("/<hunt:hunt_id>/leaderboard")
     async def leaderboard(hunt_id: str) -> Response:
         at_seq = query_int("at_seq", None, 1)
         if at_seq is None:
@@ -108,7 +124,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise NotFound(f"no events up to seq {at_seq}")
         return _with_etag(leaderboard_page(state, limit, offset))
 
-    @blueprint.get("/<hunt_id>/players/<player>")
+    @blueprint.get("/<hunt:hunt_id>/players/<player>")
     async def player(hunt_id: str, player: str) -> Response:
         state = await engine.state(hunt_id)
         found = state.players.get(player)
@@ -116,17 +132,17 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise NotFound(f"no player {player[:64]!r} in this hunt", code=ErrorCode.UNKNOWN_PLAYER)
         return await serve_cached(ctx, hunt_id, ("player", player), lambda s: player_detail(s, found))
 
-    @blueprint.get("/<hunt_id>/clues")
+    @blueprint.get("/<hunt:hunt_id>/clues")
     async def clues(hunt_id: str) -> Response:
         return await serve_cached(ctx, hunt_id, ("clues",), clue_table)
 
-    @blueprint.get("/<hunt_id>/team-code")
+    @blueprint.get("/<hunt:hunt_id>/team-code")
     async def team_code(hunt_id: str) -> Response:
         """The code of a team (``?team=NAME``), for the organiser to hand out; the team need not exist yet."""
         state = await engine.state(hunt_id)
         return json_response(team_code_view(ctx, hunt_id, state, query_text("team")))
 
-    @blueprint.get("/<hunt_id>/analytics")
+    @blueprint.get("/<hunt:hunt_id>/analytics")
     async def analytics(hunt_id: str) -> Response:
         engine.require(hunt_id)
         read = ctx.analytics
@@ -134,7 +150,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise NotFound("analytics are not served here (run `hunt serve` with `hunt consume` beside it)")
         return json_response(await trio.to_thread.run_sync(read, hunt_id))
 
-    @blueprint.get("/<hunt_id>/events")
+    @blueprint.get("/<hunt:hunt_id>/events")
     async def events(hunt_id: str) -> Response:
         after = query_int("after", 0, 0) or 0
         limit = query_int("limit", 100, 1, limits.page_limit_max) or 100
@@ -146,7 +162,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         return json_response({"events": [record_to_dict(r) for r in records],
                               "next_after": records[-1].seq if more else None})
 
-    @blueprint.get("/<hunt_id>/export")
+    @blueprint.get("/<hunt:hunt_id>/export")
     async def export(hunt_id: str) -> Response:
         until = (await engine.state(hunt_id)).seq  # a consistent prefix of a log that keeps growing
 
@@ -164,31 +180,35 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         response.timeout = None  # a long hunt takes a while to stream
         return response
 
-    @blueprint.post("/<hunt_id>/adjust")
+    @blueprint.post("/<hunt:hunt_id>/adjust")
     async def adjust(hunt_id: str) -> Response:
-        body = await read_json(limits.max_body_bytes)
-        player, delta, reason = body.get("player"), body.get("delta"), body.get("reason", "")
+        body = await read_json(limits.max_body_bytes, fields=ADJUST_FIELDS)
+        player, delta, reason = body.get("player"), body.get("delta"), _reason(body)
         if not isinstance(player, str) or not isinstance(delta, int) or isinstance(delta, bool):
             raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
-        if not isinstance(reason, str):
-            raise BadRequest('"reason" must be a string')
+        if delta == 0 or abs(delta) > MAX_ADJUST:  # checked here too: a resent command is not decided again
+            raise BadRequest(f'"delta" must be a non-zero integer within ±{MAX_ADJUST}')
         return await submit_admin(ctx, hunt_id, AdjustScore(cmd=client_id(body), player=player, delta=delta,
                                                        reason=reason))
 
-    @blueprint.post("/<hunt_id>/announce")
+    @blueprint.post("/<hunt:hunt_id>/announce")
     async def announce(hunt_id: str) -> Response:
-        body = await read_json(limits.max_body_bytes)
+        body = await read_json(limits.max_body_bytes, fields=ANNOUNCE_FIELDS)
         text, team, player = body.get("text"), body.get("team"), body.get("player")
         if not isinstance(text, str) or any(v is not None and not isinstance(v, str) for v in (team, player)):
             raise BadRequest('announce needs "text" (a string), and optionally "team" or "player" (strings)')
-        return await submit_admin(ctx, hunt_id, Announce(cmd=client_id(body), text=text, team=team, player=player))
+        # Checked here too: a resent command answers with its first outcome and is not decided again.
+        if not text.strip() or len(text) > MAX_ANNOUNCEMENT:
+            raise BadRequest(f"text must be a non-empty string of at most {MAX_ANNOUNCEMENT} characters")
+        if team is not None and player is not None:
+            raise BadRequest("an announcement goes to everybody, one team or one player: not both")
+        return await submit_admin(ctx, hunt_id, Announce(cmd=client_id(body), text=text, team=team, player=player),
+                                  same=lambda fields: "to" in fields)
 
-    @blueprint.post("/<hunt_id>/players/<player>/ban")
+    @blueprint.post("/<hunt:hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:
-        body = await read_json(limits.max_body_bytes, required=False)
-        reason = body.get("reason", "")
-        if not isinstance(reason, str):
-            raise BadRequest('"reason" must be a string')
+        body = await read_json(limits.max_body_bytes, required=False, fields=BAN_FIELDS)
+        reason = _reason(body)
         response = await submit_admin(ctx, hunt_id, BanPlayer(cmd=client_id(body), player=player, reason=reason))
         if response.status_code == 200:  # nobody new joins from the banned player's addresses
             ctx.guard.ban_player(hunt_id, player)
@@ -210,7 +230,7 @@ def _control_view(ctx: ApiContext, action: str) -> Any:
     make = _CONTROLS[action]
 
     async def control(hunt_id: str) -> Response:
-        body = await read_json(ctx.config.limits.max_body_bytes, required=False)
+        body = await read_json(ctx.config.limits.max_body_bytes, required=False, fields=CONTROL_FIELDS)
         return await submit_admin(ctx, hunt_id, make(cmd=client_id(body)))
 
     return control
@@ -225,21 +245,38 @@ def _locked_means_exists() -> Iterator[None]:
         raise HuntExists(str(err)) from err
 
 
+def _reason(body: dict[str, Any]) -> str:
+    """The optional ``reason`` of an adjust or a ban, checked before the command reaches the hunt:
+    a resent command answers with its first outcome and is not decided again."""
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise BadRequest(f'"reason" must be a string of at most {MAX_REASON} characters')
+    return reason
+
+
 def client_id(body: dict[str, Any]) -> str:
     """The idempotency key an admin client chose, or a fresh one."""
-    value = body.get("id")
-    if value is None:
+    if "id" not in body:
         return "admin-" + uuid.uuid4().hex
+    value = body["id"]
     if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
         raise BadRequest(f'"id" must be a non-empty string of at most {MAX_ID_CHARS} characters')
     return value
 
 
-async def submit_admin(ctx: ApiContext, hunt_id: str, command: Command) -> Response:
-    """Run one admin command: 200 with its outcome, or the rejection's error (409 invalid_state, ...)."""
+async def submit_admin(ctx: ApiContext, hunt_id: str, command: Command,
+                       same: Callable[[dict[str, Any]], bool] | None = None) -> Response:
+    """Run one admin command: 200 with its outcome, or the rejection's error (409 invalid_state, ...).
+
+    Admin commands share one space of ids: ``same(fields)`` says whether a resent command's
+    original outcome is one of this kind of command (else the id was another command's: 409).
+    """
     [result] = await ctx.engine.submit(hunt_id, [command])
     if isinstance(result, Rejected):
         return error_response(wire_error(result))
+    if result.duplicate and same is not None and not same(result.fields):
+        return error_response(wire_error(Rejected("invalid_state", f"the id {command.cmd[:40]!r} was used by "
+                                                                   "another command")))
     body: dict[str, Any] = {"id": command.cmd, "seq": result.seq, **result.fields}
     if result.duplicate:
         body["duplicate"] = True

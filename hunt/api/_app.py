@@ -8,12 +8,12 @@ from typing import Any
 
 from quart import Response, request
 from quart_trio import QuartTrio
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..config import Config
 from ..engine import Engine
 from ..protocol import TooLarge
-from ._admin import admin_blueprint
+from ._admin import HuntIdConverter, admin_blueprint
 from ._context import ApiContext
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
@@ -47,6 +47,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
     # "/admin/hunts//start" is a 404 like any unknown path, not an HTML redirect to another route.
     app.url_map.merge_slashes = False
+    app.url_map.converters["hunt"] = HuntIdConverter
     # Quart's own cap is the largest body any route takes (an import); the others check
     # limits.max_body_bytes themselves, and `refuse_large_bodies` refuses declared sizes early.
     app.config.update(MAX_CONTENT_LENGTH=max(limits.max_import_bytes, limits.max_body_bytes,
@@ -65,9 +66,24 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
         if request.content_length is not None and request.content_length > limit:
             raise TooLarge(f"the body may have at most {limit} bytes")
 
+    @app.after_request
+    async def close_after_an_unread_body(response: Response) -> Response:
+        # A request may be answered before its body is read: an error (401, 405, 413, ...) or a
+        # route that takes no body (a GET sent with one). The connection would then wait for that
+        # body and the client's next request on it would hang: close it instead (the client opens
+        # a new one). Only a POST route that succeeded has read its whole body.
+        has_body = request.content_length or request.headers.get("Transfer-Encoding")
+        if has_body and (response.status_code >= 400 or request.method != "POST"):
+            response.headers["Connection"] = "close"
+        return response
+
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
-        return error_response(wire_error(error))
+        response = error_response(wire_error(error))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110: a 405 names the methods the route has.
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     async def any_error(error: Exception) -> Response:

@@ -11,7 +11,7 @@ at once keep it just as busy. :class:`Backoff` adds, per connection:
   work, with the time still to wait; past ``STRIKE_GRACE_S`` after the refusal (time for
   the frames already on their way when it was sent) each such command is a *strike*;
 - ``overload_strikes`` strikes in a row and the connection is to be closed with 1013 (try
-  again later): the one case where a whole connection is shed (DESIGN §9).
+  again later): the one case where a whole connection is shed (docs/protocol.md, Overload).
 
 A client that honours ``retry_after_ms`` never strikes, even one that pipelines.
 """

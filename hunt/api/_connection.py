@@ -76,9 +76,9 @@ class Connection:
         self.hub = ctx.engine.live(hunt_id)
         self.socket = socket
         self.address: str | None = getattr(socket, "client", None)  # see _ws.peer_address
-        # A batch must fit in the window: the window bounds what it may carry.
+        # A batch must fit in the window and in the hunt's share: they bound what it may carry.
         self.frame_limits = FrameLimits(self.limits.max_frame_bytes,
-                                        min(self.limits.max_batch_items, self.limits.window))
+                                        min(self.limits.max_batch_items, self.limits.window, ctx.shares.hunt_capacity))
         self.replies = Replies(self.limits.window, self.limits.outbox_capacity,
                                ctx.config.engine.request_timeout_s, self._wake)
         self.player: str | None = None

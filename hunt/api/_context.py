@@ -99,7 +99,7 @@ class ApiContext:
     analytics: Callable[[str], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        self.shares = Shares(self.config.limits)
+        self.shares = Shares(self.config.limits, self.config.engine.mailbox_capacity)
 
     def now_ms(self) -> int:
         return self.engine.clock()

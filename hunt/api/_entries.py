@@ -15,12 +15,12 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, request, send_file
 
-from ..domain import MAX_ENTRY_TEXT, JudgeEntry, Rejected, SubmitEntry
+from ..domain import MAX_BONUS, MAX_ENTRY_TEXT, MAX_VERDICT, JudgeEntry, Rejected, SubmitEntry
 from ..protocol import MAX_ID_CHARS, BadRequest, NotFound, Unauthorized
 from ._admin import client_id, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
-from ._http import error_response, json_response, query_int, read_body, read_json
+from ._http import error_response, json_response, query_int, query_text, read_body, read_json
 from ._identity import greeted_player
 from ._media import SNIFF_BYTES, MediaStore, sniff
 
@@ -28,6 +28,7 @@ __all__ = ["ENTRIES_PATH", "entries_blueprint"]
 
 ENTRIES_PATH = "/entries"  # the public path ends with it (see create_app's body limits)
 STATUSES = ("pending", "approved", "rejected", "all")
+JUDGE_FIELDS = frozenset({"id", "verdict", "bonus", "message"})
 
 
 def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
@@ -82,7 +83,7 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
         status = request.args.get("status", "pending")
         if status not in STATUSES:
             raise BadRequest(f"status must be one of {', '.join(STATUSES)}")
-        clue, player = request.args.get("clue") or None, request.args.get("player") or None
+        clue, player = query_text("clue"), query_text("player")
         after = query_int("after", 0, 0)
         limit = query_int("limit", 50, 1, limits.page_limit_max)
         assert after is not None and limit is not None
@@ -104,15 +105,20 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
     @blueprint.post("/admin/hunts/<hunt_id>/entries/<int:entry>/judge")
     async def judge(hunt_id: str, entry: int) -> Response:
         require_admin(ctx)
-        body = await read_json(limits.max_body_bytes)
+        body = await read_json(limits.max_body_bytes, fields=JUDGE_FIELDS)
         verdict, bonus, message = body.get("verdict"), body.get("bonus", 0), body.get("message", "")
         if verdict not in ("approve", "reject"):
             raise BadRequest('judge needs "verdict": "approve" or "reject"')
-        if not isinstance(bonus, int) or isinstance(bonus, bool) or not isinstance(message, str):
-            raise BadRequest('"bonus" must be an integer and "message" a string')
+        # Checked here too: a resent command answers with its first outcome and is not decided again.
+        if not isinstance(bonus, int) or isinstance(bonus, bool) or not 0 <= bonus <= MAX_BONUS:
+            raise BadRequest(f'"bonus" must be an integer from 0 to {MAX_BONUS}')
+        if bonus and verdict == "reject":
+            raise BadRequest("a rejected entry gets no bonus")
+        if not isinstance(message, str) or len(message) > MAX_VERDICT:
+            raise BadRequest(f'"message" must be a string of at most {MAX_VERDICT} characters')
         command = JudgeEntry(cmd=client_id(body), entry=entry, approve=verdict == "approve", bonus=bonus,
                              message=message)
-        return await submit_admin(ctx, hunt_id, command)
+        return await submit_admin(ctx, hunt_id, command, same=lambda fields: fields.get("entry") == entry)
 
     @blueprint.get("/admin/hunts/<hunt_id>/media/<digest>")
     async def media_file(hunt_id: str, digest: str) -> Response:

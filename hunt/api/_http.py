@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from hashlib import blake2b
 from typing import Any
@@ -13,6 +14,8 @@ from quart import Response, request
 from ..protocol import BadRequest, TooLarge, WireError, loads_object
 
 __all__ = [
+    "MAX_QUERY_INT",
+    "MAX_QUERY_TEXT",
     "error_response",
     "etag_of",
     "json_response",
@@ -77,34 +80,46 @@ async def read_body(limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_json(limit: int, *, required: bool = True) -> dict[str, Any]:
-    """A JSON object body. An empty body is ``{}`` unless ``required``."""
+async def read_json(limit: int, *, required: bool = True, fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """A JSON object body. An empty body is ``{}`` unless ``required``; with ``fields``, any other
+    field is refused (a typo is an error, not a silently ignored setting)."""
     body = await read_body(limit)
     if not body.strip():
         if required:
             raise BadRequest("a JSON object body is required")
         return {}
-    return loads_object(body, "the body")
+    document = loads_object(body, "the body")
+    if fields is not None and (unknown := sorted(set(document) - fields)):
+        raise BadRequest(f"unknown field {unknown[0][:64]!r} (allowed: {', '.join(sorted(fields))})")
+    return document
+
+
+MAX_QUERY_INT = 2**63 - 1  # a seq, an offset: what SQLite's INTEGER holds
+_DIGITS = re.compile(r"-?[0-9]{1,40}")
 
 
 def query_int(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
-    """An integer query parameter within [low, high] (``high`` caps rather than refuses)."""
+    """An integer query parameter within [low, MAX_QUERY_INT] (``high`` caps rather than refuses).
+
+    Absent is ``default``; present it must be plain decimal digits (an empty value, ``+1``,
+    ``1_000`` or ``1e3`` is refused, as the OpenAPI document says).
+    """
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer") from None
-    if value < low:
-        raise BadRequest(f"{name} must be at least {low}")
+    if _DIGITS.fullmatch(raw) is None or not low <= (value := int(raw)) <= MAX_QUERY_INT:
+        raise BadRequest(f"{name} must be an integer from {low} to {MAX_QUERY_INT}")
     return value if high is None else min(value, high)
 
 
+MAX_QUERY_TEXT = 200
+
+
 def query_text(name: str, check: Callable[[str], bool] | None = None) -> str | None:
+    """A text query parameter of at most MAX_QUERY_TEXT characters; absent or empty is None."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if len(raw) > 200 or (check is not None and not check(raw)):
+    if len(raw) > MAX_QUERY_TEXT or (check is not None and not check(raw)):
         raise BadRequest(f"invalid {name}: {raw[:40]!r}")
     return raw

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..domain import MAX_NAME, HuntState, JoinHunt, Player, Rejected, clean_name, team_side_id
 from ..engine import Ack
-from ..protocol import BadRequest, Unauthorized, frames
+from ..protocol import BadRequest, ErrorCode, RequestError, Unauthorized, frames
 from ._context import ApiContext
 from ._tokens import PlayerTokens
 from ._views import welcome_view
@@ -72,7 +72,8 @@ def welcome_frame(ctx: ApiContext, hunt_id: str, state: HuntState, player: Playe
 def team_code_view(ctx: ApiContext, hunt_id: str, state: HuntState, team: str | None) -> dict[str, Any]:
     """What the organiser is told about a team's code: ``{"team","side","team_code","members"}``."""
     if state.definition.mode != "teams":
-        raise BadRequest("this hunt is played solo: it has no teams")
+        # 409, not 400: the request is well formed; the hunt's mode is what refuses it.
+        raise RequestError("this hunt is played solo: it has no teams", code=ErrorCode.INVALID_STATE)
     if team is None:
         raise BadRequest('give the team\'s name: "?team=NAME"')
     try:

@@ -68,7 +68,12 @@ class Pushes:
         now_ms, now = self.ctx.now_ms(), trio.current_time()
         due: list[str] = []
         status = state.status_at(now_ms)
-        if status != self._status:
+        if self._feed_cursor < state.seq and self.hub.last_feed_seq > self._feed_cursor:
+            # A commit landed while the feed went out: its feed items go first, next round,
+            # so a status never overtakes the news that explains it.
+            self.moved = True
+            self._wake()
+        elif status != self._status:
             self._status = status
             due.append(frames.text(frames.hunt_status(status, state.seq)))
         deadline = math.inf

@@ -34,7 +34,7 @@ Render = Callable[[Any, BaseException | None], frames.Frame]
 class Slot:
     __slots__ = ("_on_settled", "_render", "deadline", "error", "held", "settled", "text", "units", "value")
 
-    def __init__(self, units: int, on_settled: Callable[[], None]) -> None:
+    def __init__(self, units: int, on_settled: Callable[[], None], render: Render | None = None) -> None:
         self.units = units
         self.text: str | None = None
         self.settled = False
@@ -42,7 +42,7 @@ class Slot:
         self.error: BaseException | None = None
         self.held: Held | None = None
         self.deadline = math.inf
-        self._render: Render | None = None
+        self._render = render
         self._on_settled = on_settled
 
     def settle(self, value: Any, error: BaseException | None) -> None:
@@ -111,8 +111,7 @@ class Replies:
 
     def pending(self, units: int, render: Render, held: Held) -> Slot:
         """A reply the engine will settle within the request timeout (else: ``unavailable``)."""
-        slot = Slot(units, self._kick)
-        slot._render = render
+        slot = Slot(units, self._kick, render)
         slot.held = held
         slot.deadline = trio.current_time() + self.request_timeout_s
         self._push(slot)

@@ -94,8 +94,12 @@ class Held:
 class Shares:
     """The gates of every hunt, player and address, created on use and dropped when idle."""
 
-    def __init__(self, limits: LimitsConfig) -> None:
+    def __init__(self, limits: LimitsConfig, mailbox_capacity: int) -> None:
         self.limits = limits
+        # A hunt's share never exceeds what its mailbox holds (a command takes at most one place
+        # there): a command let in always finds room, so the connections of a hunt at its limit
+        # wait their turn here, in TCP, instead of being read and refused `overloaded`.
+        self.hunt_capacity = min(limits.hunt_window, mailbox_capacity)
         self._hunts: dict[str, Gate] = {}
         self._players: dict[tuple[str, str], Gate] = {}
         self._addresses: dict[str, Gate] = {}
@@ -110,7 +114,7 @@ class Shares:
         """Take ``units`` from the player's, the address's and the hunt's gates, in that order
         (each waits its turn); cancelled while waiting, it gives back what it took."""
         gates = []
-        wanted = [(self._hunts, hunt_id, self.limits.hunt_window)]
+        wanted = [(self._hunts, hunt_id, self.hunt_capacity)]
         if address is not None:
             wanted.insert(0, (self._addresses, address, self.limits.address_window))
         if player is not None:

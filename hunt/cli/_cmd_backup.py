@@ -12,7 +12,7 @@ from ..store import StoreError, backup, restore
 from ._common import add_config_options, config_from_args, console, err_console
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "backup", help="copy every hunt file (or some) into a new directory, safely while the server runs",
         description="Takes a consistent copy of each hunt file (SQLite VACUUM INTO through a read-only "

@@ -9,6 +9,12 @@ from ._definition import (
     ENTRY_KINDS,
     HINT_POLICIES,
     ID_PATTERN,
+    MAX_CLUES,
+    MAX_HINTS,
+    MAX_POINTS,
+    MAX_TEAM_SIZE,
+    MAX_TEXT,
+    RESERVED_IDS,
     Clue,
     HuntDefinition,
     RuleDefaults,
@@ -16,6 +22,7 @@ from ._definition import (
     valid_id,
 )
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
+from ._matching import MAX_PARTIALS, MAX_PATTERN_CHARS, MAX_PATTERNS, MAX_REPLY
 from ._messages import (
     EVENT_TYPES,
     AdjustScore,
@@ -58,9 +65,10 @@ from ._messages import (
     event_from_fields,
     event_to_fields,
 )
-from ._missions import MAX_ENTRY_TEXT, MEDIA_KINDS
+from ._missions import MAX_BONUS, MAX_ENTRY_TEXT, MAX_VERDICT, MEDIA_KINDS
 from ._names import clean_name
-from ._rules import DISTANCE_BANDS, MAX_NAME, decide, distance_band, outcome
+from ._notices import MAX_ANNOUNCEMENT
+from ._rules import DISTANCE_BANDS, MAX_ADJUST, MAX_NAME, MAX_REASON, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -70,10 +78,25 @@ __all__ = [
     "EVENT_TYPES",
     "HINT_POLICIES",
     "ID_PATTERN",
+    "MAX_ADJUST",
+    "MAX_ANNOUNCEMENT",
+    "MAX_BONUS",
+    "MAX_CLUES",
     "MAX_ENTRY_TEXT",
+    "MAX_HINTS",
     "MAX_NAME",
+    "MAX_PARTIALS",
+    "MAX_PATTERNS",
+    "MAX_PATTERN_CHARS",
+    "MAX_POINTS",
+    "MAX_REASON",
+    "MAX_REPLY",
+    "MAX_TEAM_SIZE",
+    "MAX_TEXT",
+    "MAX_VERDICT",
     "MEDIA_KINDS",
     "REFUSAL_CODES",
+    "RESERVED_IDS",
     "SNAPSHOT_VERSION",
     "AdjustScore",
     "Announce",

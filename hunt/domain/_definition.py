@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeGuard
 
 from ._errors import DefinitionError
 from ._matching import Partial, parse_partials, parse_patterns
@@ -38,11 +38,13 @@ MAX_TEXT = 2000
 HINT_POLICIES = ("allow_negative", "floor_at_zero", "deduct_from_reward")
 # What a mission's entry may be: a photo, a short video, or text.
 ENTRY_KINDS = ("photo", "video", "text")
+# Names a hunt may not have: "import" is the admin route that creates a hunt from an export.
+RESERVED_IDS = frozenset({"import"})
 
 
-def valid_id(value: object) -> bool:
-    """Whether ``value`` is a usable hunt id (lower-case letters, digits, ``-`` and ``_``)."""
-    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+def valid_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a usable hunt id (lower-case letters, digits, ``-`` and ``_``; not reserved)."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None and value not in RESERVED_IDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +172,8 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     hunt_id = top.get("id")
     if not valid_id(hunt_id):
         raise DefinitionError(
-            "id: must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit")
+            "id: must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit, "
+            f"and not {', '.join(sorted(RESERVED_IDS))}")
     title = _text(top.get("title"), "title", required=True)
     mode = _choice(top.get("mode", "solo"), "mode", ("solo", "teams"))
     order = _choice(top.get("order", "free"), "order", ("free", "sequential"))

@@ -89,7 +89,7 @@ class ClueStats:
             return None
         mid = len(times) // 2
         middle = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
-        return round(middle / 1000, 3)
+        return round(float(middle) / 1000, 3)
 
 
 class HuntState:
@@ -137,7 +137,7 @@ class HuntState:
         side = self.sides.get(side_id)
         if side is None or not side.active:
             return None
-        return self.leaderboard.index(side.key()) + 1
+        return int(self.leaderboard.index(side.key())) + 1
 
     def top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         rows = []

@@ -1,7 +1,7 @@
 """The application layer: hunt actors, the engine that routes to them, and their hubs."""
 
 # The errors the engine's operations raise and the public form of an event come from the store;
-# re-exported so the API and the CLI depend on the engine, never on the store (STYLE: layers).
+# re-exported so the API and the CLI depend on the engine, never on the store (docs/architecture.md, Layers).
 from ..store import (
     CorruptStore,
     HuntExists,

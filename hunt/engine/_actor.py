@@ -18,6 +18,7 @@ reloads it from disk before it takes more.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ from actors import ActorCrashed, Envelope, ReplySlot
 
 from ..domain import Command, HuntState, Recorded, Rejected, decide
 from ..domain import outcome as outcome_of
-from ..store import SqliteHuntStore, StoreError, encode_snapshot, encode_snapshot_document
-from ._dedup import DedupIndex, Key
+from ..store import HuntStore, StoreError, encode_snapshot, encode_snapshot_document
+from ._dedup import DedupIndex, Key, KeyFilter
 from ._hub import HuntHub
 
 __all__ = ["Ack", "HuntActor", "SetMeta", "Submit", "Touch"]
@@ -92,9 +93,9 @@ class HuntActor:
     connection is busy with the commit in flight, and what that commit holds is in memory.
     """
 
-    def __init__(self, store: SqliteHuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
+    def __init__(self, store: HuntStore, state: HuntState, hub: HuntHub, dedup: DedupIndex,
                  clock: Callable[[], int], snapshot_every: int, threads: trio.CapacityLimiter,
-                 lookups: SqliteHuntStore) -> None:
+                 lookups: HuntStore) -> None:
         self.store = store
         self.lookups = lookups
         self.state = state
@@ -104,6 +105,7 @@ class HuntActor:
         self.snapshot_every = snapshot_every
         self.threads = threads  # the commit pool (see _pools)
         self._inflight: _Commit | None = None
+        self._closed = False
         self._snapshot_seq = store.last_snapshot_seq  # of the last snapshot written or on its way
         hub.attach(state)
 
@@ -255,10 +257,31 @@ class HuntActor:
             known.update(await trio.to_thread.run_sync(self.lookups.find_commands, unsure, limiter=self.threads))
         return known
 
+    def start_filter_build(self, build: Callable[[Callable[[], bool]], KeyFilter | None]) -> None:
+        """Build the dedup filter on a thread of its own (a long log takes seconds); until it is
+        installed, keys not in memory are looked up on disk, which is slower but as exact."""
+        token = trio.lowlevel.current_trio_token()
+
+        def built(result: Any) -> None:  # on the event loop
+            if isinstance(result, outcome.Error):
+                log.warning("hunt %s: dedup filter not built (keys go to the disk): %r",
+                            self.hub.hunt_id, result.error)
+                self.dedup.no_filter()
+            elif result.value is not None and not self._closed:
+                self.dedup.install(result.value)
+                self.hub.dedup_filter_ready = True
+
+        def deliver(result: Any) -> None:  # on the build thread
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(built, result)
+
+        trio.lowlevel.start_thread_soon(lambda: build(lambda: self._closed), deliver)
+
     def can_passivate(self) -> bool:
         return self.hub.subscribers == 0
 
     async def aclose(self, *, clean: bool) -> None:
+        self._closed = True  # (a filter build still running stops)
         store, state = self.store, self.state
         try:
             if self._inflight is not None:  # a crash or a cancel left a commit on its thread

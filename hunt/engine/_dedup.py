@@ -12,7 +12,7 @@ memory, a hunt holds three small things instead of every key:
 - the most recent durable keys with their records, so a client's retry is answered from memory.
 
 A key the filter holds but memory does not is looked up on disk, one indexed point lookup per
-key (``SqliteHuntStore.find_commands``): a false positive of the filter (about
+key (``HuntStore.find_commands``): a false positive of the filter (about
 ``dedup_filter_error`` of new keys while the log holds fewer than ``dedup_filter_keys`` keys;
 more beyond, but the answer stays exact) or an old retry.
 """
@@ -21,57 +21,91 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ..config import EngineConfig
 from ..domain import Recorded
-from ..store import SqliteHuntStore
+from ..store import HuntStore
 
-__all__ = ["DedupIndex", "Key", "KeyFilter", "load_dedup_index"]
+__all__ = ["DedupIndex", "Key", "KeyFilter", "build_filter", "load_dedup_index"]
 
 Key = tuple[str, str]
 _HASHES = 4  # bits set per key: cheaper than the optimum (~7 at 1%) for ~10% more memory
+FIRST_LAYER = 16_384  # keys the first layer of a filter is sized for (~40 KB at 0.1%)
 
 
-class KeyFilter:
-    """A Bloom filter of idempotency keys: no false negatives, a bounded false-positive rate.
+class _Layer:
+    """One fixed-size Bloom filter: four bits per key, sized for ``capacity`` keys at ``error``."""
 
-    Sized for ``capacity`` keys at ``error`` false positives; it never grows (more keys raise
-    the rate, never the memory). Keys hash with Python's ``hash`` (randomised per process,
-    which is fine: the filter is rebuilt on every load, never stored).
-    """
-
-    __slots__ = ("_bits", "_size", "count")
+    __slots__ = ("_bits", "_size", "capacity", "count")
 
     def __init__(self, capacity: int, error: float) -> None:
-        if capacity < 1 or not 0 < error < 1:
-            raise ValueError(f"a key filter needs capacity >= 1 and 0 < error < 1, got {capacity}, {error}")
         # m bits for n keys, k hashes and rate p: p = (1 - e^(-kn/m))^k.
-        size = math.ceil(-_HASHES * capacity / math.log(1 - error ** (1 / _HASHES)))
-        self._size = max(64, size)
+        self._size = max(64, math.ceil(-_HASHES * capacity / math.log(1 - error ** (1 / _HASHES))))
         self._bits = bytearray((self._size + 7) // 8)
+        self.capacity = capacity
         self.count = 0
 
     @property
     def nbytes(self) -> int:
         return len(self._bits)
 
-    def add(self, key: Key) -> None:
-        h = hash(key)
+    def add(self, h: int) -> None:
         a, b, size, bits = h & 0xFFFFFFFF, (h >> 32 & 0xFFFFFFFF) | 1, self._size, self._bits
         for i in range(_HASHES):
             x = (a + i * b) % size
             bits[x >> 3] |= 1 << (x & 7)
         self.count += 1
 
-    def __contains__(self, key: Key) -> bool:
-        h = hash(key)
+    def __contains__(self, h: int) -> bool:
         a, b, size, bits = h & 0xFFFFFFFF, (h >> 32 & 0xFFFFFFFF) | 1, self._size, self._bits
         for i in range(_HASHES):
             x = (a + i * b) % size
             if not bits[x >> 3] & (1 << (x & 7)):
                 return False
         return True
+
+
+class KeyFilter:
+    """A Bloom filter of idempotency keys: no false negatives, a bounded false-positive rate.
+
+    It grows with the log, up to a bound: it starts sized for ``FIRST_LAYER`` keys, and each
+    time the newest layer is full it adds one twice as large, until the layers together are
+    sized for ``capacity`` keys; past that the last layer takes every new key (the rate rises,
+    never the memory). So a short hunt costs kilobytes and a long one at most what ``capacity``
+    at ``error`` costs (about 2.6 bytes a key at 0.1%). A key is looked for in every layer
+    (a handful); the rate is at most ``error`` per layer. Keys hash with Python's ``hash``
+    (randomised per process, which is fine: the filter is rebuilt on every load, never stored).
+    """
+
+    __slots__ = ("_error", "_layers", "_room", "count")
+
+    def __init__(self, capacity: int, error: float) -> None:
+        if capacity < 1 or not 0 < error < 1:
+            raise ValueError(f"a key filter needs capacity >= 1 and 0 < error < 1, got {capacity}, {error}")
+        self._error = error
+        first = min(capacity, FIRST_LAYER)
+        self._layers = [_Layer(first, error)]
+        self._room = capacity - first  # capacity not yet given to a layer
+        self.count = 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(layer.nbytes for layer in self._layers)
+
+    def add(self, key: Key) -> None:
+        last = self._layers[-1]
+        if last.count >= last.capacity and self._room > 0:
+            size = min(2 * last.capacity, self._room)
+            self._room -= size
+            last = _Layer(size, self._error)
+            self._layers.append(last)
+        last.add(hash(key))
+        self.count += 1
+
+    def __contains__(self, key: Key) -> bool:
+        h = hash(key)
+        return any(h in layer for layer in self._layers)
 
 
 class DedupIndex:
@@ -81,8 +115,11 @@ class DedupIndex:
     certainly new. ``add`` a record once it is decided, ``durable`` once it is committed.
     """
 
-    def __init__(self, key_filter: KeyFilter, recent_capacity: int, recent: Sequence[Recorded] = ()) -> None:
+    def __init__(self, key_filter: KeyFilter | None, recent_capacity: int, recent: Sequence[Recorded] = ()) -> None:
         self.filter = key_filter
+        # Until the filter is built (a long log takes seconds, off the actor): the keys decided
+        # meanwhile, to add to it once it is installed; every key not in memory goes to the disk.
+        self._unfiltered: list[Key] | None = [] if key_filter is None else None
         self.recent_capacity = recent_capacity
         self._recent: OrderedDict[Key, Recorded] = OrderedDict()
         self._pending: dict[Key, Recorded] = {}
@@ -99,7 +136,7 @@ class DedupIndex:
             earlier = pending.get(key) or recent.get(key)
             if earlier is not None:
                 known[key] = earlier
-            elif key in key_filter:
+            elif key_filter is None or key in key_filter:
                 unsure.append(key)
         self.disk_lookups += len(unsure)
         return known, unsure
@@ -110,7 +147,20 @@ class DedupIndex:
             return
         key = (record.principal or "", record.cmd)
         self._pending[key] = record
-        self.filter.add(key)
+        if self.filter is not None:
+            self.filter.add(key)
+        elif self._unfiltered is not None:
+            self._unfiltered.append(key)
+
+    def no_filter(self) -> None:
+        """The filter could not be built: every key not in memory goes to the disk from now on."""
+        self._unfiltered = None
+
+    def install(self, key_filter: KeyFilter) -> None:
+        """Take the filter built from the log (with every key the log held when the build began)."""
+        for key in self._unfiltered or ():
+            key_filter.add(key)
+        self.filter, self._unfiltered = key_filter, None
 
     def durable(self, records: Iterable[Recorded]) -> None:
         """These records are committed: the disk answers for them now."""
@@ -136,14 +186,29 @@ class DedupIndex:
         return len(self._recent) + len(self._pending)
 
 
-def load_dedup_index(store: SqliteHuntStore, config: EngineConfig) -> DedupIndex:
-    """Build a hunt's index from its log: every key into the filter, the newest into memory.
+def load_dedup_index(store: HuntStore, config: EngineConfig) -> DedupIndex:
+    """A hunt's index with the newest keys in memory and no filter yet (see :func:`build_filter`).
 
-    Blocks (reads every key of the log once, through the covering index): call it from a
-    worker thread when the hunt is loaded.
+    Blocks (one indexed read): call it from a worker thread when the hunt is loaded.
+    """
+    recent, _ = store.recent_keys(config.dedup_cache)
+    return DedupIndex(None, config.dedup_cache, recent)
+
+
+def build_filter(open_reader: Callable[[], HuntStore], config: EngineConfig,
+                 stop: Callable[[], bool]) -> KeyFilter | None:
+    """A filter of every key in the hunt's log, read through a read-only connection of its own.
+
+    Blocks (a long log: 2M keys take seconds): run it on a thread while the hunt already
+    serves commands. Returns None if ``stop()`` turns true meanwhile (the hunt was unloaded).
     """
     key_filter = KeyFilter(config.dedup_filter_keys, config.dedup_filter_error)
-    for key in store.command_keys():
-        key_filter.add(key)
-    recent, _ = store.recent_keys(config.dedup_cache)
-    return DedupIndex(key_filter, config.dedup_cache, recent)
+    reader = open_reader()
+    try:
+        for n, key in enumerate(reader.command_keys()):
+            key_filter.add(key)
+            if n % 65_536 == 0 and stop():
+                return None
+    finally:
+        reader.close()
+    return key_filter

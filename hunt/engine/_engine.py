@@ -43,10 +43,10 @@ from ..domain import (
     parse_definition,
     valid_id,
 )
-from ..store import RELAY_CURSOR, HuntNotFound, SqliteHuntStore, StoreError, hunt_ids, hunt_path
+from ..store import RELAY_CURSOR, HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
 from ._commandlog import CommandStats, log_commands
-from ._dedup import load_dedup_index
+from ._dedup import build_filter, load_dedup_index
 from ._feed import FEED_TYPES, PUBLIC_FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
@@ -87,6 +87,7 @@ class HuntStatistics:
     counts: dict[str, int]
     actor: ActorStatistics | None
     pipelined_batches: int  # decided while the batch before was being committed
+    dedup_filter_ready: bool  # the dedup filter is built (until then keys not in memory go to the disk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +102,22 @@ class EngineStatistics:
 
 
 class Engine:
-    """Owns the router and one hub per known hunt. Create it with :func:`open_engine`."""
+    """Owns the router and one hub per known hunt. Create it with :func:`open_engine`.
 
-    def __init__(self, config: Config, clock: Callable[[], int]) -> None:
+    Hunts are kept by ``stores`` (a :class:`~hunt.store.HuntStores`): one SQLite file per hunt
+    under the data dir unless the caller hands it others (in-memory stores, a fault injector).
+    """
+
+    def __init__(self, config: Config, clock: Callable[[], int], stores: HuntStores | None = None) -> None:
         self.config = config
         self.clock = clock
         self.data_dir = config.data_path
+        self.stores: HuntStores = stores if stores is not None else SqliteHuntStores(
+            self.data_dir, synchronous=config.store.synchronous, busy_timeout_ms=config.store.busy_timeout_ms)
         self._router: Router  # set by open_engine
         self._pools = WorkerPools.from_config(config.engine)
         self._hubs: dict[str, HuntHub] = {}
-        self._known: set[str] = set(hunt_ids(self.data_dir))
+        self._known: set[str] = set(self.stores.ids())
         self.commands = CommandStats()  # ack latency and refusals, for /metrics
         self.rule_defaults = RuleDefaults(
             wrong_attempts_max=config.game.wrong_attempts_max,
@@ -123,7 +130,7 @@ class Engine:
     def hunt_ids(self) -> list[str]:
         """Every hunt of the data dir, with those another process (``hunt import``, ``hunt run``)
         created since this engine started: the listing looks at the directory each time."""
-        self._known.update(hunt_ids(self.data_dir))
+        self._known.update(self.stores.ids())
         return sorted(self._known)
 
     def exists(self, hunt_id: str) -> bool:
@@ -213,7 +220,7 @@ class Engine:
                 id=hunt_id, active=hunt_id in actors, subscribers=hub.subscribers,
                 seq=None if state is None else hub.seq, players=None if state is None else len(state.players),
                 counts={} if state is None else dict(state.counts), actor=actors.get(hunt_id),
-                pipelined_batches=hub.pipelined))
+                pipelined_batches=hub.pipelined, dedup_filter_ready=hub.dedup_filter_ready))
         return EngineStatistics(router=router, hunts=tuple(hunts))
 
     async def create_hunt(self, document: Any) -> HuntDefinition:
@@ -224,12 +231,7 @@ class Engine:
         incarnation = secrets.token_urlsafe(16)
         created = Recorded(seq=1, ts=self.clock(), event=HuntCreated(dict(definition.document), incarnation))
 
-        def create() -> None:
-            store = SqliteHuntStore.create(self.data_dir, definition.id, synchronous=self.config.store.synchronous,
-                                           first=[created])
-            store.close()
-
-        await self._pools.run_commit(create)
+        await self._pools.run_commit(lambda: self.stores.create(definition.id, [created]))
         self._known.add(definition.id)
         return definition
 
@@ -311,11 +313,11 @@ class Engine:
         return await self._with_reader(hunt_id, lambda reader: list(reader.read(
             after=after, until=until, limit=limit, player=player, type_=type_, clue=clue)))
 
-    async def _with_reader(self, hunt_id: str, work: Callable[[SqliteHuntStore], T]) -> T:
-        """Run ``work(reader)`` on a worker thread with a read-only connection to the hunt file."""
+    async def _with_reader(self, hunt_id: str, work: Callable[[HuntStore], T]) -> T:
+        """Run ``work(reader)`` on a worker thread with a reader of the hunt (a read-only connection)."""
 
         def run() -> T:
-            reader = SqliteHuntStore.open_reader(self.data_dir, hunt_id)
+            reader = self.stores.open_reader(hunt_id)
             try:
                 return work(reader)
             finally:
@@ -340,7 +342,7 @@ class Engine:
         else:
             floor, page = hub.feed.floor, self.config.engine.history_page
 
-            def read_page(reader: SqliteHuntStore) -> list[Recorded]:
+            def read_page(reader: HuntStore) -> list[Recorded]:
                 rows = [record for type_ in FEED_TYPES
                         for record in reader.read(after=since, until=floor, type_=type_, limit=page)]
                 return sorted(rows, key=lambda r: r.seq)[:page]
@@ -410,9 +412,13 @@ class Engine:
 
 
 @asynccontextmanager
-async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms) -> AsyncIterator[Engine]:
-    """Run an engine for the duration of the block; on exit every hunt drains and snapshots."""
-    engine = Engine(config, clock)
+async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_ms,
+                      stores: HuntStores | None = None) -> AsyncIterator[Engine]:
+    """Run an engine for the duration of the block; on exit every hunt drains and snapshots.
+
+    ``stores`` keeps the hunts (default: SQLite files under the configured data dir).
+    """
+    engine = Engine(config, clock, stores)
     engine.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # hunt files hold secrets: owner only
     e = config.engine
     router_config = RouterConfig(
@@ -426,22 +432,22 @@ async def open_engine(config: Config, *, clock: Callable[[], int] = wall_clock_m
 
     async def activate(hunt_id: str) -> HuntActor:
         pools = engine._pools
-        store = await pools.run_commit(
-            lambda: SqliteHuntStore.open(engine.data_dir, hunt_id, synchronous=config.store.synchronous,
-                                         busy_timeout_ms=config.store.busy_timeout_ms))
+        store = await pools.run_commit(lambda: engine.stores.open(hunt_id))
         try:
             state, replayed = await pools.run_commit(store.load)
             if state is None:
                 raise HuntNotFound(f"hunt {hunt_id!r} has an empty log")
             dedup = await pools.run_commit(lambda: load_dedup_index(store, e))
-            lookups = await pools.run_commit(lambda: SqliteHuntStore.open_reader(engine.data_dir, hunt_id))
+            lookups = await pools.run_commit(lambda: engine.stores.open_reader(hunt_id))
         except BaseException:
             with trio.CancelScope(shield=True):
                 await pools.run_commit(store.close)
             raise
         log.info("hunt %s loaded at seq %d (%d events replayed)", hunt_id, state.seq, replayed)
-        return HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
-                         pools.commit, lookups)
+        actor = HuntActor(store, state, engine._hub(hunt_id), dedup, engine.clock, config.store.snapshot_every,
+                          pools.commit, lookups)
+        actor.start_filter_build(lambda stop: build_filter(lambda: engine.stores.open_reader(hunt_id), e, stop))
+        return actor
 
     async with trio.open_nursery() as housekeeping:
         housekeeping.start_soon(run_gc_policy, e.gc_freeze_every_s, e.gc_full_every_s)

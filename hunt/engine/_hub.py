@@ -37,6 +37,7 @@ class HuntHub:
         self.subscribers = 0
         self.waiting_readers = 0  # tasks in settled(): the actor lets them in between batches
         self.pipelined = 0  # batches decided while the one before was being committed
+        self.dedup_filter_ready = False  # this incarnation's dedup filter is built
         self._attached_once = False
         self._changed = trio.Event()
         self._settled = trio.Event()
@@ -50,6 +51,7 @@ class HuntHub:
         if not self._attached_once or state.seq != self.seq:
             self.feed.reset(state.seq)
         self._attached_once = True
+        self.dedup_filter_ready = False
         self.state = state
         self.seq = state.seq
         self.views.clear()

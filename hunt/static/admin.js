@@ -1,5 +1,5 @@
 // Organiser dashboard for /admin. Plain ES module, no build step, no dependencies.
-// Uses only the admin HTTP API (DESIGN §6) with `Authorization: Bearer <token>`.
+// Uses only the admin HTTP API (docs/protocol.md, Admin HTTP) with `Authorization: Bearer <token>`.
 //
 // Element ids (stable; end-to-end tests drive them):
 //   #errors            aria-live list of error messages (one <li> each, newest last)

@@ -1,4 +1,4 @@
-"""Storage: one SQLite event log per hunt (and an in-memory twin for tests)."""
+"""Storage: one SQLite event log per hunt (and an in-memory twin), behind the HuntStore protocol."""
 
 from ._backup import BACKUP_PREFIX, MANIFEST, backup, prune_backups, read_manifest, restore
 from ._codec import (
@@ -23,6 +23,7 @@ from ._errors import (
 )
 from ._files import create_private, insecure_paths, make_private_dir
 from ._memory import MemoryHuntStore
+from ._protocol import HuntStore, HuntStores, MemoryHuntStores, SqliteHuntStores
 from ._sqlite import DRAFT_SUFFIX, RELAY_CURSOR, SqliteHuntStore, draft_path, hunt_ids, hunt_path, remove_drafts
 
 __all__ = [
@@ -34,10 +35,14 @@ __all__ = [
     "CorruptStore",
     "HuntExists",
     "HuntNotFound",
+    "HuntStore",
+    "HuntStores",
     "InvalidHuntId",
     "InvalidImport",
     "MemoryHuntStore",
+    "MemoryHuntStores",
     "SqliteHuntStore",
+    "SqliteHuntStores",
     "StoreError",
     "StoreLocked",
     "WriteFailed",

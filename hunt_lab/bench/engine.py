@@ -199,8 +199,11 @@ async def _with_target(kind: str, config: Config, workload: Workload, data_dir: 
             if preloaded is None:
                 await target.setup(workload)
             else:
-                for hunt in workload.hunts:
-                    await engine.state(hunt)  # loaded (filter rebuilt) before the clock starts
+                for hunt in workload.hunts:  # loaded, and its dedup filter built, before the clock starts
+                    await engine.state(hunt)
+                with trio.fail_after(300):
+                    while not all(h.dedup_filter_ready for h in engine.statistics().hunts):
+                        await trio.sleep(0.05)
             return await body(target)
     baseline = Baseline(data_dir / "baseline.sqlite3", config.engine.mailbox_capacity, config.store.synchronous)
     try:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,11 @@ from actors import Overloaded
 from hunt.config import Config, load_config
 from hunt.domain import JoinHunt, PingLocation, StartHunt
 from hunt.engine import Ack, open_engine
-from hunt.store import SqliteHuntStore
 
+from ..faults.store import FaultPlan
 from ..measure import percentile
 
-__all__ = ["Answer", "Phase", "PhaseFigures", "engine_overload", "measure_capacity", "offer", "slow_commits",
+__all__ = ["Answer", "Phase", "PhaseFigures", "engine_overload", "measure_capacity", "offer",
            "summarize"]
 
 WINDOW_S = 0.1  # the recovery time is found in windows of this length
@@ -234,47 +233,27 @@ class _Sampler:
             await trio.sleep(interval)
 
 
-@contextmanager
-def slow_commits(delay_s: float) -> Iterator[None]:
-    """Make every commit of every hunt take ``delay_s`` longer, like a slow disk's fsync.
-
-    The delay is a sleep in the commit's worker thread: it costs no CPU, so an in-process
-    load generator still has the processor, and capacity is set by the "disk", not by how
-    busy the machine is. The real SQLite append runs after it.
-    """
-    append = SqliteHuntStore.append
-
-    def slow_append(store: SqliteHuntStore, *args: Any, **kwargs: Any) -> None:
-        time.sleep(delay_s)
-        append(store, *args, **kwargs)
-
-    SqliteHuntStore.append = slow_append  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        SqliteHuntStore.append = append  # type: ignore[method-assign]
-
-
 async def engine_overload(data_dir: Path, *, engine: dict[str, Any], phases: Sequence[Phase],
                           capacity_s: float = 1.0, players: int = 200, commit_delay_s: float = 0.0,
                           report: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Measure capacity, then offer ``phases`` to an in-process engine (one hunt of pings).
 
     ``engine`` holds the [engine] settings (mailbox_capacity, max_batch, admission_timeout_ms);
-    ``commit_delay_s`` > 0 runs it on a simulated slow disk (see :func:`slow_commits`).
+    ``commit_delay_s`` > 0 runs it on a simulated slow disk (:meth:`FaultPlan.slow`).
     """
-    with slow_commits(commit_delay_s) if commit_delay_s > 0 else nullcontext():
-        return await _engine_overload(data_dir, engine, phases, capacity_s, players, report)
+    return await _engine_overload(data_dir, engine, phases, capacity_s, players, commit_delay_s, report)
 
 
 async def _engine_overload(data_dir: Path, engine: dict[str, Any], phases: Sequence[Phase], capacity_s: float,
-                           players: int, report: Callable[[str], None]) -> dict[str, Any]:
+                           players: int, commit_delay_s: float, report: Callable[[str], None]) -> dict[str, Any]:
     from ..workload import hunt_definition
 
     config: Config = load_config(None, env={}, overrides={
         "server": {"data_dir": str(data_dir)}, "store": {"synchronous": "FULL"}, "engine": engine})
     hunt = "overload"
-    async with open_engine(config) as running:
+    disk = FaultPlan()
+    disk.slow(commit_delay_s)
+    async with open_engine(config, stores=disk.stores(config)) as running:
         await running.create_hunt(hunt_definition(hunt, 3))
         await running.submit(hunt, [StartHunt(cmd="start")])
         joined = await running.submit(hunt, [JoinHunt(cmd=f"join-{i}", name=f"p{i}", team=None)

@@ -45,6 +45,7 @@ from hunt.relay._wire import SUBJECTS
 from hunt.store import SqliteHuntStore
 
 from ..servers.nats import LocalNatsServer, find_nats_server
+from ..workload import hunt_definition
 
 __all__ = ["bench_ack_latency", "bench_bridge", "bench_drain", "bench_keep_up", "local_broker"]
 
@@ -80,9 +81,7 @@ def _create_hunts(data_dir: Path, hunts: list[str]) -> list[SqliteHuntStore]:
     now = int(time.time() * 1000)
     for hunt in hunts:
         store = SqliteHuntStore.create(data_dir, hunt, synchronous="OFF")
-        definition = {"id": hunt, "title": hunt, "mode": "solo", "order": "free",
-                      "clues": [{"id": "c1", "title": "c1", "kind": "code", "codes": ["X"], "points": 1}]}
-        store.append([Recorded(1, now, HuntCreated(definition)),
+        store.append([Recorded(1, now, HuntCreated(hunt_definition(hunt, 1))),
                       *(Recorded(n + 1, now, PlayerJoined(f"p{n}", f"Player {n}", None), f"j{n}", "join")
                         for n in range(1, PLAYERS + 1))])
         stores.append(store)

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds = bench.add_subparsers(title="benchmarks", metavar="BENCH", required=True)
     engine = kinds.add_parser(
         "engine", help="standard workload through router -> actor -> SQLite vs the seed's baseline",
-        description="Runs the standard workload (DESIGN §8) in process against the engine and the seed's "
+        description="Runs the standard workload (hunt_lab/workload.py) in process against the engine and the seed's "
                     "baseline, in the same process and run: max throughput, then open-loop latency at half "
                     "the engine's max and at 80%% of the baseline's max. Prints medians of --repeat rounds.")
     add_config_options(engine)

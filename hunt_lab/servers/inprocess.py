@@ -6,7 +6,7 @@ For harnesses that need to look inside the server while clients load it over rea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -20,6 +20,7 @@ from quart_trio import QuartTrio
 from hunt.api import ApiContext, app_context, create_app, serve
 from hunt.config import Config, load_config
 from hunt.engine import Engine, open_engine
+from hunt.store import HuntStores
 
 __all__ = ["LocalServer", "open_local_server"]
 
@@ -56,20 +57,22 @@ class LocalServer:
 
 @asynccontextmanager
 async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+                            stores: Callable[[Config], HuntStores] | None = None,
                             **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
     """Run an engine and the server until the block ends (then a graceful stop).
 
     ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
     directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
     clients can fail when one meets their own close). The wrong-attempt limit per address is
-    lifted (:data:`LAB_GAME`): every harness client comes from 127.0.0.1.
+    lifted (:data:`LAB_GAME`): every harness client comes from 127.0.0.1. ``stores(config)``
+    gives the engine other hunt stores than the SQLite files (e.g. ``FaultPlan().stores``).
     """
     settings: dict[str, dict[str, Any]] = {
         "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME)}
     for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)
-    async with open_engine(config) as engine:
+    async with open_engine(config, stores=None if stores is None else stores(config)) as engine:
         app = create_app(config, engine)
         stopping = trio.Event()
         async with trio.open_nursery() as nursery:

@@ -4,6 +4,7 @@
     hunt run scripts/examples/play_session.py HUNT_ID      (an existing, started hunt)
 """
 
+import secrets
 from pathlib import Path
 
 import orjson
@@ -28,7 +29,7 @@ async def main(engine, args):
         definition = await engine.create_hunt(orjson.loads(SAMPLE.read_bytes()))
         hunt = definition.id
         show("start", await engine.submit(hunt, [StartHunt("session-start")]))
-    joins = await engine.submit(hunt, [JoinHunt(f"session-join-{n}", n) for n in ("Ada", "Grace", "Linus")])
+    joins = await engine.submit(hunt, [JoinHunt(secrets.token_urlsafe(16), n) for n in ("Ada", "Grace", "Linus")])
     show("join", joins)
     ada, grace, linus = (r.fields["player"] for r in joins)
     show("Ada answers", await engine.submit(hunt, [AnswerClue(ada, "a1", "c1", "  LIGHTHOUSE ")]))

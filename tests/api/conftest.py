@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, open_socket, run_server
+
+from tests.support.api import Connect, OpenServer, Player, Server, open_socket, run_server
+from tests.support.hunts import HUNT_ID
 
 
 @pytest.fixture

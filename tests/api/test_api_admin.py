@@ -1,4 +1,4 @@
-"""Admin HTTP (DESIGN §6): token, hunts, controls, reads, history, export/import, adjust, ban."""
+"""Admin HTTP (docs/protocol.md): token, hunts, controls, reads, history, export/import, adjust, ban."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 import pytest
 import trio
-from api_helpers import ADMIN_TOKEN, CRANE, HUNT_ID, Connect, OpenServer, Server, hunt_definition
 
 from actors import ActorCrashed, Overloaded
+from tests.support.api import ADMIN_TOKEN, Connect, OpenServer, Server
+from tests.support.hunts import CRANE, HUNT_ID, harbor
 
 
 async def play(connect: Connect, name: str, *frames: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,7 +40,7 @@ async def test_every_admin_route_needs_the_token(hunt: str, server: Server) -> N
 
 
 async def test_create_returns_the_public_view(server: Server) -> None:
-    response = await server.http.post("/admin/hunts", json=hunt_definition())
+    response = await server.http.post("/admin/hunts", json=harbor())
     assert response.status_code == 201
     view = response.json()
     assert {k: view[k] for k in ("id", "title", "mode", "order", "status")} == {
@@ -48,7 +49,7 @@ async def test_create_returns_the_public_view(server: Server) -> None:
     for secret in ("lighthouse", "X7K2", "53.5441", "It blinks"):
         assert secret not in text
     assert [clue["id"] for clue in view["clues"]] == ["c1", "c2", "c3"]
-    again = await server.http.post("/admin/hunts", json=hunt_definition())
+    again = await server.http.post("/admin/hunts", json=harbor())
     assert again.status_code == 409 and again.json()["error"] == "hunt_exists"
 
 
@@ -77,7 +78,7 @@ async def test_a_body_that_is_not_a_json_object_is_a_bad_request(server: Server,
 
 async def test_bodies_over_the_limit_are_too_large(server: Server) -> None:
     limit = server.config.limits.max_body_bytes
-    huge = hunt_definition(description="x" * limit)
+    huge = harbor(description="x" * limit)
     response = await server.http.post("/admin/hunts", json=huge)
     assert response.status_code == 413 and response.json()["error"] == "too_large"
 
@@ -140,13 +141,13 @@ async def test_unknown_or_path_escaping_hunt_ids_are_not_found(hunt: str, server
 async def test_leaderboard_pages_and_time_travel(hunt: str, server: Server, connect: Connect) -> None:
     [found] = await play(connect, "Ann", answer("a1"))
     await play(connect, "Bob", {"op": "checkin", "id": "k1", "clue": "c2", "lat": CRANE[0], "lon": CRANE[1]})
-    await play(connect, "Cat", answer("a1"))  # second finder: no first-finder bonus
+    await play(connect, "Cat", answer("a1"))  # second finder: no first-finder bonus, 10 points of decay
     board = (await server.http.get(f"/admin/hunts/{HUNT_ID}/leaderboard")).json()
     assert board["total"] == 3
     assert [(r["rank"], r["name"], r["score"]) for r in board["rows"]] == [
-        (1, "Ann", 120), (2, "Cat", 100), (3, "Bob", 50)]
+        (1, "Ann", 120), (2, "Cat", 90), (3, "Bob", 50)]
     page = (await server.http.get(f"/admin/hunts/{HUNT_ID}/leaderboard", params={"limit": 1, "offset": 1})).json()
-    assert page["rows"] == [{"rank": 2, "player": "p3", "name": "Cat", "score": 100}]
+    assert page["rows"] == [{"rank": 2, "player": "p3", "name": "Cat", "score": 90}]
     past = (await server.http.get(f"/admin/hunts/{HUNT_ID}/leaderboard",
                                   params={"at_seq": found["seq"]})).json()
     assert past == {"seq": found["seq"], "total": 1,

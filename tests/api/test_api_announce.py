@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api_helpers import HUNT_ID, Connect, Server
+from tests.support.api import Connect, Server
+from tests.support.hunts import HUNT_ID
 
 
 async def announce(server: Server, **body: object) -> tuple[int, dict]:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import trio
-from api_helpers import close_code, open_socket
 from hypercorn.trio import serve
 from quart_trio import QuartTrio
 from trio_websocket import ConnectionClosed, ConnectionRejected
@@ -18,6 +17,7 @@ from trio_websocket import ConnectionClosed, ConnectionRejected
 from hunt.api import AsgiSocket, hypercorn_config, websocket_route
 from hunt.config import load_config
 from hunt_lab.bench.echo import create_echo_app
+from tests.support.api import close_code, open_socket
 
 
 @asynccontextmanager

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import HUNT, HUNT_ID, Connect, OpenServer, Player, Server, open_socket
+
+from tests.support.api import Connect, OpenServer, Player, Server, open_socket
+from tests.support.hunts import HARBOR as HUNT
+from tests.support.hunts import HUNT_ID
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 2000
@@ -152,3 +155,11 @@ async def test_bad_verdicts_and_queue_queries_are_clear_errors(server: Server) -
     assert (await server.http.post(f"{judge}/99/judge", json={"verdict": "maybe"})).status_code == 400
     assert (await server.http.post(f"{judge}/99/judge", json={"verdict": "approve", "bonus": "5"})).status_code == 400
     assert (await server.http.get(judge, params={"status": "lost"})).status_code == 400
+
+
+async def test_a_verdict_reusing_another_commands_id_is_refused(server: Server) -> None:
+    await create(server)
+    announced = await server.http.post(f"/admin/hunts/{HUNT_ID}/announce", json={"text": "hi", "id": "x1"})
+    assert announced.status_code == 200
+    judged = await server.http.post(f"/admin/hunts/{HUNT_ID}/entries/3/judge", json={"verdict": "reject", "id": "x1"})
+    assert (judged.status_code, judged.json()["error"]) == (409, "invalid_state")

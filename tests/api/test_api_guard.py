@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import Connect, OpenServer, Server, join_id, open_socket
 
 from hunt.api._guard import ConnectionGuard, Guard
 from hunt.config import GameConfig
 from hunt.domain import AnswerClue, Rejected, parse_definition
+from tests.support.api import Connect, OpenServer, Server, join_id, open_socket
 
 ATTEMPTS = {"max": 3, "window_s": 60}
 

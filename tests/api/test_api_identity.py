@@ -9,7 +9,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from api_helpers import HUNT_ID, Connect, Server, join_id, open_socket, run_server
+
+from tests.support.api import Connect, Server, join_id, open_socket, run_server
+from tests.support.hunts import HUNT_ID
 
 # -- join ids ---------------------------------------------------------------------------------
 
@@ -110,6 +112,7 @@ async def test_the_organiser_gets_a_teams_code_before_anyone_joins_it(server: Se
     for params, status in (({}, 400), ({"team": "Evil\u202e"}, 400)):
         assert (await server.http.get("/admin/hunts/teams/team-code", params=params)).status_code == status
     await server.create_hunt()
-    assert (await server.http.get("/admin/hunts/harbor/team-code", params={"team": "x"})).status_code == 400
+    solo = await server.http.get("/admin/hunts/harbor/team-code", params={"team": "x"})
+    assert solo.status_code == 409 and solo.json()["error"] == "invalid_state"  # well formed; the mode refuses
     assert (await server.http.get("/admin/hunts/teams/team-code", params={"team": "x"},
                                   headers={"Authorization": "Bearer wrong"})).status_code == 401

@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from api_helpers import Server, hunt_definition
+
+from tests.support.api import Server
+from tests.support.hunts import harbor
 
 IMPORTED = "imported"
 
@@ -17,7 +19,7 @@ def line(seq: int, type_: str, **fields: Any) -> dict[str, Any]:
 
 
 CREATED = {**line(1, "hunt_created"), "cmd": None, "principal": None,
-           "data": {"definition": hunt_definition(IMPORTED)}}
+           "data": {"definition": harbor(IMPORTED)}}
 JOINED = line(2, "player_joined", player="p1", principal="join", data={"name": "Ann", "team": None})
 
 
@@ -37,7 +39,7 @@ def body(*items: dict[str, Any] | str) -> bytes:
     (body(CREATED, JOINED, line(3, "hunt_started", ts=4_102_444_800_000)), "line 3"),
     (body(CREATED, JOINED, line(3, "score_adjusted", player="p1", data={"delta": 10**15, "reason": "",
                                                                          "score": 10**15})), "line 3"),
-    (body({**CREATED, "data": {"definition": hunt_definition("../escape")}}), "line 1"),
+    (body({**CREATED, "data": {"definition": harbor("../escape")}}), "line 1"),
     (body(CREATED) + b"\xff\xfe\n", "line 2"),
 ])
 async def test_a_hostile_import_is_a_bad_request_naming_the_line(server: Server, content: bytes, at: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import trio
-from api_helpers import Server
 
 from hunt.api._load import WINDOW_S, LoopLag
+from tests.support.api import Server
 
 
 async def test_a_busy_loop_shows_as_lag_and_a_single_spike_does_not_stay() -> None:

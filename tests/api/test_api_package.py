@@ -44,7 +44,7 @@ def test_modules_are_private_and_small() -> None:
 
 
 def test_the_api_depends_on_the_engine_and_domain_never_on_the_store_or_cli() -> None:
-    """STYLE's one-way layers: the API reaches storage only through the engine."""
+    """The one-way layers (docs/architecture.md): the API reaches storage only through the engine."""
     imported = set()
     for path in API_DIR.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -6,11 +6,12 @@ import re
 
 import httpx
 import pytest
-from api_helpers import HUNT_ID, Connect, Server
 
 from hunt.api._public import STATIC_DIR
 from hunt.api._ws import PLAYER_PATH
 from hunt.protocol import ErrorCode
+from tests.support.api import Connect, Server
+from tests.support.hunts import HUNT_ID
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ async def test_the_public_hunt_view_reveals_no_secrets(hunt: str, public: httpx.
     assert {k: view[k] for k in ("id", "title", "mode", "order", "status")} == {
         "id": HUNT_ID, "title": "Harbor Hunt", "mode": "solo", "order": "free", "status": "active"}
     assert [c["id"] for c in view["clues"]] == ["c1", "c2", "c3"]
-    assert view["clues"][0]["hints"] == [{"cost": 10}] and view["clues"][2]["after"] == ["c1"]
+    assert view["clues"][0]["hints"] == [{"cost": 10}, {"cost": 5}] and view["clues"][2]["after"] == ["c1"]
     for secret in ("lighthouse", "X7K2", "53.5441", "9.9667", "It blinks", "answers", "codes", '"lat"'):
         assert secret not in response.text
     assert missing.status_code == 404 and missing.json()["error"] == "unknown_hunt"
@@ -76,8 +77,7 @@ async def test_reads_of_a_live_hunt_do_not_touch_sql(
 
         monkeypatch.setattr(server.engine, "read_events", no_sql)
         monkeypatch.setattr(server.engine, "state_at", no_sql)
-        from hunt.store import SqliteHuntStore
-        monkeypatch.setattr(SqliteHuntStore, "open_reader", no_sql)
+        monkeypatch.setattr(server.engine.stores, "open_reader", no_sql)
         for path in (f"/hunts/{HUNT_ID}", f"/hunts/{HUNT_ID}/leaderboard", f"/admin/hunts/{HUNT_ID}",
                      f"/admin/hunts/{HUNT_ID}/leaderboard", f"/admin/hunts/{HUNT_ID}/clues",
                      f"/admin/hunts/{HUNT_ID}/players/p1", "/admin/hunts"):

@@ -56,10 +56,22 @@ def test_more_units_than_the_capacity_are_refused_not_waited_for() -> None:
 
 
 async def test_gates_are_forgotten_once_nothing_is_in_flight_through_them() -> None:
-    shares = Shares(LimitsConfig(window=4, address_window=8, hunt_window=8))
+    shares = Shares(LimitsConfig(window=4, address_window=8, hunt_window=8), mailbox_capacity=64)
     held = [await shares.acquire("h", f"p{i}", "10.0.0.1", 1) for i in range(3)]
     assert shares.sizes() == (1, 3, 1) and shares.in_flight("h") == 3
     for one in held:
         one.release()
         one.release()  # twice is once
     assert shares.sizes() == (0, 0, 0) and shares.in_flight("h") == 0
+
+
+async def test_a_hunts_share_is_never_more_than_its_mailbox_holds() -> None:
+    assert Shares(LimitsConfig(window=4, address_window=8, hunt_window=8), mailbox_capacity=64).hunt_capacity == 8
+    shares = Shares(LimitsConfig(window=4, address_window=8, hunt_window=8), mailbox_capacity=5)
+    assert shares.hunt_capacity == 5
+    held = [await shares.acquire("h", f"p{i}", None, 1) for i in range(5)]
+    with trio.move_on_after(0.1) as waited:
+        await shares.acquire("h", "p9", None, 1)
+    assert waited.cancelled_caught and shares.in_flight("h") == 5
+    for one in held:
+        one.release()

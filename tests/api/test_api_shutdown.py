@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import trio
-from api_helpers import OpenServer
 
 from hunt.api._drain import InFlight
+from tests.support.api import OpenServer
 
 
 async def test_an_idle_keep_alive_connection_does_not_hold_the_shutdown(open_server: OpenServer) -> None:

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import trio
-from api_helpers import HUNT_ID
 from wsproto.events import Ping, TextMessage
 
 from hunt_lab.clients.raw import RawSocket
 from hunt_lab.servers.inprocess import open_local_server
+from tests.support.hunts import HUNT_ID
 
 
 async def events_for(raw: RawSocket, seconds: float) -> list[object]:

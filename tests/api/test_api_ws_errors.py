@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
 import pytest
 import trio
-from api_helpers import HUNT_ID, Connect, OpenServer, Player, Server, close_code, join_id, open_socket
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from actors import ActorCrashed, RequestTimeout
-from hunt.store import SqliteHuntStore
+from hunt_lab.faults.store import FaultPlan
+from tests.support.api import Connect, OpenServer, Player, Server, close_code, join_id, open_socket
+from tests.support.hunts import HUNT_ID
 
 PING = {"op": "ping", "id": "g-ok", "lat": 1.0, "lon": 2.0}
 
@@ -296,23 +296,17 @@ async def test_shutdown_closes_websockets_with_going_away(open_server: OpenServe
     assert ack["op"] == "ack"
 
 
-async def test_a_full_mailbox_is_overloaded_for_that_command_only(
-        open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_full_mailbox_is_overloaded_for_that_command_only(open_server: OpenServer) -> None:
     """A real overload: a one-slot mailbox, no admission wait, and a slow commit in the way."""
-    async with open_server(engine={"mailbox_capacity": 1, "admission_timeout_ms": 0}) as server:
+    disk = FaultPlan()
+    async with open_server(engine={"mailbox_capacity": 1, "admission_timeout_ms": 0}, stores=disk.stores) as server:
         await server.create_hunt()
         resource = f"/ws/hunts/{HUNT_ID}"
         async with open_socket(server.port, resource) as ann, open_socket(server.port, resource) as bob, \
                 open_socket(server.port, resource) as cat, open_socket(server.port, resource) as dan:
             for player, name in ((ann, "Ann"), (bob, "Bob"), (cat, "Cat"), (dan, "Dan")):
                 await player.join(name)
-            real_append = SqliteHuntStore.append
-
-            def slow_append(self: SqliteHuntStore, *args: Any, **kwargs: Any) -> Any:
-                time.sleep(0.4)  # in the actor's worker thread: the actor is busy committing
-                return real_append(self, *args, **kwargs)
-
-            monkeypatch.setattr(SqliteHuntStore, "append", slow_append)
+            disk.slow(0.4)  # a sleep in the actor's worker thread: the actor is busy committing
             await ann.send({**PING, "id": "a1"})  # taken by the actor: commits slowly
             await trio.sleep(0.1)
             await bob.send({**PING, "id": "b1"})  # taken too: decided while a1 commits
@@ -320,7 +314,7 @@ async def test_a_full_mailbox_is_overloaded_for_that_command_only(
             await dan.send({**PING, "id": "d1"})  # waits in the one-slot mailbox
             await trio.sleep(0.1)
             refused = await cat.request({**PING, "id": "c1"})  # no room
-            monkeypatch.setattr(SqliteHuntStore, "append", real_append)
+            disk.slow(0)
             acks = [await ann.wait_for(lambda f: f.get("id") == "a1"),
                     await bob.wait_for(lambda f: f.get("id") == "b1"),
                     await dan.wait_for(lambda f: f.get("id") == "d1")]

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 import trio
-from api_helpers import HUNT_ID, OpenServer, Player, Server, open_socket
+
+from tests.support.api import OpenServer, Player, Server, open_socket
+from tests.support.hunts import HUNT_ID
 
 PING = {"op": "ping", "lat": 1.0, "lon": 2.0}
 
@@ -295,3 +297,21 @@ async def test_the_labs_players_keep_within_the_window(open_server: OpenServer,
             stop.set()
             nursery.cancel_scope.cancel()
     assert answered == ["g0", "g1", "g2", "g3", "b0", "b1"]
+
+
+async def test_a_hunt_at_its_limit_keeps_pipelining_clients_waiting_not_refused(open_server: OpenServer) -> None:
+    """The hunt's share is at most its mailbox: three clients pipelining 30 commands each into a
+    mailbox of 4 (refusing at once when full) get 90 acks and no `overloaded`."""
+    async with open_server(limits={"window": 8},
+                           engine={"mailbox_capacity": 4, "admission_timeout_ms": 1, "admission_queue": 0}) as server:
+        await server.create_hunt()
+        port, path = server.port, f"/ws/hunts/{HUNT_ID}"
+        async with open_socket(port, path) as ann, open_socket(port, path) as bob, open_socket(port, path) as cy:
+            players = (ann, bob, cy)
+            for player, name in zip(players, ("Ann", "Bob", "Cy"), strict=True):
+                await player.join(name)
+            async with trio.open_nursery() as nursery:
+                for player, prefix in zip(players, "abc", strict=True):
+                    nursery.start_soon(pings, player, prefix, 30)
+            got = [await replies(player, 30) for player in players]
+    assert [[r["op"] for r in answers] for answers in got] == [["ack"] * 30] * 3

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 import trio
-from api_helpers import CRANE, HUNT_ID, Connect, OpenServer, Player, Server, open_socket
 
 from hunt.engine import FEED_TYPES
+from tests.support.api import Connect, OpenServer, Player, Server, open_socket
+from tests.support.hunts import CRANE, HUNT_ID
 
 
 async def admin(server: Server, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

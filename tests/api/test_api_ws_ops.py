@@ -1,8 +1,9 @@
-"""Every op of the player protocol (DESIGN §5), over a real websocket."""
+"""Every op of the player protocol (docs/protocol.md), over a real websocket."""
 
 from __future__ import annotations
 
-from api_helpers import CRANE, HUNT_ID, Connect, Server, join_id
+from tests.support.api import Connect, Server, join_id
+from tests.support.hunts import CRANE, HUNT_ID
 
 ANN = join_id("Ann")
 
@@ -64,8 +65,10 @@ async def test_hint_costs_points_and_gives_its_text(hunt: str, connect: Connect)
     async with connect() as ann:
         await ann.join()
         hint = await ann.request({"op": "hint", "id": "h1", "clue": "c1"})
-        more = await ann.request({"op": "hint", "id": "h2", "clue": "c1"})
+        second = await ann.request({"op": "hint", "id": "h2", "clue": "c1"})
+        more = await ann.request({"op": "hint", "id": "h3", "clue": "c1"})
     assert hint["result"] == "hint" and hint["text"] == "It blinks." and hint["cost"] == 10 and hint["score"] == -10
+    assert second["text"] == "It is tall." and second["cost"] == 5 and second["score"] == -15
     assert more["op"] == "error" and more["code"] == "no_more_hints"
 
 

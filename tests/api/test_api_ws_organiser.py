@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api_helpers import HUNT_ID, Connect, OpenServer, Server, open_socket, run_server
+from tests.support.api import Connect, OpenServer, Server, open_socket, run_server
+from tests.support.hunts import HUNT_ID
 
 
 async def test_joining_a_team_that_has_played_brings_its_progress(server: Server, connect: Connect) -> None:

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 import trio
-from api_helpers import HUNT_ID, Connect, OpenServer, Server, close_code, open_socket
 from trio_websocket import ConnectionClosed
 
 from actors import Overloaded
 from hunt.api._backoff import RETRY_AFTER_MAX_MS, STRIKE_GRACE_S
+from tests.support.api import Connect, OpenServer, Server, close_code, open_socket
+from tests.support.hunts import HUNT_ID
 
 PING = {"op": "ping", "lat": 1.0, "lon": 2.0}
 

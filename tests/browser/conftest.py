@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from browser_helpers import (
+
+from tests.support.browser import (
     REQUIRE_ENV,
     Chromium,
     LiveServer,

@@ -6,7 +6,9 @@ document basics (language, one h1, a main landmark).
 from __future__ import annotations
 
 import pytest
-from browser_helpers import CRANE, LiveServer, Page, join, join_and_play, sign_in
+
+from tests.support.browser import LiveServer, Page, join, join_and_play, sign_in
+from tests.support.hunts import CRANE
 
 pytestmark = pytest.mark.browser
 

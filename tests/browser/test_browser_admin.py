@@ -12,7 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_helpers import ADMIN_TOKEN, CRANE, LiveServer, Page, join_and_play, sample_hunt, sign_in
+
+from tests.support.browser import ADMIN_TOKEN, LiveServer, Page, join_and_play, sign_in
+from tests.support.hunts import CRANE, sample_hunt
 
 pytestmark = pytest.mark.browser
 

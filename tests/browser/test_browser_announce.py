@@ -4,7 +4,8 @@ at once, kept in the feed, and shown to a player who joins later."""
 from __future__ import annotations
 
 import pytest
-from browser_helpers import LiveServer, Page, dashboard_tab, join, sign_in
+
+from tests.support.browser import LiveServer, Page, dashboard_tab, join, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_helpers import LiveServer, Page, dashboard_tab, join
+
+from tests.support.browser import LiveServer, Page, dashboard_tab, join
 
 pytestmark = pytest.mark.browser
 

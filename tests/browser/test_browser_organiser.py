@@ -8,7 +8,9 @@ import secrets
 import time
 
 import pytest
-from browser_helpers import CRANE, LiveServer, Page, join, join_and_play, storage_key, ws_session
+
+from tests.support.browser import LiveServer, Page, join, join_and_play, storage_key, ws_session
+from tests.support.hunts import CRANE
 
 pytestmark = pytest.mark.browser
 

@@ -13,17 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import (
-    CRANE,
-    Chromium,
-    LiveServer,
-    Page,
-    join,
-    join_and_play,
-    live_server,
-    storage_key,
-    ws_session,
-)
+
+from tests.support.browser import Chromium, LiveServer, Page, join, join_and_play, live_server, storage_key, ws_session
+from tests.support.hunts import CRANE
 
 pytestmark = pytest.mark.browser
 

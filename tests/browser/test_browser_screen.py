@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import LiveServer, Page, dashboard_tab, join, join_and_play
+
+from tests.support.browser import LiveServer, Page, dashboard_tab, join, join_and_play
 
 pytestmark = pytest.mark.browser
 

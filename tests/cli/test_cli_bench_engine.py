@@ -12,6 +12,7 @@ from hunt.engine import open_engine
 from hunt.store import SqliteHuntStore
 from hunt_lab.bench.engine import EngineTarget, run_benchmark
 from hunt_lab.bench.preload import preload_hunt
+from hunt_lab.bench.profile import buckets
 from hunt_lab.workload import Workload
 
 
@@ -42,3 +43,15 @@ async def test_the_json_has_the_promised_keys_for_fresh_and_preloaded_hunts() ->
         assert isinstance(result[key], float | int) and not math.isnan(result[key]), key
     assert result["cpu_us_per_command"] > 0 and result["preload_events"] == 500
     assert len(result["runs"]["engine_preloaded_max"]) == 1
+
+
+def test_profile_samples_go_to_the_innermost_matching_bucket(tmp_path: Path) -> None:
+    raw = tmp_path / "engine.raw"
+    raw.write_text(
+        "run (trio/_run.py:1);HuntActor.handle (hunt/engine/_actor.py:9);decide (hunt/domain/_rules.py:3) 6\n"
+        "run (trio/_run.py:1);HuntActor.handle (hunt/engine/_actor.py:9) 2\n"
+        "run (trio/_run.py:1);get_events (trio/_io_epoll.py:5) 2\n"
+        "_find_and_load (<frozen importlib._bootstrap>:1) 90\n")
+    shares = dict(buckets(raw))
+    assert shares == {"rules: decide": 0.6, "actor: decide loop (Ack, outcome)": 0.2,
+                      "trio scheduler, I/O, other": 0.2}

@@ -12,10 +12,10 @@ from pathlib import Path
 import orjson
 
 from hunt.store import draft_path, hunt_ids, hunt_path, remove_drafts
+from tests.support.hunts import harbor
 
 BASE_TS = 1_700_000_000_000
-DEFINITION = {"id": "big", "title": "Big", "clues": [
-    {"id": "c1", "title": "One", "kind": "answer", "answers": ["one"], "points": 10}]}
+DEFINITION = harbor("big")
 
 
 def export_lines(pings: int) -> list[bytes]:

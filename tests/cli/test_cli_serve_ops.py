@@ -18,7 +18,7 @@ from trio_websocket import WebSocketConnection, open_websocket_url
 
 from hunt.cli import main
 from hunt.store import SqliteHuntStore, draft_path, hunt_path
-from hunt_lab.faults import ServerProcess
+from hunt_lab.servers.process import ServerProcess
 
 pytestmark = pytest.mark.trio
 

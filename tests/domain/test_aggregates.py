@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import (
+from tests.support.domain import (
     CRANE,
     T0,
     Game,

@@ -1,4 +1,4 @@
-"""Hunt definitions: the DESIGN §6 example parses; every bad field is named in the error."""
+"""Hunt definitions: the standard test hunt parses; every bad field is named in the error."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from hunt.domain import DefinitionError, RuleDefaults, parse_definition, valid_id
-
-from .helpers import EXAMPLE, clue, example, hunt
+from tests.support.domain import EXAMPLE, clue, example, hunt
 
 DELETE = object()
 
@@ -50,7 +49,7 @@ def test_the_design_example_parses() -> None:
     c1, c2, c3 = d.clues
     assert (c1.kind, c1.answers, c1.points, c1.first_bonus) == ("answer", frozenset({"lighthouse"}), 100, 20)
     assert (c1.decay.per_finder, c1.decay.min) == (10, 50)
-    assert [(h.text, h.cost) for h in c1.hints] == [("It blinks.", 10)]
+    assert [(h.text, h.cost) for h in c1.hints] == [("It blinks.", 10), ("It is tall.", 5)]
     assert (c2.kind, c2.lat, c2.lon, c2.radius_m, c2.points) == ("geo", 53.5441, 9.9667, 30.0, 50)
     assert (c3.kind, c3.codes, c3.after) == ("code", frozenset({"X7K2"}), ("c1",))
     assert d.clue("c2") is c2 and d.clue("nope") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import Game, adjust, answer, clue, hint, hunt
+from tests.support.domain import Game, adjust, answer, clue, hint, hunt
 
 THREE = hunt(clue("a", points=50, answers=["a"]), clue("b", points=50, answers=["b"]),
              clue("c", points=100, answers=["c"], hints=[{"text": "t", "cost": 10}]))

@@ -1,4 +1,4 @@
-"""Determinism on random games (DESIGN §3.3): live state == full replay == snapshot + tail.
+"""Determinism on random games (docs/architecture.md, Guarantees): live state == full replay == snapshot + tail.
 
 Random streams of joins, answers, check-ins, codes, hints, pings, status changes, adjustments
 and bans, from known and unknown players, right and wrong, at random increasing times, are
@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hunt.domain import Command, HuntState, Rejected, outcome, replay
-
-from .helpers import (
+from tests.support.domain import (
     CRANE,
     T0,
     Game,

@@ -11,8 +11,7 @@ from hunt.domain import (
     event_to_fields,
     replay,
 )
-
-from .helpers import CRANE, Game, adjust, answer, ban, checkin, code, example, hint, north_of, ping, stored
+from tests.support.domain import CRANE, Game, adjust, answer, ban, checkin, code, example, hint, north_of, ping, stored
 
 
 def played() -> Game:

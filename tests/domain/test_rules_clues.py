@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from hunt.domain import AttemptRepeated, haversine_m
-
-from .helpers import CRANE, Game, answer, checkin, clue, code, example, hint, hunt, north_of
+from tests.support.domain import CRANE, Game, answer, checkin, clue, code, example, hint, hunt, north_of
 
 # -- answers ----------------------------------------------------------------------------------
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from hunt.domain import FreezeBoard, HuntState, RevealBoard, replay
-
-from .helpers import Game, answer, stored
+from tests.support.domain import Game, answer, stored
 
 
 def test_a_freeze_keeps_the_public_standings_until_the_reveal() -> None:

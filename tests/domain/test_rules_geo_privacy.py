@@ -10,8 +10,8 @@ import math
 from typing import Any
 
 from hunt.domain import haversine_m
-
-from .helpers import CRANE, Game, checkin, clue, hunt
+from tests.support.domain import Game, checkin, clue, hunt
+from tests.support.hunts import CRANE
 
 EARTH_M = 6_371_008.8
 RADIUS_M = 30.0

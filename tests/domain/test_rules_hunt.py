@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from hunt.domain import HuntState, parse_definition
-
-from .helpers import (
+from tests.support.domain import (
     CRANE,
     T0,
     Game,

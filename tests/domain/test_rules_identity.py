@@ -17,8 +17,7 @@ from hunt.domain import (
     parse_definition,
     replay,
 )
-
-from .helpers import Game, example, join, stored
+from tests.support.domain import Game, example, join, stored
 
 # -- names ------------------------------------------------------------------------------------
 

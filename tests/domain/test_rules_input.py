@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from hunt.domain import Rejected, decide, outcome, replay
-
-from .helpers import (
+from tests.support.domain import (
     CRANE,
     Game,
     adjust,

@@ -8,8 +8,7 @@ import time
 import pytest
 
 from hunt.domain import AttemptPartial, DefinitionError, check, parse_definition, replay
-
-from .helpers import Game, answer, clue, hunt, stored
+from tests.support.domain import Game, answer, clue, hunt, stored
 
 KEEP_GOING = [{"answers": ["light"], "reply": "Keep going: light what?"},
               {"patterns": ["(old|red) tower"], "reply": "Close: what kind of tower?"}]

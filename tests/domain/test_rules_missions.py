@@ -7,8 +7,7 @@ import itertools
 import pytest
 
 from hunt.domain import DefinitionError, JudgeEntry, SubmitEntry, check, parse_definition, replay
-
-from .helpers import Game, answer, clue, hunt, start, stored
+from tests.support.domain import Game, answer, clue, hunt, start, stored
 
 PHOTO = "ab" * 32
 MISSION = {"id": "m1", "title": "Team selfie", "prompt": "Your team with the red crane", "kind": "mission",

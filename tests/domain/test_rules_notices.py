@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hunt.domain import Announce, Announced, check, replay
-
-from .helpers import Game, end, hunt, stored
+from tests.support.domain import Game, end, hunt, stored
 
 
 def announce(text: object, team: object = None, player: object = None) -> Announce:

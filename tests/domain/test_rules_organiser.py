@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hunt.domain import DefinitionError, HuntStarted, parse_definition, replay
-
-from .helpers import Game, answer, clue, code, hint, hunt, pause, start, stored
+from tests.support.domain import Game, answer, clue, code, hint, hunt, pause, start, stored
 
 # -- punctuation ------------------------------------------------------------------------------
 

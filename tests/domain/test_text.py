@@ -7,8 +7,7 @@ import math
 import pytest
 
 from hunt.domain import haversine_m, normalize_answer, normalize_code
-
-from .helpers import CRANE, north_of
+from tests.support.domain import CRANE, north_of
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -2,48 +2,38 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_helpers import HUNT, HUNT_ID, Faults, OpenHunt
 
-from hunt.config import Config, load_config
+from hunt.config import Config
 from hunt.domain import JoinHunt, StartHunt
 from hunt.engine import Engine, open_engine
-from hunt.store import SqliteHuntStore
+from hunt.store import HuntStores
+from hunt_lab.faults.store import FaultPlan
+from tests.support.engine import OpenHunt
+from tests.support.hunts import HUNT_ID
 
 
 @pytest.fixture
-def hunt_document() -> dict[str, Any]:
-    """A fresh copy of the test hunt's definition."""
-    return copy.deepcopy(HUNT)
+def faults() -> Iterator[FaultPlan]:
+    """The storage faults of the engines this test opens (through the store seam, see ``stores``)."""
+    plan = FaultPlan()
+    yield plan
+    plan.release_all()
 
 
 @pytest.fixture
-def make_config(tmp_path: Path) -> Callable[..., Config]:
-    """``make_config(engine={...}, store={...})``: a config whose data dir is ``tmp_path/data``."""
-
-    def make(**sections: dict[str, Any]) -> Config:
-        server = {"data_dir": str(tmp_path / "data"), **sections.pop("server", {})}
-        return load_config(None, env={}, overrides={"server": server, **sections})
-
-    return make
+def stores(faults: FaultPlan) -> Callable[[Config], HuntStores]:
+    """``stores(config)``: the engine's SQLite stores, wrapped so that ``faults`` apply to them."""
+    return faults.stores
 
 
 @pytest.fixture
-def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Faults]:
-    injected = Faults()
-    monkeypatch.setattr(SqliteHuntStore, "append", injected.wrap(SqliteHuntStore.append))
-    yield injected
-    injected.release_all()
-
-
-@pytest.fixture
-def open_hunt(hunt_document: dict[str, Any], make_config: Callable[..., Config]) -> OpenHunt:
+def open_hunt(hunt_document: dict[str, Any], make_config: Callable[..., Config],
+              stores: Callable[[Config], HuntStores]) -> OpenHunt:
     """``async with open_hunt(players=3, **config_sections) as engine``: an engine with a started hunt.
 
     The hunt (``HUNT_ID``) is created on first use of the data dir, with ``players`` joined
@@ -57,7 +47,8 @@ def open_hunt(hunt_document: dict[str, Any], make_config: Callable[..., Config])
         # NORMAL unless a test asks for FULL: in WAL mode a commit is still visible to readers and
         # survives a process crash; only the power-loss fsync goes, which no test here can see.
         sections.setdefault("store", {}).setdefault("synchronous", "NORMAL")
-        async with open_engine(make_config(**sections)) as engine:
+        config = make_config(**sections)
+        async with open_engine(config, stores=stores(config)) as engine:
             if not engine.exists(HUNT_ID):
                 await engine.create_hunt(hunt_document)
                 joins = [JoinHunt(f"join-{n}", f"Player {n}") for n in range(1, players + 1)]

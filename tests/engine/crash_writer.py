@@ -1,7 +1,7 @@
 """A writer to kill: runs an engine and prints every durable ack, for test_engine_crash.py.
 
-    python crash_writer.py DATA_DIR setup      create the hunt, join the players, start it; exit
-    python crash_writer.py DATA_DIR run ROUND  resubmit the previous round's commands, then submit
+    python -m tests.engine.crash_writer DATA_DIR setup      create the hunt, join the players, start it; exit
+    python -m tests.engine.crash_writer DATA_DIR run ROUND  resubmit the previous round's commands, then submit
                                                new ones forever, printing each ack as it arrives
 
 An ack line is ``ack SEQ PRINCIPAL CMD DUPLICATE`` and is flushed before the next one is
@@ -22,20 +22,11 @@ from actors import Overloaded
 from hunt.config import load_config
 from hunt.domain import AnswerClue, CheckIn, Command, JoinHunt, PingLocation, StartHunt, TakeHint
 from hunt.engine import Ack, open_engine
+from tests.support.hunts import HUNT_ID, harbor
 
-HUNT_ID = "harbor"
 PLAYERS = 8
 SUBMITTERS = 4
 RESENT = 30  # commands of the previous round sent again at the start of a round
-HUNT: dict[str, Any] = {
-    "id": HUNT_ID, "title": "Crash Hunt",
-    "clues": [
-        {"id": "c1", "title": "Old light", "kind": "answer", "answers": ["lighthouse"], "points": 100,
-         "decay": {"per_finder": 10, "min": 50}, "first_bonus": 20,
-         "hints": [{"text": "It blinks.", "cost": 10}, {"text": "It is tall.", "cost": 5}]},
-        {"id": "c2", "title": "Crane", "kind": "geo", "lat": 53.5441, "lon": 9.9667, "radius_m": 30, "points": 50},
-    ],
-}
 
 
 def command(round_: int, index: int) -> Command:
@@ -68,7 +59,7 @@ async def main(data_dir: str, mode: str, round_: int) -> None:
     })
     async with open_engine(config) as engine:
         if mode == "setup":
-            await engine.create_hunt(HUNT)
+            await engine.create_hunt(harbor(title="Crash Hunt"))
             joins = [JoinHunt(f"join-{n}", f"Player {n}") for n in range(1, PLAYERS + 1)]
             await engine.submit(HUNT_ID, [*joins, StartHunt("start")])
             return

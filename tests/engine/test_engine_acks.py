@@ -1,15 +1,16 @@
-"""An ack means durable, and a command takes effect once, however often it is sent (DESIGN §3.1-2)."""
+"""An ack means durable, and a command takes effect once, however often it is sent (docs/architecture.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from engine_helpers import HUNT_ID, OpenHunt, disk_replay, wait_until
 
 from hunt.domain import AnswerClue, JoinHunt, PauseHunt, PingLocation, Rejected, StartHunt, TakeHint
 from hunt.engine import Ack, Engine, _actor
 from hunt.store import HuntNotFound, InvalidHuntId, SqliteHuntStore
+from tests.support.engine import OpenHunt, disk_replay, wait_until
+from tests.support.hunts import HUNT_ID
 
 
 def acks(results: list[Ack | Rejected]) -> list[Ack]:

@@ -1,4 +1,4 @@
-"""No acked event is lost (DESIGN §3.1): kill -9 a writer at random moments, restart it, audit the log.
+"""No acked event is lost (docs/architecture.md): kill -9 a writer at random moments, restart it, audit the log.
 
 A child process (crash_writer.py) runs an engine that submits commands in a loop and prints
 each durable ack. Each round kills it with SIGKILL at a random moment and starts the next
@@ -23,16 +23,17 @@ import pytest
 from hunt.domain import replay
 from hunt.engine import verify_hunt
 from hunt.store import SqliteHuntStore
+from tests.support.hunts import HUNT_ID
 
-WRITER = Path(__file__).with_name("crash_writer.py")
-HUNT_ID = "harbor"
+ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 5
 STARTUP_LIMIT_S = 15.0
 
 
 def run_writer(data_dir: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
     with out.open("wb") as stdout, out.with_suffix(".err").open("wb") as stderr:
-        return subprocess.Popen([sys.executable, str(WRITER), str(data_dir), *args], stdout=stdout, stderr=stderr)
+        return subprocess.Popen([sys.executable, "-m", "tests.engine.crash_writer", str(data_dir), *args],
+                                stdout=stdout, stderr=stderr, cwd=ROOT)
 
 
 def acked(out: Path) -> list[tuple[int, str, str, bool]]:

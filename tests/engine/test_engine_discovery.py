@@ -6,12 +6,13 @@ import copy
 from collections.abc import Callable
 
 import pytest
-from engine_helpers import HUNT, OpenHunt
 
 from hunt.config import Config
 from hunt.domain import JoinHunt, StartHunt
 from hunt.engine import open_engine
 from hunt.store import HuntNotFound
+from tests.support.engine import OpenHunt
+from tests.support.hunts import HARBOR as HUNT
 
 
 async def test_a_hunt_created_by_another_engine_becomes_visible(open_hunt: OpenHunt,

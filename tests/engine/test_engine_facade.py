@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import trio
-from engine_helpers import HUNT_ID, OpenHunt, wait_until
 
 import hunt.engine
 from hunt.domain import PingLocation
+from tests.support.engine import OpenHunt, wait_until
+from tests.support.hunts import HUNT_ID
 
 
 async def test_a_subscribed_hunt_stays_loaded_and_unloads_once_nobody_watches(open_hunt: OpenHunt) -> None:

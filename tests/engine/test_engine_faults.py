@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 import trio
-from engine_helpers import HUNT_ID, Faults, OpenHunt, disk_replay, wait_until
 
 from actors import ActivationFailed, ActorCrashed, Overloaded
 from hunt.domain import AnswerClue, JoinHunt, PingLocation, StartHunt, TakeHint
 from hunt.engine import Ack, Engine, open_engine
 from hunt.store import WriteFailed, hunt_path
+from hunt_lab.faults.store import FaultPlan
+from tests.support.engine import OpenHunt, disk_replay, wait_until
+from tests.support.hunts import HUNT_ID
 
 
 def settle_into(settled: dict[str, tuple[Any, BaseException | None]], tag: str) -> Any:
@@ -25,7 +27,7 @@ def settle_into(settled: dict[str, tuple[Any, BaseException | None]], tag: str) 
 
 
 async def test_a_failed_commit_fails_the_whole_batch_and_the_actor_recovers_from_disk(
-        open_hunt: OpenHunt, faults: Faults) -> None:
+        open_hunt: OpenHunt, faults: FaultPlan) -> None:
     async with open_hunt() as engine:
         before = (await engine.state(HUNT_ID)).to_dict()
         faults.fail(HUNT_ID)
@@ -52,7 +54,7 @@ async def test_a_failed_commit_fails_the_whole_batch_and_the_actor_recovers_from
         assert (await engine.state(HUNT_ID)).to_dict() == disk_replay(engine).to_dict()
 
 
-async def test_a_failed_commit_never_acks_through_submit(open_hunt: OpenHunt, faults: Faults) -> None:
+async def test_a_failed_commit_never_acks_through_submit(open_hunt: OpenHunt, faults: FaultPlan) -> None:
     async with open_hunt() as engine:
         seq = (await engine.state(HUNT_ID)).seq
         faults.fail(HUNT_ID, times=2)
@@ -64,7 +66,7 @@ async def test_a_failed_commit_never_acks_through_submit(open_hunt: OpenHunt, fa
         assert engine.statistics().router.restarts == 2
 
 
-async def test_a_stalled_hunt_does_not_delay_another(open_hunt: OpenHunt, faults: Faults,
+async def test_a_stalled_hunt_does_not_delay_another(open_hunt: OpenHunt, faults: FaultPlan,
                                                      hunt_document: dict[str, Any]) -> None:
     async with open_hunt() as engine:
         other = {**hunt_document, "id": "other"}
@@ -92,7 +94,7 @@ async def test_a_stalled_hunt_does_not_delay_another(open_hunt: OpenHunt, faults
         assert isinstance(stalled[0][0], Ack)
 
 
-async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: OpenHunt, faults: Faults) -> None:
+async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: OpenHunt, faults: FaultPlan) -> None:
     capacity, timeout_ms, senders, max_batch = 4, 50, 12, 2
     # Taken from the mailbox: the message being committed, and the next batch, decided meanwhile.
     in_actor = 1 + max_batch
@@ -141,7 +143,7 @@ async def test_backpressure_bounds_the_mailbox_and_drops_nothing(open_hunt: Open
         assert engine.statistics().router.overloaded == len(refused)
 
 
-async def test_submit_nowait_refuses_at_once_when_the_mailbox_is_full(open_hunt: OpenHunt, faults: Faults) -> None:
+async def test_submit_nowait_refuses_at_once_when_the_mailbox_is_full(open_hunt: OpenHunt, faults: FaultPlan) -> None:
     async with open_hunt(engine={"mailbox_capacity": 2}) as engine:
         stall = faults.stall(HUNT_ID)
         settled: dict[str, tuple[Any, BaseException | None]] = {}
@@ -166,7 +168,7 @@ def mailbox_depth(engine: Engine) -> int:
 
 
 
-async def test_a_crashing_hunt_does_not_delay_another(open_hunt: OpenHunt, faults: Faults,
+async def test_a_crashing_hunt_does_not_delay_another(open_hunt: OpenHunt, faults: FaultPlan,
                                                       hunt_document: dict[str, Any]) -> None:
     async with open_hunt(engine={"max_restarts": 100, "restart_backoff_max_s": 0.05}) as engine:
         await engine.create_hunt({**hunt_document, "id": "other"})
@@ -182,9 +184,9 @@ async def test_a_crashing_hunt_does_not_delay_another(open_hunt: OpenHunt, fault
         await wait_until(lambda: engine.statistics().router.restarts >= 10)
 
 
-async def test_a_hunt_whose_creation_failed_can_be_created_again(make_config: Any, faults: Faults,
+async def test_a_hunt_whose_creation_failed_can_be_created_again(make_config: Any, faults: FaultPlan,
                                                                   hunt_document: dict[str, Any]) -> None:
-    async with open_engine(make_config()) as engine:
+    async with open_engine(make_config(), stores=faults.stores(make_config())) as engine:
         faults.fail(HUNT_ID)
         with pytest.raises(WriteFailed):
             await engine.create_hunt(hunt_document)
@@ -199,7 +201,7 @@ async def test_a_hunt_whose_creation_failed_can_be_created_again(make_config: An
 
 
 async def test_a_commit_with_an_unknown_outcome_is_recovered_by_resubmitting(open_hunt: OpenHunt,
-                                                                            faults: Faults) -> None:
+                                                                            faults: FaultPlan) -> None:
     """The write went through but the actor cannot know: it fails the batch and reloads from disk,
     where the events are; the client's retry then gets the original outcome, appended once."""
     async with open_hunt() as engine:
@@ -217,7 +219,7 @@ async def test_a_commit_with_an_unknown_outcome_is_recovered_by_resubmitting(ope
 
 
 @pytest.mark.parametrize("outcome", ["committed", "failed"])
-async def test_readers_never_see_a_batch_before_it_is_durable(open_hunt: OpenHunt, faults: Faults,
+async def test_readers_never_see_a_batch_before_it_is_durable(open_hunt: OpenHunt, faults: FaultPlan,
                                                               outcome: str) -> None:
     async with open_hunt() as engine:
         seq = (await engine.state(HUNT_ID)).seq
@@ -254,6 +256,7 @@ async def test_a_corrupt_hunt_fails_to_activate_and_harms_no_other(open_hunt: Op
     hunt_path(engine.data_dir, "broken").write_bytes(b"not a database " * 500)
     async with open_hunt() as engine:
         await engine.state(HUNT_ID)  # loaded: its file descriptors are open from here on
+        await wait_until(lambda: engine.statistics().hunt(HUNT_ID).dedup_filter_ready)  # type: ignore[union-attr]
         descriptors = len(os.listdir("/proc/self/fd"))
         for n in range(5):
             with pytest.raises(ActivationFailed):

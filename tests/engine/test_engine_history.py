@@ -8,12 +8,13 @@ from typing import Any
 
 import orjson
 import pytest
-from engine_helpers import CRANE, HUNT_ID, OpenHunt, disk_replay
 
 from hunt.config import Config
 from hunt.domain import AdjustScore, AnswerClue, BanPlayer, CheckIn, PauseHunt, PingLocation, StartHunt
 from hunt.engine import Engine, FeedItem, feed_item, open_engine
 from hunt.store import HuntExists, InvalidImport, SqliteHuntStore, hunt_path, record_to_dict
+from tests.support.engine import OpenHunt, disk_replay
+from tests.support.hunts import CRANE, HUNT_ID
 
 # -- feed --------------------------------------------------------------------------------------
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import orjson
 import pytest
-from engine_helpers import HUNT_ID, OpenHunt
 
 from hunt.config import Config
 from hunt.domain import AdjustScore, AnswerClue, PingLocation, TakeHint, replay
 from hunt.engine import Engine, InvalidImport, open_engine, verify_hunt
 from hunt.store import SqliteHuntStore, dict_to_record, encode_snapshot, hunt_path, record_to_dict
+from tests.support.engine import OpenHunt
+from tests.support.hunts import HUNT_ID
 
 YEAR_2100_MS = 4_102_444_800_000
 

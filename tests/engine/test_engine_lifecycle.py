@@ -7,11 +7,13 @@ from typing import Any
 
 import orjson
 import trio
-from engine_helpers import CRANE, HUNT_ID, Faults, OpenHunt, disk_replay, wait_until
 
 from hunt.domain import AnswerClue, CheckIn, PingLocation, TakeHint, replay
 from hunt.engine import Ack, Engine
 from hunt.store import SqliteHuntStore, hunt_path
+from hunt_lab.faults.store import FaultPlan
+from tests.support.engine import OpenHunt, disk_replay, wait_until
+from tests.support.hunts import CRANE, HUNT_ID
 
 
 async def play(engine: Engine, rounds: int = 4) -> None:
@@ -157,7 +159,7 @@ async def test_responses_are_cached_per_committed_version(open_hunt: OpenHunt) -
 
 
 async def test_the_file_lock_is_released_when_closing_a_hunt_outlasts_the_stop_timeout(
-        open_hunt: OpenHunt, faults: Faults) -> None:
+        open_hunt: OpenHunt, faults: FaultPlan) -> None:
     """A final snapshot slower than the stop timeout: the router gives up waiting for the close,
     yet the hunt file's lock is released once the write ends, and the hunt answers again (it
     used to say ``unavailable`` until the server restarted)."""

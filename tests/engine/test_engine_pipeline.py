@@ -7,11 +7,13 @@ from typing import Any
 
 import orjson
 import trio
-from engine_helpers import HUNT_ID, Faults, OpenHunt, disk_replay, wait_until
 
 from actors import ActorCrashed
 from hunt.domain import AnswerClue, PingLocation
 from hunt.engine import Ack, Engine
+from hunt_lab.faults.store import FaultPlan
+from tests.support.engine import OpenHunt, disk_replay, wait_until
+from tests.support.hunts import HUNT_ID
 
 Settled = dict[str, tuple[Any, BaseException | None]]
 
@@ -32,7 +34,7 @@ def live_seq(engine: Engine) -> int:
 
 
 async def test_the_next_batch_is_decided_while_one_commits_and_held_until_durable(
-        open_hunt: OpenHunt, faults: Faults) -> None:
+        open_hunt: OpenHunt, faults: FaultPlan) -> None:
     async with open_hunt() as engine:
         seq = (await engine.state(HUNT_ID)).seq
         top_before, _ = await engine.view(HUNT_ID, "top", lambda state: state.top(3), orjson.dumps)
@@ -68,7 +70,7 @@ async def test_the_next_batch_is_decided_while_one_commits_and_held_until_durabl
         assert (await engine.state(HUNT_ID)).to_dict() == disk_replay(engine).to_dict()
 
 
-async def test_a_failed_commit_fails_every_batch_decided_on_top_of_it(open_hunt: OpenHunt, faults: Faults) -> None:
+async def test_a_failed_commit_fails_every_batch_decided_on_top_of_it(open_hunt: OpenHunt, faults: FaultPlan) -> None:
     async with open_hunt() as engine:
         before = (await engine.state(HUNT_ID)).to_dict()
         seq = before["seq"]

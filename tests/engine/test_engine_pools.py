@@ -8,17 +8,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import trio
-from engine_helpers import HUNT, HUNT_ID, OpenHunt
 
 from hunt.domain import AdjustScore, JoinHunt, PingLocation, StartHunt
 from hunt.engine import Ack, Engine
 from hunt.store import InvalidImport
+from tests.support.engine import OpenHunt
+from tests.support.hunts import HARBOR, HUNT_ID
 
 OTHER = "other"
 
 
 async def open_other_hunt(engine: Engine) -> None:
-    document = copy.deepcopy(HUNT)
+    document = copy.deepcopy(HARBOR)
     document["id"] = OTHER
     await engine.create_hunt(document)
     await engine.submit(OTHER, [JoinHunt("join-1", "Ann"), StartHunt("start")])

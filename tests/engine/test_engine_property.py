@@ -1,5 +1,5 @@
 """Random command streams through the engine: it behaves like the pure rules applied one by one,
-and live state == full replay == snapshot + tail (DESIGN §3.3).
+and live state == full replay == snapshot + tail (docs/architecture.md, Guarantees).
 
 The model decides each command in order against its own state with the same clock, remembers
 idempotency keys forever and records nothing for a rejection. The engine must give the same
@@ -12,7 +12,6 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine_helpers import CRANE, HUNT, HUNT_ID, wait_until
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +39,8 @@ from hunt.domain import (
 )
 from hunt.engine import Ack, Engine, open_engine
 from hunt.store import SqliteHuntStore
+from tests.support.engine import wait_until
+from tests.support.hunts import CRANE, HARBOR, HUNT_ID
 
 T0 = 1_780_000_000_000
 SNAPSHOT_EVERY = 7
@@ -153,12 +154,12 @@ async def test_the_engine_decides_like_the_rules_and_recovers_the_same_state(
             # before it is committed (the pipeline).
             "engine": {"dedup_cache": dedup_cache, "max_batch": 2},
         })
-        model = Model(replay([Recorded(1, T0, HuntCreated(HUNT))]))
+        model = Model(replay([Recorded(1, T0, HuntCreated(HARBOR))]))
         # Two lives of the engine: recovery and dedup after the restart come from the disk.
         for segment in (stream[:restart_after], stream[restart_after:]):
             async with open_engine(config, clock=lambda: clock[0]) as engine:
                 if not engine.exists(HUNT_ID):
-                    await engine.create_hunt(HUNT)
+                    await engine.create_hunt(HARBOR)
                 for submissions, step, resend in segment:
                     submissions = with_resend(submissions, resend, sent)
                     sent += [command for batch in submissions for command in batch]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from engine_helpers import HUNT_ID, OpenHunt
+from tests.support.engine import OpenHunt
+from tests.support.hunts import HUNT_ID
 
 
 async def test_listing_hunts_does_not_wake_an_idle_hunt(open_hunt: OpenHunt) -> None:

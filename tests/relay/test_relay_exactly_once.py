@@ -14,7 +14,12 @@ from pathlib import Path
 import nats
 import orjson
 import pytest
-from relay_helpers import (
+
+from hunt.domain import Pinged, Recorded
+from hunt.relay import CURSOR_KEY, read_relay_status
+from hunt.store import SqliteHuntStore, record_to_dict
+from hunt_lab.servers.nats import LocalNatsServer
+from tests.support.relay import (
     Writer,
     assert_exactly_once_in_order,
     create_hunt_file,
@@ -24,11 +29,6 @@ from relay_helpers import (
     stream_messages,
     wait_for,
 )
-
-from hunt.domain import Pinged, Recorded
-from hunt.relay import CURSOR_KEY, read_relay_status
-from hunt.store import SqliteHuntStore, record_to_dict
-from hunt_lab.servers.nats import LocalNatsServer
 
 pytestmark = pytest.mark.nats
 

@@ -11,13 +11,6 @@ from typing import Any
 
 import pytest
 import trio
-from relay_helpers import (
-    assert_exactly_once_in_order,
-    joins_and_start,
-    random_play,
-    sample_definition,
-    stream_messages,
-)
 
 from hunt.config import Config
 from hunt.domain import PingLocation, replay
@@ -25,6 +18,8 @@ from hunt.engine import Ack, Engine, open_engine
 from hunt.relay import CURSOR_KEY, EmbeddedRelay, RelayStatistics, read_analytics, run_consumer, run_relay
 from hunt.store import SqliteHuntStore
 from hunt_lab.servers.nats import LocalNatsServer
+from tests.support.hunts import sample_hunt
+from tests.support.relay import assert_exactly_once_in_order, joins_and_start, random_play, stream_messages
 
 pytestmark = pytest.mark.nats
 
@@ -70,7 +65,7 @@ async def test_play_goes_on_while_the_broker_is_down_and_the_relay_catches_up(
         nats_server: LocalNatsServer, make_config: Callable[..., Config], data_dir: Path) -> None:
     config = _config(make_config, nats_server)
     async with open_engine(config) as engine:
-        await engine.create_hunt(sample_definition("alpha"))
+        await engine.create_hunt(sample_hunt("alpha"))
         await engine.submit("alpha", joins_and_start(5))
         async with trio.open_nursery() as nursery:
             relay: EmbeddedRelay = await nursery.start(run_relay, config, engine)
@@ -110,7 +105,7 @@ async def test_the_consumers_projection_equals_the_one_computed_from_the_log(
         async with trio.open_nursery() as nursery:
             relay: EmbeddedRelay = await nursery.start(run_relay, config, engine)
             for hunt in hunts:
-                await engine.create_hunt(sample_definition(hunt))
+                await engine.create_hunt(sample_hunt(hunt))
                 await engine.submit(hunt, joins_and_start(12))
             for chunk in range(10):
                 for hunt in hunts:

@@ -8,7 +8,6 @@ from pathlib import Path
 import orjson
 import pytest
 import trio
-from relay_helpers import sample_definition
 
 from hunt.config import Config, ConfigError, load_config
 from hunt.domain import AttemptFailed, ClueFound, HuntCreated, Pinged, PlayerJoined, Recorded
@@ -19,9 +18,10 @@ from hunt.relay._outbox import HuntOutbox, save_cursor_if_unlocked
 from hunt.relay._stats import write_relay_status
 from hunt.relay._wire import hunt_of_subject, parse_msg_id
 from hunt.store import InvalidHuntId, SqliteHuntStore, record_to_dict
+from tests.support.hunts import sample_hunt
 
 RECORDS = [
-    Recorded(1, 1_000, HuntCreated(sample_definition("alpha"))),
+    Recorded(1, 1_000, HuntCreated(sample_hunt("alpha"))),
     Recorded(2, 2_000, PlayerJoined("p1", "Ann", None), "j1", "join"),
     Recorded(3, 3_000, Pinged("p1", 53.5, 9.9), "c1", "p1"),
     Recorded(4, 4_000, AttemptFailed("p1", "c1", "answer", "wrong"), "c2", "p1"),
@@ -59,7 +59,7 @@ def test_message_ids_and_subjects_parse_strictly() -> None:
 
 async def test_the_cursor_goes_through_the_hunt_actor(make_config: Callable[..., Config], data_dir: Path) -> None:
     async with open_engine(make_config()) as engine:
-        await engine.create_hunt(sample_definition("alpha"))
+        await engine.create_hunt(sample_hunt("alpha"))
         assert await engine.save_relay_cursor("alpha", 1) is False  # not loaded: not woken for it
         assert not engine.is_active("alpha")
         await engine.state("alpha")

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
-from relay_helpers import stream_messages
 
 from hunt_lab.faults import ServerProcess
 from hunt_lab.servers.nats import LocalNatsServer
+from tests.support.relay import stream_messages
 
 pytestmark = pytest.mark.nats
 TOKEN = "wired-token"

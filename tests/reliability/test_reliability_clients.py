@@ -1,4 +1,4 @@
-"""Slow and dead clients (DESIGN §3.4, §3.6): none grows the server or delays other players.
+"""Slow and dead clients (docs/reliability.md): none grows the server or delays other players.
 
 Misbehaving clients are raw sockets (hunt_lab.clients.raw): a reader that never reads (its
 receive buffer shrunk to 4 KiB) but keeps sending, a client that vanishes with a TCP reset

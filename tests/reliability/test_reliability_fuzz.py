@@ -1,4 +1,4 @@
-"""Hostile input (DESIGN §3.5, §3.7): property-based fuzzing of the player websocket and the
+"""Hostile input (docs/reliability.md): property-based fuzzing of the player websocket and the
 admin API of a real `hunt serve` child.
 
 Frames: random JSON of any shape, command-shaped objects with wrong types, huge numbers,

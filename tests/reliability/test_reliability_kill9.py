@@ -1,4 +1,4 @@
-"""No acked event is lost and every effect happens once (DESIGN §3.1, §3.2), end to end.
+"""No acked event is lost and every effect happens once (docs/reliability.md), end to end.
 
 A real `hunt serve` child (synchronous=FULL) under websocket players is SIGKILLed three times
 at random moments and restarted on the same data directory; players reconnect and resend

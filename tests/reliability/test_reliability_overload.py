@@ -1,4 +1,4 @@
-"""Overload (DESIGN §3.4, §9 "overload is per command"): twice the measured capacity, sustained.
+"""Overload (docs/reliability.md; "overload is per command", docs/protocol.md): twice the measured capacity, sustained.
 
 Capacity is measured closed loop, then commands are offered open loop (latency from each
 command's scheduled time) at 0.5x, 2x and 0.5x of it. Commits run on a simulated slow disk
@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from hunt.domain import StartHunt
-from hunt_lab.bench.overload import Phase, engine_overload, slow_commits
+from hunt_lab.bench.overload import Phase, engine_overload
 from hunt_lab.bench.overload_ws import HELD_BACK, engine_probe, ws_phases
+from hunt_lab.faults.store import FaultPlan
 from hunt_lab.servers.inprocess import open_local_server
 from hunt_lab.workload import hunt_definition
 
@@ -66,15 +67,16 @@ async def test_engine_at_twice_its_capacity_refuses_the_excess_and_bounds_the_re
 
 async def websocket_overload(tmp_path: Path, settings: dict[str, Any], *, polite: bool,
                              limits: dict[str, Any] | None = None) -> dict[str, Any]:
-    with slow_commits(COMMIT_S):
-        async with open_local_server(tmp_path / "data", engine=settings, store={"synchronous": "FULL"},
-                                     limits=limits or {}) as server:
-            assert (await server.http.post("/admin/hunts", json=hunt_definition("peak", 3))).status_code == 201
-            await server.engine.submit("peak", [StartHunt(cmd="start")])
-            result = await ws_phases(server.ws_url("peak"), players=48, phases=PHASES,
-                                     probe=engine_probe(server.engine, "peak"), pid=os.getpid(), capacity_s=1.0,
-                                     capacity_workers=2 * settings["mailbox_capacity"], polite=polite)
-            result["overload_closes"] = server.ctx.connections.overload_closes
+    disk = FaultPlan()
+    disk.slow(COMMIT_S)
+    async with open_local_server(tmp_path / "data", engine=settings, store={"synchronous": "FULL"},
+                                 limits=limits or {}, stores=disk.stores) as server:
+        assert (await server.http.post("/admin/hunts", json=hunt_definition("peak", 3))).status_code == 201
+        await server.engine.submit("peak", [StartHunt(cmd="start")])
+        result = await ws_phases(server.ws_url("peak"), players=48, phases=PHASES,
+                                 probe=engine_probe(server.engine, "peak"), pid=os.getpid(), capacity_s=1.0,
+                                 capacity_workers=2 * settings["mailbox_capacity"], polite=polite)
+        result["overload_closes"] = server.ctx.connections.overload_closes
     return result
 
 

@@ -1,20 +1,15 @@
-"""The two stores behind one fixture, so every contract test runs against both.
-
-(No conftest.py in tests/ itself: pytest would put tests/ on sys.path, where the folder
-tests/actors would shadow the real ``actors`` package as a namespace package.)
-"""
+"""The two stores behind one fixture, so every contract test runs against both."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from store_helpers import HUNT, HUNT_ID
 
 from hunt.store import MemoryHuntStore, SqliteHuntStore
+from tests.support.hunts import HUNT_ID
 
 
 class MemoryBackend:
@@ -67,12 +62,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryBa
     chosen = MemoryBackend() if request.param == "memory" else SqliteBackend(tmp_path)
     yield chosen
     chosen.close_all()
-
-
-@pytest.fixture
-def hunt_document() -> dict[str, Any]:
-    """A fresh copy of the test hunt's definition."""
-    return copy.deepcopy(HUNT)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_helpers import HUNT_ID, as_dict, build_log, replayed
 
 from hunt.domain import Recorded
 from hunt.store import (
@@ -27,6 +26,8 @@ from hunt.store import (
     hunt_ids,
     hunt_path,
 )
+from tests.support.hunts import HUNT_ID
+from tests.support.store import as_dict, build_log, replayed
 
 
 @pytest.fixture

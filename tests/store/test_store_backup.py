@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from store_helpers import HUNT, HUNT_ID, build_log
 
 from hunt.engine import verify_hunt
 from hunt.store import (
@@ -21,11 +20,13 @@ from hunt.store import (
     read_manifest,
     restore,
 )
+from tests.support.hunts import HARBOR, HUNT_ID
+from tests.support.store import build_log
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    log = build_log(HUNT, 300)
+    log = build_log(HARBOR, 300)
     store = SqliteHuntStore.create(tmp_path / "data", HUNT_ID, first=log[:1])
     try:
         store.append(log[1:])  # and the writer stays open: its last commits are in the -wal file
@@ -67,7 +68,7 @@ def test_restore_refuses_a_live_hunt(data: Path, tmp_path: Path) -> None:
 
 
 def test_restore_force_replaces_and_keeps_the_old_files_aside(tmp_path: Path) -> None:
-    log = build_log(HUNT, 50)
+    log = build_log(HARBOR, 50)
     store = SqliteHuntStore.create(tmp_path / "data", HUNT_ID, first=log[:1])
     store.append(log[1:20])
     store.close()

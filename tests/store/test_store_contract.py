@@ -1,4 +1,4 @@
-"""The storage contract, run against SqliteHuntStore and MemoryHuntStore alike.
+"""The storage contract (hunt.store.HuntStore and HuntStores), run against SQLite and memory alike.
 
 Like a journal test kit (Akka's JournalSpec, eventsourcing's recorder tests): what is appended
 reads back, in ranges and through the indexed filters; the sequence is never reset or reused;
@@ -9,14 +9,25 @@ tail (or from zero, when a snapshot cannot be decoded) gives the state of a full
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from store_helpers import as_dict, build_log, replayed
 
 from hunt.domain import HuntState, Pinged, Recorded, event_to_fields, replay
-from hunt.store import WriteFailed, encode_snapshot
+from hunt.store import (
+    HuntExists,
+    HuntNotFound,
+    HuntStores,
+    InvalidHuntId,
+    MemoryHuntStores,
+    SqliteHuntStores,
+    WriteFailed,
+    encode_snapshot,
+)
+from tests.support.hunts import HUNT_ID
+from tests.support.store import as_dict, build_log, replayed
 
 LENGTH = 60
 
@@ -316,3 +327,34 @@ def test_a_snapshot_filed_under_the_wrong_seq_is_ignored(store: Any, log: list[R
     state, replayed_count = store.load()
     assert (as_dict(state), replayed_count) == (replayed(log), LENGTH)
     assert as_dict(store.state_at(55)) == replayed(log[:55])
+
+
+# -- where hunts live: HuntStores ------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> HuntStores:
+    return MemoryHuntStores() if request.param == "memory" else SqliteHuntStores(tmp_path, synchronous="NORMAL")
+
+
+def test_stores_create_list_open_and_refuse_alike(stores: HuntStores, hunt_document: dict[str, Any]) -> None:
+    log = build_log(hunt_document, 6)
+    assert stores.ids() == []
+    with pytest.raises(HuntNotFound):
+        stores.open(HUNT_ID)
+    with pytest.raises(HuntNotFound):
+        stores.open_reader(HUNT_ID)
+    with pytest.raises(InvalidHuntId):
+        stores.create("../escape", log[:1])
+    stores.create(HUNT_ID, log[:1])
+    with pytest.raises(HuntExists):
+        stores.create(HUNT_ID, log[:1])
+    assert stores.ids() == [HUNT_ID]
+    writer = stores.open(HUNT_ID)
+    writer.append(log[1:])
+    writer.close()
+    again = stores.open(HUNT_ID)  # what was written survives the writer
+    reader = stores.open_reader(HUNT_ID)
+    assert list(reader.read()) == log and again.last_seq() == 6
+    reader.close()
+    again.close()

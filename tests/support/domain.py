@@ -39,28 +39,17 @@ from hunt.domain import (
     parse_definition,
 )
 
+from .hunts import CRANE, harbor
+
 T0 = 1_780_000_000_000  # epoch milliseconds: 2026-05-28 20:26:40 UTC
 STEP_MS = 1000  # how far the game clock moves for a command sent without ``at``
 
-# The example of DESIGN §6.
-EXAMPLE: dict[str, Any] = {
-    "id": "harbor-2026", "title": "Harbor Hunt", "mode": "solo", "order": "free",
-    "starts_at": None, "ends_at": None,
-    "clues": [
-        {"id": "c1", "title": "Old light", "prompt": "What guards the harbor at night?",
-         "kind": "answer", "answers": ["lighthouse"], "points": 100,
-         "decay": {"per_finder": 10, "min": 50}, "first_bonus": 20,
-         "hints": [{"text": "It blinks.", "cost": 10}]},
-        {"id": "c2", "title": "Crane", "kind": "geo", "lat": 53.5441, "lon": 9.9667,
-         "radius_m": 30, "points": 50},
-        {"id": "c3", "title": "Sign", "kind": "code", "codes": ["X7K2"], "points": 30, "after": ["c1"]},
-    ],
-}
-CRANE = (53.5441, 9.9667)
+# The standard test hunt as the domain tests know it: under its own id, with no time window.
+EXAMPLE: dict[str, Any] = harbor("harbor-2026", starts_at=None, ends_at=None)
 
 
 def example() -> dict[str, Any]:
-    """A fresh deep copy of the DESIGN §6 example, safe to mutate."""
+    """A fresh deep copy of :data:`EXAMPLE`, safe to mutate."""
     return copy.deepcopy(EXAMPLE)
 
 

@@ -8,7 +8,6 @@ wraps a trio-websocket connection, matches replies to requests and keeps every f
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -20,21 +19,13 @@ import orjson
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
+from hunt.config import Config
+from hunt.store import HuntStores
 from hunt_lab.servers.inprocess import LocalServer, open_local_server
 
+from .hunts import HUNT_ID, harbor
+
 ADMIN_TOKEN = "test-admin-token"
-HUNT_ID = "harbor"
-HUNT: dict[str, Any] = {
-    "id": HUNT_ID, "title": "Harbor Hunt", "mode": "solo", "order": "free",
-    "clues": [
-        {"id": "c1", "title": "Old light", "prompt": "What guards the harbor at night?", "kind": "answer",
-         "answers": ["lighthouse"], "points": 100, "first_bonus": 20,
-         "hints": [{"text": "It blinks.", "cost": 10}]},
-        {"id": "c2", "title": "Crane", "kind": "geo", "lat": 53.5441, "lon": 9.9667, "radius_m": 30, "points": 50},
-        {"id": "c3", "title": "Sign", "kind": "code", "codes": ["X7K2"], "points": 30, "after": ["c1"]},
-    ],
-}
-CRANE = (53.5441, 9.9667)
 
 TEST_SETTINGS: dict[str, dict[str, Any]] = {
     "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0},
@@ -46,11 +37,6 @@ TEST_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def hunt_definition(hunt_id: str = HUNT_ID, **changes: Any) -> dict[str, Any]:
-    document = copy.deepcopy(HUNT)
-    document["id"] = hunt_id
-    document.update(changes)
-    return document
 
 
 class Server(LocalServer):
@@ -61,7 +47,7 @@ class Server(LocalServer):
         return self.url
 
     async def create_hunt(self, hunt_id: str = HUNT_ID, *, start: bool = True, **changes: Any) -> str:
-        response = await self.http.post("/admin/hunts", json=hunt_definition(hunt_id, **changes))
+        response = await self.http.post("/admin/hunts", json=harbor(hunt_id, **changes))
         assert response.status_code == 201, response.text
         if start:
             response = await self.http.post(f"/admin/hunts/{hunt_id}/start")
@@ -76,11 +62,16 @@ def join_id(seed: str) -> str:
 
 @asynccontextmanager
 async def run_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+                     stores: Callable[[Config], HuntStores] | None = None,
                      **sections: dict[str, Any]) -> AsyncIterator[Server]:
-    """:func:`open_local_server` with the small limits of :data:`TEST_SETTINGS` under ``sections``."""
+    """:func:`open_local_server` with the small limits of :data:`TEST_SETTINGS` under ``sections``.
+
+    ``stores`` as there, e.g. ``FaultPlan().stores`` for a server on a faulty disk.
+    """
     settings = {name: {**TEST_SETTINGS.get(name, {}), **sections.get(name, {})}
                 for name in {*TEST_SETTINGS, *sections}}
-    async with open_local_server(data_dir, ws_ping_interval_s=ws_ping_interval_s, **settings) as local:
+    async with open_local_server(data_dir, ws_ping_interval_s=ws_ping_interval_s, stores=stores,
+                                 **settings) as local:
         assert local.config.data_path == data_dir  # never the working directory's data/
         yield Server(**vars(local))
 

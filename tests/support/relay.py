@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,8 @@ from hunt.domain import (
     TakeHint,
 )
 from hunt.store import SqliteHuntStore
+
+from .hunts import CRANE, sample_hunt
 
 STREAM = "HUNT_EVENTS"
 
@@ -129,18 +130,12 @@ def assert_exactly_once_in_order(messages: list[tuple[str, dict[str, Any], dict[
 # -- hunt files ----------------------------------------------------------------------------
 
 
-def sample_definition(hunt_id: str) -> dict[str, Any]:
-    document: dict[str, Any] = orjson.loads(resources.files("hunt").joinpath("sample_hunt.json").read_bytes())
-    document["id"] = hunt_id
-    return document
-
-
 def create_hunt_file(data_dir: Path, hunt_id: str, events: int) -> None:
     """A hunt file holding ``events`` events (created, 10 joins, then pings), as a server writes it."""
     store = SqliteHuntStore.create(data_dir, hunt_id, synchronous="OFF")
     try:
         now = int(time.time() * 1000)
-        records = [Recorded(1, now, HuntCreated(sample_definition(hunt_id)))]
+        records = [Recorded(1, now, HuntCreated(sample_hunt(hunt_id)))]
         for seq in range(2, min(events, 11) + 1):
             player = f"p{seq - 1}"
             records.append(Recorded(seq, now, PlayerJoined(player, f"Player {seq - 1}", None), f"j{seq}", "join"))
@@ -210,7 +205,6 @@ def relay_process(data_dir: Path, url: str, cwd: Path, **broker: Any) -> subproc
 
 # -- play ----------------------------------------------------------------------------------
 
-CRANE = (53.5441, 9.9667)
 MARKET = (53.5457, 9.9497)
 
 

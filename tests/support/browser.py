@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,8 @@ import orjson
 import trio
 from trio_websocket import wrap_client_stream
 
+from .hunts import sample_hunt
+
 ADMIN_TOKEN = "browser-test-token"
 CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -42,7 +43,6 @@ CHROMIUM_FLAGS = (
     "--disable-extensions", "--mute-audio", "--hide-scrollbars",
 )
 REQUIRE_ENV = "HUNT_TEST_REQUIRE_BROWSER"
-CRANE = (53.5441, 9.9667)  # clue c2 of the sample hunt
 REPLY_OPS = ("ack", "error", "welcome", "batch")  # the frames that answer a request (by its id)
 
 
@@ -70,14 +70,6 @@ def missing_browser() -> str | None:
 
 def browser_required() -> bool:
     return os.environ.get(REQUIRE_ENV, "") not in ("", "0")
-
-
-def sample_hunt(hunt_id: str, **changes: Any) -> dict[str, Any]:
-    """The sample hunt (hunt/sample_hunt.json) under another id."""
-    document: dict[str, Any] = orjson.loads(resources.files("hunt").joinpath("sample_hunt.json").read_bytes())
-    document["id"] = hunt_id
-    document.update(changes)
-    return document
 
 
 # -- the server ------------------------------------------------------------------------------

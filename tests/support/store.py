@@ -22,21 +22,9 @@ from hunt.domain import (
     replay,
 )
 
-HUNT_ID = "harbor"
-# A small hunt touching every clue kind: decay, first-finder bonus, hints, a prerequisite.
-HUNT: dict[str, Any] = {
-    "id": HUNT_ID, "title": "Harbor Hunt", "mode": "solo", "order": "free",
-    "clues": [
-        {"id": "c1", "title": "Old light", "kind": "answer", "answers": ["lighthouse"], "points": 100,
-         "decay": {"per_finder": 10, "min": 50}, "first_bonus": 20,
-         "hints": [{"text": "It blinks.", "cost": 10}, {"text": "It is tall.", "cost": 5}]},
-        {"id": "c2", "title": "Crane", "kind": "geo", "lat": 53.5441, "lon": 9.9667, "radius_m": 30,
-         "points": 50},
-        {"id": "c3", "title": "Sign", "kind": "code", "codes": ["X7K2"], "points": 30, "after": ["c1"]},
-    ],
-}
+from .hunts import CRANE
+
 T0 = 1_780_000_000_000  # epoch ms
-CRANE = (53.5441, 9.9667)
 PLAYERS = ("p1", "p2", "p3")
 
 

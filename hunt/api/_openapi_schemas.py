@@ -1,0 +1,220 @@
+"""The JSON Schemas of ``/openapi.json``: request bodies with every constraint the server checks,
+and the shapes of its answers.
+
+The bounds come from the code that enforces them (the definition parser, the rules, the
+protocol), so the document cannot drift from the server. What JSON Schema cannot say (a rule
+across fields) is listed in the description of the schema concerned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import (
+    ENTRY_KINDS,
+    EVENT_TYPES,
+    HINT_POLICIES,
+    MAX_ADJUST,
+    MAX_ANNOUNCEMENT,
+    MAX_BONUS,
+    MAX_CLUES,
+    MAX_HINTS,
+    MAX_PARTIALS,
+    MAX_PATTERN_CHARS,
+    MAX_PATTERNS,
+    MAX_POINTS,
+    MAX_REASON,
+    MAX_REPLY,
+    MAX_TEAM_SIZE,
+    MAX_TEXT,
+    MAX_VERDICT,
+    RESERVED_IDS,
+)
+from ..protocol import MAX_ID_CHARS, ErrorCode
+from ._http import MAX_QUERY_INT, MAX_QUERY_TEXT
+
+__all__ = ["HUNT_ID", "HUNT_ID_PATTERN", "body_schemas", "query_schemas", "response_schemas"]
+
+HUNT_ID_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$"
+HUNT_ID = {"type": "string", "pattern": HUNT_ID_PATTERN, "not": {"enum": sorted(RESERVED_IDS)}}
+CLUE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# Python's str.isspace() characters, spelled out (a regex's \s differs between languages).
+_SPACE = "\\t-\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+MAX_JSON_INT = 2**64 - 1  # the largest integer a JSON body may hold (larger ones are malformed JSON)
+
+_STRING, _INT, _NUMBER, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+
+
+def _int(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def _number(low: float, high: float) -> dict[str, Any]:
+    return {"type": "number", "minimum": low, "maximum": high}
+
+
+def _object(properties: dict[str, Any], *, required: tuple[str, ...] = (), **more: Any) -> dict[str, Any]:
+    """An object that refuses any property it does not list (as the server does)."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False, **more}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+_TEXT = {"type": "string", "maxLength": MAX_TEXT}
+_NAMED = {"type": "string", "maxLength": MAX_TEXT, "pattern": f"[^{_SPACE}]",
+          "description": "not only whitespace"}
+_POINTS = _int(0, MAX_POINTS)
+_TIME = {"description": "null, epoch milliseconds, or an ISO 8601 time with a zone (e.g. 2026-05-28T18:00:00Z)",
+         "anyOf": [{"type": "null"}, _int(0, MAX_JSON_INT), {"type": "string"}]}
+_SECRETS = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": f"[^{_SPACE}]"},
+            "description": "compared after folding case, accents and whitespace; none may fold to nothing"}
+
+_ONLY_ANSWER = ("patterns", "partial")
+_CLUE_KINDS = {
+    "answer": {"anyOf": [{"required": ["answers"]}, {"required": ["patterns"]}],
+               "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon", "radius_m", "accepts")]}},
+    "mission": {"not": {"anyOf": [{"required": [k]} for k in ("answers", "codes", "lat", "lon", "radius_m",
+                                                               "keep_punctuation", *_ONLY_ANSWER)]}},
+    "code": {"required": ["codes"], "not": {"anyOf": [{"required": [k]} for k in ("answers", "lat", "lon",
+                                                                                   "radius_m", "accepts",
+                                                                                   *_ONLY_ANSWER)]}},
+    "geo": {"required": ["lat", "lon", "radius_m"], "not": {"anyOf": [{"required": [k]} for k in (
+        "answers", "codes", "accepts", "keep_punctuation", *_ONLY_ANSWER)]}},
+}
+_PATTERNS = {"type": "array", "maxItems": MAX_PATTERNS,
+             "items": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_CHARS},
+             "description": "regular expressions (RE2 syntax) matched against the whole normalised answer"}
+
+CLUE = _object({
+    "id": {"type": "string", "pattern": CLUE_ID_PATTERN},
+    "title": _NAMED,
+    "prompt": _TEXT,
+    "kind": {"enum": list(_CLUE_KINDS)},
+    "points": _POINTS,
+    "answers": _SECRETS,
+    "codes": {**_SECRETS, "description": "compared ignoring case, whitespace and dashes"},
+    "lat": _number(-90, 90),
+    "lon": _number(-180, 180),
+    "radius_m": _number(0.1, 100_000),
+    "decay": {"anyOf": [{"type": "null"}, _object({"per_finder": _POINTS, "min": _POINTS})],
+              "description": "min may not exceed the clue's points"},
+    "first_bonus": _POINTS,
+    "hints": {"type": "array", "maxItems": MAX_HINTS,
+              "items": _object({"text": _NAMED, "cost": _POINTS}, required=("text",))},
+    "after": {"type": "array", "items": {"type": "string"},
+              "description": "ids of other clues of the hunt; prerequisites may not form a cycle"},
+    "keep_punctuation": _BOOL,
+    "accepts": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(ENTRY_KINDS)},
+                "description": "mission clues: what an entry may be"},
+    "patterns": _PATTERNS,
+    "partial": {"type": "array", "maxItems": MAX_PARTIALS, "items": _object({
+        "answers": {"type": "array", "items": {"type": "string"}}, "patterns": _PATTERNS,
+        "reply": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY}}, required=("reply",)),
+        "description": "answers that are not wrong: the player is told the reply (keep going)"},
+}, required=("id", "title", "kind"),
+    allOf=[{"if": {"properties": {"kind": {"const": kind}}}, "then": rule} for kind, rule in _CLUE_KINDS.items()])
+
+DEFINITION = _object({
+    "id": HUNT_ID,
+    "title": _NAMED,
+    "description": _TEXT,
+    "mode": {"enum": ["solo", "teams"]},
+    "order": {"enum": ["free", "sequential"]},
+    "starts_at": _TIME,
+    "ends_at": {**_TIME, "description": _TIME["description"] + "; after starts_at"},
+    "attempts": _object({"max": _int(1, 10_000), "window_s": _number(0.001, 86_400)}),
+    "heatmap_cell_deg": _number(1e-6, 10),
+    "team_size": {"anyOf": [{"type": "null"}, _int(1, MAX_TEAM_SIZE)], "description": "teams mode only"},
+    "hint_policy": {"enum": list(HINT_POLICIES)},
+    "allow_typed_position": _BOOL,
+    "clues": {"type": "array", "minItems": 1, "maxItems": MAX_CLUES, "items": CLUE},
+}, required=("id", "title", "clues"),
+    description="A hunt definition. Beyond this schema: clue ids are unique, every id in `after` names "
+                "another clue, prerequisites form no cycle, `decay.min` <= `points`, `ends_at` > "
+                "`starts_at`, `team_size` only with mode teams, and an ISO time must parse with a zone; "
+                "a definition that breaks one of these is refused with 400 naming the field.",
+    allOf=[{"if": {"not": {"properties": {"mode": {"const": "teams"}}, "required": ["mode"]}},
+            "then": {"properties": {"team_size": {"type": "null"}}}}])
+
+_COMMAND_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS,
+               "description": "the idempotency key; sent again, the command answers with its first outcome"}
+_REASON = {"type": "string", "maxLength": MAX_REASON}
+
+
+def body_schemas() -> dict[str, Any]:
+    return {
+        "Definition": DEFINITION,
+        "Control": _object({"id": _COMMAND_ID}),
+        "Ban": _object({"id": _COMMAND_ID, "reason": _REASON}),
+        "Announce": _object({"id": _COMMAND_ID, "text": {"type": "string", "minLength": 1,
+                                                         "maxLength": MAX_ANNOUNCEMENT, "pattern": f"[^{_SPACE}]"},
+                             "team": _STRING, "player": _STRING}, required=("text",),
+                            description="to everybody, or one team (by name), or one player (by id): not both"),
+        "Judge": _object({"id": _COMMAND_ID, "verdict": {"enum": ["approve", "reject"]},
+                          "bonus": _int(0, MAX_BONUS), "message": {"type": "string", "maxLength": MAX_VERDICT}},
+                         required=("verdict",), description="a bonus only with approve"),
+        "Adjust": _object({"id": _COMMAND_ID, "player": _STRING, "reason": _REASON,
+                           "delta": {**_int(-MAX_ADJUST, MAX_ADJUST), "not": {"const": 0}}},
+                          required=("player", "delta")),
+    }
+
+
+def query_schemas() -> dict[str, dict[str, Any]]:
+    """Query parameters by name: integers are plain decimal digits, text at most MAX_QUERY_TEXT long."""
+    return {
+        "limit": _int(1, MAX_QUERY_INT),
+        "offset": _int(0, MAX_QUERY_INT),
+        "after": _int(0, MAX_QUERY_INT),
+        "at_seq": _int(1, MAX_QUERY_INT),
+        "player": {"type": "string", "maxLength": MAX_QUERY_TEXT},
+        "clue": {"type": "string", "maxLength": MAX_QUERY_TEXT},
+        "type": {"enum": ["", *sorted(EVENT_TYPES)]},
+        "team": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_TEXT},
+    }
+
+
+def response_schemas() -> dict[str, Any]:
+    obj, arr, s, i = "object", "array", _STRING, _INT
+    nullable_s, nullable_i = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+    row = {"type": obj, "properties": {"rank": i, "player": s, "name": s, "score": i, "team": nullable_s}}
+    return {
+        "Error": {"type": obj, "required": ["error", "message"], "properties": {
+            "error": {"type": "string", "enum": [code.value for code in ErrorCode]}, "message": s,
+            "retry_after_ms": {"type": "integer", "minimum": 1}}},
+        "Leaderboard": {"type": obj, "required": ["seq", "total", "rows"],
+                        "properties": {"seq": i, "total": i, "rows": {"type": arr, "items": row}, "frozen": _BOOL}},
+        "PublicHunt": {"type": obj, "required": ["id", "title", "status", "clues"], "properties": {
+            "id": s, "title": s, "description": s, "mode": s, "order": s, "status": s, "starts_at": {},
+            "ends_at": {}, "team_size": nullable_i, "hint_policy": s, "allow_typed_position": _BOOL,
+            "frozen": _BOOL, "clues": {"type": arr, "items": {"type": obj, "properties": {
+                "id": s, "kind": s, "points": i,
+                "value": {**i, "description": "what it scores its next finder now"}}}}}},
+        "HuntList": {"type": obj, "required": ["hunts"], "properties": {"hunts": {"type": arr, "items": {
+            "type": obj, "properties": {"id": s, "title": s, "status": s, "players": i, "events": i,
+                                        "active": _BOOL}}}}},
+        "HuntDetail": {"type": obj, "properties": {
+            "id": s, "title": s, "status": s, "seq": i, "definition": {"type": obj},
+            "stats": {"type": obj, "properties": {"events": i, "by_type": {"type": obj}, "players": i,
+                                                  "sides": i}},
+            "heatmap": {"type": obj, "properties": {"cell_deg": _NUMBER, "cells": {"type": arr}}},
+            "actor": {"type": obj, "properties": {"mailbox_depth": i, "mailbox_capacity": i, "active": _BOOL,
+                                                  "subscribers": i}}}},
+        "PlayerDetail": {"type": obj, "properties": {
+            "player": s, "name": s, "team": nullable_s, "side": s, "score": i, "rank": nullable_i,
+            "banned": _BOOL, "joined": {"type": obj}, "progress": {"type": obj},
+            "audit": {"type": arr, "items": {"type": obj}}}},
+        "Clues": {"type": obj, "properties": {"seq": i, "clues": {"type": arr, "items": {"type": obj}}}},
+        "Analytics": {"type": obj, "required": ["hunt", "last_seq", "activity", "clues"], "properties": {
+            "hunt": s, "last_seq": i, "last_ts": nullable_i, "activity": {"type": arr}, "clues": {"type": arr}}},
+        "Event": {"type": obj, "required": ["seq", "ts", "type"], "properties": {
+            "seq": i, "ts": i, "type": s, "player": nullable_s, "clue": nullable_s, "cmd": nullable_s,
+            "data": {"type": obj}}},
+        "Events": {"type": obj, "required": ["events", "next_after"], "properties": {
+            "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}}, "next_after": nullable_i}},
+        "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
+            "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
+        "Imported": {"type": obj, "required": ["id", "events"], "properties": {"id": s, "events": i}},
+        "Health": {"type": obj, "required": ["status"], "properties": {"status": {"enum": ["ok", "stopping"]},
+                                                                      "hunts": i, "active": i}},
+    }
