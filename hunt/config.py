@@ -47,7 +47,7 @@ class EngineConfig:
     max_restarts: int = 5
     restart_window_s: float = 60.0
     dedup_cache: int = 4096
-    dedup_filter_keys: int = 2_000_000
+    dedup_filter_keys: int = 4_000_000
     dedup_filter_error: float = 0.001
     feed_buffer: int = 1024
     join_feed: int = 20
@@ -115,6 +115,20 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkersConfig:
+    count: int = 1
+    nats_url: str = ""
+    subject_prefix: str = "hunt-workers"
+    forward_inflight: int = 2
+    forward_max_commands: int = 512
+    forward_queue: int = 4096
+    push_buffer: int = 256
+    owner_inflight: int = 1024
+    catch_up_ms: int = 200
+    stats_interval_s: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
 class BackupConfig:
     dir: str = ""
     every_s: float = 3600.0
@@ -136,6 +150,7 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
+    workers: WorkersConfig = WorkersConfig()
     logging: LoggingConfig = LoggingConfig()
     backup: BackupConfig = BackupConfig()
 
@@ -284,6 +299,14 @@ def _validate(config: Config) -> None:
         "broker.poll_interval_ms": config.broker.poll_interval_ms,
         "broker.cursor_interval_s": config.broker.cursor_interval_s,
         "broker.consumer_ack_wait_s": config.broker.consumer_ack_wait_s,
+        "workers.count": config.workers.count,
+        "workers.forward_inflight": config.workers.forward_inflight,
+        "workers.forward_max_commands": config.workers.forward_max_commands,
+        "workers.forward_queue": config.workers.forward_queue,
+        "workers.push_buffer": config.workers.push_buffer,
+        "workers.owner_inflight": config.workers.owner_inflight,
+        "workers.catch_up_ms": config.workers.catch_up_ms,
+        "workers.stats_interval_s": config.workers.stats_interval_s,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -306,6 +329,9 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    if not _NAME.fullmatch(config.workers.subject_prefix):
+        raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
+                          f"got {config.workers.subject_prefix!r}")
     for key, value in (("limits.address_window", config.limits.address_window),
                        ("limits.hunt_window", config.limits.hunt_window)):
         if value < config.limits.window:  # else a connection could wait forever for its own window

@@ -16,17 +16,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import partial
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import orjson
 import trio
 
 from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, load_secrets, serve
+from ..cluster import open_bus, serve_owner
 from ..config import Config, ConfigError
 from ..domain import Announce, StartHunt
 from ..engine import Engine, open_engine, run_periodic_backups
@@ -34,6 +38,7 @@ from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
 from ._common import add_config_options, config_from_args
 from ._logging import configure_logging
+from ._workers import OWNER, open_nats, reuseport_sockets, spawn_gateways
 
 __all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
 
@@ -49,6 +54,9 @@ def register(subparsers: Any) -> None:
     add_config_options(parser, network=True)
     parser.add_argument("--sample", action="store_true",
                         help="create and start the sample hunt (harbor-2026) if it does not exist yet")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="gateway processes sharing the port (default from config: 1, one process "
+                             "and no broker; N > 1 needs nats-server or workers.nats_url)")
     parser.add_argument("--check", action="store_true",
                         help="check the config, the data dir (permissions, hunt files), the port and the broker, "
                              "then exit: 0 if a start would succeed, 1 with the problems otherwise")
@@ -56,7 +64,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    if args.workers is not None and args.workers < 1:
+        print("hunt serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}))
     if args.check:
         return _check(config)
     configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
@@ -68,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
     secrets = load_secrets(config)
     reload = partial(_reload, partial(config_from_args, args), args.verbose)
     try:
-        trio.run(_main, config, secrets, args.sample, reload)
+        if config.workers.count == 1:
+            trio.run(_main, config, secrets, args.sample, reload)
+        else:
+            trio.run(_main_workers, config, secrets, args.sample)
     except OSError as err:
         print(f"hunt serve: cannot listen on {config.server.host}:{config.server.port}: {err}", file=sys.stderr)
         return 2
@@ -111,6 +125,34 @@ async def _main(config: Config, secrets: Secrets, sample: bool, reload: Callable
                 _announce(config, secrets, port, sample_id)
             background.cancel_scope.cancel()
         log.info("stopped: mailboxes drained, snapshots written")
+
+
+async def _main_workers(config: Config, secrets: Secrets, sample: bool) -> None:
+    """The owner of every hunt, with ``workers.count`` gateway processes (see ``_workers``)."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals, \
+            tempfile.TemporaryDirectory(prefix="hunt-workers-") as scratch:
+        sockets = reuseport_sockets(config.server.host, config.server.port, config.workers.count)
+        port = sockets[0].getsockname()[1]
+        try:
+            async with open_nats(config, Path(scratch)) as nats_url, open_bus(nats_url, OWNER) as bus, \
+                    open_engine(config) as engine, trio.open_nursery() as background:
+                await background.start(run_relay, config, engine)
+                await background.start(serve_owner, config, engine, bus, OWNER)
+                sample_id = await ensure_sample(engine) if sample else None
+                stopping = trio.Event()
+                async with trio.open_nursery() as nursery:
+                    pids = await nursery.start(spawn_gateways, config, sockets, nats_url, stopping)
+                    log.info("owner %d, gateways %s", os.getpid(), pids)
+                    _announce(config, secrets, port, sample_id)
+                    async for signum in signals:
+                        log.info("%s: shutting down the gateways, then the owner", signal.Signals(signum).name)
+                        break
+                    stopping.set()
+                background.cancel_scope.cancel()
+        finally:
+            for sock in sockets:
+                sock.close()
+        log.info("stopped: gateways gone, mailboxes drained, snapshots written")
 
 
 def _reload(load: Callable[[], Config], verbose: bool, ctx: ApiContext) -> None:

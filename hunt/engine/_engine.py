@@ -41,7 +41,6 @@ from ..domain import (
     Rejected,
     RuleDefaults,
     parse_definition,
-    valid_id,
 )
 from ..store import RELAY_CURSOR, HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, hunt_path
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
@@ -118,6 +117,7 @@ class Engine:
         self._pools = WorkerPools.from_config(config.engine)
         self._hubs: dict[str, HuntHub] = {}
         self._known: set[str] = set(self.stores.ids())
+        self._observer: Callable[[str, Sequence[Recorded]], None] | None = None
         self.commands = CommandStats()  # ack latency and refusals, for /metrics
         self.rule_defaults = RuleDefaults(
             wrong_attempts_max=config.game.wrong_attempts_max,
@@ -134,21 +134,26 @@ class Engine:
         return sorted(self._known)
 
     def exists(self, hunt_id: str) -> bool:
-        return hunt_id in self._known or self._discover(hunt_id)
+        return self.discover(hunt_id)
 
     def require(self, hunt_id: str) -> None:
         """Raise InvalidHuntId or HuntNotFound unless ``hunt_id`` names a known hunt."""
-        if hunt_id not in self._known and not self._discover(hunt_id):  # known ids were validated
+        if not self.discover(hunt_id):  # known ids were validated when they became known
             hunt_path(self.data_dir, hunt_id)  # raises InvalidHuntId for a malformed id
             raise HuntNotFound(f"no hunt {hunt_id!r}")
 
-    def _discover(self, hunt_id: str) -> bool:
-        """Whether another process created the hunt since (one stat; a hunt file only appears
-        complete, renamed into place after its first event is committed)."""
-        if not valid_id(hunt_id) or not hunt_path(self.data_dir, hunt_id).exists():
+    def discover(self, hunt_id: str) -> bool:
+        """Whether ``hunt_id`` is known, looking on disk for a hunt another process created."""
+        if hunt_id in self._known:
+            return True
+        try:
+            hunt_path(self.data_dir, hunt_id)  # a malformed id names no hunt
+        except StoreError:
             return False
-        self._known.add(hunt_id)
-        return True
+        found = hunt_id in self.stores.ids()
+        if found:
+            self._known.add(hunt_id)
+        return found
 
     def _hub(self, hunt_id: str) -> HuntHub:
         hub = self._hubs.get(hunt_id)
@@ -156,7 +161,15 @@ class Engine:
             self.require(hunt_id)
             hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer,
                                                 self.config.engine.join_feed)
+            hub.observer = self._observer
         return hub
+
+    def observe_commits(self, observer: Callable[[str, Sequence[Recorded]], None]) -> None:
+        """Call ``observer(hunt_id, records)`` with every durable batch, before its acks go out
+        (the owner of ``--workers N`` publishes them to the gateways). It must not block."""
+        self._observer = observer
+        for hub in self._hubs.values():
+            hub.observer = observer
 
     def is_active(self, hunt_id: str) -> bool:
         """Whether the hunt is loaded (its actor runs)."""

@@ -11,7 +11,7 @@ engine's own: the API sees a hunt through :class:`LiveHunt`, a read-only door.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import trio
@@ -44,6 +44,8 @@ class HuntHub:
         self._settled.set()
         # Wake-ups of connections waiting for feed news, by player (None: public news only).
         self._news: dict[str | None, trio.Event] = {}
+        # Called with each durable batch before its acks (``Engine.observe_commits``).
+        self.observer: Callable[[str, Sequence[Recorded]], None] | None = None
 
     # -- the actor's side ------------------------------------------------------------------
 
@@ -67,11 +69,13 @@ class HuntHub:
         if self._settled.is_set():
             self._settled = trio.Event()
 
-    def end_commit(self, records: Iterable[Recorded], upto: int, *, settled: bool) -> None:
+    def end_commit(self, records: Sequence[Recorded], upto: int, *, settled: bool) -> None:
         """A batch is durable up to ``upto``: publish its feed items and wake every waiter.
 
         ``settled`` when nothing decided after it is in the state (else readers keep waiting).
         """
+        if self.observer is not None and records:
+            self.observer(self.hunt_id, records)
         state = self.state
         if state is not None:
             for record in records:

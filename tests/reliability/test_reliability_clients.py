@@ -44,6 +44,10 @@ async def joined_raw(server: LocalServer, name: str, *, receive_buffer: int | No
             return raw
 
 
+async def join_into(joined: list[RawSocket], server: LocalServer, name: str) -> None:
+    joined.append(await joined_raw(server, name))
+
+
 async def ping_latencies(server: LocalServer, seconds: float, latencies: list[float]) -> None:
     """A well-behaved player: one ping at a time, each ack's round trip recorded."""
     async with open_websocket(server.ws_url(HUNT)) as ws:
@@ -142,7 +146,10 @@ async def test_clients_that_vanish_without_a_close_are_forgotten_at_once(tmp_pat
         process = psutil.Process()
         fds_before, rss_before = process.num_fds(), process.memory_info().rss
         for round_ in range(5):
-            ghosts = [await joined_raw(server, f"ghost{round_}-{i}") for i in range(40)]
+            ghosts: list[RawSocket] = []  # joined at once: one after another, the first would idle out
+            async with trio.open_nursery() as nursery:
+                for i in range(40):
+                    nursery.start_soon(join_into, ghosts, server, f"ghost{round_}-{i}")
             assert server.ctx.connections.statistics().open == 40
             for raw in ghosts:
                 raw.reset()
