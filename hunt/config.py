@@ -52,9 +52,10 @@ class EngineConfig:
     max_restarts: int = 5
     restart_window_s: float = 60.0
     dedup_cache: int = 4096
-    dedup_filter_keys: int = 2_000_000
+    dedup_filter_keys: int = 4_000_000
     dedup_filter_error: float = 0.001
     feed_buffer: int = 1024
+    join_feed: int = 20
     gc_freeze_every_s: float = 1.0
     commit_threads: int = 8
     read_threads: int = 4
@@ -88,6 +89,9 @@ class LimitsConfig:
     window: int = 100
     address_window: int = 512
     hunt_window: int = 1024
+    max_photo_bytes: int = 10_485_760
+    max_video_bytes: int = 52_428_800
+    uploads_in_flight: int = 16
     connections: int = 4096
     connections_per_address: int = 256
     body_timeout_s: float = 30.0
@@ -143,6 +147,20 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkersConfig:
+    count: int = 1
+    nats_url: str = ""
+    subject_prefix: str = "hunt-workers"
+    forward_inflight: int = 2
+    forward_max_commands: int = 512
+    forward_queue: int = 4096
+    push_buffer: int = 256
+    owner_inflight: int = 1024
+    catch_up_ms: int = 200
+    stats_interval_s: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
 class BackupConfig:
     dir: str = ""
     every_s: float = 3600.0
@@ -165,6 +183,7 @@ class Config:
     rates: RatesConfig = RatesConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
+    workers: WorkersConfig = WorkersConfig()
     logging: LoggingConfig = LoggingConfig()
     backup: BackupConfig = BackupConfig()
 
@@ -314,6 +333,9 @@ def _validate(config: Config) -> None:
         "limits.admin_failures_window_s": config.limits.admin_failures_window_s,
         "game.heatmap_max_cells": config.game.heatmap_max_cells,
         "limits.window": config.limits.window,
+        "limits.max_photo_bytes": config.limits.max_photo_bytes,
+        "limits.max_video_bytes": config.limits.max_video_bytes,
+        "limits.uploads_in_flight": config.limits.uploads_in_flight,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
         "game.guard_addresses_max": config.game.guard_addresses_max,
@@ -325,6 +347,14 @@ def _validate(config: Config) -> None:
         "broker.poll_interval_ms": config.broker.poll_interval_ms,
         "broker.cursor_interval_s": config.broker.cursor_interval_s,
         "broker.consumer_ack_wait_s": config.broker.consumer_ack_wait_s,
+        "workers.count": config.workers.count,
+        "workers.forward_inflight": config.workers.forward_inflight,
+        "workers.forward_max_commands": config.workers.forward_max_commands,
+        "workers.forward_queue": config.workers.forward_queue,
+        "workers.push_buffer": config.workers.push_buffer,
+        "workers.owner_inflight": config.workers.owner_inflight,
+        "workers.catch_up_ms": config.workers.catch_up_ms,
+        "workers.stats_interval_s": config.workers.stats_interval_s,
     }
     positive.update({f"rates.{f.name}": getattr(config.rates, f.name) for f in dataclasses.fields(RatesConfig)})
     for key, value in positive.items():
@@ -332,7 +362,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{key} must be positive, got {value}")
     for key, value in (("engine.admission_timeout_ms", config.engine.admission_timeout_ms),
                        ("engine.admission_queue", config.engine.admission_queue),
-                       ("engine.dedup_cache", config.engine.dedup_cache)):
+                       ("engine.dedup_cache", config.engine.dedup_cache),
+                       ("engine.join_feed", config.engine.join_feed)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
     if not 1 <= config.server.backlog <= 65535:
@@ -355,6 +386,9 @@ def _validate(config: Config) -> None:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError as err:
             raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an IP address or network") from err
+    if not _NAME.fullmatch(config.workers.subject_prefix):
+        raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
+                          f"got {config.workers.subject_prefix!r}")
     for key, value in (("limits.address_window", config.limits.address_window),
                        ("limits.hunt_window", config.limits.hunt_window)):
         if value < config.limits.window:  # else a connection could wait forever for its own window

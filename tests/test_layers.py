@@ -17,8 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 OURS = ("actors", "hunt", "hunt_lab")
 
-PRODUCT = ("actors", "hunt.domain", "hunt.config", "hunt.protocol", "hunt.store", "hunt.engine", "hunt.api",
-           "hunt.relay", "hunt.cli", "hunt")
+PRODUCT = ("actors", "hunt.domain", "hunt.config", "hunt.protocol", "hunt.store", "hunt.engine", "hunt.cluster",
+           "hunt.api", "hunt.relay", "hunt.cli", "hunt")
 LAB_BASE = ("hunt_lab.workload", "hunt_lab.measure", "hunt_lab.audit")
 
 # package -> the packages of this repository it may import (besides itself)
@@ -29,9 +29,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "hunt.protocol": ("hunt.domain", "hunt.config"),  # the wire format: pure, no I/O
     "hunt.store": ("hunt.domain", "hunt.config"),
     "hunt.engine": ("actors", "hunt.domain", "hunt.store", "hunt.config"),
+    # --workers N: gateways and owners, beside the engine and below the API
+    "hunt.cluster": ("actors", "hunt.domain", "hunt.store", "hunt.engine", "hunt.config"),
     "hunt.api": ("actors", "hunt.domain", "hunt.protocol", "hunt.engine", "hunt.config"),
     "hunt.relay": ("actors", "hunt.domain", "hunt.store", "hunt.engine", "hunt.config"),
-    "hunt.cli": ("hunt.domain", "hunt.protocol", "hunt.store", "hunt.engine", "hunt.api", "hunt.relay", "hunt.config"),
+    "hunt.cli": ("hunt.domain", "hunt.protocol", "hunt.store", "hunt.engine", "hunt.cluster", "hunt.api", "hunt.relay",
+                 "hunt.config"),
     "hunt": ("hunt.cli",),  # hunt/__main__.py
     "hunt_lab": PRODUCT,  # hunt_lab/__init__.py
     "hunt_lab.workload": PRODUCT,
@@ -54,6 +57,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "hunt.store": ("trio", "quart", "quart_trio", "hypercorn"),
     "hunt.api": ("sqlite3", "sqlite_utils"),
     "hunt.engine": ("quart", "quart_trio", "hypercorn"),
+    "hunt.cluster": ("quart", "quart_trio", "hypercorn"),
 }
 
 

@@ -8,12 +8,13 @@ from ._app import create_app
 from ._context import ApiContext, ConnectionStatistics, app_context
 from ._errors import wire_error
 from ._openapi import openapi_document
-from ._server import hypercorn_config, is_loopback, serve
+from ._server import WS_PING_INTERVAL_S, hypercorn_config, is_loopback, serve
 from ._tokens import PlayerTokens, Secrets, load_secrets
 from ._ws import PLAYER_PATH, AsgiSocket, websocket_route
 
 __all__ = [
     "PLAYER_PATH",
+    "WS_PING_INTERVAL_S",
     "ApiContext",
     "AsgiSocket",
     "ConnectionStatistics",

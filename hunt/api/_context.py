@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import Config, RatesConfig
 from ..engine import Engine
+from ._buckets import BucketTable
 from ._gate import ConnectionGate
 from ._guard import Guard
 from ._load import LoopLag
@@ -23,6 +24,8 @@ from ._tokens import PlayerTokens
 
 if TYPE_CHECKING:
     from quart_trio import QuartTrio
+
+ADDRESSES_TRACKED = 10_000  # client addresses whose admin failures are remembered at once
 
 __all__ = ["ApiContext", "ConnectionStatistics", "Connections", "app_context"]
 
@@ -97,6 +100,8 @@ class ApiContext:
     # Requests and websockets in progress, per client address (limits.connections*).
     gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(1 << 30, 1 << 30))
     rates: Rates = field(default_factory=lambda: Rates(RatesConfig()))  # per player and address buckets
+    # Wrong admin tokens per client address (limits.admin_failures_*), for require_admin.
+    admin_failures: BucketTable = field(default_factory=lambda: BucketTable(10 / 60, 10, ADDRESSES_TRACKED))
     shares: Shares = field(init=False)  # fair shares of each hunt's capacity (flow control)
     # hunt id -> its incarnation, as last seen: a forged token is refused without loading the hunt
     incarnations: dict[str, str | None] = field(default_factory=dict)

@@ -104,9 +104,10 @@ class BodyReader:
         return chunk
 
 
-async def read_body(limits: LimitsConfig) -> bytes:
-    """The whole request body (at most ``limits.max_body_bytes``, within the body timeouts)."""
-    reader = BodyReader(limits.max_body_bytes, limits.body_timeout_s, limits.body_idle_timeout_s)
+async def read_body(limits: LimitsConfig, limit: int | None = None) -> bytes:
+    """The whole request body (at most ``limit``, else ``limits.max_body_bytes``, within the body timeouts)."""
+    reader = BodyReader(limits.max_body_bytes if limit is None else limit, limits.body_timeout_s,
+                        limits.body_idle_timeout_s)
     chunks = []
     while (chunk := await reader.next_chunk()) is not None:
         chunks.append(chunk)

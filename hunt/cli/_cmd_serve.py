@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import partial
 from importlib import resources
-from secrets import token_urlsafe
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -35,13 +37,15 @@ from ..api._startup import (
     hold_data_dir,
     raise_open_files_limit,
 )
+from ..cluster import open_bus, serve_owner
 from ..config import Config, ConfigError
-from ..domain import StartHunt
+from ..domain import Announce, StartHunt
 from ..engine import Engine, open_engine, run_periodic_backups
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
 from ._common import add_config_options, config_from_args
 from ._logging import configure_logging
+from ._workers import OWNER, open_nats, reuseport_sockets, spawn_gateways
 
 __all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
 
@@ -57,6 +61,9 @@ def register(subparsers: Any) -> None:
     add_config_options(parser, network=True)
     parser.add_argument("--sample", action="store_true",
                         help="create and start the sample hunt (harbor-2026) if it does not exist yet")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="gateway processes sharing the port (default from config: 1, one process "
+                             "and no broker; N > 1 needs nats-server or workers.nats_url)")
     parser.add_argument("--check", action="store_true",
                         help="check the config, the data dir (permissions, hunt files), the port and the broker, "
                              "then exit: 0 if a start would succeed, 1 with the problems otherwise")
@@ -64,7 +71,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    if args.workers is not None and args.workers < 1:
+        print("hunt serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}))
     if args.check:
         return _check(config)
     configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
@@ -81,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
                 log.warning("%s", warning)
             soft, _ = raise_open_files_limit(config)
             log.info("open files limit: %d", soft)
-            trio.run(_main, config, secrets, args.sample, reload)
+            if config.workers.count == 1:
+                trio.run(_main, config, secrets, args.sample, reload)
+            else:
+                trio.run(_main_workers, config, secrets, args.sample)
     except DataDirLocked as err:
         print(f"hunt serve: {err}", file=sys.stderr)
         return 2
@@ -129,6 +142,34 @@ async def _main(config: Config, secrets: Secrets, sample: bool, reload: Callable
         log.info("stopped: mailboxes drained, snapshots written")
 
 
+async def _main_workers(config: Config, secrets: Secrets, sample: bool) -> None:
+    """The owner of every hunt, with ``workers.count`` gateway processes (see ``_workers``)."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals, \
+            tempfile.TemporaryDirectory(prefix="hunt-workers-") as scratch:
+        sockets = reuseport_sockets(config.server.host, config.server.port, config.workers.count)
+        port = sockets[0].getsockname()[1]
+        try:
+            async with open_nats(config, Path(scratch)) as nats_url, open_bus(nats_url, OWNER) as bus, \
+                    open_engine(config) as engine, trio.open_nursery() as background:
+                await background.start(run_relay, config, engine)
+                await background.start(serve_owner, config, engine, bus, OWNER)
+                sample_id = await ensure_sample(engine) if sample else None
+                stopping = trio.Event()
+                async with trio.open_nursery() as nursery:
+                    pids = await nursery.start(spawn_gateways, config, sockets, nats_url, stopping)
+                    log.info("owner %d, gateways %s", os.getpid(), pids)
+                    _announce(config, secrets, port, sample_id)
+                    async for signum in signals:
+                        log.info("%s: shutting down the gateways, then the owner", signal.Signals(signum).name)
+                        break
+                    stopping.set()
+                background.cancel_scope.cancel()
+        finally:
+            for sock in sockets:
+                sock.close()
+        log.info("stopped: gateways gone, mailboxes drained, snapshots written")
+
+
 def _reload(load: Callable[[], Config], verbose: bool, ctx: ApiContext) -> None:
     """Apply what can change while serving (logging, the admin token); name the rest."""
     current = ctx.engine.config
@@ -163,7 +204,8 @@ async def ensure_sample(engine: Engine) -> str:
     hunt_id: str = document["id"]
     if not engine.exists(hunt_id):
         await engine.create_hunt(document)
-        await engine.submit(hunt_id, [StartHunt(cmd="sample-start")])
+        await engine.submit(hunt_id, [StartHunt(cmd="sample-start"), Announce(cmd="sample-welcome", text=(
+            "Welcome to the Harbor Hunt! Start at the old lighthouse; the tunnel clue opens last."))])
         log.info("created and started the sample hunt %s", hunt_id)
     return hunt_id
 
@@ -182,7 +224,5 @@ def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None
     hunt_id = sample_id or "<hunt_id>"
     lines.append(f"  player page: {base}/play/{hunt_id}")
     lines.append(f"  websocket:   ws://{shown}:{port}/ws/hunts/{hunt_id}")
-    # A join id is a secret that gives the player back: a fresh random one, never a fixed example.
-    join = f'{{"op":"join","id":"{token_urlsafe(16)}","name":"Ann"}}'
-    lines.append(f"  join:        echo '{join}' | websocat ws://{shown}:{port}/ws/hunts/{hunt_id}")
+    lines.append(f"  join:        hunt ws ws://{shown}:{port}/ws/hunts/{hunt_id} --join Ann")
     print("\n".join(lines), flush=True)

@@ -69,7 +69,8 @@ class _Layer:
 class KeyFilter:
     """A Bloom filter of idempotency keys: no false negatives, a bounded false-positive rate.
 
-    It grows with the log, up to a bound: it starts sized for ``FIRST_LAYER`` keys, and each
+    It grows with the log, up to a bound: it starts sized for ``FIRST_LAYER`` keys (or twice
+    the ``expected`` keys, when loading a log of known length), and each
     time the newest layer is full it adds one twice as large, until the layers together are
     sized for ``capacity`` keys; past that the last layer takes every new key (the rate rises,
     never the memory). So a short hunt costs kilobytes and a long one at most what ``capacity``
@@ -80,11 +81,13 @@ class KeyFilter:
 
     __slots__ = ("_error", "_layers", "_room", "count")
 
-    def __init__(self, capacity: int, error: float) -> None:
+    def __init__(self, capacity: int, error: float, expected: int = 0) -> None:
         if capacity < 1 or not 0 < error < 1:
             raise ValueError(f"a key filter needs capacity >= 1 and 0 < error < 1, got {capacity}, {error}")
         self._error = error
-        first = min(capacity, FIRST_LAYER)
+        # A log known to be long gets one layer with room to double, not a dozen small ones
+        # (a key is looked for in every layer).
+        first = min(capacity, max(FIRST_LAYER, 2 * expected))
         self._layers = [_Layer(first, error)]
         self._room = capacity - first  # capacity not yet given to a layer
         self.count = 0
@@ -197,14 +200,14 @@ def load_dedup_index(store: HuntStore, config: EngineConfig) -> DedupIndex:
 
 def build_filter(open_reader: Callable[[], HuntStore], config: EngineConfig,
                  stop: Callable[[], bool]) -> KeyFilter | None:
-    """A filter of every key in the hunt's log, read through a read-only connection of its own.
+    """A filter of every key in the hunt's log, read through a reader of its own (``open_reader()``).
 
     Blocks (a long log: 2M keys take seconds): run it on a thread while the hunt already
     serves commands. Returns None if ``stop()`` turns true meanwhile (the hunt was unloaded).
     """
-    key_filter = KeyFilter(config.dedup_filter_keys, config.dedup_filter_error)
     reader = open_reader()
     try:
+        key_filter = KeyFilter(config.dedup_filter_keys, config.dedup_filter_error, reader.counts()["events"])
         for n, key in enumerate(reader.command_keys()):
             key_filter.add(key)
             if n % 65_536 == 0 and stop():

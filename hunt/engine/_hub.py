@@ -10,7 +10,8 @@ engine's own: the API sees a hunt through :class:`LiveHunt`, a read-only door.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import trio
@@ -23,12 +24,16 @@ __all__ = ["HuntHub", "LiveHunt"]
 
 
 class HuntHub:
-    def __init__(self, hunt_id: str, feed_buffer: int) -> None:
+    def __init__(self, hunt_id: str, feed_buffer: int, public_keep: int = 0) -> None:
         self.hunt_id = hunt_id
         self.state: HuntState | None = None
         self.seq = 0  # the last committed (and published) sequence number
         self.feed = FeedBuffer(feed_buffer)
         self.views = ViewCache()
+        # The latest feed items for everybody, for players who join (durable facts: kept across
+        # reattachments). Until `public_primed`, older ones are only on disk (Engine.recent_public_feed).
+        self.recent_public: deque[FeedItem] = deque(maxlen=public_keep)
+        self.public_primed = False
         self.subscribers = 0
         self.waiting_readers = 0  # tasks in settled(): the actor lets them in between batches
         self.pipelined = 0  # batches decided while the one before was being committed
@@ -39,6 +44,8 @@ class HuntHub:
         self._settled.set()
         # Wake-ups of connections waiting for feed news, by player (None: public news only).
         self._news: dict[str | None, trio.Event] = {}
+        # Called with each durable batch before its acks (``Engine.observe_commits``).
+        self.observer: Callable[[str, Sequence[Recorded]], None] | None = None
 
     # -- the actor's side ------------------------------------------------------------------
 
@@ -62,17 +69,21 @@ class HuntHub:
         if self._settled.is_set():
             self._settled = trio.Event()
 
-    def end_commit(self, records: Iterable[Recorded], upto: int, *, settled: bool) -> None:
+    def end_commit(self, records: Sequence[Recorded], upto: int, *, settled: bool) -> None:
         """A batch is durable up to ``upto``: publish its feed items and wake every waiter.
 
         ``settled`` when nothing decided after it is in the state (else readers keep waiting).
         """
+        if self.observer is not None and records:
+            self.observer(self.hunt_id, records)
         state = self.state
         if state is not None:
             for record in records:
                 item = feed_item(record, state)
                 if item is not None:
                     self.feed.publish(item)
+                    if item[1] is None and self.recent_public.maxlen:
+                        self.recent_public.append(item)
                     if self._news and item[1] is not None:
                         self._wake_news(item[1])
             self.seq = upto

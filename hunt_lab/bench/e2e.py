@@ -21,18 +21,32 @@ import trio
 
 from ..servers.process import ServerProcess
 from ..sim import SimConfig, simulate
+from .roles import CpuWindow, per_thousand, projection, server_roles
 
 __all__ = ["run_e2e"]
 
 
 async def _sweep(url: str, token: str, rates: list[float], players: int, seconds: float, batch: int,
-                 verify: bool, label: str, report: Callable[[str], None]) -> list[dict[str, Any]]:
+                 verify: bool, label: str, report: Callable[[str], None],
+                 roles: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     results = []
     for rate in rates:
         config = SimConfig(url=url, admin_token=token, players=players, rate=rate, duration=seconds, batch=batch,
                            verify=verify)
+        window = CpuWindow(roles or {})
+
+        def mark(line: str, window: CpuWindow = window) -> None:  # from the first command to the drain's end
+            if "players connected" in line:
+                window.start()
+            elif line.startswith("verifying"):
+                window.stop()
+
         try:
-            result = await simulate(config, lambda _line: None)
+            result = await simulate(config, mark)
+            if roles:
+                spent = window.spent or window.stop()
+                result["cpu_s"] = spent
+                result["cpu_s_per_1000"] = per_thousand(spent, result["acked"])
         except Exception as err:  # a rate the server (or the client) cannot take: say so, go on
             report(f"  {label:<5} offered {rate:>9,.0f}/s  failed: {type(err).__name__}: {err}")
             results.append({"offered_per_s": rate, "events_per_s": 0.0, "p50_ms": math.nan, "p99_ms": math.nan,
@@ -55,23 +69,32 @@ def _at_rate(results: list[dict[str, Any]], rate: float) -> dict[str, Any]:
 
 
 def run_e2e(*, rates: list[float], players: int, seconds: float, batch: int, latency_rate: float, out_dir: Path,
-            report: Callable[[str], None], slo_ms: float = 1000.0) -> dict[str, Any]:
+            report: Callable[[str], None], slo_ms: float = 1000.0, workers: tuple[int, ...] = (1,)) -> dict[str, Any]:
+    """The sweep against ``hunt serve --workers W`` for each W (in this order), then the echo
+    server. The top-level figures are the first mode's; ``modes`` has every mode's rows and its
+    servers' CPU by role per rate."""
     token = secrets.token_urlsafe(24)
 
-    async def both() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    async def all_modes() -> tuple[dict[int, list[dict[str, Any]]], list[dict[str, Any]]]:
+        modes: dict[int, list[dict[str, Any]]] = {}
         with tempfile.TemporaryDirectory(prefix="hunt-e2e-") as temp:
             root = Path(temp)
-            report("hunt server:")
-            async with ServerProcess(root / "data", root / "hunt-logs", admin_token=token) as server:
-                hunt = await _sweep(await server.start(), token, rates, players, seconds, batch, True, "hunt", report)
-                await server.stop()
+            for count in workers:
+                report(f"hunt server, --workers {count}:")
+                async with ServerProcess(root / f"data-{count}", root / f"hunt-logs-{count}", admin_token=token,
+                                         extra_args=("--workers", str(count))) as server:
+                    url = await server.start(timeout=60)
+                    modes[count] = await _sweep(url, token, rates, players, seconds, batch, True,
+                                                f"w{count}", report, server_roles(server.pid))
+                    await server.stop()
             report("echo server (same stack, no engine):")
             async with ServerProcess(None, root / "echo-logs", program=("hunt_lab.bench.echo",)) as server:
                 echo = await _sweep(await server.start(), token, rates, players, seconds, batch, False, "echo", report)
                 await server.stop()
-        return hunt, echo
+        return modes, echo
 
-    hunt, echo = trio.run(both)
+    modes, echo = trio.run(all_modes)
+    hunt = modes[workers[0]]
     at = _at_rate(hunt, latency_rate)
     result = {
         "machine": {"cpus": os.cpu_count()}, "players": players, "seconds_per_rate": seconds, "batch": batch,
@@ -84,7 +107,10 @@ def run_e2e(*, rates: list[float], players: int, seconds: float, batch: int, lat
         "p999_ms": at["p999_ms"], "lost": sum(r["lost"] for r in hunt),
         "errors": sum(r["errors"] for r in hunt), "unanswered": sum(r["unanswered"] for r in hunt),
         "hunt": [_row(r) for r in hunt], "echo": [_row(r) for r in echo],
+        "modes": [_mode(count, rows, echo, slo_ms, latency_rate) for count, rows in modes.items()],
     }
+    if 1 in modes and len(modes) > 1:
+        result["projection"] = _projection(modes, latency_rate)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     table = out_dir / f"e2e-{stamp}.md"
@@ -95,8 +121,26 @@ def run_e2e(*, rates: list[float], players: int, seconds: float, batch: int, lat
 
 
 def _row(r: dict[str, Any]) -> dict[str, Any]:
-    keys = ("offered_per_s", "events_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "unanswered", "lost")
-    return {k: r.get(k) for k in keys}
+    keys = ("offered_per_s", "events_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "unanswered", "lost",
+            "cpu_s_per_1000")
+    return {k: r.get(k) for k in keys if k in r}
+
+
+def _mode(count: int, rows: list[dict[str, Any]], echo: list[dict[str, Any]], slo_ms: float,
+          latency_rate: float) -> dict[str, Any]:
+    best, echo_best = _best(rows, slo_ms), _best(echo, slo_ms)
+    at = _at_rate(rows, latency_rate)
+    return {"workers": count, "events_per_s": best, "ratio_to_echo": round(best / echo_best, 3) if echo_best else None,
+            "p50_ms": at["p50_ms"], "p99_ms": at["p99_ms"], "cpu_s_per_1000": at.get("cpu_s_per_1000", {}),
+            "lost": sum(r["lost"] for r in rows), "rows": [_row(r) for r in rows]}
+
+
+def _projection(modes: dict[int, list[dict[str, Any]]], latency_rate: float) -> dict[str, Any]:
+    """From the CPU per command at the rate nearest ``latency_rate`` (the same offered load in both modes)."""
+    single = _at_rate(modes[1], latency_rate).get("cpu_s_per_1000", {})
+    several = max(count for count in modes if count > 1)
+    split = _at_rate(modes[several], latency_rate).get("cpu_s_per_1000", {})
+    return {"workers": several, **projection(single, split)}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -110,10 +154,38 @@ def markdown(result: dict[str, Any]) -> str:
     for h, e in zip(result["hunt"], result["echo"], strict=True):
         lines.append(f"| {h['offered_per_s']:,.0f} | {h['events_per_s']:,.0f} | {h['p50_ms']:.1f} | {h['p99_ms']:.1f} "
                      f"| {e['events_per_s']:,.0f} | {e['p50_ms']:.1f} | {e['p99_ms']:.1f} |")
+    lines += _modes_markdown(result)
     lines += ["", f"sustained (p99 <= {result['slo_p99_ms']:,.0f} ms): hunt {result['events_per_s']:,.0f}/s vs echo "
                   f"{result['echo_events_per_s']:,.0f}/s, ratio {result['ratio_to_echo']:.2f}; "
                   f"lost events {result['lost']}", ""]
     return "\n".join(lines)
+
+
+def _modes_markdown(result: dict[str, Any]) -> list[str]:
+    modes = result.get("modes", [])
+    if len(modes) < 2:
+        return []
+    heads = [f"w{m['workers']} acks/s | w{m['workers']} p50 ms | w{m['workers']} p99 ms" for m in modes]
+    lines = ["", "| offered/s | " + " | ".join(heads) + " |",
+             "| ---: |" + " ---: | ---: | ---: |" * len(modes)]
+    for i, rate in enumerate(result["rates"]):
+        cells = [f"{m['rows'][i]['events_per_s']:,.0f} | {m['rows'][i]['p50_ms']:.1f} | {m['rows'][i]['p99_ms']:.1f}"
+                 for m in modes]
+        lines.append(f"| {rate:,.0f} | " + " | ".join(cells) + " |")
+    lines += ["", f"CPU seconds per 1,000 acked commands at {result['latency_rate']:,.0f}/s offered:", "",
+              "| mode | role | CPU s / 1,000 acks |", "| --- | --- | ---: |"]
+    for m in modes:
+        for role, value in m["cpu_s_per_1000"].items():
+            lines.append(f"| --workers {m['workers']} | {role} | {value:.3f} |")
+    projected = result.get("projection")
+    if projected:
+        lines += ["", f"PROJECTION ({projected['label']}), commands/s:", "",
+                  "| cores | one process | one hot hunt, --workers | all hunts, one owner per core (not built) |",
+                  "| ---: | ---: | ---: | ---: |"]
+        for row in projected["rows"]:
+            lines.append(f"| {row['cores']} | {row['one_process_per_s']:,} | {row['hot_hunt_per_s']:,} | "
+                         f"{row['owner_per_core_all_hunts_per_s']:,} |")
+    return lines
 
 
 def _plot(result: dict[str, Any], path: Path) -> str | None:

@@ -17,7 +17,7 @@ from hunt.config import Config
 from hunt.domain import Pinged, Recorded
 from hunt.store import SqliteHuntStore, encode_snapshot
 
-__all__ = ["copy_preloaded", "preload_hunt"]
+__all__ = ["copy_preloaded", "pings", "preload_hunt"]
 
 CHUNK = 20_000  # events per transaction while preloading
 
@@ -43,6 +43,12 @@ def preload_hunt(data_dir: Path, hunt_id: str, events: int, players: int) -> Non
         store.append(chunk, (seq, ts, encode_snapshot(state)))
     finally:
         store.close()
+
+
+def pings(first_seq: int, count: int, ts: int, players: int, tag: str) -> list[Recorded]:
+    """``count`` ping records from seq ``first_seq`` on, spread over players p1..p<players>."""
+    return [Recorded(seq, ts, Pinged(player := f"p{seq * 7 % players + 1}", 53.5, 9.9), f"{tag}-{seq}", player)
+            for seq in range(first_seq, first_seq + count)]
 
 
 def copy_preloaded(template: Path, config: Config) -> None:

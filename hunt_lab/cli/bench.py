@@ -51,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="report p50/p99 at the offered rate closest to this (default %(default)s)")
     e2e.add_argument("--slo-ms", type=float, default=1000.0,
                      help="a rate counts as sustained if its p99 stays within this (default %(default)s)")
+    e2e.add_argument("--workers", default="1",
+                     help="comma-separated `hunt serve --workers` counts to run in turn, e.g. 1,2 (default 1); "
+                          "with 1 and N the report has CPU per command by role and a projection")
     e2e.add_argument("--out", default="bench-results", help="directory for the table and plot (default %(default)s)")
     e2e.add_argument("--json", action="store_true", help="print one JSON object")
     e2e.set_defaults(func=needs_lab_extra(_e2e))
@@ -115,6 +118,14 @@ def _e2e(args: argparse.Namespace) -> int:
     except ValueError:
         err_console.print(f"hunt bench e2e: --rates must be numbers separated by commas, got {args.rates!r}")
         return 2
+    try:
+        workers = tuple(int(w) for w in args.workers.split(","))
+    except ValueError:
+        err_console.print(f"hunt bench e2e: --workers must be counts separated by commas, got {args.workers!r}")
+        return 2
+    if not workers or min(workers) < 1:
+        err_console.print("hunt bench e2e: --workers counts must be at least 1")
+        return 2
     if not rates or min(rates) <= 0 or args.players < 1 or args.batch < 1 or args.seconds <= 0:
         err_console.print("hunt bench e2e: rates, --players, --batch and --seconds must be positive")
         return 2
@@ -123,7 +134,8 @@ def _e2e(args: argparse.Namespace) -> int:
         (err_console if args.json else console).print(line, highlight=False)
 
     result = run_e2e(rates=rates, players=args.players, seconds=args.seconds, batch=args.batch,
-                     latency_rate=args.latency_rate, out_dir=Path(args.out), report=say, slo_ms=args.slo_ms)
+                     latency_rate=args.latency_rate, out_dir=Path(args.out), report=say, slo_ms=args.slo_ms,
+                     workers=workers)
     if args.json:
         print(json.dumps(result))
     else:

@@ -18,11 +18,13 @@ import trio
 from quart_trio import QuartTrio
 
 from hunt.api import ApiContext, app_context, create_app, serve
+from hunt.cli._workers import Gateway
 from hunt.config import Config, load_config
 from hunt.engine import Engine, open_engine
 from hunt.store import HuntStores
 
 from .load import ONE_ADDRESS
+from .workers import open_local_workers
 
 __all__ = ["LocalServer", "open_local_server"]
 
@@ -35,11 +37,12 @@ LAB_GAME: dict[str, Any] = {"address_wrong_attempts_max": 1_000_000}
 @dataclass
 class LocalServer:
     config: Config
-    engine: Engine
-    app: QuartTrio
+    engine: Engine  # with workers > 1: the owner's engine
+    app: QuartTrio  # with workers > 1: the first gateway's app
     port: int
     http: httpx.AsyncClient  # carries the configured admin token
     stopping: trio.Event  # set it (or call stop) for the graceful shutdown
+    gateways: tuple[Gateway, ...] = ()  # with workers > 1, every gateway (they share the port)
 
     @property
     def ctx(self) -> ApiContext:
@@ -58,17 +61,19 @@ class LocalServer:
 
 
 @asynccontextmanager
-async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None = None, worker_count: int = 1,
                             stores: Callable[[Config], HuntStores] | None = None,
                             **sections: dict[str, Any]) -> AsyncIterator[LocalServer]:
     """Run an engine and the server until the block ends (then a graceful stop).
 
     ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
     directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
-    clients can fail when one meets their own close). Per-address limits are lifted
-    (:data:`LAB_GAME`, ``load.ONE_ADDRESS``): every harness client comes from 127.0.0.1.
-    ``stores(config)`` gives the engine other hunt stores than the SQLite files (e.g.
-    ``FaultPlan().stores``).
+    clients can fail when one meets their own close). The wrong-attempt limit per address is
+    lifted (:data:`LAB_GAME`; ``load.ONE_ADDRESS`` lifts the per-address caps and rates):
+    every harness client comes from 127.0.0.1. ``stores(config)``
+    gives the engine other hunt stores than the SQLite files (e.g. ``FaultPlan().stores``). ``worker_count=N``
+    (N > 1) runs the owner and N gateways in this process, on one port, over a nats-server it
+    starts (see workers.py).
     """
     settings: dict[str, dict[str, Any]] = {
         "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME),
@@ -76,7 +81,12 @@ async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None 
     for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)
-    async with open_engine(config, stores=None if stores is None else stores(config)) as engine:
+    engine_stores = None if stores is None else stores(config)
+    if worker_count > 1:
+        async with open_local_workers(config, worker_count, ws_ping_interval_s, engine_stores) as server:
+            yield server
+        return
+    async with open_engine(config, stores=engine_stores) as engine:
         app = create_app(config, engine)
         stopping = trio.Event()
         async with trio.open_nursery() as nursery:

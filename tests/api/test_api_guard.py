@@ -34,6 +34,7 @@ async def test_a_new_name_on_the_same_connection_does_not_reset_the_wrong_attemp
             "result"] == "too_far"
 
 
+@pytest.mark.one_process  # per-address limits are kept per gateway (docs/workers.md)
 async def test_new_connections_from_one_address_share_a_limit(open_server: OpenServer) -> None:
     async with open_server(game={"address_wrong_attempts_max": 4}) as server:
         await server.create_hunt(attempts=ATTEMPTS)
@@ -60,6 +61,7 @@ async def test_a_banned_player_cannot_join_again_on_the_same_connection(open_ser
             assert (await other.join("Someone"))["result"] == "joined"
 
 
+@pytest.mark.one_process  # address bans are kept per gateway (docs/workers.md)
 async def test_a_banned_players_address_cannot_join_new_players(server: Server, connect: Connect) -> None:
     await server.create_hunt()
     await server.create_hunt("other")
@@ -98,6 +100,7 @@ def test_the_guard_remembers_a_bounded_number_of_addresses() -> None:
     assert len(guard._addresses) == 2 and len(guard._player_addresses) == 2
 
 
+@pytest.mark.one_process  # device limits and bans are kept per gateway (docs/workers.md)
 async def test_a_device_carries_its_limit_and_its_ban_across_connections_and_names(open_server: OpenServer) -> None:
     async with open_server(game={"ban_addresses": False, "address_wrong_attempts_max": 1000}) as server:
         await server.create_hunt(attempts=ATTEMPTS)

@@ -85,6 +85,7 @@ async def test_reads_of_a_live_hunt_do_not_touch_sql(
             assert response.status_code == 200, path
 
 
+@pytest.mark.one_process  # a gateway's /metrics shows its own connections (tests/cluster covers it)
 async def test_metrics_read_the_engine_at_scrape_time(hunt: str, server: Server, connect: Connect) -> None:
     async with connect() as ann:
         await ann.join("Ann")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import orjson
@@ -10,7 +11,6 @@ import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from actors import ActorCrashed, RequestTimeout
-from hunt.domain import AdjustScore
 from hunt_lab.faults.store import FaultPlan
 from tests.support.api import Connect, OpenServer, Player, Server, close_code, join_id, open_socket
 from tests.support.hunts import HUNT_ID
@@ -297,43 +297,47 @@ async def test_shutdown_closes_websockets_with_going_away(open_server: OpenServe
     assert ack["op"] == "ack"
 
 
-async def test_a_full_mailbox_is_overloaded_for_that_command_only(open_server: OpenServer) -> None:
-    """A real overload: a two-slot mailbox, no admission wait, a slow commit in the way, and
-    writers beside the websockets (the admin API, here the engine itself) filling the mailbox.
-
-    Players' windows and the hunt's share never let more websocket commands in than the mailbox
-    holds, so websockets alone only wait (in TCP); ``overloaded`` guards the mailbox against the rest.
-    """
+@pytest.mark.one_process  # gateways coalesce commands into batches: a one-slot mailbox fills elsewhere
+async def test_a_full_mailbox_makes_players_wait_their_turn_and_refuses_other_senders(open_server: OpenServer) -> None:
+    """A real overload: a one-slot mailbox, no admission wait, and a slow commit in the way.
+    A hunt's share of websocket commands is at most its mailbox, so players wait their turn
+    (flow control) and are all acked; the mailbox stays the last guard for other senders."""
     disk = FaultPlan()
-    async with open_server(engine={"mailbox_capacity": 2, "admission_timeout_ms": 0}, stores=disk.stores) as server:
+    async with open_server(engine={"mailbox_capacity": 1, "admission_timeout_ms": 0}, stores=disk.stores) as server:
         await server.create_hunt()
         resource = f"/ws/hunts/{HUNT_ID}"
-        async with open_socket(server.port, resource) as ann, open_socket(server.port, resource) as cat:
-            for player, name in ((ann, "Ann"), (cat, "Cat")):
+        async with open_socket(server.port, resource) as ann, open_socket(server.port, resource) as bob, \
+                open_socket(server.port, resource) as cat:
+            players = (ann, bob, cat)
+            for player, name in zip(players, ("Ann", "Bob", "Cat"), strict=True):
                 await player.join(name)
-            admin: list[Any] = []
-
-            async def adjust(cmd: str) -> None:
-                admin.extend(await server.engine.submit(HUNT_ID, [AdjustScore(cmd, ann.player, 1, "")]))
-
             disk.slow(0.4)  # a sleep in the actor's worker thread: the actor is busy committing
             await ann.send({**PING, "id": "a1"})  # taken by the actor: commits slowly
             await trio.sleep(0.1)
+            await bob.send({**PING, "id": "b1"})  # waits for the hunt's share (held by a1)
+            await cat.send({**PING, "id": "c1"})
+            # Admin commands are not a player's: they go straight to the mailbox. The first is
+            # decided while a1 commits, the second waits in the one slot, the third finds it full.
+            adjust = f"/admin/hunts/{HUNT_ID}/adjust"
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(adjust, "x1")  # taken too: decided while a1 commits
-                await trio.sleep(0.1)
-                nursery.start_soon(adjust, "x2")  # these two fill the mailbox
-                nursery.start_soon(adjust, "x3")
-                await trio.sleep(0.1)
-                refused = await cat.request({**PING, "id": "c1"})  # no room
-                disk.slow(0)
-            acked = await ann.wait_for(lambda f: f.get("id") == "a1")
-            await trio.sleep(refused["retry_after_ms"] / 1000)
-            retried = await cat.request({**PING, "id": "c1"})
-    assert (refused["op"], refused["code"], refused["id"]) == ("error", "overloaded", "c1")
-    assert refused["retry_after_ms"] >= 1
-    assert acked["op"] == "ack" and sorted(type(result).__name__ for result in admin) == ["Ack"] * 3
-    assert retried["op"] == "ack"
+                for n in (1, 2):
+                    nursery.start_soon(partial(server.http.post, adjust, json={"player": ann.player, "delta": n}))
+                    await trio.sleep(0.05)
+                refused = await server.http.post(adjust, json={"player": ann.player, "delta": 3})
+            disk.slow(0)
+            answers = [await player.wait_for(lambda f, cmd=cmd: f.get("id") == cmd)
+                       for player, cmd in zip(players, ("a1", "b1", "c1"), strict=True)]
+            # A player's command let in while the admin's still fill the mailbox is refused
+            # like any sender's, with the wait, and goes through when resent after it.
+            for player, answer in zip(players, answers, strict=True):
+                if answer["op"] == "error":
+                    assert (answer["code"], answer["retry_after_ms"] >= 1) == ("overloaded", True), answer
+                    await trio.sleep(answer["retry_after_ms"] / 1000)
+                    answer.update(await player.request({**PING, "id": answer["id"]}))
+    assert refused.status_code == 503 and refused.json()["error"] == "overloaded", refused.text
+    assert int(refused.headers["Retry-After"]) >= 1 and refused.json()["retry_after_ms"] >= 1
+    assert answers[0]["op"] == "ack", "a1 was taken before anything was full"
+    assert [answer["op"] for answer in answers] == ["ack", "ack", "ack"], answers
 
 
 async def test_with_server_pings_a_closed_websocket_does_not_hold_the_shutdown(open_server: OpenServer) -> None:

@@ -83,6 +83,7 @@ async def test_the_window_is_said_in_the_join_ack_and_in_welcome(open_server: Op
             assert (welcome["op"], welcome["window"]) == ("welcome", 7)
 
 
+@pytest.mark.one_process  # counts engine sends per frame; gateways coalesce frames into batches
 async def test_the_server_reads_no_further_than_the_window(open_server: OpenServer,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_server(limits={"window": 4}) as server:
@@ -106,6 +107,7 @@ async def test_the_server_reads_no_further_than_the_window(open_server: OpenServ
     assert [a["seq"] for a in acks] == sorted(a["seq"] for a in acks)
 
 
+@pytest.mark.one_process  # reads the connection inside the one process
 async def test_a_client_that_does_not_read_its_replies_stops_being_read(open_server: OpenServer) -> None:
     async with open_server(limits={"window": 4, "outbox_capacity": 64}) as server:
         await server.create_hunt()
@@ -130,16 +132,26 @@ async def test_a_client_that_does_not_read_its_replies_stops_being_read(open_ser
     assert [(r["code"], r["id"]) for r in got] == [("bad_request", f"bad{i}") for i in range(10)]
 
 
-async def test_a_batch_counts_its_items_and_may_not_be_larger_than_the_window(
-        open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_batch_larger_than_the_window_is_refused_whole(open_server: OpenServer) -> None:
     async with open_server(limits={"window": 4}) as server:
         await server.create_hunt()
         async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
             await ann.join()
             five = [{**PING, "id": f"x{i}"} for i in range(5)]
             too_big = await ann.request({"op": "batch", "id": "b0", "items": five})
-            assert (too_big["code"], too_big["id"]) == ("too_large", "b0")
-            assert "at most 4 items" in too_big["message"]
+            four = await ann.request({"op": "batch", "id": "b1", "items": five[:4]})
+    assert (too_big["code"], too_big["id"]) == ("too_large", "b0")
+    assert "at most 4 items" in too_big["message"]
+    assert [item["op"] for item in four["items"]] == ["ack"] * 4
+
+
+@pytest.mark.one_process  # counts engine sends per frame; gateways coalesce frames into batches
+async def test_a_batch_counts_its_items_in_the_window(
+        open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with open_server(limits={"window": 4}) as server:
+        await server.create_hunt()
+        async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
+            await ann.join()
             engine = Holding(server, monkeypatch)
             await ann.send({"op": "batch", "id": "b1", "items": [{**PING, "id": f"b{i}"} for i in range(3)]})
             await pings(ann, "g", 2)  # the first fills the window (3 + 1); the second must wait
@@ -153,6 +165,7 @@ async def test_a_batch_counts_its_items_and_may_not_be_larger_than_the_window(
     assert [item["result"] for item in got[0]["items"]] == ["ok"] * 3
 
 
+@pytest.mark.one_process  # settles engine sends one by one; gateways coalesce them
 async def test_replies_leave_in_the_order_of_their_frames_whatever_order_they_settle_in(
         server: Server, hunt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
@@ -169,6 +182,7 @@ async def test_replies_leave_in_the_order_of_their_frames_whatever_order_they_se
     assert [(r["op"], r["id"]) for r in got] == [("ack", "g0"), ("ack", "g1"), ("error", "bad"), ("ack", "h0")]
 
 
+@pytest.mark.one_process  # a player's window is kept per gateway: two gateways, two windows (docs/workers.md)
 async def test_commands_of_one_player_on_many_connections_share_one_window(
         open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_server(limits={"window": 4}) as server:
@@ -190,6 +204,7 @@ async def test_commands_of_one_player_on_many_connections_share_one_window(
             assert len(await replies(ann, 4)) == len(await replies(again, 4)) == len(await replies(bob, 4)) == 4
 
 
+@pytest.mark.one_process  # an address's window is kept per gateway (docs/workers.md)
 async def test_connections_from_one_address_share_its_window(open_server: OpenServer,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_server(limits={"window": 4, "address_window": 6}) as server:
@@ -211,6 +226,7 @@ async def test_connections_from_one_address_share_its_window(open_server: OpenSe
                 assert [r["op"] for r in await replies(player, 4)] == ["ack"] * 4
 
 
+@pytest.mark.one_process  # a hunt's share is kept per gateway (docs/workers.md)
 async def test_a_hunt_at_its_limit_takes_connections_in_turn(open_server: OpenServer,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Three connections pipeline as fast as they can into a hunt that holds 4: what reaches
@@ -240,6 +256,7 @@ async def test_a_hunt_at_its_limit_takes_connections_in_turn(open_server: OpenSe
         assert max(counts) - min(counts) <= window + 1, (end, counts)
 
 
+@pytest.mark.one_process  # reads one process's shares; a hunt's share is kept per gateway (docs/workers.md)
 async def test_a_hunt_at_its_limit_does_not_slow_another_hunts_acks(
         open_server: OpenServer, monkeypatch: pytest.MonkeyPatch) -> None:
     async with open_server(limits={"window": 4, "hunt_window": 8, "address_window": 64}) as server:
@@ -267,6 +284,7 @@ async def test_a_hunt_at_its_limit_does_not_slow_another_hunts_acks(
             assert len(await replies(ann, 40)) == len(await replies(bob, 40)) == 40
 
 
+@pytest.mark.one_process  # counts engine sends per frame; gateways coalesce frames into batches
 async def test_the_labs_players_keep_within_the_window(open_server: OpenServer,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """``hunt simulate``, ``hunt demo`` and the reliability crowds all send through SimPlayer."""

@@ -24,8 +24,8 @@ async def test_players_see_each_others_finds(hunt: str, connect: Connect) -> Non
         await ann.join("Ann")
         await bob.join("Bob")
         ack = await bob.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
-        feed = await ann.wait_for(lambda f: f["op"] == "feed")
-    assert feed["kind"] == "clue_found" and feed["seq"] == ack["seq"]
+        feed = await ann.wait_for(lambda f: f["op"] == "feed" and f["kind"] == "clue_found")
+    assert feed["seq"] == ack["seq"]
     assert (feed["player"], feed["name"], feed["clue"], feed["points"]) == ("p2", "Bob", "c1", 120)
     assert "lighthouse" not in str(feed)
 
@@ -44,7 +44,9 @@ async def test_news_for_a_player_is_not_held_back_until_its_next_leaderboard_pus
             await trio.sleep(0.2)  # ann's watcher is now waiting for its next leaderboard push
             started = trio.current_time()
             await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})  # to ann only
-            feed = await ann.wait_for(lambda f: f["op"] == "feed" and f.get("player") == ann.player, timeout=4)
+            mine = lambda f: f["op"] == "feed" and f.get("player") == ann.player  # noqa: E731
+            # Pushes may come between replies: the feed item may be ahead of the answer's ack.
+            feed = next(filter(mine, ann.seen), None) or await ann.wait_for(mine, timeout=4)
             assert feed["kind"] == "clue_found" and not feed["first"]
             assert trio.current_time() - started < 1.0
 
@@ -58,7 +60,9 @@ async def test_status_changes_are_pushed(hunt: str, server: Server, connect: Con
         await admin(server, "/start")
         active = await ann.wait_for(lambda f: f["op"] == "hunt")
     assert (paused["status"], active["status"]) == ("paused", "active")
-    assert [f["kind"] for f in ann.pushes("feed")] == ["hunt_paused", "hunt_started"]
+    # The start came with the join (the recent public feed); a start after a pause is a resume.
+    assert [f["kind"] for f in ann.pushes("feed")] == ["hunt_started", "hunt_paused", "hunt_resumed"]
+    assert ann.pushes("feed")[-1]["text"] == "The hunt has resumed"
 
 
 @pytest.mark.parametrize(("feed_buffer", "history_page"), [(1024, 500), (2, 500), (2, 1)],
@@ -96,7 +100,7 @@ async def test_resume_after_a_dropped_connection_misses_nothing(open_server: Ope
     assert welcome["op"] == "welcome" and welcome["player"] == "p1"
     assert ann.seen.index(welcome) < ann.seen.index(feed[0])
     assert [f["seq"] for f in feed] == expected
-    assert [f["kind"] for f in feed] == ["clue_found", "score_adjusted", "hunt_paused", "hunt_started",
+    assert [f["kind"] for f in feed] == ["clue_found", "score_adjusted", "hunt_paused", "hunt_resumed",
                                          "clue_found"]
     assert all(f.get("reason") != "littering" for f in feed)
     assert ping["op"] == "ack" and len(ann.pushes("feed")) == len(expected)
@@ -109,7 +113,9 @@ async def test_hello_since_beyond_the_log_replays_nothing(hunt: str, connect: Co
     async with connect() as ann:
         welcome = await ann.request({"op": "hello", "id": "w1", "token": token, "since": 10_000})
         await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
-        feed = await ann.wait_for(lambda f: f["op"] == "feed")
+        # Pushes may come between replies: the feed item may be ahead of the answer's ack.
+        feed = next((f for f in ann.seen if f["op"] == "feed"), None) or await ann.wait_for(
+            lambda f: f["op"] == "feed")
     assert welcome["seq"] < 10_000
     assert feed["kind"] == "clue_found"  # later news still arrives
 
@@ -135,11 +141,14 @@ async def test_the_leaderboard_push_is_coalesced_and_the_latest_wins(open_server
 
 
 async def test_a_greeted_connection_keeps_its_hunt_loaded(hunt: str, server: Server, connect: Connect) -> None:
+    # The owner's hub counts the subscribers (with --workers N, as the gateways last reported).
     hub = server.engine.live(HUNT_ID)
     async with connect() as ann:
         assert hub.subscribers == 0
         await ann.join()
-        assert hub.subscribers == 1
+        with trio.fail_after(2):
+            while hub.subscribers != 1:
+                await trio.sleep(0.01)
     with trio.fail_after(2):
         while hub.subscribers:
             await trio.sleep(0.01)

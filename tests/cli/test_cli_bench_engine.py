@@ -10,6 +10,7 @@ import trio
 from hunt.config import load_config
 from hunt.engine import open_engine
 from hunt.store import SqliteHuntStore
+from hunt_lab.bench.append_cost import measure
 from hunt_lab.bench.engine import EngineTarget, run_benchmark
 from hunt_lab.bench.preload import preload_hunt
 from hunt_lab.bench.profile import buckets
@@ -55,3 +56,10 @@ def test_profile_samples_go_to_the_innermost_matching_bucket(tmp_path: Path) -> 
     shares = dict(buckets(raw))
     assert shares == {"rules: decide": 0.6, "actor: decide loop (Ack, outcome)": 0.2,
                       "trio scheduler, I/O, other": 0.2}
+
+
+def test_append_cost_measures_a_fresh_and_a_long_log_with_two_caches() -> None:
+    rows = measure(preload=300, batches=2, size=5, cache_kib=4000)
+    assert [(row["log"], row["cache"]) for row in rows] == [
+        ("fresh", "default"), ("fresh", "4 MB"), ("300 events", "default"), ("300 events", "4 MB")]
+    assert all(isinstance(row["wall_ms"], float) and row["wall_ms"] > 0 for row in rows)

@@ -123,3 +123,10 @@ def test_keys_decided_before_the_filter_is_installed_are_added_to_it() -> None:
     index.install(built)
     assert ("p1", "meanwhile") in built
     assert index.classify([("p1", "new")]) == ({}, [])
+
+
+def test_a_filter_for_a_long_log_starts_with_room_for_it() -> None:
+    short, long = KeyFilter(4_000_000, 0.001), KeyFilter(4_000_000, 0.001, expected=1_000_000)
+    assert len(short._layers) == len(long._layers) == 1
+    assert long._layers[0].capacity == 2_000_000 and short._layers[0].capacity < 20_000
+    assert KeyFilter(100, 0.001, expected=1_000_000)._layers[0].capacity == 100  # never past the capacity

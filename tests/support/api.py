@@ -62,16 +62,20 @@ def join_id(seed: str) -> str:
 
 
 @asynccontextmanager
-async def run_server(data_dir: Path, *, ws_ping_interval_s: float | None = None,
+async def run_server(data_dir: Path, *, ws_ping_interval_s: float | None = None, workers: int = 1,
+                     workers_settings: dict[str, Any] | None = None,
                      stores: Callable[[Config], HuntStores] | None = None,
                      **sections: dict[str, Any]) -> AsyncIterator[Server]:
     """:func:`open_local_server` with the small limits of :data:`TEST_SETTINGS` under ``sections``.
 
-    ``stores`` as there, e.g. ``FaultPlan().stores`` for a server on a faulty disk.
+    ``stores`` as there, e.g. ``FaultPlan().stores`` for a server on a faulty disk;
+    ``workers_settings``: the [workers] section, for ``workers`` > 1.
     """
     settings = {name: {**TEST_SETTINGS.get(name, {}), **sections.get(name, {})}
                 for name in {*TEST_SETTINGS, *sections}}
-    async with open_local_server(data_dir, ws_ping_interval_s=ws_ping_interval_s, stores=stores,
+    if workers_settings:
+        settings["workers"] = workers_settings
+    async with open_local_server(data_dir, ws_ping_interval_s=ws_ping_interval_s, worker_count=workers, stores=stores,
                                  **settings) as local:
         assert local.config.data_path == data_dir  # never the working directory's data/
         yield Server(**vars(local))

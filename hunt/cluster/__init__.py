@@ -1,0 +1,42 @@
+"""``--workers N``: gateways that hold the connections, owners that hold the hunts, over NATS.
+
+Beside the engine, below the API: a gateway gives the API a :class:`GatewayEngine` (writes
+forwarded to the hunt's owner in batches, live reads from a replica the owner's pushes keep
+current, history from the hunt file), and the owner serves its engine's hunts on the bus
+(:func:`serve_owner`). :class:`Bus` runs nats-py for Trio code. How it fits together:
+docs/workers.md.
+
+Its own exceptions (the engine's and the runtime's cross the bus as themselves):
+
+    BusTimeout    Raised when a request on the bus got no reply within its timeout.
+    WireFailure   Raised when a message from the other side cannot be read.
+    OwnerOnly     Raised when a gateway is asked for what only the hunt's owner can do.
+"""
+
+from ._bus import Bus, BusTimeout, open_bus
+from ._forward import Forwarder
+from ._gateway import GatewayEngine, HashPlacement, OwnerOnly, OwnerView, Placement, open_gateway_engine
+from ._nats import find_nats_server, open_local_nats
+from ._owner import OwnerStatistics, serve_owner
+from ._replica import Replica
+from ._wire import Subjects, WireFailure
+
+__all__ = [
+    "Bus",
+    "BusTimeout",
+    "Forwarder",
+    "GatewayEngine",
+    "HashPlacement",
+    "OwnerOnly",
+    "OwnerStatistics",
+    "OwnerView",
+    "Placement",
+    "Replica",
+    "Subjects",
+    "WireFailure",
+    "find_nats_server",
+    "open_bus",
+    "open_gateway_engine",
+    "open_local_nats",
+    "serve_owner",
+]
