@@ -18,6 +18,10 @@ from trio_websocket import ConnectionRejected
 from hunt.api._address import ClientAddresses
 from tests.support.api import OpenServer, open_socket
 
+# Connection caps, rate buckets and the admin throttle are kept per process (with --workers N,
+# per gateway), and these tests look inside that process (docs/security.md).
+pytestmark = pytest.mark.one_process
+
 WS_PATH = "/ws/hunts/harbor"
 
 

@@ -12,6 +12,10 @@ from hunt.api._app import PAGE_HEADERS
 from tests.support.api import ADMIN_TOKEN, OpenServer, Server
 from tests.support.hunts import HUNT_ID
 
+# Connection caps, rate buckets and the admin throttle are kept per process (with --workers N,
+# per gateway), and these tests look inside that process (docs/security.md).
+pytestmark = pytest.mark.one_process
+
 SLOW = {"body_timeout_s": 1.0, "body_idle_timeout_s": 0.5, "import_body_timeout_s": 1.0}
 
 

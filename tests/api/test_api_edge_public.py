@@ -5,9 +5,14 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from tests.support.api import Server, open_socket
 from tests.support.hunts import HUNT_ID
+
+# Connection caps, rate buckets and the admin throttle are kept per process (with --workers N,
+# per gateway), and these tests look inside that process (docs/security.md).
+pytestmark = pytest.mark.one_process
 
 WS_PATH = f"/ws/hunts/{HUNT_ID}"
 

@@ -13,6 +13,10 @@ from hunt.api._buckets import BucketTable
 from tests.support.api import OpenServer, Server, open_socket
 from tests.support.hunts import HUNT_ID
 
+# Connection caps, rate buckets and the admin throttle are kept per process (with --workers N,
+# per gateway), and these tests look inside that process (docs/security.md).
+pytestmark = pytest.mark.one_process
+
 WS_PATH = f"/ws/hunts/{HUNT_ID}"
 LIFTED = 100_000
 
