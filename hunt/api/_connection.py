@@ -83,6 +83,7 @@ class Connection:
                                ctx.config.engine.request_timeout_s, self._wake)
         self.player: str | None = None
         self.greeted = False
+        self._subscribed = False  # to the hunt's hub (pushes), from the first bind until released
         self._kick = trio.Event()
         self.pushes = Pushes(ctx, hunt_id, self.hub, socket.send, self._wake)
         self._scope: trio.CancelScope | None = None
@@ -117,9 +118,7 @@ class Connection:
                 nursery.start_soon(self._write_loop)
                 nursery.start_soon(self.pushes.watch)
         finally:
-            self.ctx.connections.discard(self)
-            if self.greeted:
-                self.engine.unsubscribe(self.hunt_id)
+            self._release()
         if self._close is not None:
             # Replies already durable go out first, but a client that does not read cannot hold
             # the handler: after the budget the socket is dropped without a close frame.
@@ -143,6 +142,18 @@ class Connection:
             self._close = (code, reason)
         if self._scope is not None:
             self._scope.cancel()
+        # Shed now, not when the tasks have ended: the writer may be inside a write that the
+        # server (hypercorn) does not let us cancel, and a peer that reads nothing but keeps
+        # sending keeps the kernel from ever failing it. What is left until the peer goes is
+        # that one write and its socket; the connection is no longer served, counted or pushed to.
+        self._release()
+
+    def _release(self) -> None:
+        """Leave the open connections and the hunt's hub (at most once each; idempotent)."""
+        self.ctx.connections.discard(self)
+        if self._subscribed:
+            self._subscribed = False
+            self.engine.unsubscribe(self.hunt_id)
 
     def _wake(self) -> None:
         self._kick.set()
@@ -325,6 +336,7 @@ class Connection:
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)
+            self._subscribed = True
         self.player = player.id
         self.pushes.bind(player.id, cursor)
         self._wake()
