@@ -83,6 +83,7 @@ class Connection:
                                ctx.config.engine.request_timeout_s, self._wake)
         self.player: str | None = None
         self.greeted = False
+        self._subscribed = False  # to the hunt's hub (pushes), from the first bind until released
         self._kick = trio.Event()
         self.pushes = Pushes(ctx, hunt_id, self.hub, socket.send, self._wake)
         self._scope: trio.CancelScope | None = None
@@ -92,6 +93,12 @@ class Connection:
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
         self.guard = ctx.guard.connection(hunt_id, self.address)
+        self.rates = ctx.rates.for_connection(self.address or "unknown", trio.current_time())  # see _rates
+
+    @property
+    def wakeups(self) -> int:
+        """Times this connection woke for a commit of its hunt (never before a player is bound)."""
+        return self.pushes.wakeups
 
     def outbox_used(self) -> int:
         return len(self.replies)
@@ -111,9 +118,7 @@ class Connection:
                 nursery.start_soon(self._write_loop)
                 nursery.start_soon(self.pushes.watch)
         finally:
-            self.ctx.connections.discard(self)
-            if self.greeted:
-                self.engine.unsubscribe(self.hunt_id)
+            self._release()
         if self._close is not None:
             # Replies already durable go out first, but a client that does not read cannot hold
             # the handler: after the budget the socket is dropped without a close frame.
@@ -137,6 +142,18 @@ class Connection:
             self._close = (code, reason)
         if self._scope is not None:
             self._scope.cancel()
+        # Shed now, not when the tasks have ended: the writer may be inside a write that the
+        # server (hypercorn) does not let us cancel, and a peer that reads nothing but keeps
+        # sending keeps the kernel from ever failing it. What is left until the peer goes is
+        # that one write and its socket; the connection is no longer served, counted or pushed to.
+        self._release()
+
+    def _release(self) -> None:
+        """Leave the open connections and the hunt's hub (at most once each; idempotent)."""
+        self.ctx.connections.discard(self)
+        if self._subscribed:
+            self._subscribed = False
+            self.engine.unsubscribe(self.hunt_id)
 
     def _wake(self) -> None:
         self._kick.set()
@@ -183,6 +200,7 @@ class Connection:
         try:
             request = parse(data or b"", self.frame_limits)
             rid = request.id
+            self.rates.admit(request, self.hunt_id, self.player)  # a batch: item by item, below
             self._admit()  # every frame, a hello too: its history replay costs the server like a command
             match request:
                 case HelloOp():
@@ -287,10 +305,11 @@ class Connection:
             try:
                 if isinstance(item, RequestError):
                     raise item
+                self.rates.admit(item, self.hunt_id, self.player)
                 commands.append(to_command(item, self.player))
                 positions.append(i)
             except RequestError as err:
-                replies[i] = frames.error(wire_error(err), err.request_id)
+                replies[i] = frames.error(wire_error(err), err.request_id or getattr(item, "id", None))
 
         def render(results: Any, error: BaseException | None) -> frames.Frame:
             if error is not None:
@@ -317,6 +336,7 @@ class Connection:
         if not self.greeted:
             self.greeted = True
             self.engine.subscribe(self.hunt_id)
+            self._subscribed = True
         self.player = player.id
         self.pushes.bind(player.id, cursor)
         self._wake()

@@ -46,7 +46,7 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
         mimetype = request.mimetype
         stored = None
         if mimetype == "text/plain":
-            raw = await read_body(MAX_ENTRY_TEXT * 4)
+            raw = await read_body(limits, MAX_ENTRY_TEXT * 4)
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -105,7 +105,7 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
     @blueprint.post("/admin/hunts/<hunt_id>/entries/<int:entry>/judge")
     async def judge(hunt_id: str, entry: int) -> Response:
         require_admin(ctx)
-        body = await read_json(limits.max_body_bytes, fields=JUDGE_FIELDS)
+        body = await read_json(limits, fields=JUDGE_FIELDS)
         verdict, bonus, message = body.get("verdict"), body.get("bonus", 0), body.get("message", "")
         if verdict not in ("approve", "reject"):
             raise BadRequest('judge needs "verdict": "approve" or "reject"')

@@ -293,13 +293,7 @@ def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
     clue = state.definition.clue(clue_id) if isinstance(clue_id, str) else None
     if clue is None:
         raise Rejected("unknown_clue", f"no clue {clue_id!r} in this hunt")
-    missing = [needed for needed in clue.after if needed not in side.found]
-    if state.definition.order == "sequential":
-        for earlier in state.definition.clues:
-            if earlier.id == clue.id:
-                break
-            if earlier.id not in side.found and earlier.id not in missing:
-                missing.append(earlier.id)
+    missing = state.definition.missing_before(clue, side.found)
     if missing:
         titles = ", ".join(f"“{state.definition.clue_index[needed].title}”" for needed in missing)
         raise Rejected("locked", f"“{clue.title}” opens after {titles}")

@@ -128,14 +128,43 @@ async def test_readers_that_never_read_hold_bounded_memory_delay_nobody_and_are_
         assert rss_peak - rss_before < 40 * 2**20, figures
         assert max(map(sum, sent)) < 4 * 2**20, figures  # the server stopped reading them (backpressure)
         assert len(during) >= 50 and p99_ms(during) <= max(3 * p99_ms(baseline), p99_ms(baseline) + 150), figures
-        # Shed after the idle timeout (nothing read) plus the kernel's user timeout (nothing acked;
-        # checked when a zero-window probe goes out, and those back off exponentially).
+        # Shed after the idle timeout with nothing read (not served, counted or pushed to from
+        # then on); a write blocked in hypercorn holds only its socket until they go (below).
         assert shed_after < 10.0, figures
         for raw in hogs:
             raw.close()
         with trio.fail_after(5):  # and every socket of theirs is closed once they are gone
             while process.num_fds() > fds_before + 2:  # (+ the admin client's pooled connection)
                 await trio.sleep(0.05)
+
+
+async def test_a_reader_that_never_reads_but_keeps_trickling_is_shed_too(tmp_path: Path) -> None:
+    # Its frames keep coming (one every 2 ms, while its sends go through), and each arrival
+    # postpones the kernel's zero-window probe, so the kernel does not fail the server's blocked
+    # write to it (TCP_USER_TIMEOUT is checked when a probe goes out), and hypercorn does not let
+    # that write be cancelled. The server must shed it anyway, after the idle timeout with
+    # nothing read. (Without shedding at once it stayed open for the whole 8 s.)
+    idle_s = 0.5
+    async with open_local_server(tmp_path / "data", limits={**LIMITS, "ws_idle_timeout_s": idle_s}) as server:
+        await start_hunt(server)
+        raw = await joined_raw(server, "trickler", receive_buffer=4096)
+        frame = orjson.dumps({"op": "hoard", "id": "h"}).decode()
+        started = trio.current_time()
+        with trio.move_on_after(8.0):
+            while server.ctx.connections.statistics().open:
+                try:
+                    with trio.move_on_after(0.5):  # its kernel's buffers are full: try again later
+                        await raw.send_text(frame)
+                except trio.BrokenResourceError:  # reset by the server's kernel
+                    break
+                await trio.sleep(0.002)
+        with trio.move_on_after(1.0):
+            while server.ctx.connections.statistics().open:
+                await trio.sleep(0.01)
+        shed_after = trio.current_time() - started if not server.ctx.connections.statistics().open else math.inf
+        raw.reset()
+        assert shed_after < 6.0, f"shed after {shed_after:.1f} s"
+        assert server.engine.live(HUNT).subscribers == 0
 
 
 async def test_clients_that_vanish_without_a_close_are_forgotten_at_once(tmp_path: Path) -> None:
