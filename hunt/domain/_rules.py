@@ -155,10 +155,11 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok"}
         case ClueFound(clue=clue, method=method, points=points, bonus=bonus, score=score, hints_cost=hints_cost):
             result = "checked_in" if method == "checkin" else "correct"
-            fields = {"result": result, "clue": clue, "points": points, "bonus": bonus, "score": score}
+            found: dict[str, Any] = {"result": result, "clue": clue, "points": points, "bonus": bonus,
+                                     "score": score}
             if hints_cost:
-                fields["hints_cost"] = hints_cost
-            return fields
+                found["hints_cost"] = hints_cost
+            return found
         case AttemptFailed(clue=clue, reason=reason, distance_m=distance):
             fields: dict[str, Any] = {"result": reason, "clue": clue}
             if distance is not None:

@@ -166,8 +166,8 @@ class HuntState:
         if self.frozen is None:
             side = self.sides[side_id]
             return self.rank_of(side_id), side.score
-        rank, score = self.frozen.get(side_id, [None, 0])
-        return rank, score
+        standing = self.frozen.get(side_id)
+        return (None, 0) if standing is None else (standing[0], standing[1])
 
     def side_of(self, player_id: str) -> Side | None:
         player = self.players.get(player_id)
