@@ -9,6 +9,7 @@ keys and values of the wrong type raise :class:`ConfigError` naming the key.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -32,6 +33,7 @@ class ServerConfig:
     admin_token: str = field(default="", repr=False)
     shutdown_timeout_s: float = 10.0
     backlog: int = 4096
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class LimitsConfig:
     window: int = 100
     address_window: int = 512
     hunt_window: int = 1024
+    connections_per_address: int = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +250,17 @@ def _coerce(value: Any, expected: type, key: str, source: str) -> Any:
                 if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                     raise ValueError(raw)
                 return raw.lower() in ("1", "true", "yes")
+            if expected is tuple:  # a list in the environment: comma-separated
+                return tuple(item.strip() for item in raw.split(",") if item.strip())
             return expected(raw)
         except ValueError as err:
             raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {raw!r}") from err
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if expected is tuple:
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{source}: {key} must be a list of strings, got {value!r}")
+        return tuple(value)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {value!r}")
     return value
@@ -275,6 +284,7 @@ def _validate(config: Config) -> None:
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
         "limits.max_batch_items": config.limits.max_batch_items,
+        "limits.connections_per_address": config.limits.connections_per_address,
         "limits.outbox_capacity": config.limits.outbox_capacity,
         "limits.leaderboard_top": config.limits.leaderboard_top,
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
@@ -334,5 +344,10 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"logging.format must be text or json, got {config.logging.format!r}")
     if not 0 < config.engine.dedup_filter_error < 1:
         raise ConfigError(f"engine.dedup_filter_error must be between 0 and 1, got {config.engine.dedup_filter_error}")
+    for proxy in config.server.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as err:
+            raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an IP address or network") from err
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..protocol import frames
+import orjson
+
+from ..protocol import ErrorCode, WireError, frames
+from ._address import CLIENT_KEY, ClientAddresses
 from ._connection import CLOSE_POLICY, Connection, Disconnected
 from ._context import ApiContext
 from ._errors import wire_error
@@ -94,13 +98,24 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
 
 
 def peer_address(scope: Scope) -> str:
-    """The client's IP address, as the server saw the connection (the one place it is read)."""
+    """The client's IP address: resolved behind a trusted proxy (see ``_address``), else the peer's."""
+    resolved = scope.get(CLIENT_KEY)
+    if resolved is not None:
+        return str(resolved)
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
 
 def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:
-    """The ASGI app to serve: ``app`` with the player websocket path taken over."""
+    """The ASGI app to serve: ``app`` with the player websocket path taken over.
+
+    A player websocket is counted against ``limits.connections_per_address`` by its client
+    address (``server.trusted_proxies``); one over the cap is refused before the upgrade with
+    HTTP 503 and ``Retry-After``, and nothing of it reaches a hunt.
+    """
+    addresses = ClientAddresses(ctx.config.server.trusted_proxies)
+    cap = ctx.config.limits.connections_per_address
+    open_by_address: Counter[str] = Counter()
 
     async def play(match: re.Match[str], socket: AsgiSocket) -> None:
         hunt_id = match["hunt_id"]
@@ -117,4 +132,30 @@ def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:
             code, reason = connection.close_request
             await socket.close(code, reason[:120])
 
-    return websocket_route(app, PLAYER_PATH, play)
+    route = websocket_route(app, PLAYER_PATH, play)
+
+    async def capped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket" or PLAYER_PATH.fullmatch(scope["path"]) is None:
+            await route(scope, receive, send)
+            return
+        address = scope[CLIENT_KEY] = addresses.of_scope(scope)
+        if open_by_address[address] >= cap:
+            await _refuse(send, f"at most {cap} player connections from one address")
+            return
+        open_by_address[address] += 1
+        try:
+            await route(scope, receive, send)
+        finally:
+            open_by_address[address] -= 1
+            if not open_by_address[address]:
+                del open_by_address[address]
+
+    return capped
+
+
+async def _refuse(send: Send, message: str) -> None:
+    """Answer a websocket handshake with HTTP 503 (ASGI's websocket denial response)."""
+    body = orjson.dumps(WireError(ErrorCode.OVERLOADED, message, 1000).to_dict())
+    await send({"type": "websocket.http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1")]})
+    await send({"type": "websocket.http.response.body", "body": body})

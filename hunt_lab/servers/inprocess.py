@@ -31,6 +31,7 @@ ADMIN_TOKEN = "reliability-admin-token"
 # A crowd of simulated players on one machine shares one address: its wrong guesses would meet the
 # per-address limit at once (a test of that limit passes its own value).
 LAB_GAME: dict[str, Any] = {"address_wrong_attempts_max": 1_000_000}
+LAB_LIMITS: dict[str, Any] = {"connections_per_address": 1_000_000}  # every harness client is 127.0.0.1
 
 
 @dataclass
@@ -74,7 +75,8 @@ async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None 
     starts (see workers.py).
     """
     settings: dict[str, dict[str, Any]] = {
-        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME)}
+        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME),
+        "limits": dict(LAB_LIMITS)}
     for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)

@@ -115,8 +115,9 @@ class ServerProcess:
         out = self.log_dir / f"server-{self.starts}.out"
         err = self.log_dir / f"server-{self.starts}.err"
         env = {**os.environ, "HUNT_ADMIN_TOKEN": self.admin_token,
-               # every client of a harness is on 127.0.0.1: lift the per-address wrong-attempt limit
-               "HUNT_GAME_ADDRESS_WRONG_ATTEMPTS_MAX": "1000000", **self.env}
+               # every client of a harness is on 127.0.0.1: lift the per-address limits
+               "HUNT_GAME_ADDRESS_WRONG_ATTEMPTS_MAX": "1000000", "HUNT_LIMITS_CONNECTIONS_PER_ADDRESS": "1000000",
+               **self.env}
         args = [sys.executable, "-m", *self.program, "--port", str(self.port)]
         if self.data_dir is not None:
             args += ["--data-dir", str(self.data_dir.resolve())]
