@@ -52,6 +52,7 @@ class EngineConfig:
     dedup_filter_keys: int = 4_000_000
     dedup_filter_error: float = 0.001
     feed_buffer: int = 1024
+    join_feed: int = 20
     gc_freeze_every_s: float = 1.0
     commit_threads: int = 8
     read_threads: int = 4
@@ -86,6 +87,9 @@ class LimitsConfig:
     address_window: int = 512
     hunt_window: int = 1024
     connections_per_address: int = 256
+    max_photo_bytes: int = 10_485_760
+    max_video_bytes: int = 52_428_800
+    uploads_in_flight: int = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +295,9 @@ def _validate(config: Config) -> None:
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
         "limits.window": config.limits.window,
+        "limits.max_photo_bytes": config.limits.max_photo_bytes,
+        "limits.max_video_bytes": config.limits.max_video_bytes,
+        "limits.uploads_in_flight": config.limits.uploads_in_flight,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
         "game.guard_addresses_max": config.game.guard_addresses_max,
@@ -316,7 +323,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{key} must be positive, got {value}")
     for key, value in (("engine.admission_timeout_ms", config.engine.admission_timeout_ms),
                        ("engine.admission_queue", config.engine.admission_queue),
-                       ("engine.dedup_cache", config.engine.dedup_cache)):
+                       ("engine.dedup_cache", config.engine.dedup_cache),
+                       ("engine.join_feed", config.engine.join_feed)):
         if value < 0:
             raise ConfigError(f"{key} must not be negative, got {value}")
     if not 1 <= config.server.backlog <= 65535:

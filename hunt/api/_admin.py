@@ -2,7 +2,7 @@
 
 Reads of a live hunt come from memory (cached per state version, with ETags); history
 (events, export, time travel) is read from the log through its indexes, off the event loop.
-Commands (start, pause, end, adjust, ban) go through the hunt's actor like players' do, with
+Commands (start, pause, end, freeze, reveal, adjust, ban, announce) go through the hunt's actor like players' do, with
 an optional client ``id`` as the idempotency key.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,13 +22,17 @@ from werkzeug.routing import BaseConverter
 from ..domain import (
     EVENT_TYPES,
     MAX_ADJUST,
+    MAX_ANNOUNCEMENT,
     MAX_REASON,
     AdjustScore,
+    Announce,
     BanPlayer,
     Command,
     EndHunt,
+    FreezeBoard,
     PauseHunt,
     Rejected,
+    RevealBoard,
     StartHunt,
 )
 from ..engine import HuntExists, StoreLocked, record_to_dict
@@ -41,15 +45,17 @@ from ._imports import import_stream
 from ._public import leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
 
-__all__ = ["ADJUST_FIELDS", "BAN_FIELDS", "CONTROL_FIELDS", "EXPORT_CHUNK", "HuntIdConverter", "admin_blueprint"]
+__all__ = ["ADJUST_FIELDS", "ANNOUNCE_FIELDS", "BAN_FIELDS", "CONTROL_FIELDS", "EXPORT_CHUNK", "HuntIdConverter",
+           "admin_blueprint", "client_id", "require_admin", "submit_admin"]
 
 EXPORT_CHUNK = 2000
 # The fields each admin command's body may have (any other is refused; see the OpenAPI document).
 CONTROL_FIELDS = frozenset({"id"})
 BAN_FIELDS = frozenset({"id", "reason"})
 ADJUST_FIELDS = frozenset({"id", "player", "delta", "reason"})
-_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt]] = {"start": StartHunt, "pause": PauseHunt,
-                                                                "end": EndHunt}
+ANNOUNCE_FIELDS = frozenset({"id", "text", "team", "player"})
+_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | FreezeBoard | RevealBoard]] = {
+    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "freeze": FreezeBoard, "reveal": RevealBoard}
 
 
 class HuntIdConverter(BaseConverter):
@@ -66,11 +72,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.before_request
     async def authenticate() -> None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        # compare_digest: the time taken does not tell how much of a guess was right. The token
-        # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
-            raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
+        require_admin(ctx)
 
     @blueprint.post("")
     async def create() -> Response:
@@ -186,14 +188,28 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
         if delta == 0 or abs(delta) > MAX_ADJUST:  # checked here too: a resent command is not decided again
             raise BadRequest(f'"delta" must be a non-zero integer within ±{MAX_ADJUST}')
-        return await _submit(ctx, hunt_id, AdjustScore(cmd=_client_id(body), player=player, delta=delta,
+        return await submit_admin(ctx, hunt_id, AdjustScore(cmd=client_id(body), player=player, delta=delta,
                                                        reason=reason))
+
+    @blueprint.post("/<hunt:hunt_id>/announce")
+    async def announce(hunt_id: str) -> Response:
+        body = await read_json(limits.max_body_bytes, fields=ANNOUNCE_FIELDS)
+        text, team, player = body.get("text"), body.get("team"), body.get("player")
+        if not isinstance(text, str) or any(v is not None and not isinstance(v, str) for v in (team, player)):
+            raise BadRequest('announce needs "text" (a string), and optionally "team" or "player" (strings)')
+        # Checked here too: a resent command answers with its first outcome and is not decided again.
+        if not text.strip() or len(text) > MAX_ANNOUNCEMENT:
+            raise BadRequest(f"text must be a non-empty string of at most {MAX_ANNOUNCEMENT} characters")
+        if team is not None and player is not None:
+            raise BadRequest("an announcement goes to everybody, one team or one player: not both")
+        return await submit_admin(ctx, hunt_id, Announce(cmd=client_id(body), text=text, team=team, player=player),
+                                  same=lambda fields: "to" in fields)
 
     @blueprint.post("/<hunt:hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:
         body = await read_json(limits.max_body_bytes, required=False, fields=BAN_FIELDS)
         reason = _reason(body)
-        response = await _submit(ctx, hunt_id, BanPlayer(cmd=_client_id(body), player=player, reason=reason))
+        response = await submit_admin(ctx, hunt_id, BanPlayer(cmd=client_id(body), player=player, reason=reason))
         if response.status_code == 200:  # nobody new joins from the banned player's addresses
             ctx.guard.ban_player(hunt_id, player)
         return response
@@ -201,12 +217,21 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     return blueprint
 
 
+def require_admin(ctx: ApiContext) -> None:
+    """Raise Unauthorized unless the request carries the admin token (``Authorization: Bearer``)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    # compare_digest: the time taken does not tell how much of a guess was right. The token
+    # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
+        raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
+
+
 def _control_view(ctx: ApiContext, action: str) -> Any:
     make = _CONTROLS[action]
 
     async def control(hunt_id: str) -> Response:
         body = await read_json(ctx.config.limits.max_body_bytes, required=False, fields=CONTROL_FIELDS)
-        return await _submit(ctx, hunt_id, make(cmd=_client_id(body)))
+        return await submit_admin(ctx, hunt_id, make(cmd=client_id(body)))
 
     return control
 
@@ -229,21 +254,29 @@ def _reason(body: dict[str, Any]) -> str:
     return reason
 
 
-def _client_id(body: dict[str, Any]) -> str:
+def client_id(body: dict[str, Any]) -> str:
     """The idempotency key an admin client chose, or a fresh one."""
-    value = body.get("id")
-    if value is None:
+    if "id" not in body:
         return "admin-" + uuid.uuid4().hex
+    value = body["id"]
     if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
         raise BadRequest(f'"id" must be a non-empty string of at most {MAX_ID_CHARS} characters')
     return value
 
 
-async def _submit(ctx: ApiContext, hunt_id: str, command: Command) -> Response:
-    """Run one admin command: 200 with its outcome, or the rejection's error (409 invalid_state, ...)."""
+async def submit_admin(ctx: ApiContext, hunt_id: str, command: Command,
+                       same: Callable[[dict[str, Any]], bool] | None = None) -> Response:
+    """Run one admin command: 200 with its outcome, or the rejection's error (409 invalid_state, ...).
+
+    Admin commands share one space of ids: ``same(fields)`` says whether a resent command's
+    original outcome is one of this kind of command (else the id was another command's: 409).
+    """
     [result] = await ctx.engine.submit(hunt_id, [command])
     if isinstance(result, Rejected):
         return error_response(wire_error(result))
+    if result.duplicate and same is not None and not same(result.fields):
+        return error_response(wire_error(Rejected("invalid_state", f"the id {command.cmd[:40]!r} was used by "
+                                                                   "another command")))
     body: dict[str, Any] = {"id": command.cmd, "seq": result.seq, **result.fields}
     if result.duplicate:
         body["duplicate"] = True

@@ -15,10 +15,12 @@ from ..engine import Engine
 from ..protocol import TooLarge
 from ._admin import HuntIdConverter, admin_blueprint
 from ._context import ApiContext
+from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
 from ._guard import Guard
 from ._http import error_response
 from ._load import LoopLag
+from ._media import MediaStore
 from ._public import STATIC_DIR, public_blueprint
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
@@ -48,15 +50,19 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.url_map.converters["hunt"] = HuntIdConverter
     # Quart's own cap is the largest body any route takes (an import); the others check
     # limits.max_body_bytes themselves, and `refuse_large_bodies` refuses declared sizes early.
-    app.config.update(MAX_CONTENT_LENGTH=max(limits.max_import_bytes, limits.max_body_bytes),
+    app.config.update(MAX_CONTENT_LENGTH=max(limits.max_import_bytes, limits.max_body_bytes,
+                                             limits.max_photo_bytes, limits.max_video_bytes),
                       BODY_TIMEOUT=60, JSON_SORT_KEYS=False)
     app.extensions["hunt"] = ctx
     app.register_blueprint(public_blueprint(ctx))
     app.register_blueprint(admin_blueprint(ctx))
+    app.register_blueprint(entries_blueprint(ctx, MediaStore(config.data_path, limits.uploads_in_flight)))
 
     @app.before_request
     async def refuse_large_bodies() -> None:
         limit = limits.max_import_bytes if request.path == IMPORT_PATH else limits.max_body_bytes
+        if request.method == "POST" and request.path.startswith("/hunts/") and request.path.endswith(ENTRIES_PATH):
+            limit = max(limits.max_photo_bytes, limits.max_video_bytes)  # checked per kind while streaming
         if request.content_length is not None and request.content_length > limit:
             raise TooLarge(f"the body may have at most {limit} bytes")
 

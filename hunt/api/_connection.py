@@ -48,6 +48,7 @@ from ._guard import check_commands, note_results
 from ._identity import greeted_player, join_ack, keyed_join, refuse_forged, welcome_frame
 from ._pushes import Pushes
 from ._replies import Render, Replies
+from ._views import side_progress
 
 __all__ = ["CLOSE_GOING_AWAY", "CLOSE_IDLE", "CLOSE_POLICY", "CLOSE_TRY_LATER", "Connection",
            "Disconnected"]
@@ -267,8 +268,17 @@ class Connection:
         if isinstance(result, Rejected):
             self._reply(self._result_frame(command.cmd, result))
             return
-        self._reply(join_ack(self.ctx, self.hunt_id, state, command.cmd, result))
-        self._bind(state, state.players[result.fields["player"]], result.seq, join.device)
+        # The side's progress comes with the ack (a team that has already played shows what it
+        # found at once), then the recent public feed (a newcomer mid-hunt sees what went on).
+        recent = await self.engine.recent_public_feed(self.hunt_id)
+        state = await self.engine.state(self.hunt_id)
+        player = state.players[result.fields["player"]]
+        self._reply({**join_ack(self.ctx, self.hunt_id, state, command.cmd, result),
+                     "progress": side_progress(state, player)})
+        for seq, _, item in recent:
+            if seq <= result.seq:
+                self.replies.ready(frames.feed(item), units=0)  # news, not an answer: outside the window
+        self._bind(state, player, result.seq, join.device)
 
     async def _batch(self, batch: BatchOp) -> None:
         replies: list[frames.Frame | None] = [None] * len(batch.items)

@@ -168,10 +168,52 @@ def openapi_document() -> dict[str, Any]:
             {"description": "NDJSON", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
             params=hunt, errors=read)},
         "/admin/hunts/{hunt_id}/adjust": _command("adjust a score (recorded as an event)", hunt, _body("Adjust")),
+        "/admin/hunts/{hunt_id}/announce": _command(
+            "an announcement or erratum to everybody, one team or one player: recorded, pushed live, kept in "
+            "the feed", hunt, _body("Announce")),
+        "/hunts/{hunt_id}/feed": {"get": _op(
+            "the latest feed items for everybody (first finds, status, announcements), oldest first", "public",
+            _json({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}),
+            params=hunt, errors=read)},
+        "/screen/{hunt_id}": {"get": _op("the big-screen page: live standings, feed and countdown (404 for an id "
+                                         "that is not a hunt id)", "pages", pages, params=hunt, errors=(404,))},
+        "/hunts/{hunt_id}/entries": {"post": _op(
+            "send a mission entry: a photo, a video or a text (the player's token as Authorization: Bearer)",
+            "player", _json(_ref("CommandResult")),
+            params=(*hunt, {"name": "clue", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "id", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 128}}),
+            body={"required": True, "content": {
+                "text/plain": {"schema": {"type": "string", "maxLength": 2000}},
+                **{t: {"schema": {"type": "string", "format": "binary"}} for t in (
+                    "image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4", "video/quicktime",
+                    "video/webm")}}},
+            errors=(400, 401, 404, 409, 413, 503))},
+        "/admin/hunts/{hunt_id}/entries": {"get": _op(
+            "the judging queue: mission entries, oldest first", "admin", _json({"type": "object", "properties": {
+                "seq": {"type": "integer"}, "entries": {"type": "array", "items": {"type": "object"}},
+                "counts": {"type": "object"}, "next_after": {"type": ["integer", "null"]}}}),
+            params=(*hunt, {"name": "status", "in": "query", "required": False,
+                            "schema": {"enum": ["pending", "approved", "rejected", "all"]}},
+                    _query("clue", "clue id"), _query("player", "player id"),
+                    _query("after", "only entries with a larger number"), _query("limit", "entries")),
+            errors=(400, *read))},
+        "/admin/hunts/{hunt_id}/entries/{entry}/judge": _command(
+            "approve (with an optional bonus) or reject a mission entry, with a message for the player",
+            (*hunt, {"name": "entry", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}),
+            _body("Judge")),
+        "/admin/hunts/{hunt_id}/media/{digest}": {"get": _op(
+            "a mission's photo or video, by its SHA-256 (its type read from its bytes)", "admin",
+            {"description": "the file", "content": {"image/*": {}, "video/*": {}}},
+            params=(*hunt, {"name": "digest", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}),
+            errors=(404,))},
     }
-    for action in ("start", "pause", "end"):
-        paths[f"/admin/hunts/{{hunt_id}}/{action}"] = _command(f"{action} the hunt", hunt,
-                                                                _body("Control", required=False))
+    summaries = {"start": "start (or resume) the hunt", "pause": "pause the hunt", "end": "end the hunt",
+                 "freeze": "freeze the scoreboard: players see the standings as of now, organisers live ones",
+                 "reveal": "reveal the standings frozen by freeze"}
+    for action, summary in summaries.items():
+        paths[f"/admin/hunts/{{hunt_id}}/{action}"] = _command(summary, hunt, _body("Control", required=False))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hunt engine", "version": "1.0.0",

@@ -11,14 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import (
+    ENTRY_KINDS,
     EVENT_TYPES,
+    HINT_POLICIES,
     MAX_ADJUST,
+    MAX_ANNOUNCEMENT,
+    MAX_BONUS,
     MAX_CLUES,
     MAX_HINTS,
+    MAX_PARTIALS,
+    MAX_PATTERN_CHARS,
+    MAX_PATTERNS,
     MAX_POINTS,
     MAX_REASON,
+    MAX_REPLY,
     MAX_TEAM_SIZE,
     MAX_TEXT,
+    MAX_VERDICT,
     RESERVED_IDS,
 )
 from ..protocol import MAX_ID_CHARS, ErrorCode
@@ -61,14 +70,21 @@ _TIME = {"description": "null, epoch milliseconds, or an ISO 8601 time with a zo
 _SECRETS = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": f"[^{_SPACE}]"},
             "description": "compared after folding case, accents and whitespace; none may fold to nothing"}
 
+_ONLY_ANSWER = ("patterns", "partial")
 _CLUE_KINDS = {
-    "answer": {"required": ["answers"], "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon",
-                                                                                     "radius_m")]}},
+    "answer": {"anyOf": [{"required": ["answers"]}, {"required": ["patterns"]}],
+               "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon", "radius_m", "accepts")]}},
+    "mission": {"not": {"anyOf": [{"required": [k]} for k in ("answers", "codes", "lat", "lon", "radius_m",
+                                                               "keep_punctuation", *_ONLY_ANSWER)]}},
     "code": {"required": ["codes"], "not": {"anyOf": [{"required": [k]} for k in ("answers", "lat", "lon",
-                                                                                   "radius_m")]}},
-    "geo": {"required": ["lat", "lon", "radius_m"], "not": {"anyOf": [{"required": [k]} for k in ("answers",
-                                                                                                   "codes")]}},
+                                                                                   "radius_m", "accepts",
+                                                                                   *_ONLY_ANSWER)]}},
+    "geo": {"required": ["lat", "lon", "radius_m"], "not": {"anyOf": [{"required": [k]} for k in (
+        "answers", "codes", "accepts", "keep_punctuation", *_ONLY_ANSWER)]}},
 }
+_PATTERNS = {"type": "array", "maxItems": MAX_PATTERNS,
+             "items": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_CHARS},
+             "description": "regular expressions (RE2 syntax) matched against the whole normalised answer"}
 
 CLUE = _object({
     "id": {"type": "string", "pattern": CLUE_ID_PATTERN},
@@ -88,6 +104,14 @@ CLUE = _object({
               "items": _object({"text": _NAMED, "cost": _POINTS}, required=("text",))},
     "after": {"type": "array", "items": {"type": "string"},
               "description": "ids of other clues of the hunt; prerequisites may not form a cycle"},
+    "keep_punctuation": _BOOL,
+    "accepts": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(ENTRY_KINDS)},
+                "description": "mission clues: what an entry may be"},
+    "patterns": _PATTERNS,
+    "partial": {"type": "array", "maxItems": MAX_PARTIALS, "items": _object({
+        "answers": {"type": "array", "items": {"type": "string"}}, "patterns": _PATTERNS,
+        "reply": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY}}, required=("reply",)),
+        "description": "answers that are not wrong: the player is told the reply (keep going)"},
 }, required=("id", "title", "kind"),
     allOf=[{"if": {"properties": {"kind": {"const": kind}}}, "then": rule} for kind, rule in _CLUE_KINDS.items()])
 
@@ -102,6 +126,8 @@ DEFINITION = _object({
     "attempts": _object({"max": _int(1, 10_000), "window_s": _number(0.001, 86_400)}),
     "heatmap_cell_deg": _number(1e-6, 10),
     "team_size": {"anyOf": [{"type": "null"}, _int(1, MAX_TEAM_SIZE)], "description": "teams mode only"},
+    "hint_policy": {"enum": list(HINT_POLICIES)},
+    "allow_typed_position": _BOOL,
     "clues": {"type": "array", "minItems": 1, "maxItems": MAX_CLUES, "items": CLUE},
 }, required=("id", "title", "clues"),
     description="A hunt definition. Beyond this schema: clue ids are unique, every id in `after` names "
@@ -121,6 +147,13 @@ def body_schemas() -> dict[str, Any]:
         "Definition": DEFINITION,
         "Control": _object({"id": _COMMAND_ID}),
         "Ban": _object({"id": _COMMAND_ID, "reason": _REASON}),
+        "Announce": _object({"id": _COMMAND_ID, "text": {"type": "string", "minLength": 1,
+                                                         "maxLength": MAX_ANNOUNCEMENT, "pattern": f"[^{_SPACE}]"},
+                             "team": _STRING, "player": _STRING}, required=("text",),
+                            description="to everybody, or one team (by name), or one player (by id): not both"),
+        "Judge": _object({"id": _COMMAND_ID, "verdict": {"enum": ["approve", "reject"]},
+                          "bonus": _int(0, MAX_BONUS), "message": {"type": "string", "maxLength": MAX_VERDICT}},
+                         required=("verdict",), description="a bonus only with approve"),
         "Adjust": _object({"id": _COMMAND_ID, "player": _STRING, "reason": _REASON,
                            "delta": {**_int(-MAX_ADJUST, MAX_ADJUST), "not": {"const": 0}}},
                           required=("player", "delta")),
@@ -150,10 +183,13 @@ def response_schemas() -> dict[str, Any]:
             "error": {"type": "string", "enum": [code.value for code in ErrorCode]}, "message": s,
             "retry_after_ms": {"type": "integer", "minimum": 1}}},
         "Leaderboard": {"type": obj, "required": ["seq", "total", "rows"],
-                        "properties": {"seq": i, "total": i, "rows": {"type": arr, "items": row}}},
+                        "properties": {"seq": i, "total": i, "rows": {"type": arr, "items": row}, "frozen": _BOOL}},
         "PublicHunt": {"type": obj, "required": ["id", "title", "status", "clues"], "properties": {
-            "id": s, "title": s, "mode": s, "order": s, "status": s, "starts_at": {}, "ends_at": {},
-            "team_size": nullable_i, "clues": {"type": arr, "items": {"type": obj}}}},
+            "id": s, "title": s, "description": s, "mode": s, "order": s, "status": s, "starts_at": {},
+            "ends_at": {}, "team_size": nullable_i, "hint_policy": s, "allow_typed_position": _BOOL,
+            "frozen": _BOOL, "clues": {"type": arr, "items": {"type": obj, "properties": {
+                "id": s, "kind": s, "points": i,
+                "value": {**i, "description": "what it scores its next finder now"}}}}}},
         "HuntList": {"type": obj, "required": ["hunts"], "properties": {"hunts": {"type": arr, "items": {
             "type": obj, "properties": {"id": s, "title": s, "status": s, "players": i, "events": i,
                                         "active": _BOOL}}}}},

@@ -12,7 +12,7 @@ import orjson
 from quart import Blueprint, Response, send_file
 
 from ..domain import HuntState, valid_id
-from ..protocol import NotFound
+from ..protocol import NotFound, frames
 from ._context import ApiContext
 from ._http import json_response, query_int
 from ._metrics import metrics_registry, metrics_response
@@ -34,12 +34,13 @@ async def serve_cached(ctx: ApiContext, hunt_id: str, key: Hashable, build: Call
     return json_response(body=body, etag=etag)
 
 
-async def leaderboard_response(ctx: ApiContext, hunt_id: str) -> Response:
+async def leaderboard_response(ctx: ApiContext, hunt_id: str, *, public: bool = False) -> Response:
+    """The leaderboard page; ``public``: as players may see it (while frozen, as of the freeze)."""
     limit = query_int("limit", DEFAULT_PAGE, 1, ctx.config.limits.page_limit_max)
     offset = query_int("offset", 0, 0)
     assert limit is not None and offset is not None
-    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset),
-                              lambda state: leaderboard_page(state, limit, offset))
+    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset, public),
+                              lambda state: leaderboard_page(state, limit, offset, public=public))
 
 
 def public_blueprint(ctx: ApiContext) -> Blueprint:
@@ -69,7 +70,19 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.get("/hunts/<hunt_id>/leaderboard")
     async def leaderboard(hunt_id: str) -> Response:
-        return await leaderboard_response(ctx, hunt_id)
+        return await leaderboard_response(ctx, hunt_id, public=True)
+
+    @blueprint.get("/hunts/<hunt_id>/feed")
+    async def public_feed(hunt_id: str) -> Response:
+        """The latest feed items for everybody (at most ``engine.join_feed``), oldest first."""
+        items = await ctx.engine.recent_public_feed(hunt_id)
+        return json_response({"items": [frames.feed(item) for _, _, item in items]})
+
+    @blueprint.get("/screen/<hunt_id>")
+    async def screen_page(hunt_id: str) -> Response:
+        if not valid_id(hunt_id):
+            raise NotFound("no such page")
+        return await _page("screen.html")
 
     @blueprint.get("/play/<hunt_id>")
     async def play_page(hunt_id: str) -> Response:

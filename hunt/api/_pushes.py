@@ -26,7 +26,7 @@ import trio
 from ..engine import LiveHunt
 from ..protocol import frames
 from ._context import ApiContext
-from ._views import you_row
+from ._views import dynamic_values, you_row
 
 __all__ = ["PUSH_TICK_S", "Pushes"]
 
@@ -105,15 +105,19 @@ class Pushes:
         return deadline
 
     def _leaderboard(self, state: Any) -> str | None:
-        """The leaderboard frame, or None when neither the top nor your line changed."""
+        """The leaderboard frame, or None when neither the top, the clue values nor your line
+        changed. ``values``: what each clue whose value falls as it is found would score now
+        (omitted in hunts without such clues)."""
         top_n = self.limits.leaderboard_top
-        top, etag = self.hub.cached(("push-top", top_n), lambda: state.top(top_n), orjson.dumps)
+        top, etag = self.hub.cached(("push-top", top_n), lambda: state.public_top(top_n), orjson.dumps)
+        values, values_etag = self.hub.cached("push-values", lambda: dynamic_values(state), orjson.dumps)
         you = you_row(state, self.player or "")
-        key = (etag, tuple(sorted(you.items())) if you else None)
+        key = (etag, values_etag, tuple(sorted(you.items())) if you else None, state.frozen is not None)
         if key == self._board_sent:
             return None
         self._board_sent = key
-        return frames.text(frames.leaderboard(state.seq, top, you))
+        return frames.text(frames.leaderboard(state.seq, top, you, values if values != b"{}" else None,
+                                              frozen=state.frozen is not None))
 
     async def _push_feed(self) -> None:
         hub, cursor = self.hub, self._feed_cursor

@@ -24,6 +24,7 @@ from ..engine import Engine
 from . import _pings
 from ._app import create_app
 from ._context import app_context
+from ._drain import InFlight
 from ._ws import player_sockets
 
 __all__ = ["WS_PING_INTERVAL_S", "hypercorn_config", "is_loopback", "kernel_backlog_cap", "serve"]
@@ -112,6 +113,8 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     app = app or create_app(config, engine)
     ctx = app_context(app)
     connections = ctx.connections
+    inflight = InFlight()
+    budget = config.server.shutdown_timeout_s
 
     async def trigger() -> None:
         if shutdown_trigger is None:
@@ -120,6 +123,15 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
             await shutdown_trigger()
         log.info("shutting down: closing websockets, finishing requests")
         connections.close_all()
+        nursery.start_soon(stop_once_drained)
+
+    async def stop_once_drained() -> None:
+        # Hypercorn would wait out the whole budget for idle keep-alive connections (a browser
+        # tab keeps one): stop as soon as no response is under way and every websocket is gone.
+        with trio.move_on_after(budget):
+            await inflight.wait_idle()
+            log.info("shutting down: nothing in flight, dropping idle connections")
+            nursery.cancel_scope.cancel()
 
     hconfig = hypercorn_config(config, bind=bind, ws_ping_interval_s=ws_ping_interval_s)
     cap = kernel_backlog_cap()
@@ -129,7 +141,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     async with trio.open_nursery() as outer:
         outer.start_soon(ctx.load.run)  # measures the event loop's lag (for /metrics)
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(partial(hypercorn.trio.serve, player_sockets(app, ctx), hconfig,
-                                                shutdown_trigger=trigger, mode="asgi"))
+            binds = await nursery.start(partial(hypercorn.trio.serve, inflight.wrap(player_sockets(app, ctx)),
+                                                hconfig, shutdown_trigger=trigger, mode="asgi"))
             task_status.started(int(binds[0].rsplit(":", 1)[1]))
         outer.cancel_scope.cancel()

@@ -13,30 +13,59 @@ from ..domain import HuntState, Player
 
 __all__ = [
     "clue_table",
+    "clue_values",
+    "dynamic_values",
     "hunt_detail",
     "hunt_public",
     "leaderboard_page",
     "player_detail",
     "player_progress",
+    "side_progress",
     "welcome_view",
     "you_row",
 ]
 
 
 def hunt_public(state: HuntState, now_ms: int) -> dict[str, Any]:
-    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts."""
+    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts.
+
+    Each clue carries ``value``: the points it would award its next finder now (decay and
+    first-finder bonus applied; before any hint costs).
+    """
     definition = state.definition.public()
+    values = clue_values(state)
+    for clue in definition["clues"]:
+        clue["value"] = values[clue["id"]]
     return {
-        "id": definition["id"], "title": definition["title"], "mode": definition["mode"],
-        "order": definition["order"], "status": state.status_at(now_ms),
+        "id": definition["id"], "title": definition["title"], "description": definition["description"],
+        "mode": definition["mode"], "order": definition["order"], "status": state.status_at(now_ms),
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
-        "clues": definition["clues"],
+        "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
+        "frozen": state.frozen is not None, "clues": definition["clues"],
     }
 
 
-def leaderboard_page(state: HuntState, limit: int, offset: int) -> dict[str, Any]:
-    """``{"seq", "total", "rows": [{"rank", "player", "name", "score"}]}``."""
-    return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
+def clue_values(state: HuntState) -> dict[str, int]:
+    """What each clue would award its next finder now: ``{clue id: points}``."""
+    return {clue.id: clue.value(state.clue_stats[clue.id].finders) for clue in state.definition.clues}
+
+
+def dynamic_values(state: HuntState) -> dict[str, int]:
+    """:func:`clue_values` of the clues whose value changes as they are found (pushed live)."""
+    return {clue.id: clue.value(state.clue_stats[clue.id].finders) for clue in state.definition.clues
+            if clue.decay is not None or clue.first_bonus}
+
+
+def leaderboard_page(state: HuntState, limit: int, offset: int, *, public: bool = False) -> dict[str, Any]:
+    """``{"seq", "total", "rows": [{"rank", "player", "name", "score"}], "frozen"?: true}``;
+    ``public``: as players may see it (while the scoreboard is frozen, the standings as of the
+    freeze). ``frozen`` is there while the scoreboard is frozen (for organisers too, who see it live)."""
+    if state.frozen is None:
+        return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
+    if public:
+        return {"seq": state.seq, "total": len(state.frozen_rows), "rows": state.public_top(limit, offset),
+                "frozen": True}
+    return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset), "frozen": True}
 
 
 def you_row(state: HuntState, player_id: str) -> dict[str, Any] | None:
@@ -45,8 +74,8 @@ def you_row(state: HuntState, player_id: str) -> dict[str, Any] | None:
     if player is None:
         return None
     side = state.sides[player.side]
-    row: dict[str, Any] = {"player": player.id, "name": player.name, "score": side.score,
-                           "rank": state.rank_of(side.id)}
+    rank, score = state.public_standing(side.id)  # while frozen, as of the freeze
+    row: dict[str, Any] = {"player": player.id, "name": player.name, "score": score, "rank": rank}
     if player.team is not None:
         row["team"] = side.name
         row["side"] = side.id
@@ -64,11 +93,13 @@ def player_progress(state: HuntState, player: Player) -> dict[str, Any]:
     }
 
 
-def welcome_view(state: HuntState, player: Player, now_ms: int) -> dict[str, Any]:
-    """What ``welcome`` (the reply to ``hello``) says: who you are, where the hunt is, and your progress.
+def side_progress(state: HuntState, player: Player) -> dict[str, Any]:
+    """A player's progress as their side stands: found clues, hints with their texts, score, rank.
 
     The progress carries the texts of the hints the player's side has paid for (they may see
-    them again on a new device): ``"hints": {clue: [{"index", "text", "cost"}, ...]}``.
+    them again on a new device): ``"hints": {clue: [{"index", "text", "cost"}, ...]}``. It is
+    sent in ``welcome`` and in the ``join`` ack (a player joining a team that has already
+    played sees what the team found at once).
     """
     side = state.sides[player.side]
     progress = player_progress(state, player)
@@ -79,9 +110,23 @@ def welcome_view(state: HuntState, player: Player, now_ms: int) -> dict[str, Any
             hint_texts[clue_id] = [{"index": i, "text": hint.text, "cost": hint.cost}
                                    for i, hint in enumerate(clue.hints[:taken])]
     progress["hints"] = hint_texts
-    rank = state.rank_of(side.id)
+    # Mission entries: the side's latest per clue, with its verdict once judged.
+    entries: dict[str, dict[str, Any]] = {}
+    for clue_id, seq in state.side_entries.get(side.id, {}).items():
+        entry = state.entries[seq]
+        entries[clue_id] = {"entry": seq, "status": entry["status"], "kind": entry["kind"],
+                            "message": (entry.get("judged") or {}).get("message", "")}
+    progress["entries"] = entries
     progress["score"] = side.score
-    progress["rank"] = rank
+    progress["rank"] = state.public_standing(side.id)[0]  # while frozen, the rank as of the freeze
+    return progress
+
+
+def welcome_view(state: HuntState, player: Player, now_ms: int) -> dict[str, Any]:
+    """What ``welcome`` (the reply to ``hello``) says: who you are, where the hunt is, and your progress."""
+    side = state.sides[player.side]
+    progress = side_progress(state, player)
+    rank = progress["rank"]
     return {
         "player": player.id, "seq": state.seq, "name": player.name,
         "team": player.team, "status": state.status_at(now_ms), "banned": player.banned,

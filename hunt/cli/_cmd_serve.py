@@ -24,7 +24,6 @@ from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from secrets import token_urlsafe
 from typing import Any
 
 import orjson
@@ -33,7 +32,7 @@ import trio
 from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, load_secrets, serve
 from ..cluster import open_bus, serve_owner
 from ..config import Config, ConfigError
-from ..domain import StartHunt
+from ..domain import Announce, StartHunt
 from ..engine import Engine, open_engine, run_periodic_backups
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
@@ -190,7 +189,8 @@ async def ensure_sample(engine: Engine) -> str:
     hunt_id: str = document["id"]
     if not engine.exists(hunt_id):
         await engine.create_hunt(document)
-        await engine.submit(hunt_id, [StartHunt(cmd="sample-start")])
+        await engine.submit(hunt_id, [StartHunt(cmd="sample-start"), Announce(cmd="sample-welcome", text=(
+            "Welcome to the Harbor Hunt! Start at the old lighthouse; the tunnel clue opens last."))])
         log.info("created and started the sample hunt %s", hunt_id)
     return hunt_id
 
@@ -209,7 +209,5 @@ def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None
     hunt_id = sample_id or "<hunt_id>"
     lines.append(f"  player page: {base}/play/{hunt_id}")
     lines.append(f"  websocket:   ws://{shown}:{port}/ws/hunts/{hunt_id}")
-    # A join id is a secret that gives the player back: a fresh random one, never a fixed example.
-    join = f'{{"op":"join","id":"{token_urlsafe(16)}","name":"Ann"}}'
-    lines.append(f"  join:        echo '{join}' | websocat ws://{shown}:{port}/ws/hunts/{hunt_id}")
+    lines.append(f"  join:        hunt ws ws://{shown}:{port}/ws/hunts/{hunt_id} --join Ann")
     print("\n".join(lines), flush=True)

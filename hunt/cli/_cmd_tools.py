@@ -20,6 +20,7 @@ from ..domain import HuntState
 from ..engine import import_hunt, verify_hunt, wall_clock_ms
 from ..store import SqliteHuntStore, StoreError, hunt_ids, record_to_dict
 from ._common import add_config_options, config_from_args, console, err_console
+from ._media_files import MediaCopy, copy_media_in, copy_media_out
 
 EXPORT_CHUNK = 5000
 
@@ -37,11 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_options(export)
     export.add_argument("hunt", metavar="HUNT")
     export.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
+    export.add_argument("--media", metavar="DIR",
+                        help="also copy the mission photos and videos the events name into DIR (one file per SHA-256)")
     export.set_defaults(func=_export)
 
     imp = subparsers.add_parser("import", help="create a hunt from an NDJSON export")
     add_config_options(imp)
     imp.add_argument("file", metavar="FILE", help="NDJSON file, or - for standard input")
+    imp.add_argument("--media", metavar="DIR", help="copy the mission media the events name from DIR (as exported)")
     imp.set_defaults(func=_import)
 
     inspect = subparsers.add_parser("inspect", help="summary, event counts and leaderboard of a hunt")
@@ -101,13 +105,14 @@ def _export(args: argparse.Namespace) -> int:
                 out.write(b"".join(orjson.dumps(record_to_dict(r)) + b"\n" for r in chunk))
                 after = chunk[-1].seq
                 progress.update(task, completed=after)
+        report = copy_media_out(config.data_path, args.hunt, reader, Path(args.media)) if args.media else None
     finally:
         reader.close()
         if args.output:
             out.close()
         else:
             out.flush()
-    return 0
+    return _media_report("export", report)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -130,7 +135,20 @@ def _import(args: argparse.Namespace) -> int:
         if source is None:
             handle.close()
     console.print(f"imported hunt [bold]{hunt_id}[/] into {config.data_path}")
-    return 0
+    return _media_report("import", copy_media_in(config.data_path, hunt_id, Path(args.media)) if args.media else None)
+
+
+def _media_report(command: str, report: MediaCopy | None) -> int:
+    """Say what was copied; exit 1 if a file an event names is missing or does not match its hash."""
+    if report is None:
+        return 0
+    err_console.print(f"hunt {command}: media: {report.copied} copied, {report.present} already there, "
+                      f"{len(report.missing)} missing, {len(report.corrupt)} not matching their hash")
+    for digest in report.missing[:10]:
+        err_console.print(f"  missing: {digest}")
+    for digest in report.corrupt[:10]:
+        err_console.print(f"  not matching its hash (skipped): {digest}")
+    return 1 if report.missing or report.corrupt else 0
 
 
 def _inspect(args: argparse.Namespace) -> int:

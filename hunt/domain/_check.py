@@ -16,29 +16,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._definition import Clue
 from ._errors import Rejected
 from ._messages import (
     AdjustScore,
+    Announce,
+    Announced,
     AttemptFailed,
+    AttemptPartial,
     AttemptRepeated,
     BanPlayer,
+    BoardFrozen,
+    BoardRevealed,
     ClueFound,
     Command,
     EndHunt,
+    EntryJudged,
+    EntrySubmitted,
     Event,
+    FreezeBoard,
     HintTaken,
     HuntCreated,
     HuntEnded,
     HuntPaused,
     HuntStarted,
+    JudgeEntry,
     PauseHunt,
     Pinged,
     PingLocation,
     PlayerBanned,
     PlayerJoined,
     Recorded,
+    RevealBoard,
     ScoreAdjusted,
     StartHunt,
+    SubmitEntry,
     TakeHint,
 )
 from ._names import clean_name
@@ -89,16 +101,16 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             who, side, found = _attempt(state, player, clue, _kind(method), ts)
             if clue in side.found:
                 raise NotProduced(f"clue {clue!r} was already found by this side")
-            _check_rate(state, who, clue, ts)
+            _check_rate(state, who, found, ts)
             _same(_found(state, who, side, found, method), event)
         case AttemptFailed(player=player, clue=clue, method=method, reason=reason):
-            _principal(recorded, player)
-            who, side, _ = _attempt(state, player, clue, _kind(method), ts)
-            if clue in side.found:
-                raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
-            _check_rate(state, who, clue, ts)
+            _unfound_attempt(state, recorded, player, clue, method, ts)
             if reason != ("too_far" if method == "checkin" else "wrong"):
                 raise NotProduced(f"a failed {method} cannot have the reason {reason!r}")
+        case AttemptPartial(player=player, clue=clue, method=method, index=index):
+            attempted = _unfound_attempt(state, recorded, player, clue, method, ts)
+            if not isinstance(index, int) or not 0 <= index < len(attempted.partials):
+                raise NotProduced(f"clue {clue!r} has no partial answer {index!r}")
         case AttemptRepeated(player=player, clue=clue, method=method):
             _principal(recorded, player)
             _, side, _ = _attempt(state, player, clue, _kind(method), ts)
@@ -114,6 +126,19 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, PauseHunt(cmd), ts)
         case HuntEnded():
             _admin(state, recorded, EndHunt(cmd), ts)
+        case BoardFrozen():
+            _admin(state, recorded, FreezeBoard(cmd), ts)
+        case BoardRevealed():
+            _admin(state, recorded, RevealBoard(cmd), ts)
+        case EntrySubmitted(player=player, clue=clue, kind=kind, text=text):
+            _principal(recorded, player)
+            _same(decide(state, SubmitEntry(player, cmd, clue, kind, text, event.media_hash, event.media_size,
+                                            event.media_type), ts), event)
+        case EntryJudged(entry=entry, approved=approved, bonus=bonus, message=message):
+            _admin(state, recorded, JudgeEntry(cmd, entry, approved, bonus, message), ts)
+        case Announced(player=player, side=side, text=text):
+            team = state.sides[side].name if side is not None and side in state.sides else side
+            _admin(state, recorded, Announce(cmd, text, team, player), ts)
 
 
 def _kept_name(value: Any, what: str, max_chars: int) -> str:
@@ -122,6 +147,16 @@ def _kept_name(value: Any, what: str, max_chars: int) -> str:
     if isinstance(value, str) and value and value == value.strip() and len(value) <= max_chars:
         return value
     return clean_name(value, what, max_chars)
+
+
+def _unfound_attempt(state: HuntState, recorded: Recorded, player: str, clue: str, method: str, ts: int) -> Clue:
+    """The checks of a guess that found nothing: the player may try this clue now, and has not found it."""
+    _principal(recorded, player)
+    who, side, attempted = _attempt(state, player, clue, _kind(method), ts)
+    if clue in side.found:
+        raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
+    _check_rate(state, who, attempted, ts)
+    return attempted
 
 
 def _kind(method: object) -> str:

@@ -7,12 +7,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeGuard
 
 from ._errors import DefinitionError
+from ._matching import Partial, parse_partials, parse_patterns
 from ._text import normalize_answer, normalize_code
 
 __all__ = [
+    "ENTRY_KINDS",
+    "HINT_POLICIES",
     "ID_PATTERN",
     "Clue",
     "Decay",
@@ -29,6 +33,11 @@ MAX_CLUES = 500
 MAX_HINTS = 20
 MAX_POINTS = 1_000_000
 MAX_TEXT = 2000
+# What a hint's cost does to the score: come off at once and may take it below zero, come off
+# at once but never below zero, or come off the clue's reward when (if) the clue is found.
+HINT_POLICIES = ("allow_negative", "floor_at_zero", "deduct_from_reward")
+# What a mission's entry may be: a photo, a short video, or text.
+ENTRY_KINDS = ("photo", "video", "text")
 # Names a hunt may not have: "import" is the admin route that creates a hunt from an export.
 RESERVED_IDS = frozenset({"import"})
 
@@ -64,7 +73,7 @@ class Clue:
     id: str
     title: str
     prompt: str
-    kind: str  # "answer" | "geo" | "code"
+    kind: str  # "answer" | "geo" | "code" | "mission" (a photo, video or text judged by organisers)
     points: int
     answers: frozenset[str] = frozenset()  # normalised
     codes: frozenset[str] = frozenset()  # normalised
@@ -75,7 +84,30 @@ class Clue:
     first_bonus: int = 0
     hints: tuple[Hint, ...] = ()
     after: tuple[str, ...] = ()
+    keep_punctuation: bool = False  # answers and codes compared with their punctuation
+    accepts: tuple[str, ...] = ()  # mission clues: what an entry may be, of ENTRY_KINDS
+    pattern_sources: tuple[str, ...] = ()  # answer clues: regular expressions, as written
+    patterns: tuple[Any, ...] = field(default=(), compare=False, repr=False)  # ... compiled (RE2)
+    partials: tuple[Partial, ...] = ()  # answer clues: "keep going" replies
     raw: Mapping[str, Any] | None = None
+
+    def check(self, normalized: str) -> bool | int:
+        """True for a right answer (one of ``answers`` or ``patterns``), the index of the first
+        partial answer it matches, else False."""
+        if normalized in self.answers or any(p.fullmatch(normalized) for p in self.patterns):
+            return True
+        for i, part in enumerate(self.partials):
+            if part.matches(normalized):
+                return i
+        return False
+
+    def value(self, earlier_finders: int) -> int:
+        """The points this clue awards to its next finder, after ``earlier_finders`` others
+        (decay applied, first-finder bonus included)."""
+        points = self.points
+        if self.decay is not None:
+            points = max(self.decay.min, points - self.decay.per_finder * earlier_finders)
+        return points + (self.first_bonus if earlier_finders == 0 else 0)
 
     def public(self) -> dict[str, Any]:
         """What a player may see: no answers, codes, coordinates or hint texts."""
@@ -88,6 +120,8 @@ class Clue:
             view["decay"] = {"per_finder": self.decay.per_finder, "min": self.decay.min}
         if self.kind == "geo":
             view["radius_m"] = self.radius_m
+        if self.kind == "mission":
+            view["accepts"] = list(self.accepts)
         return view
 
 
@@ -104,6 +138,9 @@ class HuntDefinition:
     wrong_attempts_window_ms: int
     heatmap_cell_deg: float
     document: Mapping[str, Any]  # the canonical JSON form, with defaults filled in
+    description: str = ""
+    hint_policy: str = "allow_negative"  # one of HINT_POLICIES
+    allow_typed_position: bool = False  # the player page may offer "type a position" (testing)
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
     team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
 
@@ -112,17 +149,19 @@ class HuntDefinition:
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title, "mode": self.mode, "order": self.order,
-            "starts_at": self.starts_at, "ends_at": self.ends_at, "team_size": self.team_size,
+            "id": self.id, "title": self.title, "description": self.description, "mode": self.mode,
+            "order": self.order, "starts_at": self.starts_at, "ends_at": self.ends_at, "team_size": self.team_size,
+            "hint_policy": self.hint_policy, "allow_typed_position": self.allow_typed_position,
             "clues": [clue.public() for clue in self.clues],
         }
 
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
-             "heatmap_cell_deg", "description", "team_size"}
+             "heatmap_cell_deg", "description", "team_size", "hint_policy", "allow_typed_position"}
 MAX_TEAM_SIZE = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
-              "radius_m", "decay", "first_bonus", "hints", "after"}
+              "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
+              "partial"}
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -174,19 +213,29 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         "heatmap_cell_deg": cell,
         "clues": [dict(clue.raw or {}) for clue in clues],
     }
+    # Optional fields enter the canonical form only when given: older hunts keep their form.
+    description = ""
     if "description" in top:
-        document["description"] = _text(top["description"], "description")
+        description = document["description"] = _text(top["description"], "description")
     team_size = None
     if top.get("team_size") is not None:
         if mode != "teams":
             raise DefinitionError("team_size: only allowed when mode is teams")
         team_size = document["team_size"] = _int(top["team_size"], "team_size", 1, MAX_TEAM_SIZE)
+    hint_policy = "allow_negative"
+    if "hint_policy" in top:
+        hint_policy = document["hint_policy"] = _choice(top["hint_policy"], "hint_policy", HINT_POLICIES)
+    typed_position = False
+    if "allow_typed_position" in top:
+        typed_position = document["allow_typed_position"] = _bool(top["allow_typed_position"],
+                                                                  "allow_typed_position")
     final = tuple(replace(clue, raw=None) for clue in clues)
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
         clues=final, clue_index={clue.id: clue for clue in final},
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
-        heatmap_cell_deg=cell, document=document, team_size=team_size,
+        heatmap_cell_deg=cell, document=document, team_size=team_size, description=description,
+        hint_policy=hint_policy, allow_typed_position=typed_position,
     )
 
 
@@ -198,20 +247,29 @@ def _clue(raw: Any, i: int) -> Clue:
     if not isinstance(clue_id, str) or _CLUE_ID.fullmatch(clue_id) is None:
         raise DefinitionError(f"{where}.id: must be 1-64 characters of letters, digits, '-' or '_'")
     where = f"clues[{i}] ({clue_id})"
-    kind = _choice(data.get("kind"), f"{where}.kind", ("answer", "geo", "code"))
+    kind = _choice(data.get("kind"), f"{where}.kind", ("answer", "geo", "code", "mission"))
     points = _int(data.get("points", 0), f"{where}.points", 0, MAX_POINTS)
-    fields: dict[str, Any] = {}
+    keep = _bool(data.get("keep_punctuation", False), f"{where}.keep_punctuation")
+    fields: dict[str, Any] = {"keep_punctuation": keep}
     if kind == "answer":
-        fields["answers"] = _secrets(data.get("answers"), f"{where}.answers", normalize_answer)
+        normalize = partial(normalize_answer, keep_punctuation=keep)
+        fields["pattern_sources"], fields["patterns"] = parse_patterns(data.get("patterns"), f"{where}.patterns")
+        fields["partials"] = parse_partials(data.get("partial"), f"{where}.partial", normalize)
+        if "answers" in data or not fields["patterns"]:
+            fields["answers"] = _secrets(data.get("answers"), f"{where}.answers", normalize)
     elif kind == "code":
-        fields["codes"] = _secrets(data.get("codes"), f"{where}.codes", normalize_code)
+        fields["codes"] = _secrets(data.get("codes"), f"{where}.codes",
+                                   lambda text: normalize_code(text, keep_punctuation=keep))
+    elif kind == "mission":
+        fields["accepts"] = _accepts(data.get("accepts", list(ENTRY_KINDS)), f"{where}.accepts")
     else:
         fields["lat"] = _number(data.get("lat"), f"{where}.lat", -90, 90)
         fields["lon"] = _number(data.get("lon"), f"{where}.lon", -180, 180)
         fields["radius_m"] = _number(data.get("radius_m"), f"{where}.radius_m", 0.1, 100_000)
     for key, allowed in (("answers", "answer"), ("codes", "code"), ("lat", "geo"), ("lon", "geo"),
-                         ("radius_m", "geo")):
-        if key in data and kind != allowed:
+                         ("radius_m", "geo"), ("keep_punctuation", "answer or code"), ("accepts", "mission"),
+                         ("patterns", "answer"), ("partial", "answer")):
+        if key in data and kind not in allowed.split(" or "):
             raise DefinitionError(f"{where}.{key}: only allowed on {allowed} clues")
     decay = None
     if data.get("decay") is not None:
@@ -287,6 +345,19 @@ def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
+def _accepts(value: Any, where: str) -> tuple[str, ...]:
+    if (not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
+            or not set(value) <= set(ENTRY_KINDS)):
+        raise DefinitionError(f"{where}: must be a non-empty list of {', '.join(ENTRY_KINDS)}")
+    return tuple(kind for kind in ENTRY_KINDS if kind in value)
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise DefinitionError(f"{where}: must be true or false")
+    return value
+
+
 def _int(value: Any, where: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise DefinitionError(f"{where}: must be an integer from {low} to {high}")
@@ -306,7 +377,8 @@ def _secrets(value: Any, where: str, normalize: Any) -> frozenset[str]:
         raise DefinitionError(f"{where}: must be a non-empty list of strings")
     normalized = frozenset(normalize(v) for v in value)
     if "" in normalized:
-        raise DefinitionError(f"{where}: must not contain an empty answer")
+        raise DefinitionError(f"{where}: must not contain an empty answer (punctuation alone is ignored"
+                              " unless the clue sets keep_punctuation)")
     return normalized
 
 

@@ -14,30 +14,41 @@ from typing import Any
 __all__ = [
     "EVENT_TYPES",
     "AdjustScore",
+    "Announce",
+    "Announced",
     "AnswerClue",
     "AttemptFailed",
+    "AttemptPartial",
     "AttemptRepeated",
     "BanPlayer",
+    "BoardFrozen",
+    "BoardRevealed",
     "CheckIn",
     "ClueFound",
     "Command",
     "EndHunt",
+    "EntryJudged",
+    "EntrySubmitted",
     "Event",
+    "FreezeBoard",
     "HintTaken",
     "HuntCreated",
     "HuntEnded",
     "HuntPaused",
     "HuntStarted",
     "JoinHunt",
+    "JudgeEntry",
     "PauseHunt",
     "PingLocation",
     "Pinged",
     "PlayerBanned",
     "PlayerJoined",
     "Recorded",
+    "RevealBoard",
     "ScoreAdjusted",
     "StartHunt",
     "SubmitCode",
+    "SubmitEntry",
     "TakeHint",
     "event_from_fields",
     "event_to_fields",
@@ -134,8 +145,59 @@ class BanPlayer:
     principal: str = "admin"
 
 
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """A message from the organisers: to everybody, to one team (by name) or to one player."""
+
+    cmd: str
+    text: str
+    team: str | None = None
+    player: str | None = None
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitEntry:
+    """An entry for a mission clue: a photo or video (stored beside the log, named by its
+    SHA-256) or a text, to be judged by the organisers."""
+
+    principal: str  # the player
+    cmd: str
+    clue: str
+    kind: str  # "photo" | "video" | "text"
+    text: str = ""
+    media_hash: str | None = None
+    media_size: int = 0
+    media_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeEntry:
+    cmd: str
+    entry: int  # the seq of its entry_submitted event
+    approve: bool
+    bonus: int = 0
+    message: str = ""
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class FreezeBoard:
+    """Hide the standings from players (they see them as of now) until RevealBoard."""
+
+    cmd: str
+    principal: str = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class RevealBoard:
+    cmd: str
+    principal: str = "admin"
+
+
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
-           | PauseHunt | EndHunt | AdjustScore | BanPlayer)
+           | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
+           | FreezeBoard | RevealBoard)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -168,6 +230,7 @@ class ClueFound:
     bonus: int
     score: int  # the scoring side's score after this event
     nth: int = 1  # this was the clue's nth find (1: the first finder)
+    hints_cost: int = 0  # taken off the reward for hints (hint_policy "deduct_from_reward")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +252,25 @@ class AttemptRepeated:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptPartial:
+    """A partial answer: the player is told to keep going; it does not count as wrong."""
+
+    TYPE = "attempt_partial"
+    player: str
+    clue: str
+    method: str
+    index: int  # which of the clue's partial answers it matched
+
+
+@dataclass(frozen=True, slots=True)
 class HintTaken:
     TYPE = "hint_taken"
     player: str
     clue: str
     index: int
-    cost: int
+    cost: int  # taken off the score now
     score: int
+    deferred: int = 0  # to come off the clue's reward once found (hint_policy "deduct_from_reward")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +284,7 @@ class Pinged:
 @dataclass(frozen=True, slots=True)
 class HuntStarted:
     TYPE = "hunt_started"
+    resumed: bool = False  # started again after a pause
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,13 +313,59 @@ class PlayerBanned:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Announced:
+    TYPE = "announced"
+    player: str | None  # the one player it is for (None: a team, or everybody)
+    side: str | None  # the team it is for (its side id; None: a player, or everybody)
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySubmitted:
+    TYPE = "entry_submitted"
+    player: str
+    clue: str
+    kind: str
+    text: str
+    media_hash: str | None
+    media_size: int
+    media_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryJudged:
+    TYPE = "entry_judged"
+    player: str  # who submitted it
+    clue: str
+    entry: int
+    approved: bool
+    points: int  # awarded (0 when rejected), bonus included
+    bonus: int
+    message: str
+    score: int  # the side's score after this event
+    nth: int = 0  # approved: this was the clue's nth find
+
+
+@dataclass(frozen=True, slots=True)
+class BoardFrozen:
+    TYPE = "board_frozen"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRevealed:
+    TYPE = "board_revealed"
+
+
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
-         | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned)
+         | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
+         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
-                Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned)
+                Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
+                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

@@ -15,32 +15,45 @@ from ._definition import Clue
 from ._errors import Rejected
 from ._messages import (
     AdjustScore,
+    Announce,
+    Announced,
     AnswerClue,
     AttemptFailed,
+    AttemptPartial,
     AttemptRepeated,
     BanPlayer,
+    BoardFrozen,
+    BoardRevealed,
     CheckIn,
     ClueFound,
     Command,
     EndHunt,
+    EntryJudged,
+    EntrySubmitted,
     Event,
+    FreezeBoard,
     HintTaken,
     HuntEnded,
     HuntPaused,
     HuntStarted,
     JoinHunt,
+    JudgeEntry,
     PauseHunt,
     Pinged,
     PingLocation,
     PlayerBanned,
     PlayerJoined,
     Recorded,
+    RevealBoard,
     ScoreAdjusted,
     StartHunt,
     SubmitCode,
+    SubmitEntry,
     TakeHint,
 )
+from ._missions import decide_judge, decide_submit
 from ._names import clean_name
+from ._notices import decide_announce
 from ._state import HuntState, Player, Side, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -72,7 +85,7 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             player, side, clue = _attempt(state, command.principal, clue_id, "geo", now_ms)
             if clue_id in side.found:
                 return AttemptRepeated(player.id, clue_id, "checkin")
-            _check_rate(state, player, clue_id, now_ms)
+            _check_rate(state, player, clue, now_ms)
             distance = haversine_m(lat, lon, clue.lat, clue.lon)
             if distance <= clue.radius_m:
                 return _found(state, player, side, clue, "checkin")
@@ -81,13 +94,12 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             player = _active_player(state, command.principal, now_ms)
             side = state.sides[player.side]
             clue = _open_clue(state, side, clue_id)
-            if clue_id in side.found:
-                raise Rejected("already_found", f"clue {clue_id!r} is already found")
-            index = side.hints.get(clue_id, 0)
+            if clue.id in side.found:
+                raise Rejected("already_found", f"“{clue.title}” is already found")
+            index = side.hints.get(clue.id, 0)
             if index >= len(clue.hints):
-                raise Rejected("no_more_hints", f"clue {clue_id!r} has no more hints")
-            cost = clue.hints[index].cost
-            return HintTaken(player.id, clue_id, index, cost, side.score - cost)
+                raise Rejected("no_more_hints", f"“{clue.title}” has no more hints")
+            return _hint(state.definition.hint_policy, player, side, clue, index)
         case JoinHunt(name=name, team=team, team_code_ok=team_code_ok):
             return _join(state, name, team, team_code_ok, now_ms)
         case StartHunt():
@@ -96,7 +108,7 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
                 raise Rejected("invalid_state", "the hunt is already active")
             if status == "ended":
                 raise Rejected("invalid_state", "the hunt has ended")
-            return HuntStarted()
+            return HuntStarted(resumed=status == "paused")
         case PauseHunt():
             if state.status_at(now_ms) != "active":
                 raise Rejected("invalid_state", "only an active hunt can be paused")
@@ -111,6 +123,21 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
                 raise Rejected("bad_request", f"delta must be a non-zero integer within ±{MAX_ADJUST}")
             _check_reason(reason)
             return ScoreAdjusted(player.id, delta, reason, state.sides[player.side].score + delta)
+        case Announce():
+            return decide_announce(state, command)
+        case FreezeBoard():
+            if state.frozen is not None:
+                raise Rejected("invalid_state", "the scoreboard is already frozen")
+            return BoardFrozen()
+        case RevealBoard():
+            if state.frozen is None:
+                raise Rejected("invalid_state", "the scoreboard is not frozen")
+            return BoardRevealed()
+        case SubmitEntry():
+            return decide_submit(state, command,
+                                 lambda player, clue: _attempt(state, player, clue, "mission", now_ms))
+        case JudgeEntry():
+            return decide_judge(state, command)
         case BanPlayer(player=player_id, reason=reason):
             player = _known_player(state, player_id)
             if player.banned:
@@ -126,9 +153,12 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
     match event:
         case Pinged():
             return {"result": "ok"}
-        case ClueFound(clue=clue, method=method, points=points, bonus=bonus, score=score):
+        case ClueFound(clue=clue, method=method, points=points, bonus=bonus, score=score, hints_cost=hints_cost):
             result = "checked_in" if method == "checkin" else "correct"
-            return {"result": result, "clue": clue, "points": points, "bonus": bonus, "score": score}
+            fields = {"result": result, "clue": clue, "points": points, "bonus": bonus, "score": score}
+            if hints_cost:
+                fields["hints_cost"] = hints_cost
+            return fields
         case AttemptFailed(clue=clue, reason=reason, distance_m=distance):
             fields: dict[str, Any] = {"result": reason, "clue": clue}
             if distance is not None:
@@ -136,10 +166,16 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return fields
         case AttemptRepeated(clue=clue):
             return {"result": "already_found", "clue": clue}
-        case HintTaken(clue=clue, index=index, cost=cost, score=score):
+        case AttemptPartial(clue=clue, index=index):
+            reply = state.definition.clue_index[clue].partials[index].reply
+            return {"result": "keep_going", "clue": clue, "reply": reply}
+        case HintTaken(clue=clue, index=index, cost=cost, score=score, deferred=deferred):
             hint = state.definition.clue_index[clue].hints[index]
-            return {"result": "hint", "clue": clue, "index": index, "text": hint.text, "cost": cost,
-                    "score": score}
+            fields = {"result": "hint", "clue": clue, "index": index, "text": hint.text, "cost": cost,
+                      "score": score}
+            if deferred:
+                fields["deferred"] = deferred
+            return fields
         case PlayerJoined(player=player, name=name, team=team):
             fields = {"result": "joined", "player": player, "name": name, "team": team}
             if team is not None:
@@ -149,6 +185,18 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "player": player, "points": delta, "score": score}
         case PlayerBanned(player=player):
             return {"result": "ok", "player": player}
+        case BoardFrozen():
+            return {"result": "ok", "frozen": True}
+        case BoardRevealed():
+            return {"result": "ok", "frozen": False}
+        case Announced(player=player, side=side):
+            return {"result": "ok", "to": "player" if player else "team" if side else "all"}
+        case EntrySubmitted(clue=clue, kind=kind):
+            return {"result": "submitted", "clue": clue, "entry": recorded.seq, "kind": kind}
+        case EntryJudged(player=player, clue=clue, entry=entry, approved=approved, points=points, bonus=bonus,
+                         score=score):
+            return {"result": "approved" if approved else "rejected", "entry": entry, "player": player,
+                    "clue": clue, "points": points, "bonus": bonus, "score": score}
         case HuntStarted():
             return {"result": "ok", "status": "active"}
         case HuntPaused():
@@ -165,10 +213,16 @@ def _guess(state: HuntState, player_id: str, clue_id: Any, text: Any, method: st
     player, side, clue = _attempt(state, player_id, clue_id, method, now_ms)
     if clue.id in side.found:
         return AttemptRepeated(player.id, clue.id, method)
-    _check_rate(state, player, clue.id, now_ms)
-    right = normalize_answer(text) in clue.answers if method == "answer" else normalize_code(text) in clue.codes
-    if right:
+    _check_rate(state, player, clue, now_ms)
+    keep = clue.keep_punctuation
+    if method == "answer":
+        right = clue.check(normalize_answer(text, keep_punctuation=keep))
+    else:
+        right = normalize_code(text, keep_punctuation=keep) in clue.codes
+    if right is True:
         return _found(state, player, side, clue, method)
+    if right is not False:  # a partial answer: "keep going", not wrong
+        return AttemptPartial(player.id, clue.id, method, right)
     return AttemptFailed(player.id, clue.id, method, "wrong")
 
 
@@ -228,8 +282,9 @@ def _attempt(state: HuntState, player_id: str, clue_id: Any, kind: str,
     side = state.sides[player.side]
     clue = _open_clue(state, side, clue_id)
     if clue.kind != kind:
-        op = {"answer": "answer", "geo": "checkin", "code": "code"}[clue.kind]
-        raise Rejected("wrong_kind", f"clue {clue.id!r} is a {clue.kind} clue: use {op!r}")
+        described, use = {"answer": ("an answer", "use 'answer'"), "geo": ("a check-in", "use 'checkin'"),
+                          "code": ("a code", "use 'code'"), "mission": ("a mission", "send an entry")}[clue.kind]
+        raise Rejected("wrong_kind", f"“{clue.title}” is {described} clue: {use}")
     return player, side, clue
 
 
@@ -245,27 +300,41 @@ def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
             if earlier.id not in side.found and earlier.id not in missing:
                 missing.append(earlier.id)
     if missing:
-        raise Rejected("locked", f"clue {clue.id!r} opens after {', '.join(missing)}")
+        titles = ", ".join(f"“{state.definition.clue_index[needed].title}”" for needed in missing)
+        raise Rejected("locked", f"“{clue.title}” opens after {titles}")
     return clue
 
 
-def _check_rate(state: HuntState, player: Player, clue_id: str, now_ms: int) -> None:
+def _check_rate(state: HuntState, player: Player, clue: Clue, now_ms: int) -> None:
     definition = state.definition
-    recent = player.recent_wrong.get(clue_id, ())
+    recent = player.recent_wrong.get(clue.id, ())
     window = definition.wrong_attempts_window_ms
     in_window = [ts for ts in recent if now_ms - ts < window]
     if len(in_window) >= definition.wrong_attempts_max:
         retry = in_window[0] + window - now_ms
-        raise Rejected("rate_limited", f"too many wrong attempts on {clue_id!r}", retry_after_ms=max(1, retry))
+        raise Rejected("rate_limited", f"too many wrong attempts on “{clue.title}”", retry_after_ms=max(1, retry))
+
+
+def _hint(policy: str, player: Player, side: Side, clue: Clue, index: int) -> HintTaken:
+    """The hint's cost under the hunt's hint policy (what is charged is recorded, never recomputed)."""
+    cost = clue.hints[index].cost
+    if policy == "deduct_from_reward":
+        return HintTaken(player.id, clue.id, index, 0, side.score, deferred=cost)
+    if policy == "floor_at_zero":
+        cost = min(cost, max(0, side.score))
+    return HintTaken(player.id, clue.id, index, cost, side.score - cost)
 
 
 def _found(state: HuntState, player: Player, side: Side, clue: Clue, method: str) -> ClueFound:
     earlier = state.clue_stats[clue.id].finders
-    points = clue.points
-    if clue.decay is not None:
-        points = max(clue.decay.min, points - clue.decay.per_finder * earlier)
+    value = clue.value(earlier)
     bonus = clue.first_bonus if earlier == 0 else 0
-    return ClueFound(player.id, clue.id, method, points + bonus, bonus, side.score + points + bonus, earlier + 1)
+    hints_cost = 0
+    if state.definition.hint_policy == "deduct_from_reward":
+        # The hints the side took on this clue come off its reward, never below zero.
+        hints_cost = min(value, sum(hint.cost for hint in clue.hints[:side.hints.get(clue.id, 0)]))
+    points = value - hints_cost
+    return ClueFound(player.id, clue.id, method, points, bonus, side.score + points, earlier + 1, hints_cost)
 
 
 def _check_position(lat: Any, lon: Any) -> None:

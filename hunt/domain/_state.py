@@ -16,8 +16,13 @@ from sortedcontainers import SortedList
 from ._definition import HuntDefinition, RuleDefaults, parse_definition
 from ._messages import (
     AttemptFailed,
+    AttemptPartial,
     AttemptRepeated,
+    BoardFrozen,
+    BoardRevealed,
     ClueFound,
+    EntryJudged,
+    EntrySubmitted,
     HintTaken,
     HuntCreated,
     HuntEnded,
@@ -103,6 +108,16 @@ class HuntState:
         self.clue_stats: dict[str, ClueStats] = {clue.id: ClueStats() for clue in definition.clues}
         self.counts: Counter[str] = Counter()
         self.heatmap: Counter[tuple[int, int]] = Counter()
+        # Mission entries by the seq of their entry_submitted event: {"seq","ts","player","side",
+        # "clue","kind","text","media","status"(pending|approved|rejected),"judged"?...}. An entry
+        # is replaced, never changed, when judged (so a to_dict() copy of the dict is a value).
+        self.entries: dict[int, dict[str, Any]] = {}
+        self.pending: dict[tuple[str, str], int] = {}  # (side, clue) -> the entry waiting for a judge
+        self.side_entries: dict[str, dict[str, int]] = {}  # side -> clue -> its latest entry
+        # While the scoreboard is frozen: what players see, the standings as of the freeze
+        # ({side: [rank, score]}, and the rows in rank order); organisers still see them live.
+        self.frozen: dict[str, list[int]] | None = None
+        self.frozen_rows: list[str] = []
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -131,6 +146,25 @@ class HuntState:
             rows.append({"rank": offset + i + 1, "player": side.id, "name": side.name,
                          "score": side.score})
         return rows
+
+    def public_top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """:meth:`top` as players may see it: while the scoreboard is frozen, as of the freeze."""
+        if self.frozen is None:
+            return self.top(limit, offset)
+        rows = []
+        for side_id in self.frozen_rows[offset:offset + limit]:
+            rank, score = self.frozen[side_id]
+            rows.append({"rank": rank, "player": side_id, "name": self.sides[side_id].name, "score": score})
+        return rows
+
+    def public_standing(self, side_id: str) -> tuple[int | None, int]:
+        """(rank, score) of a side as players may see them (frozen: as of the freeze; a side that
+        joined since shows no rank and 0)."""
+        if self.frozen is None:
+            side = self.sides[side_id]
+            return self.rank_of(side_id), side.score
+        rank, score = self.frozen.get(side_id, [None, 0])
+        return rank, score
 
     def side_of(self, player_id: str) -> Side | None:
         player = self.players.get(player_id)
@@ -164,14 +198,28 @@ class HuntState:
                 stats.wrong += 1
             case ClueFound():
                 self._found(recorded, event)
+            case EntrySubmitted():
+                self._submitted(recorded, event)
+            case EntryJudged():
+                self._judged(recorded, event)
             case AttemptRepeated():
                 pass
+            case BoardFrozen():
+                self.frozen_rows = [side_id for _, _, side_id in self.leaderboard]
+                self.frozen = {side_id: [rank, self.sides[side_id].score]
+                               for rank, side_id in enumerate(self.frozen_rows, 1)}
+            case BoardRevealed():
+                self.frozen, self.frozen_rows = None, []
+            case AttemptPartial(clue=clue_id):
+                self.clue_stats[clue_id].attempts += 1
             case HintTaken(player=player_id, clue=clue_id, cost=cost):
                 side = self.sides[self.players[player_id].side]
                 side.hints[clue_id] = side.hints.get(clue_id, 0) + 1
                 self.clue_stats[clue_id].hints_taken += 1
-                self._score(side, -cost, recorded, {"type": "hint_taken", "clue": clue_id,
-                                                    "player": player_id, "hint": event.index})
+                entry = {"type": "hint_taken", "clue": clue_id, "player": player_id, "hint": event.index}
+                if event.deferred:
+                    entry["deferred"] = event.deferred
+                self._score(side, -cost, recorded, entry)
             case PlayerJoined():
                 self._joined(recorded, event)
             case ScoreAdjusted(player=player_id, delta=delta, reason=reason):
@@ -210,11 +258,42 @@ class HuntState:
             joined_seq=recorded.seq, joined_ts=recorded.ts)
 
     def _found(self, recorded: Recorded, event: ClueFound) -> None:
-        player = self.players[event.player]
+        entry = {"type": "clue_found", "clue": event.clue, "player": event.player, "bonus": event.bonus}
+        if event.hints_cost:
+            entry["hints_cost"] = event.hints_cost
+        self._award(recorded, event.player, event.clue, event.points, entry)
+
+    def _submitted(self, recorded: Recorded, event: EntrySubmitted) -> None:
+        side = self.players[event.player].side
+        media = None
+        if event.media_hash is not None:
+            media = {"hash": event.media_hash, "size": event.media_size, "type": event.media_type}
+        self.entries[recorded.seq] = {
+            "seq": recorded.seq, "ts": recorded.ts, "player": event.player, "side": side, "clue": event.clue,
+            "kind": event.kind, "text": event.text, "media": media, "status": "pending"}
+        self.pending[(side, event.clue)] = recorded.seq
+        self.side_entries.setdefault(side, {})[event.clue] = recorded.seq
+        self.clue_stats[event.clue].attempts += 1
+
+    def _judged(self, recorded: Recorded, event: EntryJudged) -> None:
+        entry = self.entries[event.entry]
+        self.pending.pop((entry["side"], entry["clue"]), None)
+        self.entries[event.entry] = {**entry, "status": "approved" if event.approved else "rejected",
+                                     "judged": {"seq": recorded.seq, "ts": recorded.ts, "points": event.points,
+                                                "bonus": event.bonus, "message": event.message}}
+        if event.approved:
+            self._award(recorded, event.player, event.clue, event.points,
+                        {"type": "entry_judged", "clue": event.clue, "player": event.player, "bonus": event.bonus,
+                         "entry": event.entry})
+        else:
+            self.clue_stats[event.clue].wrong += 1
+
+    def _award(self, recorded: Recorded, player_id: str, clue_id: str, points: int, ledger: dict[str, Any]) -> None:
+        """A clue found by ``player_id``'s side (an answer, check-in or code, or an approved entry)."""
+        player = self.players[player_id]
         side = self.sides[player.side]
-        side.found[event.clue] = {"seq": recorded.seq, "ts": recorded.ts, "points": event.points,
-                                  "by": event.player}
-        stats = self.clue_stats[event.clue]
+        side.found[clue_id] = {"seq": recorded.seq, "ts": recorded.ts, "points": points, "by": player_id}
+        stats = self.clue_stats[clue_id]
         stats.attempts += 1
         stats.finders += 1
         if stats.first_finder is None:
@@ -224,8 +303,7 @@ class HuntState:
         starts = [t for t in (self.started_ts, self.definition.starts_at) if t is not None]
         began = max(player.joined_ts, min(starts, default=0))
         stats.solve_times_ms.add(max(0, recorded.ts - began))
-        self._score(side, event.points, recorded, {"type": "clue_found", "clue": event.clue,
-                                                   "player": event.player, "bonus": event.bonus})
+        self._score(side, points, recorded, ledger)
 
     def _score(self, side: Side, delta: int, recorded: Recorded, entry: dict[str, Any]) -> None:
         if side.active:
@@ -270,6 +348,8 @@ class HuntState:
             },
             "counts": dict(sorted(self.counts.items())),
             "heatmap": sorted([lat, lon, n] for (lat, lon), n in self.heatmap.items()),
+            "entries": list(self.entries.values()),
+            "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
         }
 
     @classmethod
@@ -301,6 +381,14 @@ class HuntState:
                                                   SortedList(times))
         state.counts = Counter(data["counts"])
         state.heatmap = Counter({(lat, lon): n for lat, lon, n in data["heatmap"]})
+        if data.get("frozen") is not None:  # absent in snapshots written before freezes existed
+            state.frozen_rows = [side for side, _, _ in data["frozen"]]
+            state.frozen = {side: [rank, score] for side, rank, score in data["frozen"]}
+        for entry in data.get("entries", ()):  # absent in snapshots written before missions existed
+            state.entries[entry["seq"]] = dict(entry)
+            state.side_entries.setdefault(entry["side"], {})[entry["clue"]] = entry["seq"]
+            if entry["status"] == "pending":
+                state.pending[(entry["side"], entry["clue"])] = entry["seq"]
         return state
 
 

@@ -10,16 +10,28 @@ __all__ = ["haversine_m", "normalize_answer", "normalize_code"]
 EARTH_RADIUS_M = 6_371_008.8
 
 
-def normalize_answer(text: str) -> str:
-    """Fold case, strip accents and collapse whitespace: ``" Café  Noir "`` -> ``"cafe noir"``."""
+def normalize_answer(text: str, *, keep_punctuation: bool = False) -> str:
+    """Fold case, strip accents, drop punctuation and collapse whitespace:
+    ``" Café  Noir! "`` -> ``"cafe noir"``, ``"Light-house."`` -> ``"lighthouse"``.
+
+    Punctuation is every Unicode punctuation character (full stops, commas, quotes, dashes,
+    brackets...); symbols such as ``$`` or ``+`` stay. With ``keep_punctuation`` it stays too,
+    for clues whose answer is punctuation (a clue's ``keep_punctuation`` option).
+    """
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if keep_punctuation:
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    else:
+        stripped = "".join(ch for ch in decomposed
+                           if not unicodedata.combining(ch) and not unicodedata.category(ch).startswith("P"))
     return " ".join(stripped.casefold().split())
 
 
-def normalize_code(text: str) -> str:
-    """Codes ignore case, whitespace and dashes: ``"x7k-2"`` matches ``"X7K2"``."""
-    return "".join(ch for ch in normalize_answer(text) if ch not in " -").upper()
+def normalize_code(text: str, *, keep_punctuation: bool = False) -> str:
+    """Codes ignore case, whitespace, dashes and (unless kept) punctuation: ``"x7k-2."`` matches
+    ``"X7K2"``."""
+    return "".join(ch for ch in normalize_answer(text, keep_punctuation=keep_punctuation)
+                   if ch not in " -").upper()
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

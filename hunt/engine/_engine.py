@@ -46,7 +46,7 @@ from ..store import RELAY_CURSOR, HuntNotFound, HuntStore, HuntStores, SqliteHun
 from ._actor import Ack, HuntActor, SetMeta, Submit, Touch
 from ._commandlog import CommandStats, log_commands
 from ._dedup import build_filter, load_dedup_index
-from ._feed import FEED_TYPES, FeedItem, feed_item
+from ._feed import FEED_TYPES, PUBLIC_FEED_TYPES, FeedItem, feed_item
 from ._gc import run_gc_policy
 from ._history import import_hunt, verify_hunt
 from ._hub import HuntHub, LiveHunt
@@ -128,14 +128,17 @@ class Engine:
     # -- hunts -----------------------------------------------------------------------------
 
     def hunt_ids(self) -> list[str]:
+        """Every hunt of the data dir, with those another process (``hunt import``, ``hunt run``)
+        created since this engine started: the listing looks at the directory each time."""
+        self._known.update(self.stores.ids())
         return sorted(self._known)
 
     def exists(self, hunt_id: str) -> bool:
-        return hunt_id in self._known
+        return self.discover(hunt_id)
 
     def require(self, hunt_id: str) -> None:
         """Raise InvalidHuntId or HuntNotFound unless ``hunt_id`` names a known hunt."""
-        if hunt_id not in self._known:  # known ids were validated when they became known
+        if not self.discover(hunt_id):  # known ids were validated when they became known
             hunt_path(self.data_dir, hunt_id)  # raises InvalidHuntId for a malformed id
             raise HuntNotFound(f"no hunt {hunt_id!r}")
 
@@ -156,7 +159,8 @@ class Engine:
         hub = self._hubs.get(hunt_id)
         if hub is None:
             self.require(hunt_id)
-            hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer)
+            hub = self._hubs[hunt_id] = HuntHub(hunt_id, self.config.engine.feed_buffer,
+                                                self.config.engine.join_feed)
             hub.observer = self._observer
         return hub
 
@@ -363,6 +367,26 @@ class Engine:
             state = await self.state(hunt_id)
             recent = [item for record in older if (item := feed_item(record, state)) is not None]
         return [item for item in recent if item[1] is None or player in item[1]], upto
+
+    async def recent_public_feed(self, hunt_id: str) -> list[FeedItem]:
+        """The latest feed items for everybody (at most ``engine.join_feed``), oldest first: what
+        a player who joins mid-hunt is shown. Read from the log once per hunt and process, then
+        kept up to date in memory by the hub."""
+        hub = self._hub(hunt_id)
+        keep = hub.recent_public.maxlen or 0
+        if keep and not hub.public_primed:
+            await self.state(hunt_id)
+            until = hub.seq
+            older = await self._with_reader(hunt_id, lambda reader: reader.read_back(
+                PUBLIC_FEED_TYPES, until=until, limit=keep, first_finds_only=True))
+            state = await self.state(hunt_id)
+            items = [item for record in older if (item := feed_item(record, state)) is not None and item[1] is None]
+            newer = [item for item in hub.recent_public if item[0] > until]
+            if not hub.public_primed:
+                hub.recent_public.clear()
+                hub.recent_public.extend(items + newer)
+                hub.public_primed = True
+        return list(hub.recent_public)
 
     async def state_at(self, hunt_id: str, seq: int) -> HuntState | None:
         """The state as of ``seq`` (time travel), from the nearest snapshot plus a replay."""

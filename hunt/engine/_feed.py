@@ -2,9 +2,11 @@
 
 Who hears what: the first find of each clue and every change of the hunt's status go to
 everybody; later finds go to the finder's side (the player, or the whole team), as do score
-adjustments; a ban goes to the banned player. Everybody sees everybody's score through the
-coalesced leaderboard. This keeps the fan-out bounded by clues x connections instead of
-finds x connections, which is what lets a hunt of thousands of players stay live.
+adjustments and hints (so teammates see a hint one of them bought); a ban goes to the banned
+player; an announcement goes to whom the organisers sent it (everybody, a team or a player).
+Everybody sees everybody's score through the coalesced leaderboard. This keeps the fan-out
+bounded by clues x connections instead of finds x connections, which is what lets a hunt of
+thousands of players stay live.
 """
 
 from __future__ import annotations
@@ -14,12 +16,32 @@ from bisect import bisect_right
 from collections import deque
 from typing import Any
 
-from ..domain import ClueFound, HuntEnded, HuntPaused, HuntStarted, HuntState, PlayerBanned, Recorded, ScoreAdjusted
+from ..domain import (
+    Announced,
+    BoardFrozen,
+    BoardRevealed,
+    ClueFound,
+    EntryJudged,
+    EntrySubmitted,
+    HintTaken,
+    HuntEnded,
+    HuntPaused,
+    HuntStarted,
+    HuntState,
+    PlayerBanned,
+    Recorded,
+    ScoreAdjusted,
+)
 
-__all__ = ["FEED_TYPES", "FeedBuffer", "FeedItem", "feed_item"]
+__all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_item"]
 
 # Event types that become feed items; used to fetch missed items from the log on resume.
-FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned")
+FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
+              "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed")
+
+# Event types whose feed items may be for everybody (clue_found: the first find only).
+PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced", "board_frozen",
+                     "board_revealed")
 
 # (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
@@ -40,8 +62,18 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
             if side is not None and side.id != player_id:
                 base["team"] = side.name
             return recorded.seq, None if nth == 1 else _audience(state, player_id), base
+        case HuntStarted(resumed=True):
+            base.update(kind="hunt_resumed", status="active", text="The hunt has resumed")
+            return recorded.seq, None, base
         case HuntStarted():
             base.update(kind="hunt_started", status="active", text="The hunt has started")
+            return recorded.seq, None, base
+        case BoardFrozen():
+            base.update(kind="board_frozen",
+                        text="The scoreboard is frozen: the final standings are revealed at the end")
+            return recorded.seq, None, base
+        case BoardRevealed():
+            base.update(kind="board_revealed", text="The final standings are revealed")
             return recorded.seq, None, base
         case HuntPaused():
             base.update(kind="hunt_paused", status="paused", text="The hunt is paused")
@@ -53,10 +85,51 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
             base.update(kind="score_adjusted", player=player_id, points=delta, reason=reason, score=score,
                         text=f"Score adjusted by {delta:+d}: {reason}" if reason else f"Score adjusted by {delta:+d}")
             return recorded.seq, _audience(state, player_id), base
+        case HintTaken(player=player_id, clue=clue_id, index=index, cost=cost, score=score, deferred=deferred):
+            # For the side only: the text is what the side paid for (the buyer has it in the ack too).
+            player = state.players.get(player_id)
+            name = player.name if player else player_id
+            clue = state.definition.clue(clue_id)
+            if clue is None or index >= len(clue.hints):
+                return None
+            base.update(kind="hint_taken", player=player_id, name=name, clue=clue_id, clue_title=clue.title,
+                        index=index, hint=clue.hints[index].text, cost=cost, deferred=deferred, score=score,
+                        text=f"{name} took a hint on {clue.title}")
+            return recorded.seq, _audience(state, player_id), base
+        case EntrySubmitted(player=player_id, clue=clue_id, kind=kind):
+            name, title = _names(state, player_id, clue_id)
+            base.update(kind="entry_submitted", player=player_id, name=name, clue=clue_id, clue_title=title,
+                        entry=recorded.seq, entry_kind=kind,
+                        text=f"{name} sent a {kind} for {title}: waiting for a judge")
+            return recorded.seq, _audience(state, player_id), base
+        case EntryJudged(player=player_id, clue=clue_id, entry=entry, approved=approved, points=points,
+                         message=message, score=score):
+            name, title = _names(state, player_id, clue_id)
+            verdict = f"approved (+{points})" if approved else "not accepted"
+            text = f"{name}'s entry for {title}: {verdict}" + (f". {message}" if message else "")
+            base.update(kind="entry_judged", player=player_id, name=name, clue=clue_id, clue_title=title, entry=entry,
+                        approved=approved, points=points, message=message, score=score, text=text)
+            return recorded.seq, _audience(state, player_id), base
+        case Announced(player=player_id, side=side_id, text=text):
+            # Kept in the feed: a latecomer gets one to everybody with the recent feed, and one to
+            # a team or a player on resume.
+            to = "player" if player_id else "team" if side_id else "all"
+            base.update(kind="announcement", to=to, text=text)
+            if side_id is not None:
+                side = state.sides.get(side_id)
+                base["team"] = side.name if side else side_id
+                return recorded.seq, tuple(side.members) if side else (), base
+            return recorded.seq, (player_id,) if player_id else None, base
         case PlayerBanned(player=player_id, reason=reason):
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
             return recorded.seq, (player_id,), base
     return None
+
+
+def _names(state: HuntState, player_id: str, clue_id: str) -> tuple[str, str]:
+    player = state.players.get(player_id)
+    clue = state.definition.clue(clue_id)
+    return (player.name if player else player_id), (clue.title if clue else clue_id)
 
 
 def _audience(state: HuntState, player_id: str) -> tuple[str, ...]:

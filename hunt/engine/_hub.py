@@ -10,6 +10,7 @@ engine's own: the API sees a hunt through :class:`LiveHunt`, a read-only door.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -23,12 +24,16 @@ __all__ = ["HuntHub", "LiveHunt"]
 
 
 class HuntHub:
-    def __init__(self, hunt_id: str, feed_buffer: int) -> None:
+    def __init__(self, hunt_id: str, feed_buffer: int, public_keep: int = 0) -> None:
         self.hunt_id = hunt_id
         self.state: HuntState | None = None
         self.seq = 0  # the last committed (and published) sequence number
         self.feed = FeedBuffer(feed_buffer)
         self.views = ViewCache()
+        # The latest feed items for everybody, for players who join (durable facts: kept across
+        # reattachments). Until `public_primed`, older ones are only on disk (Engine.recent_public_feed).
+        self.recent_public: deque[FeedItem] = deque(maxlen=public_keep)
+        self.public_primed = False
         self.subscribers = 0
         self.waiting_readers = 0  # tasks in settled(): the actor lets them in between batches
         self.pipelined = 0  # batches decided while the one before was being committed
@@ -77,6 +82,8 @@ class HuntHub:
                 item = feed_item(record, state)
                 if item is not None:
                     self.feed.publish(item)
+                    if item[1] is None and self.recent_public.maxlen:
+                        self.recent_public.append(item)
                     if self._news and item[1] is not None:
                         self._wake_news(item[1])
             self.seq = upto

@@ -68,7 +68,14 @@ def hunt_status(status: str, seq: int) -> Frame:
     return {"op": "hunt", "status": status, "seq": seq}
 
 
-def leaderboard(seq: int, top: bytes, you: Mapping[str, Any] | None) -> Frame:
-    """``{"op":"leaderboard","seq":N,"top":[...],"you":{..}}``; ``top`` comes encoded (once per
-    hunt version, shared by every connection) and is embedded as it is."""
-    return {"op": "leaderboard", "seq": seq, "top": orjson.Fragment(top), "you": you}
+def leaderboard(seq: int, top: bytes, you: Mapping[str, Any] | None, values: bytes | None = None,
+                frozen: bool = False) -> Frame:
+    """``{"op":"leaderboard","seq":N,"top":[...],"you":{..},"values"?:{clue: points}}``; ``top``
+    (and ``values``: what clues whose value falls as they are found would score now) come
+    encoded (once per hunt version, shared by every connection) and are embedded as they are."""
+    frame: Frame = {"op": "leaderboard", "seq": seq, "top": orjson.Fragment(top), "you": you}
+    if values is not None:
+        frame["values"] = orjson.Fragment(values)
+    if frozen:  # the standings as of the scoreboard's freeze (organisers see them live)
+        frame["frozen"] = True
+    return frame

@@ -13,7 +13,11 @@
 //                      class "bad" and the server's `message`, plus a <ul> of details if any)
 //   #hunt-detail       the selected hunt (the selection is also kept in location.hash "#hunt={id}")
 //   #hunt-title, #hunt-status, #hunt-id, #play-link
-//   #start-btn, #pause-btn, #end-btn, #control-result
+//   #start-btn, #pause-btn, #end-btn, #freeze-btn, #reveal-btn (scoreboard), #control-result,
+//   #screen-link (the big-screen page, /screen/{id})
+//   #announce-form, #announce-text, #announce-to (all | team | player), #announce-target (shown for
+//                      a team or player: the team's name or the player's id), #announce-btn,
+//                      #announce-result (class "ok" or "bad")
 //   #stat-events, #stat-rate, #stat-players, #stat-mailbox ("depth / capacity"), #mailbox-meter,
 //   #stat-by-type
 //   #leaderboard       <tbody> of the live leaderboard (rows data-player); #leaderboard-meta
@@ -26,6 +30,9 @@
 //   #audit-check, #audit-progress
 //   #timetravel-form, #timetravel-range, #timetravel-seq, #timetravel-btn, #timetravel-meta,
 //   #timetravel-table (<tbody>, rows data-player)
+//   #judging ...      the judging queue of mission entries: see judging.js
+
+import { setupJudging } from './judging.js';
 
 const POLL_MS = 2000;
 const HUNT_LIST_EVERY = 5;      // refresh the hunt list every 5th poll (10 s)
@@ -125,6 +132,44 @@ async function api(path, { method = 'GET', body, useEtag = false } = {}) {
 }
 
 const huntPath = (suffix = '') => `/admin/hunts/${encodeURIComponent(selected)}${suffix}`;
+const judging = setupJudging({ api, huntPath, errorMessage, token: () => token });
+
+// ---------------------------------------------------------------------------------------------
+// Announcements
+
+async function onAnnounce(ev) {
+  ev.preventDefault();
+  if (!selected) return;
+  const out = $('#announce-result');
+  const text = $('#announce-text').value.trim();
+  const to = $('#announce-to').value;
+  const target = $('#announce-target').value.trim();
+  if (!text || (to !== 'all' && !target)) {
+    out.textContent = text ? `Say which ${to === 'team' ? 'team' : 'player'} it is for.` : 'Type the message first.';
+    out.className = 'bad';
+    return;
+  }
+  const body = { text };
+  if (to !== 'all') body[to] = target;
+  out.textContent = 'Sending…';
+  out.className = '';
+  try {
+    const res = await api(huntPath('/announce'), { method: 'POST', body: JSON.stringify(body) });
+    if (res.ok) {
+      out.textContent = `Sent to ${to === 'all' ? 'everybody' : `${to} ${target}`} (event #${res.data.seq}).`;
+      out.className = 'ok';
+      $('#announce-text').value = '';
+    } else {
+      out.textContent = `Not sent: ${errorMessage(res)}`;
+      out.className = 'bad';
+    }
+  } catch (err) {
+    if (!(err instanceof Unauthorized)) {
+      out.textContent = `Could not reach the server: ${err.message}`;
+      out.className = 'bad';
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sign in
@@ -296,11 +341,14 @@ function selectHunt(id) {
   etags.clear();  // a 304 must only ever mean "what is on screen is current"
   history.replaceState(null, '', `#hunt=${encodeURIComponent(id)}`);
   $('#hunt-detail').hidden = false;
+  $('#judging').hidden = false;
+  judging.reset();
   $('#hunt-title').textContent = id;
   $('#hunt-id').textContent = id;
   const link = $('#play-link');
   link.href = `/play/${encodeURIComponent(id)}`;
   link.textContent = link.href;
+  $('#screen-link').href = `/screen/${encodeURIComponent(id)}`;
   for (const sel of ['#leaderboard', '#clue-table', '#events-table', '#audit-table', '#timetravel-table']) {
     $(sel).replaceChildren();
   }
@@ -419,7 +467,7 @@ async function pollSelected() {
   const id = selected;
   // The leaderboard first: it brings the players' names the funnel shows.
   const [board] = await Promise.allSettled([pollLeaderboard()]);
-  const results = [board, ...await Promise.allSettled([pollDetail(), pollClues()])];
+  const results = [board, ...await Promise.allSettled([pollDetail(), pollClues(), judging.refresh()])];
   if (id !== selected) return;
   const failed = results.filter((r) => r.status === 'rejected' && !(r.reason instanceof Unauthorized));
   const status = $('#poll-status');
@@ -665,7 +713,13 @@ function main() {
   });
   $('#create-form').addEventListener('submit', onCreate);
   $('#create-file').addEventListener('change', onFileChosen);
+  $('#announce-form').addEventListener('submit', onAnnounce);
+  $('#announce-to').addEventListener('change', () => {
+    $('#announce-target-field').hidden = $('#announce-to').value === 'all';
+  });
   $('#start-btn').addEventListener('click', () => control('start'));
+  $('#freeze-btn').addEventListener('click', () => control('freeze'));
+  $('#reveal-btn').addEventListener('click', () => control('reveal'));
   $('#pause-btn').addEventListener('click', () => control('pause'));
   $('#end-btn').addEventListener('click', () => control('end'));
   $('#events-form').addEventListener('submit', (ev) => {

@@ -12,27 +12,40 @@
 //   #player-name, #score, #rank   (plain numbers in #score and #rank; "–" when unknown)
 //   #share-location  checkbox: send location pings every 15 s
 //   #leave-btn       forget this player on this device (clears localStorage, reloads)
-//   #manual-position, #manual-lat, #manual-lon   typed position used instead of GPS when both set
+//   #announcement    the latest announcement from the organisers (role="alert"; hidden until one
+//                    comes, or once dismissed): #announcement-text, #announcement-close; it has
+//                    data-seq of its feed item; announcements are also kept in #feed
+//   #hunt-description  the hunt's description (hidden when it has none)
+//   #hunt-times      shown when the hunt has a start or an end: #hunt-schedule (the local times)
+//                    and #hunt-countdown ("starts in 1:02:03" / "ends in 4:05", updated every second)
+//   #manual-position, #manual-lat, #manual-lon   typed position used instead of GPS when both set;
+//                    only shown (and used) when the hunt definition sets allow_typed_position
 //   #clues           list of clues; each open/found clue is <li id="clue-{id}" data-clue="{id}">
-//                    with class "found" once found, and inside it:
-//                      #clue-{id}-input   answer / code text (absent for geo clues)
+//                    with class "found" once found, and inside it (.meta says what the clue would
+//                    score now: its `value`, refreshed by leaderboard pushes):
+//                      #clue-{id}-input   answer / code text (absent for geo and mission clues;
+//                                         missions have a camera input and / or a text: missions.js)
 //                      #clue-{id}-submit  submit answer / code, or check in (geo)
 //                      #clue-{id}-hint    take the next hint (text shows the cost)
 //                      #clue-{id}-hints   list of hint texts taken
 //                      #clue-{id}-result  outcome of the last command on this clue
 //   #clues-locked    "N more clues are locked" text
+//   #leaderboard-frozen  shown while the scoreboard is frozen (the rows are as of the freeze)
 //   #leaderboard     <tbody>; rows carry data-player, the player's own row (their team's, in team
 //                    hunts) has class "me"
 //   #feed            aria-live <ol> of feed items, newest first; <li data-seq="N">
 //
 // Persistence: localStorage["hunt:v1:{hunt_id}"] = {player, token, name, team, since, pending:[cmd],
-// hints:{clue:[{text,cost}]}, feed:[last 50 feed items]}. Unacknowledged commands stay in
-// `pending` and are resubmitted with the same ids after every (re)connection.
+// hints:{clue:[{text,cost}]}, feed:[last 50 feed items], dismissed: the seq of the last announcement
+// dismissed}. Unacknowledged commands stay in `pending` and are resubmitted with the same ids after
+// every (re)connection.
 // localStorage["hunt:device"]: this browser's device id, sent with join and hello (the server
 // keeps wrong-attempt limits and bans per device too); "Forget me" keeps it.
 //
 // Flow control: the join ack and `welcome` say the connection's `window`, how many commands it
 // may have unanswered; commands beyond it wait here, in order, until an answer makes room.
+
+import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
 
 const RECONNECT_MAX_MS = 15000;
 const PING_EVERY_MS = 15000;
@@ -133,6 +146,53 @@ function setStatus(status) {
   if (!status) return;
   if (hunt) hunt.status = status;
   $('#hunt-status').textContent = status;
+  showTimes();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Description, start and end times, countdown
+
+let countdownTimer = null;
+
+function showDescription() {
+  const p = $('#hunt-description');
+  p.textContent = hunt.description || '';
+  p.hidden = !hunt.description;
+}
+
+function clock(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const [d, h, m, sec] = [Math.floor(s / 86400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60];
+  const hms = `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
+  return d > 0 ? `${d} d ${hms}` : hms;
+}
+
+function showTimes() {
+  if (!hunt) return;
+  const fmt = (ms) => new Date(ms).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  const parts = [];
+  if (hunt.starts_at != null) parts.push(`Starts ${fmt(hunt.starts_at)}`);
+  if (hunt.ends_at != null) parts.push(`ends ${fmt(hunt.ends_at)}`);
+  $('#hunt-schedule').textContent = parts.join(', ');
+  $('#hunt-times').hidden = parts.length === 0;
+  clearInterval(countdownTimer);
+  countdownTimer = null;
+  const tick = () => {
+    const now = Date.now();
+    let text = '';
+    if (hunt.status === 'pending' && hunt.starts_at != null && hunt.starts_at > now) {
+      text = `Starts in ${clock(hunt.starts_at - now)}`;
+    } else if (hunt.status !== 'ended' && hunt.ends_at != null && hunt.ends_at > now) {
+      text = `Ends in ${clock(hunt.ends_at - now)}`;
+    }
+    $('#hunt-countdown').textContent = text;
+    if (!text) {
+      clearInterval(countdownTimer);
+      countdownTimer = null;
+    }
+  };
+  tick();
+  if ($('#hunt-countdown').textContent) countdownTimer = setInterval(tick, 1000);
 }
 
 function setScore(score) {
@@ -187,6 +247,8 @@ function buildClue(clue) {
   if (clue.kind === 'geo') {
     label.closest('.field').remove();
     submit.textContent = 'Check in here';
+  } else if (clue.kind === 'mission') {
+    buildMission(clue, li, base);  // missions.js: the camera input and / or a text
   } else {
     input.id = `${base}-input`;
     label.htmlFor = input.id;
@@ -197,14 +259,19 @@ function buildClue(clue) {
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    onClueSubmit(clue, clue.kind === 'geo' ? null : input, result);
+    if (clue.kind === 'mission') {
+      sendEntry(clue, clueEls.get(clue.id), { huntId, token: saved.token,
+        say: (text, cls) => { clueResult(clue.id, text, cls); renderClues(); } });
+    } else {
+      onClueSubmit(clue, clue.kind === 'geo' ? null : input, result);
+    }
   });
   hintBtn.addEventListener('click', () => {
     hintBtn.disabled = true;
     command('hint', { clue: clue.id });
   });
 
-  const parts = { li, input: clue.kind === 'geo' ? null : input, submit, hintBtn, hintList, result };
+  const parts = { li, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
   clueEls.set(clue.id, parts);
   return parts;
 }
@@ -222,20 +289,25 @@ function renderClues() {
     const isFound = found.has(clue.id);
     parts.li.classList.toggle('found', isFound);
 
-    const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code' }[clue.kind] || clue.kind;
-    parts.li.querySelector('.meta').textContent =
-      `${kindText} · ${clue.points} points${isFound ? ' · found ✓' : ''}`;
-    parts.submit.disabled = isFound;
+    const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code', mission: 'Mission' }[clue.kind] || clue.kind;
+    const value = typeof clue.value === 'number' ? clue.value : clue.points;
+    const waiting = clue.kind === 'mission' && !isFound && (entries.get(clue.id) || {}).status === 'pending';
+    parts.li.classList.toggle('pending', waiting);
+    parts.li.querySelector('.meta').textContent = isFound ? `${kindText} · found ✓`
+      : `${kindText} · ${value} points now${waiting ? ' · waiting for a judge' : ''}`;
+    parts.submit.disabled = isFound || waiting;
     if (parts.input) parts.input.disabled = isFound;
 
     const hints = clue.hints || [];
     const taken = hintsTaken.get(clue.id) || 0;
-    const texts = saved.hints[clue.id] || [];
+    const texts = (saved.hints[clue.id] || []).filter(Boolean);
     parts.hintList.replaceChildren(...texts.map((h) => el('li', `${h.text} (−${h.cost} points)`)));
     if (taken < hints.length && !isFound) {
       parts.hintBtn.hidden = false;
-      parts.hintBtn.textContent =
-        `Take hint ${taken + 1} of ${hints.length} (costs ${hints[taken].cost} points)`;
+      const cost = hints[taken].cost;
+      const price = hunt.hint_policy === 'deduct_from_reward'
+        ? `${cost} points off this clue's reward` : `costs ${cost} points`;
+      parts.hintBtn.textContent = `Take hint ${taken + 1} of ${hints.length} (${price})`;
       parts.hintBtn.disabled = pendingFor(clue.id, 'hint');
     } else {
       parts.hintBtn.hidden = true;
@@ -251,16 +323,24 @@ function markFound(clueId) {
   renderClues();
 }
 
-function getPosition() {
-  const lat = parseFloat($('#manual-lat').value);
-  const lon = parseFloat($('#manual-lon').value);
-  if (Number.isFinite(lat) && Number.isFinite(lon)) return Promise.resolve({ lat, lon });
+function typedPositionAllowed() {
+  return !!(hunt && hunt.allow_typed_position);
+}
+
+function getPosition({ fresh = false } = {}) {
+  if (typedPositionAllowed()) {
+    const lat = parseFloat($('#manual-lat').value);
+    const lon = parseFloat($('#manual-lon').value);
+    if (Number.isFinite(lat) && Number.isFinite(lon)) return Promise.resolve({ lat, lon });
+  }
   if (!navigator.geolocation) return Promise.reject(new Error('this browser has no geolocation'));
   return new Promise((resolve, reject) => {
     navigator.geolocation.getCurrentPosition(
       (pos) => resolve({ lat: pos.coords.latitude, lon: pos.coords.longitude }),
       (err) => reject(new Error(err.message || 'position unavailable')),
-      { enableHighAccuracy: true, timeout: 15000, maximumAge: 10000 },
+      // A check-in takes a fresh fix (a cached one may be from before the player got there);
+      // location pings may reuse one up to 10 s old.
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: fresh ? 0 : 10000 },
     );
   });
 }
@@ -269,12 +349,16 @@ async function onClueSubmit(clue, input, result) {
   if (clue.kind === 'geo') {
     result.textContent = 'Finding your position…';
     try {
-      const { lat, lon } = await getPosition();
+      const { lat, lon } = await getPosition({ fresh: true });
       result.textContent = 'Checking in…';
       command('checkin', { clue: clue.id, lat, lon });
     } catch (err) {
-      result.textContent = `Could not get your position (${err.message}). You can type one instead.`;
-      $('#manual-position').open = true;
+      if (typedPositionAllowed()) {
+        result.textContent = `Could not get your position (${err.message}). You can type one instead.`;
+        $('#manual-position').open = true;
+      } else {
+        result.textContent = `Could not get your position (${err.message}). Allow location access and try again.`;
+      }
     }
     return;
   }
@@ -322,6 +406,7 @@ function applyProgress(p) {
   for (const [id, texts] of Object.entries(saved.hints)) {
     hintsTaken.set(id, Math.max(hintsTaken.get(id) || 0, texts.length));
   }
+  applyEntries(p.entries);
   setScore(p.score);
   setRank(p.rank);
   renderClues();
@@ -331,6 +416,7 @@ function applyProgress(p) {
 // Feed and leaderboard
 
 function feedText(item) {
+  if ((item.kind ?? item.type) === 'announcement') return `From the organisers: ${item.text ?? ''}`;
   if (typeof item.text === 'string' && item.text) return item.text;
   const kind = item.kind ?? item.type ?? 'event';
   const who = item.name ?? item.player ?? 'Someone';
@@ -359,12 +445,39 @@ function renderFeedItem(item) {
     li.append(el('span', `#${item.seq}`, 'seq'));
   }
   li.append(document.createTextNode(feedText(item)));
+  if ((item.kind ?? item.type) === 'announcement') li.className = 'announcement-item';
   const feed = $('#feed');
   feed.prepend(li);
   while (feed.children.length > 100) feed.lastElementChild.remove();
 }
 
 const STATUS_BY_KIND = { hunt_started: 'active', hunt_resumed: 'active', hunt_paused: 'paused', hunt_ended: 'ended' };
+
+function rememberHint(clueId, index, text, cost) {
+  // By index: the buyer hears of a hint twice (its ack, and the feed item for the whole side).
+  const list = (saved.hints[clueId] ||= []);
+  if (typeof text === 'string') list[Number.isInteger(index) ? index : list.length] = { text, cost };
+  for (let i = 0; i < list.length; i += 1) if (list[i] == null) list[i] = null;
+  hintsTaken.set(clueId, Math.max(hintsTaken.get(clueId) || 0, list.length));
+  persist();
+}
+
+function showAnnouncement(item) {
+  // The newest one wins; one the player dismissed stays dismissed (by seq, across reloads).
+  const box = $('#announcement');
+  if (item.seq != null && item.seq <= (saved.dismissed || 0)) return;
+  if (box.dataset.seq && Number(box.dataset.seq) > (item.seq ?? 0)) return;
+  $('#announcement-text').textContent = item.text || '';
+  box.dataset.seq = String(item.seq ?? '');
+  box.hidden = false;
+}
+
+function dismissAnnouncement() {
+  const box = $('#announcement');
+  saved.dismissed = Math.max(saved.dismissed || 0, Number(box.dataset.seq) || 0);
+  persist();
+  box.hidden = true;
+}
 
 function onFeed(item) {
   if (typeof item.seq === 'number') {
@@ -379,9 +492,22 @@ function onFeed(item) {
   renderFeedItem(item);
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
+  if (kind === 'announcement') showAnnouncement(item);
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
   if (kind === 'clue_found' && ours) markFound(item.clue);
+  if ((kind === 'entry_submitted' || kind === 'entry_judged') && item.clue) {
+    // An entry of your side (these items go to the side only): its state and the judge's word.
+    const said = onEntryFeed(item);
+    if (said) clueResult(item.clue, said[0], said[1]);
+    if (kind === 'entry_judged' && item.approved) markFound(item.clue);
+    renderClues();
+  }
+  if (kind === 'hint_taken' && item.clue) {
+    // A hint bought by you or a teammate: its text, for everybody on the side.
+    rememberHint(item.clue, item.index, item.hint, item.deferred || item.cost);
+    renderClues();
+  }
 }
 
 function onLeaderboard(msg) {
@@ -402,6 +528,12 @@ function onLeaderboard(msg) {
     rows.push(tr);
   }
   $('#leaderboard').replaceChildren(...rows);
+  $('#leaderboard-frozen').hidden = !msg.frozen;
+  if (msg.values && typeof msg.values === 'object' && hunt) {
+    // What clues whose value falls as they are found would score now.
+    for (const clue of hunt.clues) if (typeof msg.values[clue.id] === 'number') clue.value = msg.values[clue.id];
+    renderClues();
+  }
   if (you) {
     setScore(you.score);
     setRank(you.rank);
@@ -481,6 +613,7 @@ const RESULT_TEXT = {
   wrong: ['Not quite — try again.', 'bad'],
   too_far: ['Too far away — get closer and try again.', 'bad'],
   already_found: ['You already found this one.', 'ok'],
+  keep_going: ['Keep going!', 'warn'],
 };
 
 // A wrong check-in says only roughly how far the clue is (exact distances would give it away).
@@ -505,21 +638,21 @@ function onAck(msg) {
       persist();
       showTeamCode(msg.team_code);
       setWindow(msg.window);
+      applyProgress(msg.progress);  // a team that has already played: what it found, its hints
       onGreeted();
       break;
     case 'hint': {
-      const list = (saved.hints[cmd.clue] ||= []);
-      if (typeof msg.text === 'string') list.push({ text: msg.text, cost: msg.cost });
-      hintsTaken.set(cmd.clue, Math.max((hintsTaken.get(cmd.clue) || 0) + 1, list.length));
-      persist();
-      clueResult(cmd.clue, msg.cost != null ? `Hint taken (−${msg.cost} points).` : 'Hint taken.');
+      rememberHint(cmd.clue, msg.index, msg.text, msg.deferred || msg.cost);
+      clueResult(cmd.clue, msg.deferred ? `Hint taken (${msg.deferred} points will come off this clue's reward).`
+        : (msg.cost != null ? `Hint taken (−${msg.cost} points).` : 'Hint taken.'));
       renderClues();
       break;
     }
     case 'answer':
     case 'code':
     case 'checkin': {
-      const [text, cls] = RESULT_TEXT[msg.result] || [String(msg.result ?? 'ok'), ''];
+      let [text, cls] = RESULT_TEXT[msg.result] || [String(msg.result ?? 'ok'), ''];
+      if (msg.result === 'keep_going' && typeof msg.reply === 'string' && msg.reply) text = msg.reply;
       let extra = '';
       if (typeof msg.points === 'number' && msg.points !== 0) extra += ` +${msg.points} points.`;
       if (msg.result === 'too_far' && typeof msg.distance === 'string') {
@@ -784,6 +917,7 @@ async function main() {
   $('#join-form').addEventListener('submit', onJoinSubmit);
   $('#share-location').addEventListener('change', onShareToggle);
   $('#leave-btn').addEventListener('click', onLeave);
+  $('#announcement-close').addEventListener('click', dismissAnnouncement);
   window.addEventListener('online', reconnectNow);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') reconnectNow();
@@ -800,9 +934,14 @@ async function main() {
     return;
   }
   hunt.clues = Array.isArray(hunt.clues) ? hunt.clues : [];
-  for (const item of saved.feed) renderFeedItem(item);  // after the hunt: feed text uses clue titles
+  for (const item of saved.feed) {  // after the hunt: feed text uses clue titles
+    renderFeedItem(item);
+    if ((item.kind ?? item.type) === 'announcement') showAnnouncement(item);
+  }
   document.title = `${hunt.title || huntId} — treasure hunt`;
   $('#hunt-title').textContent = hunt.title || huntId;
+  showDescription();
+  $('#manual-position').hidden = !typedPositionAllowed();
   setStatus(hunt.status);
   for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);
   if (saved.token) showGame(); else showJoin();

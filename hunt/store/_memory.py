@@ -84,6 +84,21 @@ class MemoryHuntStore:
                 return state
         return None
 
+    def read_back(self, types: Sequence[str], *, until: int, limit: int,
+                  first_finds_only: bool = False) -> list[Recorded]:
+        """The last ``limit`` events of ``types`` with seq <= ``until``, oldest first (see the SQLite store)."""
+        found: list[Recorded] = []
+        for record in reversed(self.events):
+            if len(found) >= limit:
+                break
+            event = record.event
+            if record.seq > until or event.TYPE not in types:
+                continue
+            if first_finds_only and event.TYPE == "clue_found" and getattr(event, "nth", 1) != 1:
+                continue
+            found.append(record)
+        return found[::-1]
+
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
              player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:
         count = 0

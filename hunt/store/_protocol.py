@@ -55,6 +55,11 @@ class HuntStore(Protocol):
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
              player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterable[Recorded]: ...
 
+    def read_back(self, types: Sequence[str], *, until: int, limit: int,
+                  first_finds_only: bool = False) -> list[Recorded]:
+        """The last ``limit`` events of ``types`` with seq <= ``until``, oldest first; with
+        ``first_finds_only``, clue_found events only when they were a clue's first find."""
+
     def recent_keys(self, limit: int) -> tuple[list[Recorded], bool]:
         """The last ``limit`` keyed records, and whether they are all the keyed records there are."""
 

@@ -374,6 +374,23 @@ class SqliteHuntStore:
         except sqlite3.DatabaseError as err:
             raise CorruptStore(f"{self.path.name}: {err}") from err
 
+    def read_back(self, types: Sequence[str], *, until: int, limit: int,
+                  first_finds_only: bool = False) -> list[Recorded]:
+        """The last ``limit`` events of ``types`` with seq <= ``until``, oldest first (through the
+        type index, newest first, so the cost is bounded by ``limit`` per type). With
+        ``first_finds_only``, clue_found events count only when they were a clue's first find."""
+        rows: list[Any] = []
+        try:
+            for type_ in types:
+                sql = f"SELECT {_COLUMNS} FROM events WHERE type = ? AND seq <= ?"
+                if first_finds_only and type_ == "clue_found":
+                    sql += " AND coalesce(json_extract(CAST(data AS TEXT), '$.nth'), 1) = 1"
+                rows += self._conn.execute(sql + " ORDER BY seq DESC LIMIT ?", (type_, until, limit)).fetchall()
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
+        rows.sort(key=lambda row: row[0])
+        return [row_to_record(row) for row in rows[-limit:]] if limit else []
+
     def read_rows(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` events after ``after`` as stored (``data`` is the event's JSON, not
         decoded), in seq order: for the relay, which passes the JSON on as it is."""
@@ -473,6 +490,8 @@ def _remove_with_journal(path: Path) -> None:
 def _lock_new(path: Path) -> int:
     """Lock the file of a hunt that is to be created; raise HuntExists if it is there."""
     make_private_dir(path.parent)
+    if path.exists():  # before the lock too: a running server holds the lock of a hunt it has loaded
+        raise HuntExists(f"hunt {path.stem!r} already exists")
     lock_fd = _lock(path)
     if path.exists():
         os.close(lock_fd)

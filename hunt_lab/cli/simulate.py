@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sim = subparsers.add_parser(
         "simulate", help="N websocket players against a running server; reports latency and lost events",
         description="Connects N real websocket players to a running server and sends the standard mix "
-                    "(80%% pings, 15%% answers, 4%% hints) open-loop at --rate commands/s, with optional peaks "
+                    "(80% pings, 15% answers, 4% hints) open-loop at --rate commands/s, with optional peaks "
                     "and dropped connections that resume. Then checks through the admin API that every "
                     "acknowledged command is in the hunt's event log. Exit 1 if any acked event is missing "
                     "or any command got no answer.")

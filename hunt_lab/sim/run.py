@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +23,7 @@ from ..clients.player import Pending, SimPlayer
 from ..measure import Recorder
 from ..workload import Op, Workload, hunt_definition
 
-__all__ = ["GAME_CODES", "SimConfig", "simulate", "verify_acks"]
+__all__ = ["GAME_CODES", "ClueTargets", "SimConfig", "hunt_targets", "simulate", "verify_acks"]
 
 # Error codes that are the game saying no (a valid, expected outcome), not a failure.
 GAME_CODES = frozenset({"rate_limited", "locked", "already_found", "no_more_hints", "wrong_kind",
@@ -73,6 +73,32 @@ async def _create_hunt(client: httpx.AsyncClient, hunt: str) -> None:
         raise RuntimeError(f"cannot start hunt {hunt}: {response.status_code} {response.text}")
 
 
+@dataclass(frozen=True)
+class ClueTargets:
+    """The clue ids a workload's answers and hints go to (a real hunt's own, not the benchmark's)."""
+
+    answers: tuple[str, ...]
+    hints: tuple[str, ...]
+
+    def retarget(self, op: Op) -> Op:
+        """``op`` aimed at one of these clues (the benchmark's clue number picks which)."""
+        ids = self.hints if op.kind == "hint" else self.answers
+        if op.clue is None or not ids:
+            return op
+        return replace(op, clue=ids[int(op.clue.lstrip("c")) % len(ids)])
+
+
+async def hunt_targets(client: httpx.AsyncClient, hunt: str) -> ClueTargets:
+    """The answer clues and the clues with hints of a running hunt, from its public view."""
+    response = await client.get(f"/hunts/{quote(hunt, safe='')}")
+    if response.status_code != 200:
+        raise RuntimeError(f"cannot read hunt {hunt}: {response.status_code} {response.text}")
+    clues = response.json()["clues"]
+    answers = tuple(c["id"] for c in clues if c["kind"] == "answer") or tuple(c["id"] for c in clues)
+    hints = tuple(c["id"] for c in clues if c.get("hints")) or answers
+    return ClueTargets(answers, hints)
+
+
 def _frame(op: Op, cmd: str) -> dict[str, Any]:
     if op.kind == "answer":
         return {"op": "answer", "id": cmd, "clue": op.clue, "answer": op.answer}
@@ -86,10 +112,13 @@ async def simulate(config: SimConfig, report: Callable[[str], None]) -> dict[str
     headers = {"Authorization": f"Bearer {config.admin_token}"} if config.admin_token else {}
     async with httpx.AsyncClient(base_url=config.url, headers=headers, timeout=30) as client:
         hunt = config.hunt
+        targets = None
         if hunt is None:
             hunt = f"sim-{int(time.time() * 1000)}"
             await _create_hunt(client, hunt)
             report(f"created and started hunt {hunt}")
+        else:
+            targets = await hunt_targets(client, hunt)  # answers and hints go to the hunt's own clues
         recorder = Recorder()
         codes: dict[str, int] = {}
         acked: list[_Acked] = []
@@ -126,7 +155,7 @@ async def simulate(config: SimConfig, report: Callable[[str], None]) -> dict[str
             report(f"{len(players)} players connected to {url}")
 
             started = trio.current_time()
-            await _drive(config, players, recorder, nursery, rng)
+            await _drive(config, players, recorder, nursery, rng, targets)
             sent_done = trio.current_time()
             with trio.move_on_after(config.drain_timeout_s):
                 while recorder.completed < recorder.sent:
@@ -149,7 +178,7 @@ async def simulate(config: SimConfig, report: Callable[[str], None]) -> dict[str
 
 
 async def _drive(config: SimConfig, players: list[SimPlayer], recorder: Recorder, nursery: trio.Nursery,
-                 rng: random.Random) -> None:
+                 rng: random.Random, targets: ClueTargets | None = None) -> None:
     workload = Workload(["sim"], players=len(players), seed=config.seed)
     start = trio.current_time()
     end = start + config.duration
@@ -177,6 +206,8 @@ async def _drive(config: SimConfig, players: list[SimPlayer], recorder: Recorder
                 nursery.start_soon(player.send_batch, batch, now)
         else:
             for op in workload.next_ops(max(0, due)):
+                if targets is not None:
+                    op = targets.retarget(op)
                 counter += 1
                 player = players[op.player % len(players)]
                 recorder.sent += 1

@@ -147,8 +147,8 @@ async def test_serve_with_the_sample_then_a_graceful_stop(tmp_path: Path) -> Non
         async with httpx.AsyncClient(base_url=base) as client:
             view = (await client.get("/hunts/harbor-2026")).json()
             listing = await client.get("/admin/hunts", headers={"Authorization": f"Bearer {token}"})
-        assert view["status"] == "active" and len(view["clues"]) == 6
-        assert {clue["kind"] for clue in view["clues"]} == {"answer", "geo", "code"}
+        assert view["status"] == "active" and len(view["clues"]) == 7
+        assert {clue["kind"] for clue in view["clues"]} == {"answer", "geo", "code", "mission"}
         assert listing.json()["hunts"][0]["id"] == "harbor-2026"
         process.send_signal(signal.SIGTERM)
         with trio.fail_after(20):

@@ -24,8 +24,8 @@ async def test_players_see_each_others_finds(hunt: str, connect: Connect) -> Non
         await ann.join("Ann")
         await bob.join("Bob")
         ack = await bob.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
-        feed = await ann.wait_for(lambda f: f["op"] == "feed")
-    assert feed["kind"] == "clue_found" and feed["seq"] == ack["seq"]
+        feed = await ann.wait_for(lambda f: f["op"] == "feed" and f["kind"] == "clue_found")
+    assert feed["seq"] == ack["seq"]
     assert (feed["player"], feed["name"], feed["clue"], feed["points"]) == ("p2", "Bob", "c1", 120)
     assert "lighthouse" not in str(feed)
 
@@ -60,7 +60,9 @@ async def test_status_changes_are_pushed(hunt: str, server: Server, connect: Con
         await admin(server, "/start")
         active = await ann.wait_for(lambda f: f["op"] == "hunt")
     assert (paused["status"], active["status"]) == ("paused", "active")
-    assert [f["kind"] for f in ann.pushes("feed")] == ["hunt_paused", "hunt_started"]
+    # The start came with the join (the recent public feed); a start after a pause is a resume.
+    assert [f["kind"] for f in ann.pushes("feed")] == ["hunt_started", "hunt_paused", "hunt_resumed"]
+    assert ann.pushes("feed")[-1]["text"] == "The hunt has resumed"
 
 
 @pytest.mark.parametrize(("feed_buffer", "history_page"), [(1024, 500), (2, 500), (2, 1)],
@@ -98,7 +100,7 @@ async def test_resume_after_a_dropped_connection_misses_nothing(open_server: Ope
     assert welcome["op"] == "welcome" and welcome["player"] == "p1"
     assert ann.seen.index(welcome) < ann.seen.index(feed[0])
     assert [f["seq"] for f in feed] == expected
-    assert [f["kind"] for f in feed] == ["clue_found", "score_adjusted", "hunt_paused", "hunt_started",
+    assert [f["kind"] for f in feed] == ["clue_found", "score_adjusted", "hunt_paused", "hunt_resumed",
                                          "clue_found"]
     assert all(f.get("reason") != "littering" for f in feed)
     assert ping["op"] == "ack" and len(ann.pushes("feed")) == len(expected)

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
+from hunt.cli import main
 from hunt_lab.cli.simulate import parse_peak
 from hunt_lab.servers.inprocess import open_local_server
 from hunt_lab.sim import SimConfig, simulate, verify_acks
@@ -61,3 +63,23 @@ def test_peak_option_parses_and_refuses_nonsense() -> None:
     for bad in ("0x2/10", "3x20/10", "axb"):
         with pytest.raises(ValueError):
             parse_peak(bad)
+
+
+async def test_simulate_against_a_real_hunt_uses_its_own_clue_ids(base_url: str) -> None:
+    sample = orjson.loads((Path(__file__).resolve().parents[2] / "hunt" / "sample_hunt.json").read_bytes())
+    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        assert (await client.post("/admin/hunts", json=sample)).status_code == 201
+        assert (await client.post(f"/admin/hunts/{sample['id']}/start")).status_code == 200
+        result = await simulate(SimConfig(url=base_url, admin_token=TOKEN, hunt=sample["id"], players=4, rate=300,
+                                          duration=1.0), lambda _: None)
+        page = (await client.get(f"/admin/hunts/{sample['id']}/events", params={"limit": 1000})).json()
+    assert "unknown_clue" not in result["codes"] and result["unanswered"] == 0
+    tried = {e["clue"] for e in page["events"] if e["type"] in ("attempt_failed", "hint_taken")}
+    assert tried and tried <= {"c1", "c4", "c2", "c6"}  # answer clues, and clues with hints
+
+
+def test_simulate_help_has_no_doubled_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    out = capsys.readouterr().out
+    assert "80% pings" in out and "%%" not in out

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hunt.cli import build_parser, main
+from hunt.store import SqliteHuntStore
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "scripts" / "examples"
@@ -146,3 +147,22 @@ def test_bench_engine_prints_the_promised_json_fields(tmp_path: Path) -> None:
         assert key in figures
     assert figures["events_per_s"] > 0 and figures["baseline_events_per_s"] > 0
     assert figures["runs"]["engine_max"][0]["errors"] == 0
+
+
+def test_create_hunt_example_fails_in_one_line_beside_a_running_server(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    make_hunt(data)
+    capsys.readouterr()
+    # A running server holds the write lock of a hunt it has loaded.
+    server_side = SqliteHuntStore.open(data, "harbor-2026")
+    try:
+        assert hunt("run", "--data-dir", str(data), str(EXAMPLES / "create_hunt.py"), str(SAMPLE)) == 1
+    finally:
+        server_side.close()
+    err = capsys.readouterr().err
+    assert err.strip() == "create_hunt.py: hunt 'harbor-2026' already exists"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert hunt("run", "--data-dir", str(data), str(EXAMPLES / "create_hunt.py"), str(broken)) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -12,7 +12,8 @@ from tests.support.domain import CRANE, Game, answer, checkin, clue, code, examp
 # -- answers ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["  CAFÉ  noir", "cafe noir", "Café Noir", "CAFE\tNOIR ", "Cafe\u0301 noir"])
+@pytest.mark.parametrize("text", ["  CAFÉ  noir", "cafe noir", "Café Noir", "CAFE\tNOIR ", "Cafe\u0301 noir",
+                                  "Café noir!", "cafe noir.", "“Café, noir”"])
 def test_an_answer_matches_whatever_its_case_whitespace_and_accents(text: str) -> None:
     game = Game(hunt(clue("c1", answers=["café noir"])))
     ann = game.join("Ann")
@@ -28,7 +29,7 @@ def test_any_of_several_answers_is_accepted() -> None:
     assert game.send(answer(bob, "c1", "BEACON"))["result"] == "correct"
 
 
-@pytest.mark.parametrize("text", ["cafe", "cafenoir", "caffe noir", "cafe noir!", "noir cafe"])
+@pytest.mark.parametrize("text", ["cafe", "cafenoir", "caffe noir", "cafe noir+", "noir cafe"])
 def test_a_wrong_answer_scores_nothing_and_is_counted(text: str) -> None:
     game = Game(hunt(clue("c1", answers=["café noir"])))
     ann = game.join("Ann")
@@ -141,7 +142,7 @@ def test_a_clue_with_prerequisites_is_locked_until_they_are_found() -> None:
     ann = game.join("Ann")
     for command in (code(ann, "c3", "X7K2"), hint(ann, "c3")):
         refusal = game.reject(command)
-        assert refusal.code == "locked" and "c1" in refusal.message
+        assert refusal.code == "locked" and "Old light" in refusal.message
     game.send(answer(ann, "c1", "lighthouse"))
     assert game.send(code(ann, "c3", "X7K2"))["result"] == "correct"
 
@@ -157,7 +158,7 @@ def test_in_sequential_order_each_clue_waits_for_every_clue_before_it() -> None:
     game = Game(hunt(clue("a1"), clue("a2", answers=["two"]), clue("a3", answers=["three"]), order="sequential"))
     ann = game.join("Ann")
     refusal = game.reject(answer(ann, "a3", "three"))
-    assert refusal.code == "locked" and "a1, a2" in refusal.message
+    assert refusal.code == "locked" and "“Clue a1”, “Clue a2”" in refusal.message
     assert game.reject(answer(ann, "a2", "two")).code == "locked"
     assert game.reject(hint(ann, "a2")).code == "locked"
     for clue_id, text in (("a1", "lighthouse"), ("a2", "two"), ("a3", "three")):

@@ -12,12 +12,10 @@ latency of admitted commands does not grow during the peak and, in the engine, s
 by the admission timeout plus the batches ahead of it in a full mailbox (plus a margin for
 this noisy machine) -- an unbounded queue would reach seconds; memory stays flat; latency is
 back to normal within seconds after the peak.
-
 Over websockets flow control comes first (docs/protocol.md, *Flow control*): a hunt's share of
 unanswered commands is at most its mailbox, so the excess of the peak waits in the clients and
-in TCP, and the mailbox never fills: every command is acked, none is refused `overloaded`, and
-goodput at the peak stays at least at capacity's half (here it is above the capacity the
-closed-loop probe measured).
+in TCP, and the mailbox never overfills: every command is acked, none is refused `overloaded`
+(with the share uncapped, hundreds are), and the service time of a command stays bounded.
 The figures at realistic settings come from `hunt bench overload` (docs/reliability.md).
 """
 
@@ -71,57 +69,66 @@ async def test_engine_at_twice_its_capacity_refuses_the_excess_and_bounds_the_re
     assert result["peak_rss_mb"] < 400, result  # the harness's own records included
 
 
-def assert_flow_promises(result: dict[str, Any], settings: dict[str, Any], *, queueing: bool) -> None:
-    """Websocket players at 2x behind flow control: bounded, all answered, nothing refused.
-
-    ``queueing`` players keep the peak's excess in their own queue (latency from each
-    command's scheduled time then grows through the peak, by design); the others hold it back.
-    """
-    before, peak, after = result["phases"]
-    context = repr(result)
-    assert result["depth_samples"] > 100, context
-    assert result["samples_over_capacity"] == 0 and result["max_mailbox_depth"] < settings["mailbox_capacity"], context
-    assert result["unanswered"] == 0 and result["reconnects"] == 0, context
-    for phase in (before, peak, after):
-        assert set(phase["answers"]) <= {"ack", HELD_BACK}, "refused at the mailbox: " + context
-    assert peak["sent"] >= 1.6 * result["capacity_per_s"] * 2.0, "the harness did not offer 2x: " + context
-    # Goodput does not collapse into refusals (the probe's capacity is itself noisy here).
-    assert peak["acks_per_s"] >= 0.4 * result["capacity_per_s"], context
-    assert peak["service_p99_ms"] <= 1500, context
-    if not queueing:
-        assert peak["second_half_p99_ms"] <= 2 * peak["first_half_p99_ms"] + 250, context
-    assert result["recovery_s"] is not None and result["recovery_s"] <= 2.0, context
-    assert after["answers"].get("ack", 0) >= 0.5 * after["sent"], context
+WS_SETTINGS = {"mailbox_capacity": 8, "max_batch": 4, "admission_timeout_ms": 20, "admission_queue": 8}
+WS_PLAYERS = 48  # one command in flight each: six times what the mailbox holds
 
 
-async def websocket_overload(tmp_path: Path, settings: dict[str, Any], *, polite: bool,
-                             limits: dict[str, Any] | None = None) -> dict[str, Any]:
+async def websocket_overload(tmp_path: Path, settings: dict[str, Any], *, polite: bool) -> dict[str, Any]:
     disk = FaultPlan()
     disk.slow(COMMIT_S)
     async with open_local_server(tmp_path / "data", engine=settings, store={"synchronous": "FULL"},
-                                 limits=limits or {}, stores=disk.stores) as server:
+                                 stores=disk.stores) as server:
         assert (await server.http.post("/admin/hunts", json=hunt_definition("peak", 3))).status_code == 201
         await server.engine.submit("peak", [StartHunt(cmd="start")])
-        result = await ws_phases(server.ws_url("peak"), players=48, phases=PHASES,
+        result = await ws_phases(server.ws_url("peak"), players=WS_PLAYERS, phases=PHASES,
                                  probe=engine_probe(server.engine, "peak"), pid=os.getpid(), capacity_s=1.0,
                                  capacity_workers=2 * settings["mailbox_capacity"], polite=polite)
         result["overload_closes"] = server.ctx.connections.overload_closes
     return result
 
 
-WS_SETTINGS = {"mailbox_capacity": 8, "max_batch": 4, "admission_timeout_ms": 20, "admission_queue": 8}
 
 
-async def test_websocket_players_that_honour_retry_after_keep_goodput_and_the_latency_bound(tmp_path: Path) -> None:
+def assert_flow_control_promises(result: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Over websockets the excess waits its turn in the client and in TCP (the hunt's share is
+    at most its mailbox: hunt/api/_shares.py), so it is never read only to be refused."""
+    _, peak, after = result["phases"]
+    context = str(result)
+    assert result["depth_samples"] > 100, context
+    assert result["samples_over_capacity"] == 0 and result["max_mailbox_depth"] <= settings["mailbox_capacity"], context
+    assert result["unanswered"] == 0, context
+    assert peak["sent"] >= 1.6 * result["capacity_per_s"] * 2.0, "the harness did not offer 2x: " + context
+    # Without the share the 48 players' commands overfill the mailbox of 8 and are refused.
+    for phase in result["phases"]:
+        assert set(phase["answers"]) <= {"ack", HELD_BACK}, "a command was read only to be refused: " + context
+    assert result["reconnects"] == 0 and result["overload_closes"] == 0, context
+    # What is let in waits at most for the commands of every connection ahead of it in the
+    # hunt's share (one in flight per player) plus the engine's own bound; an unbounded queue
+    # in the server would add a second per second of peak.
+    assert peak["service_p99_ms"] <= WS_PLAYERS / result["capacity_per_s"] * 1000 * 2 + bound_ms(settings), context
+    assert result["recovery_s"] is not None and result["recovery_s"] <= 2.0, context
+    assert after["answers"].get("ack", 0) >= 0.5 * after["sent"], context
+
+
+async def test_websocket_players_at_twice_capacity_wait_in_tcp_and_are_never_refused(tmp_path: Path) -> None:
+    # A crowd that holds back a command while every player has one in flight (as a phone would
+    # hold it): nothing queues in the client either, so latency from schedule stays flat too.
     result = await websocket_overload(tmp_path, WS_SETTINGS, polite=True)
-    assert_flow_promises(result, WS_SETTINGS, queueing=False)
-    assert result["overload_closes"] == 0, "a polite client keeps its connection"
+    assert_flow_control_promises(result, WS_SETTINGS)
+    peak = result["phases"][1]
+    assert peak["answers"].get(HELD_BACK, 0) > 0, "no command was held back: not overloaded"
+    # The server stays busy with what it lets in: goodput near capacity (the commit "disk" is
+    # the bottleneck, not reading and refusing).
+    assert peak["acks_per_s"] >= 0.7 * result["capacity_per_s"], result
+    assert peak["second_half_p99_ms"] <= 2 * peak["first_half_p99_ms"] + 250, result
 
 
-async def test_websocket_players_that_ignore_retry_after_still_get_an_answer_each(tmp_path: Path) -> None:
-    # Refused at once while they should wait; not shed here (closing them with 1013 after
-    # limits.overload_strikes is tests/api/test_api_ws_overload.py's), so nothing waits on a
-    # reconnect: every command is answered on its connection, the bounds still hold.
-    result = await websocket_overload(tmp_path, WS_SETTINGS, polite=False, limits={"overload_strikes": 1_000_000})
-    assert_flow_promises(result, WS_SETTINGS, queueing=True)
-    assert result["overload_closes"] == 0, result
+async def test_websocket_players_that_keep_sending_at_twice_capacity_each_get_an_answer(tmp_path: Path) -> None:
+    # Every command is sent as soon as a player is free: the excess queues in the client
+    # (latency from schedule grows through the peak, service time does not) and each is
+    # answered with an ack on its connection; none is refused, none closes a connection.
+    result = await websocket_overload(tmp_path, WS_SETTINGS, polite=False)
+    assert_flow_control_promises(result, WS_SETTINGS)
+    peak = result["phases"][1]
+    assert peak["answers"] == {"ack": peak["sent"]}, result
+    assert peak["p99_ms"] > peak["service_p99_ms"], "the excess did not wait in the client: " + str(result)

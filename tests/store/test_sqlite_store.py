@@ -119,11 +119,18 @@ def test_a_second_writer_in_the_same_process_is_fenced(tmp_path: Path, hunt_file
     try:
         with pytest.raises(StoreLocked):
             SqliteHuntStore.open(tmp_path, HUNT_ID)
-        with pytest.raises(StoreLocked):
-            SqliteHuntStore.create(tmp_path, HUNT_ID)
     finally:
         writer.close()
     SqliteHuntStore.open(tmp_path, HUNT_ID).close()  # closing released the fence
+
+
+def test_creating_a_hunt_that_is_open_elsewhere_says_it_already_exists(tmp_path: Path, hunt_file: Path) -> None:
+    writer = SqliteHuntStore.open(tmp_path, HUNT_ID)  # say, a running server has it loaded
+    try:
+        with pytest.raises(HuntExists, match="already exists"):
+            SqliteHuntStore.create(tmp_path, HUNT_ID)
+    finally:
+        writer.close()
 
 
 CHILD_OPEN = """

@@ -278,6 +278,20 @@ def sign_in(page: Page, path: str = "/admin") -> None:
     page.until(lambda: page.q("#dashboard").is_displayed(), "the dashboard after signing in")
 
 
+@contextmanager
+def dashboard_tab(page: Page, hunt_id: str) -> Iterator[None]:
+    """The dashboard on ``hunt_id`` in a new tab, signed in; back in the first tab afterwards."""
+    first = page.driver.current_window_handle
+    page.driver.switch_to.new_window("tab")
+    try:
+        sign_in(page, f"/admin#hunt={hunt_id}")
+        page.until(lambda: page.q("#hunt-detail").is_displayed(), "the hunt's detail")
+        yield
+    finally:
+        page.driver.close()
+        page.driver.switch_to.window(first)
+
+
 class WaitFailed(AssertionError):
     pass
 
