@@ -37,6 +37,7 @@ class ServerConfig:
     metrics_access: str = "loopback"
     metrics_token: str = field(default="", repr=False)
     backlog: int = 4096
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class LimitsConfig:
     window: int = 100
     address_window: int = 512
     hunt_window: int = 1024
+    connections_per_address: int = 256
     max_photo_bytes: int = 10_485_760
     max_video_bytes: int = 52_428_800
     uploads_in_flight: int = 16
@@ -287,6 +289,8 @@ def _coerce(value: Any, expected: type, key: str, source: str) -> Any:
                 if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                     raise ValueError(raw)
                 return raw.lower() in ("1", "true", "yes")
+            if expected is tuple:  # a list in the environment: comma-separated
+                return tuple(item.strip() for item in raw.split(",") if item.strip())
             return expected(raw)
         except ValueError as err:
             raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {raw!r}") from err
@@ -319,6 +323,7 @@ def _validate(config: Config) -> None:
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
         "limits.max_batch_items": config.limits.max_batch_items,
+        "limits.connections_per_address": config.limits.connections_per_address,
         "limits.outbox_capacity": config.limits.outbox_capacity,
         "limits.leaderboard_top": config.limits.leaderboard_top,
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
@@ -399,5 +404,10 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"logging.format must be text or json, got {config.logging.format!r}")
     if not 0 < config.engine.dedup_filter_error < 1:
         raise ConfigError(f"engine.dedup_filter_error must be between 0 and 1, got {config.engine.dedup_filter_error}")
+    for proxy in config.server.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as err:
+            raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an IP address or network") from err
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")
