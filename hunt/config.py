@@ -37,7 +37,6 @@ class ServerConfig:
     metrics_access: str = "loopback"
     metrics_token: str = field(default="", repr=False)
     backlog: int = 4096
-    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +94,6 @@ class LimitsConfig:
     max_video_bytes: int = 52_428_800
     uploads_in_flight: int = 16
     connections: int = 4096
-    connections_per_address: int = 256
     body_timeout_s: float = 30.0
     import_body_timeout_s: float = 600.0
     body_idle_timeout_s: float = 10.0
@@ -330,7 +328,6 @@ def _validate(config: Config) -> None:
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
         "limits.connections": config.limits.connections,
-        "limits.connections_per_address": config.limits.connections_per_address,
         "limits.body_timeout_s": config.limits.body_timeout_s,
         "limits.import_body_timeout_s": config.limits.import_body_timeout_s,
         "limits.body_idle_timeout_s": config.limits.body_idle_timeout_s,
@@ -404,10 +401,5 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"logging.format must be text or json, got {config.logging.format!r}")
     if not 0 < config.engine.dedup_filter_error < 1:
         raise ConfigError(f"engine.dedup_filter_error must be between 0 and 1, got {config.engine.dedup_filter_error}")
-    for proxy in config.server.trusted_proxies:
-        try:
-            ipaddress.ip_network(proxy, strict=False)
-        except ValueError as err:
-            raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an IP address or network") from err
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")
