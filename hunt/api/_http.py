@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from hashlib import blake2b
 from typing import Any
 
@@ -19,6 +19,7 @@ __all__ = [
     "MAX_QUERY_INT",
     "MAX_QUERY_TEXT",
     "BodyReader",
+    "body_chunks",
     "error_response",
     "etag_of",
     "json_response",
@@ -102,6 +103,13 @@ class BodyReader:
         if self._size > self._limit:
             raise TooLarge(f"{self._what} may have at most {self._limit} bytes")
         return chunk
+
+
+async def body_chunks(limit: int, timeout_s: float, idle_s: float, what: str = "the body") -> AsyncIterator[bytes]:
+    """The request body as it arrives (see :class:`BodyReader`), for bodies streamed to disk."""
+    reader = BodyReader(limit, timeout_s, idle_s, what)
+    while (chunk := await reader.next_chunk()) is not None:
+        yield chunk
 
 
 async def read_body(limits: LimitsConfig, limit: int | None = None) -> bytes:
