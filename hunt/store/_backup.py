@@ -13,6 +13,12 @@ refuses a hunt whose lock is held (a server has it loaded: stop the server first
 ``force``, a hunt that exists. With ``force`` the existing file (and its -wal and -shm) is
 kept beside it as ``<id>.sqlite3.replaced-<UTC time>``, never deleted.
 
+Mission media (``<data_dir>/media/<hunt>/<sha256>``, outside the log) comes along: after a
+hunt's copy is taken, every media file of the hunt is copied into ``media/<hunt>/`` of the
+backup and checked against its name. Media files are content-addressed and never change, and
+an upload is on disk before its entry is committed, so every file the copied log names is
+there. :func:`restore` puts them back the same way.
+
 Everything here blocks (disk I/O): call it from a worker thread or a command.
 """
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -36,6 +43,8 @@ from ._sqlite import _lock, draft_path, hunt_ids, hunt_path
 __all__ = ["BACKUP_PREFIX", "MANIFEST", "backup", "prune_backups", "read_manifest", "restore"]
 
 MANIFEST = "manifest.json"
+MEDIA = "media"  # <data_dir>/media/<hunt>/<sha256>: mission photos and videos
+_MEDIA_NAME = re.compile(r"[0-9a-f]{64}")
 BACKUP_PREFIX = "hunt-backup-"  # the periodic backups' directory names: hunt-backup-20261207T120000Z
 
 
@@ -51,7 +60,9 @@ def backup(data_dir: str | os.PathLike[str], dest: str | os.PathLike[str],
     make_private_dir(target)
     entries = []
     for hunt_id in sorted(hunts if hunts is not None else hunt_ids(data_dir)):
-        entries.append(_copy_hunt(hunt_path(data_dir, hunt_id), hunt_id, target))
+        entry = _copy_hunt(hunt_path(data_dir, hunt_id), hunt_id, target)
+        entry["media"] = _copy_media(Path(data_dir) / MEDIA / hunt_id, target / MEDIA / hunt_id)
+        entries.append(entry)
     manifest = {"format": 1, "created_ts": time.time_ns() // 1_000_000, "hunts": entries}
     _write_atomically(target / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return manifest
@@ -118,7 +129,27 @@ def restore(source: str | os.PathLike[str], data_dir: str | os.PathLike[str], hu
             raise HuntExists(f"hunt {hunt_id!r} exists in {data_dir}: restore --force keeps it aside and replaces it")
     for hunt_id in wanted:
         _restore_one(folder / entries[hunt_id]["file"], hunt_path(data_dir, hunt_id))
+        _copy_media(folder / MEDIA / hunt_id, Path(data_dir) / MEDIA / hunt_id)
     return [entries[hunt_id] for hunt_id in wanted]
+
+
+def _copy_media(source: Path, target: Path) -> int:
+    """Copy a hunt's media files (named by their SHA-256) that ``target`` lacks; return how many
+    files ``source`` holds. Raises BackupFailed for a file whose bytes do not match its name."""
+    names = sorted(p.name for p in source.iterdir() if _MEDIA_NAME.fullmatch(p.name)) if source.is_dir() else []
+    if names:
+        make_private_dir(target)
+    for name in names:
+        if _sha256(source / name) != name:
+            raise BackupFailed(f"{source / name}: its bytes do not match its name (damaged media)")
+        if (target / name).is_file() and _sha256(target / name) == name:
+            continue
+        partial = target / f".{name}.partial"
+        shutil.copyfile(source / name, partial)
+        os.chmod(partial, 0o600)
+        _fsync(partial)
+        os.replace(partial, target / name)
+    return len(names)
 
 
 def _restore_one(copy: Path, path: Path) -> None:

@@ -3,6 +3,7 @@ refuses to overwrite what it must not."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -108,3 +109,21 @@ def test_prune_keeps_the_newest(tmp_path: Path) -> None:
     assert [p.name for p in removed] == ["hunt-backup-20260101T000000.000Z"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "hunt-backup-20260102T000000.000Z", "hunt-backup-20260103T000000.000Z", "unrelated"]
+
+
+def test_mission_media_comes_along_and_goes_back_checked(data: Path, tmp_path: Path) -> None:
+    media = data / "media" / HUNT_ID
+    media.mkdir(parents=True)
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    name = hashlib.sha256(photo).hexdigest()
+    (media / name).write_bytes(photo)
+    (media / ".upload-0123").write_bytes(b"half an upload")  # a draft: not media yet
+    [entry] = backup(data, tmp_path / "b1")["hunts"]
+    assert entry["media"] == 1
+    assert sorted(p.name for p in (tmp_path / "b1" / "media" / HUNT_ID).iterdir()) == [name]
+    restore(tmp_path / "b1", tmp_path / "new")
+    assert (tmp_path / "new" / "media" / HUNT_ID / name).read_bytes() == photo
+
+    (media / name).write_bytes(b"not the photo any more")  # damaged on disk: the backup says so
+    with pytest.raises(BackupFailed, match="damaged media"):
+        backup(data, tmp_path / "b2")
