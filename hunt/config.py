@@ -9,6 +9,7 @@ keys and values of the wrong type raise :class:`ConfigError` naming the key.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -31,6 +32,10 @@ class ServerConfig:
     data_dir: str = "data"
     admin_token: str = field(default="", repr=False)
     shutdown_timeout_s: float = 10.0
+    trusted_proxies: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    metrics_access: str = "loopback"
+    metrics_token: str = field(default="", repr=False)
     backlog: int = 4096
 
 
@@ -84,9 +89,35 @@ class LimitsConfig:
     window: int = 100
     address_window: int = 512
     hunt_window: int = 1024
+    connections_per_address: int = 256
     max_photo_bytes: int = 10_485_760
     max_video_bytes: int = 52_428_800
     uploads_in_flight: int = 16
+    connections: int = 4096
+    body_timeout_s: float = 30.0
+    import_body_timeout_s: float = 600.0
+    body_idle_timeout_s: float = 10.0
+    admin_failures_max: int = 10
+    admin_failures_window_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RatesConfig:
+    connection_commands_per_s: float = 50.0
+    connection_commands_burst: int = 200
+    player_commands_per_s: float = 50.0
+    player_commands_burst: int = 200
+    address_commands_per_s: float = 500.0
+    address_commands_burst: int = 2000
+    player_pings_per_s: float = 10.0
+    player_pings_burst: int = 100
+    address_pings_per_s: float = 200.0
+    address_pings_burst: int = 1000
+    connection_joins_per_s: float = 0.5
+    connection_joins_burst: int = 5
+    address_joins_per_s: float = 5.0
+    address_joins_burst: int = 50
+    tracked: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +125,7 @@ class GameConfig:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
+    heatmap_max_cells: int = 10000
     address_wrong_attempts_max: int = 20
     ban_addresses: bool = True
     guard_addresses_max: int = 10_000
@@ -148,6 +180,7 @@ class Config:
     engine: EngineConfig = EngineConfig()
     store: StoreConfig = StoreConfig()
     limits: LimitsConfig = LimitsConfig()
+    rates: RatesConfig = RatesConfig()
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
     workers: WorkersConfig = WorkersConfig()
@@ -170,6 +203,7 @@ _SHORT_ENV = {
     "HUNT_ADMIN_TOKEN": ("server", "admin_token"),
 }
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+METRICS_ACCESS = ("loopback", "token", "open")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # NATS stream and consumer names (no ., *, > or spaces)
 
@@ -246,16 +280,24 @@ def _merge(config: Config, document: Mapping[str, Any], source: str) -> Config:
 def _coerce(value: Any, expected: type, key: str, source: str) -> Any:
     if isinstance(value, _EnvValue):
         source, raw = value.name, value.raw
+        if expected is tuple:  # a list in the environment: comma-separated
+            return tuple(item.strip() for item in raw.split(",") if item.strip())
         try:
             if expected is bool:
                 if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                     raise ValueError(raw)
                 return raw.lower() in ("1", "true", "yes")
+            if expected is tuple:  # a list in the environment: comma-separated
+                return tuple(item.strip() for item in raw.split(",") if item.strip())
             return expected(raw)
         except ValueError as err:
             raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {raw!r}") from err
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if expected is tuple:
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{source}: {key} must be a list of strings, got {value!r}")
+        return tuple(value)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {value!r}")
     return value
@@ -279,11 +321,19 @@ def _validate(config: Config) -> None:
         "limits.max_body_bytes": config.limits.max_body_bytes,
         "limits.import_idle_timeout_s": config.limits.import_idle_timeout_s,
         "limits.max_batch_items": config.limits.max_batch_items,
+        "limits.connections_per_address": config.limits.connections_per_address,
         "limits.outbox_capacity": config.limits.outbox_capacity,
         "limits.leaderboard_top": config.limits.leaderboard_top,
         "limits.leaderboard_pushes_per_s": config.limits.leaderboard_pushes_per_s,
         "limits.page_limit_max": config.limits.page_limit_max,
         "limits.overload_strikes": config.limits.overload_strikes,
+        "limits.connections": config.limits.connections,
+        "limits.body_timeout_s": config.limits.body_timeout_s,
+        "limits.import_body_timeout_s": config.limits.import_body_timeout_s,
+        "limits.body_idle_timeout_s": config.limits.body_idle_timeout_s,
+        "limits.admin_failures_max": config.limits.admin_failures_max,
+        "limits.admin_failures_window_s": config.limits.admin_failures_window_s,
+        "game.heatmap_max_cells": config.game.heatmap_max_cells,
         "limits.window": config.limits.window,
         "limits.max_photo_bytes": config.limits.max_photo_bytes,
         "limits.max_video_bytes": config.limits.max_video_bytes,
@@ -308,6 +358,7 @@ def _validate(config: Config) -> None:
         "workers.catch_up_ms": config.workers.catch_up_ms,
         "workers.stats_interval_s": config.workers.stats_interval_s,
     }
+    positive.update({f"rates.{f.name}": getattr(config.rates, f.name) for f in dataclasses.fields(RatesConfig)})
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{key} must be positive, got {value}")
@@ -329,6 +380,14 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.broker.consumer_durable):
         raise ConfigError("broker.consumer_durable must be a consumer name of letters, digits, - and _, "
                           f"got {config.broker.consumer_durable!r}")
+    if config.server.metrics_access not in METRICS_ACCESS:
+        raise ConfigError(f"server.metrics_access must be one of {', '.join(METRICS_ACCESS)}, "
+                          f"got {config.server.metrics_access!r}")
+    for proxy in config.server.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as err:
+            raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an IP address or network") from err
     if not _NAME.fullmatch(config.workers.subject_prefix):
         raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
                           f"got {config.workers.subject_prefix!r}")

@@ -9,6 +9,7 @@ an optional client ``id`` as the idempotency key.
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -37,8 +38,10 @@ from ..domain import (
 )
 from ..engine import HuntExists, StoreLocked, record_to_dict
 from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
+from ._buckets import retry_after_ms
 from ._context import ApiContext
-from ._errors import wire_error
+from ._errors import RetryLater, wire_error
+from ._gate import client_of
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
 from ._identity import team_code_view
 from ._imports import import_stream
@@ -47,6 +50,8 @@ from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, play
 
 __all__ = ["ADJUST_FIELDS", "ANNOUNCE_FIELDS", "BAN_FIELDS", "CONTROL_FIELDS", "EXPORT_CHUNK", "HuntIdConverter",
            "admin_blueprint", "client_id", "require_admin", "submit_admin"]
+
+log = logging.getLogger("hunt.api.admin")
 
 EXPORT_CHUNK = 2000
 # The fields each admin command's body may have (any other is refused; see the OpenAPI document).
@@ -70,13 +75,14 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     engine = ctx.engine
     limits = ctx.config.limits
 
+
     @blueprint.before_request
     async def authenticate() -> None:
         require_admin(ctx)
 
     @blueprint.post("")
     async def create() -> Response:
-        document = await read_json(limits.max_body_bytes)
+        document = await read_json(limits)
         with _locked_means_exists():
             definition = await engine.create_hunt(document)
         state = await engine.state(definition.id)
@@ -92,7 +98,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/import")
     async def import_() -> Response:
         with _locked_means_exists():
-            hunt_id, events = await import_stream(engine, limits.max_import_bytes, limits.import_idle_timeout_s)
+            hunt_id, events = await import_stream(engine, limits)
         return json_response({"id": hunt_id, "events": events}, 201, headers={"Location": f"/admin/hunts/{hunt_id}"})
 
     @blueprint.get("/<hunt:hunt_id>")
@@ -182,7 +188,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.post("/<hunt:hunt_id>/adjust")
     async def adjust(hunt_id: str) -> Response:
-        body = await read_json(limits.max_body_bytes, fields=ADJUST_FIELDS)
+        body = await read_json(limits, fields=ADJUST_FIELDS)
         player, delta, reason = body.get("player"), body.get("delta"), _reason(body)
         if not isinstance(player, str) or not isinstance(delta, int) or isinstance(delta, bool):
             raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
@@ -193,7 +199,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.post("/<hunt:hunt_id>/announce")
     async def announce(hunt_id: str) -> Response:
-        body = await read_json(limits.max_body_bytes, fields=ANNOUNCE_FIELDS)
+        body = await read_json(limits, fields=ANNOUNCE_FIELDS)
         text, team, player = body.get("text"), body.get("team"), body.get("player")
         if not isinstance(text, str) or any(v is not None and not isinstance(v, str) for v in (team, player)):
             raise BadRequest('announce needs "text" (a string), and optionally "team" or "player" (strings)')
@@ -207,7 +213,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.post("/<hunt:hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:
-        body = await read_json(limits.max_body_bytes, required=False, fields=BAN_FIELDS)
+        body = await read_json(limits, required=False, fields=BAN_FIELDS)
         reason = _reason(body)
         response = await submit_admin(ctx, hunt_id, BanPlayer(cmd=client_id(body), player=player, reason=reason))
         if response.status_code == 200:  # nobody new joins from the banned player's addresses
@@ -218,11 +224,25 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
 
 def require_admin(ctx: ApiContext) -> None:
-    """Raise Unauthorized unless the request carries the admin token (``Authorization: Bearer``)."""
+    """Raise Unauthorized unless the request carries the admin token (``Authorization: Bearer``).
+
+    Wrong tokens are limited per client address (``limits.admin_failures_*``): once an address
+    has used up its failures, its admin requests are refused (429) unread until one refills.
+    Each failure is logged with the address and the path, never the token.
+    """
+    address, now = client_of(request.scope), trio.current_time()
+    bucket = ctx.admin_failures.get(address, now)
+    wait = bucket.wait_s(now)
+    if wait:
+        raise RetryLater(retry_after_ms(wait), code=ErrorCode.RATE_LIMITED,
+                         message="too many wrong admin tokens from this address; retry after retry_after_ms")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     # compare_digest: the time taken does not tell how much of a guess was right. The token
     # is read on every request: SIGHUP may have replaced it (see `hunt serve`).
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.admin_token.encode()):
+        bucket.take(now)
+        log.warning("admin request refused: wrong or missing token from %s (%s %s)", address, request.method,
+                    request.path[:200])
         raise Unauthorized("a valid admin token is required (Authorization: Bearer ...)")
 
 
@@ -230,7 +250,7 @@ def _control_view(ctx: ApiContext, action: str) -> Any:
     make = _CONTROLS[action]
 
     async def control(hunt_id: str) -> Response:
-        body = await read_json(ctx.config.limits.max_body_bytes, required=False, fields=CONTROL_FIELDS)
+        body = await read_json(ctx.config.limits, required=False, fields=CONTROL_FIELDS)
         return await submit_admin(ctx, hunt_id, make(cmd=client_id(body)))
 
     return control

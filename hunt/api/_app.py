@@ -14,14 +14,17 @@ from ..config import Config
 from ..engine import Engine
 from ..protocol import TooLarge
 from ._admin import HuntIdConverter, admin_blueprint
-from ._context import ApiContext
+from ._buckets import BucketTable
+from ._context import ADDRESSES_TRACKED, ApiContext
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
+from ._gate import ConnectionGate
 from ._guard import Guard
 from ._http import error_response
 from ._load import LoopLag
 from ._media import MediaStore
 from ._public import STATIC_DIR, public_blueprint
+from ._rates import Rates
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
 __all__ = ["create_app"]
@@ -29,6 +32,16 @@ __all__ = ["create_app"]
 log = logging.getLogger("hunt.api")
 
 IMPORT_PATH = "/admin/hunts/import"
+# On every response: a browser never guesses a type other than the one declared.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+# On the pages: scripts, styles and connections only from this origin (the websocket too), no
+# plugins, and no other site may frame them (clickjacking).
+PAGE_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+}
 
 
 def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None, collectors: tuple[Any, ...] = (),
@@ -42,7 +55,12 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     ctx = ApiContext(config=config, engine=engine, tokens=PlayerTokens(secrets.player_key),
                      admin_token=secrets.admin_token, admin_token_path=secrets.admin_token_path,
                      guard=Guard(config.game),
-                     collectors=collectors, analytics=analytics, load=LoopLag())
+                     collectors=collectors, analytics=analytics, load=LoopLag(),
+                     gate=ConnectionGate(config.limits.connections, config.limits.connections_per_address),
+                     rates=Rates(config.rates),
+                     admin_failures=BucketTable(
+                         config.limits.admin_failures_max / config.limits.admin_failures_window_s,
+                         config.limits.admin_failures_max, ADDRESSES_TRACKED))
     limits = config.limits
     app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
     # "/admin/hunts//start" is a 404 like any unknown path, not an HTML redirect to another route.
@@ -65,6 +83,15 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
             limit = max(limits.max_photo_bytes, limits.max_video_bytes)  # checked per kind while streaming
         if request.content_length is not None and request.content_length > limit:
             raise TooLarge(f"the body may have at most {limit} bytes")
+
+    @app.after_request
+    async def security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.mimetype == "text/html":
+            for name, value in PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
 
     @app.after_request
     async def close_after_an_unread_body(response: Response) -> Response:

@@ -93,6 +93,12 @@ class Connection:
         self._close: tuple[int, str] | None = None
         self.backoff = Backoff(self.limits.overload_strikes)
         self.guard = ctx.guard.connection(hunt_id, self.address)
+        self.rates = ctx.rates.for_connection(self.address or "unknown", trio.current_time())  # see _rates
+
+    @property
+    def wakeups(self) -> int:
+        """Times this connection woke for a commit of its hunt (never before a player is bound)."""
+        return self.pushes.wakeups
 
     def outbox_used(self) -> int:
         return len(self.replies)
@@ -194,6 +200,7 @@ class Connection:
         try:
             request = parse(data or b"", self.frame_limits)
             rid = request.id
+            self.rates.admit(request, self.hunt_id, self.player)  # a batch: item by item, below
             self._admit()  # every frame, a hello too: its history replay costs the server like a command
             match request:
                 case HelloOp():
@@ -298,10 +305,11 @@ class Connection:
             try:
                 if isinstance(item, RequestError):
                     raise item
+                self.rates.admit(item, self.hunt_id, self.player)
                 commands.append(to_command(item, self.player))
                 positions.append(i)
             except RequestError as err:
-                replies[i] = frames.error(wire_error(err), err.request_id)
+                replies[i] = frames.error(wire_error(err), err.request_id or getattr(item, "id", None))
 
         def render(results: Any, error: BaseException | None) -> frames.Frame:
             if error is not None:

@@ -12,15 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..config import Config
+from ..config import Config, RatesConfig
 from ..engine import Engine
+from ._buckets import BucketTable
+from ._gate import ConnectionGate
 from ._guard import Guard
 from ._load import LoopLag
+from ._rates import Rates
 from ._shares import Shares
 from ._tokens import PlayerTokens
 
 if TYPE_CHECKING:
     from quart_trio import QuartTrio
+
+ADDRESSES_TRACKED = 10_000  # client addresses whose admin failures are remembered at once
 
 __all__ = ["ApiContext", "ConnectionStatistics", "Connections", "app_context"]
 
@@ -28,6 +33,7 @@ __all__ = ["ApiContext", "ConnectionStatistics", "Connections", "app_context"]
 class _Connection(Protocol):
     hunt_id: str
     greeted: bool
+    wakeups: int
 
     def shutdown(self) -> None: ...
 
@@ -43,6 +49,7 @@ class ConnectionStatistics:
     accepted: int
     by_hunt: dict[str, int]
     outbox_used_max: int  # the fullest outbox right now (never above limits.outbox_capacity)
+    wakeups: int  # times the open connections woke for a commit (never one without a player)
 
 
 class Connections:
@@ -77,6 +84,7 @@ class Connections:
             accepted=self.accepted,
             by_hunt=dict(Counter(c.hunt_id for c in live)),
             outbox_used_max=max((c.outbox_used() for c in live), default=0),
+            wakeups=sum(c.wakeups for c in live),
         )
 
 
@@ -89,6 +97,11 @@ class ApiContext:
     admin_token_path: Path | None
     guard: Guard  # wrong attempts and bans per connection and address
     connections: Connections = field(default_factory=Connections)
+    # Requests and websockets in progress, per client address (limits.connections*).
+    gate: ConnectionGate = field(default_factory=lambda: ConnectionGate(1 << 30, 1 << 30))
+    rates: Rates = field(default_factory=lambda: Rates(RatesConfig()))  # per player and address buckets
+    # Wrong admin tokens per client address (limits.admin_failures_*), for require_admin.
+    admin_failures: BucketTable = field(default_factory=lambda: BucketTable(10 / 60, 10, ADDRESSES_TRACKED))
     shares: Shares = field(init=False)  # fair shares of each hunt's capacity (flow control)
     # hunt id -> its incarnation, as last seen: a forged token is refused without loading the hunt
     incarnations: dict[str, str | None] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from ..protocol import MAX_ID_CHARS, BadRequest, NotFound, Unauthorized
 from ._admin import client_id, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
-from ._http import error_response, json_response, query_int, query_text, read_body, read_json
+from ._http import body_chunks, error_response, json_response, query_int, query_text, read_body, read_json
 from ._identity import greeted_player
 from ._media import SNIFF_BYTES, MediaStore, sniff
 
@@ -46,7 +46,7 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
         mimetype = request.mimetype
         stored = None
         if mimetype == "text/plain":
-            raw = await read_body(MAX_ENTRY_TEXT * 4)
+            raw = await read_body(limits, MAX_ENTRY_TEXT * 4)
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -55,7 +55,10 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
         elif mimetype.startswith(("image/", "video/")):
             kind = "photo" if mimetype.startswith("image/") else "video"
             limit = limits.max_photo_bytes if kind == "photo" else limits.max_video_bytes
-            stored = await media.receive(hunt_id, request.body, kind, limit)
+            # A media upload may take as long as an import (a video from a phone), but it may not
+            # stall: a trickled body is refused like any other (408) and frees its slot.
+            body = body_chunks(limit, limits.import_body_timeout_s, limits.body_idle_timeout_s, f"the {kind}")
+            stored = await media.receive(hunt_id, body, kind, limit)
             command = SubmitEntry(player.id, cmd, clue, kind, "", stored.hash, stored.size, stored.type)
         else:
             raise BadRequest("Content-Type must be text/plain, image/... or video/...")
@@ -105,7 +108,7 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
     @blueprint.post("/admin/hunts/<hunt_id>/entries/<int:entry>/judge")
     async def judge(hunt_id: str, entry: int) -> Response:
         require_admin(ctx)
-        body = await read_json(limits.max_body_bytes, fields=JUDGE_FIELDS)
+        body = await read_json(limits, fields=JUDGE_FIELDS)
         verdict, bonus, message = body.get("verdict"), body.get("bonus", 0), body.get("message", "")
         if verdict not in ("approve", "reject"):
             raise BadRequest('judge needs "verdict": "approve" or "reject"')

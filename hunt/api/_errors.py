@@ -1,7 +1,7 @@
 """The one mapping from exceptions to wire errors, and the API's own refusal.
 
     RequestError (hunt.protocol)  Raised when a request is refused at the edge.
-    └── RetryLater                Raised when a client sends a command before its wait is over.
+    └── RetryLater                Raised when a client must wait: overloaded, or over a rate limit.
 
 :func:`wire_error` turns *any* exception (the protocol's ``RequestError`` tree, the domain's
 ``Rejected``, the runtime's ``Overloaded``/``ActorCrashed``/..., the store's
@@ -32,20 +32,21 @@ UNAVAILABLE_RETRY_MS = 1000
 
 
 class RetryLater(RequestError):
-    """Raised when a client sends a command before the wait it was told (retry_after_ms) is over."""
+    """Raised when a client must wait (retry_after_ms): it is overloaded or over a rate limit."""
 
     code = ErrorCode.OVERLOADED
 
-    def __init__(self, retry_after_ms: int) -> None:
-        super().__init__("still overloaded: wait retry_after_ms before the next command")
+    def __init__(self, retry_after_ms: int, *, code: ErrorCode = ErrorCode.OVERLOADED,
+                 message: str = "still overloaded: wait retry_after_ms before the next command") -> None:
+        super().__init__(message, code=code)
         self.retry_after_ms = retry_after_ms
 
 
 def wire_error(error: BaseException) -> WireError:
     """The wire error for any exception. Unexpected ones are logged and become ``internal``."""
     match error:
-        case RetryLater(message=message, retry_after_ms=retry):
-            return WireError(ErrorCode.OVERLOADED, message, retry)
+        case RetryLater(code=code, message=message, retry_after_ms=retry):
+            return WireError(code, message, retry)
         case RequestError(code=code, message=message):
             return WireError(code, message)
         case Rejected(code=code, message=message, retry_after_ms=retry):

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from hashlib import blake2b
 from typing import Any
 
 import orjson
+import trio
 from quart import Response, request
 
-from ..protocol import BadRequest, TooLarge, WireError, loads_object
+from ..config import LimitsConfig
+from ..protocol import BadRequest, BodyTimeout, TooLarge, WireError, loads_object
 
 __all__ = [
     "MAX_QUERY_INT",
     "MAX_QUERY_TEXT",
+    "BodyReader",
+    "body_chunks",
     "error_response",
     "etag_of",
     "json_response",
@@ -66,24 +70,63 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-async def read_body(limit: int) -> bytes:
-    """The whole request body; raises TooLarge past ``limit`` bytes (read in chunks)."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise TooLarge(f"the body may have at most {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.body:
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the body may have at most {limit} bytes")
+class BodyReader:
+    """The request body in chunks as they arrive, within bounds of size and time.
+
+    :meth:`next_chunk` raises TooLarge past ``limit`` bytes (at once if the declared length
+    is over it), and BodyTimeout when the whole body takes longer than ``timeout_s`` or no
+    byte arrives for ``idle_s``: a client that trickles a body cannot hold a request (and its
+    descriptor) open.
+    """
+
+    def __init__(self, limit: int, timeout_s: float, idle_s: float, what: str = "the body") -> None:
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            raise TooLarge(f"{what} may have at most {limit} bytes")
+        self._limit, self._idle_s, self._what = limit, idle_s, what
+        self._deadline = trio.current_time() + timeout_s
+        self._chunks = aiter(request.body)
+        self._size = 0
+
+    async def next_chunk(self) -> bytes | None:
+        """The next chunk, or None at the end of the body."""
+        chunk: bytes | None = None
+        with trio.move_on_at(min(self._deadline, trio.current_time() + self._idle_s)):
+            try:
+                chunk = await anext(self._chunks)
+            except StopAsyncIteration:
+                return None
+        if chunk is None:
+            late = "took too long" if trio.current_time() >= self._deadline else f"stalled for {self._idle_s:g} s"
+            raise BodyTimeout(f"{self._what} {late}; send it at once")
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise TooLarge(f"{self._what} may have at most {self._limit} bytes")
+        return chunk
+
+
+async def body_chunks(limit: int, timeout_s: float, idle_s: float, what: str = "the body") -> AsyncIterator[bytes]:
+    """The request body as it arrives (see :class:`BodyReader`), for bodies streamed to disk."""
+    reader = BodyReader(limit, timeout_s, idle_s, what)
+    while (chunk := await reader.next_chunk()) is not None:
+        yield chunk
+
+
+async def read_body(limits: LimitsConfig, limit: int | None = None) -> bytes:
+    """The whole request body (at most ``limit``, else ``limits.max_body_bytes``, within the body timeouts)."""
+    reader = BodyReader(limits.max_body_bytes if limit is None else limit, limits.body_timeout_s,
+                        limits.body_idle_timeout_s)
+    chunks = []
+    while (chunk := await reader.next_chunk()) is not None:
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-async def read_json(limit: int, *, required: bool = True, fields: frozenset[str] | None = None) -> dict[str, Any]:
-    """A JSON object body. An empty body is ``{}`` unless ``required``; with ``fields``, any other
-    field is refused (a typo is an error, not a silently ignored setting)."""
-    body = await read_body(limit)
+async def read_json(limits: LimitsConfig, *, required: bool = True,
+                    fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """A JSON object body (see read_body). An empty body is ``{}`` unless ``required``; with
+    ``fields``, any other field is refused (a typo is an error, not a silently ignored setting)."""
+    body = await read_body(limits)
     if not body.strip():
         if required:
             raise BadRequest("a JSON object body is required")

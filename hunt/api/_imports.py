@@ -4,8 +4,9 @@ The importer (``Engine.import_hunt``) runs in a worker thread and pulls lines fr
 generator; the generator fetches the next body chunk from the event loop with
 ``trio.from_thread.run``. So a large import is never held in memory whole, and the byte
 limit is enforced as it arrives. Imports run on the engine's import threads (a few, apart from
-the commit threads), and a body that sends nothing for ``limits.import_idle_timeout_s`` is
-refused: a stalled upload cannot hold an import thread for long, nor any other work at all.
+the commit threads), and a body that sends nothing for ``limits.import_idle_timeout_s``, or
+is not complete after ``limits.import_body_timeout_s``, is refused (408 ``timeout``): a
+stalled or trickled upload cannot hold an import thread for long, nor any other work at all.
 """
 
 from __future__ import annotations
@@ -13,39 +14,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import trio
-from quart import request
 
+from ..config import LimitsConfig
 from ..engine import Engine
-from ..protocol import BadRequest, TooLarge
+from ._http import BodyReader
 
 __all__ = ["import_stream"]
 
 
-async def import_stream(engine: Engine, limit: int, idle_timeout_s: float) -> tuple[str, int]:
+async def import_stream(engine: Engine, limits: LimitsConfig) -> tuple[str, int]:
     """Import the request body; return (hunt id, events).
 
-    Raises TooLarge, BadRequest (the body stalled for ``idle_timeout_s``), InvalidImport, HuntExists.
+    Raises TooLarge (over ``limits.max_import_bytes``), BodyTimeout (slower than
+    ``limits.import_body_timeout_s`` in all, or stalled for ``limits.import_idle_timeout_s``),
+    InvalidImport, HuntExists.
     """
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise TooLarge(f"an import may have at most {limit} bytes")
-    chunks = aiter(request.body)
-    received = 0
-
-    async def next_chunk() -> bytes | None:
-        nonlocal received
-        chunk: bytes | None = None
-        with trio.move_on_after(idle_timeout_s):
-            try:
-                chunk = await anext(chunks)
-            except StopAsyncIteration:
-                return None
-        if chunk is None:
-            raise BadRequest(f"the import body stalled: nothing arrived for {idle_timeout_s:g} s")
-        received += len(chunk)
-        if received > limit:
-            raise TooLarge(f"an import may have at most {limit} bytes")
-        return chunk
+    reader = BodyReader(limits.max_import_bytes, limits.import_body_timeout_s, limits.import_idle_timeout_s,
+                        "an import")
+    next_chunk = reader.next_chunk
 
     def lines() -> Iterator[bytes]:  # runs in the importer's worker thread
         buffer = bytearray()

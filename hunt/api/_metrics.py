@@ -7,19 +7,23 @@ pays for metrics.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
-from quart import Response
+from quart import Response, request
 
 from actors import ActorStatistics
 
 from ..engine import ACK_BUCKETS_S, EngineStatistics
+from ..protocol import ErrorCode, RequestError, Unauthorized
+from ._address import is_loopback
 from ._context import ApiContext
+from ._gate import client_of
 
-__all__ = ["EngineCollector", "metrics_registry", "metrics_response"]
+__all__ = ["EngineCollector", "check_metrics_access", "metrics_registry", "metrics_response"]
 
 
 class EngineCollector:
@@ -57,6 +61,19 @@ class EngineCollector:
         yield from self._commands()
         yield CounterMetricFamily("hunt_ws_overload_closes", "websockets closed (1013) for sending while told to wait",
                                   value=self.ctx.connections.overload_closes)
+        yield from self._edge()
+
+    def _edge(self) -> Iterator[Metric]:
+        gate = self.ctx.gate
+        yield GaugeMetricFamily("hunt_http_in_progress", "HTTP requests in progress and open websockets",
+                                value=gate.total)
+        yield CounterMetricFamily("hunt_connections_refused", "requests and websockets refused by limits.connections*",
+                                  value=gate.refused)
+        limited = CounterMetricFamily("hunt_ws_rate_limited", "websocket commands refused as rate_limited, by the "
+                                      "scope of the empty bucket", labels=["scope"])
+        for scope in ("connection", "player", "address"):
+            limited.add_metric([scope], self.ctx.rates.refused[scope])
+        yield limited
 
     def _commands(self) -> Iterator[Metric]:
         commands = self.ctx.engine.commands.statistics()
@@ -131,3 +148,26 @@ def metrics_registry(ctx: ApiContext) -> CollectorRegistry:
 
 def metrics_response(registry: CollectorRegistry) -> Response:
     return Response(generate_latest(registry), 200, content_type=CONTENT_TYPE_LATEST)
+
+
+def check_metrics_access(ctx: ApiContext) -> None:
+    """Let the request read /metrics or raise (``server.metrics_access``).
+
+    ``loopback``: clients on this machine (the resolved client address, so a proxy on
+    loopback does not open it to the world), or anyone with the token; ``token``: only with
+    the token; ``open``: anyone. The token is ``server.metrics_token``, else the admin token.
+    Metrics name every hunt and its load, so they are not for everyone by default.
+    """
+    server = ctx.config.server
+    if server.metrics_access == "open":
+        return
+    if server.metrics_access == "loopback" and is_loopback(client_of(request.scope)):
+        return
+    expected = (server.metrics_token or ctx.admin_token).encode()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected):
+        return
+    if server.metrics_access == "loopback":
+        raise RequestError("/metrics is served to this machine only, or with the metrics token",
+                           code=ErrorCode.FORBIDDEN)
+    raise Unauthorized("/metrics needs the metrics token (Authorization: Bearer ...)")

@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from quart import Blueprint, Response, send_file
+from quart import Blueprint, Response, request, send_file
 
 from ..domain import HuntState, valid_id
+from ..engine import HuntNotFound
 from ..protocol import NotFound, frames
 from ._context import ApiContext
 from ._http import json_response, query_int
-from ._metrics import metrics_registry, metrics_response
+from ._metrics import check_metrics_access, metrics_registry, metrics_response
 from ._openapi import openapi_document
-from ._views import hunt_public, leaderboard_page
+from ._views import hunt_public, is_published, leaderboard_page
 
 __all__ = ["DEFAULT_PAGE", "STATIC_DIR", "public_blueprint", "serve_cached"]
 
@@ -43,6 +44,14 @@ async def leaderboard_response(ctx: ApiContext, hunt_id: str, *, public: bool = 
                               lambda state: leaderboard_page(state, limit, offset, public=public))
 
 
+async def published_state(ctx: ApiContext, hunt_id: str) -> HuntState:
+    """The hunt's state if it is published (see is_published); an unpublished hunt is unknown here."""
+    state = await ctx.engine.state(hunt_id)
+    if not is_published(state, ctx.now_ms()):
+        raise HuntNotFound(hunt_id)
+    return state
+
+
 def public_blueprint(ctx: ApiContext) -> Blueprint:
     blueprint = Blueprint("public", __name__)
     registry = metrics_registry(ctx)
@@ -56,6 +65,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.get("/metrics")
     async def metrics() -> Response:
+        check_metrics_access(ctx)
         return metrics_response(registry)
 
     @blueprint.get("/openapi.json")
@@ -64,12 +74,19 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.get("/hunts/<hunt_id>")
     async def hunt(hunt_id: str) -> Response:
-        state = await ctx.engine.state(hunt_id)
+        state = await published_state(ctx, hunt_id)
         status = state.status_at(ctx.now_ms())
-        return await serve_cached(ctx, hunt_id, ("public", status), lambda s: hunt_public(s, ctx.now_ms()))
+        # A player's token (the player page sends it) shows the clues open to their side too.
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        player_id = ctx.tokens.verify(hunt_id, token.strip(), state.incarnation) if scheme.lower() == "bearer" else None
+        player = state.players.get(player_id) if player_id is not None else None
+        side = player.side if player is not None else None
+        return await serve_cached(ctx, hunt_id, ("public", status, side),
+                                  lambda s: hunt_public(s, ctx.now_ms(), player))
 
     @blueprint.get("/hunts/<hunt_id>/leaderboard")
     async def leaderboard(hunt_id: str) -> Response:
+        await published_state(ctx, hunt_id)
         return await leaderboard_response(ctx, hunt_id, public=True)
 
     @blueprint.get("/hunts/<hunt_id>/feed")

@@ -50,6 +50,8 @@ class Pushes:
         self._board_checked = -1  # the seq whose leaderboard was last looked at
         self._board_sent: Any = None  # what was last pushed (top's ETag, your row)
         self._board_next = -math.inf  # trio time before which no leaderboard is pushed
+        self._bound = trio.Event()  # set by the first bind: only then is the hunt watched
+        self.wakeups = 0  # times the watcher woke for a commit
 
     def bind(self, player: str, cursor: int) -> None:
         """Push to ``player`` from now on, feed items after ``cursor`` first."""
@@ -59,6 +61,7 @@ class Pushes:
         self.player = player
         self._feed_cursor = cursor
         self.moved = True
+        self._bound.set()
 
     async def push(self) -> float:
         """Send the pushes that are due; return when (trio time) the next one will be."""
@@ -139,10 +142,14 @@ class Pushes:
         self._feed_cursor = max(self._feed_cursor, upto)
 
     async def watch(self) -> None:
+        # A connection without a player has nothing to push: it does not watch the hunt at all,
+        # so sockets that never join cost no work per commit.
+        await self._bound.wait()
         hub = self.hub
         seen, quiet_until = hub.seq, -math.inf
         while True:
             await hub.wait_beyond(seen)
+            self.wakeups += 1
             cursor = self._feed_cursor
             news = cursor < hub.feed_floor or hub.has_news_for(self.player, max(seen, cursor))
             seen = hub.seq

@@ -7,7 +7,6 @@ the real one), and on the shutdown trigger stops accepting, closes the websocket
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -21,10 +20,12 @@ from quart_trio import QuartTrio
 
 from ..config import Config
 from ..engine import Engine
-from . import _pings
+from . import _closing, _compression, _pings
+from ._address import is_loopback
 from ._app import create_app
 from ._context import app_context
 from ._drain import InFlight
+from ._gate import gate
 from ._ws import player_sockets
 
 __all__ = ["WS_PING_INTERVAL_S", "hypercorn_config", "is_loopback", "kernel_backlog_cap", "serve"]
@@ -33,6 +34,7 @@ log = logging.getLogger("hunt.api")
 
 # Server pings keep NATs open and make a half-open connection fail its next send.
 WS_PING_INTERVAL_S = 20.0
+KEEP_ALIVE_TIMEOUT_S = 5.0
 
 
 class _HypercornConfig(HypercornConfig):
@@ -75,6 +77,9 @@ def hypercorn_config(config: Config, *, bind: str | None = None,
     hconfig.websocket_max_message_size = limits.max_frame_bytes + max(limits.max_frame_bytes // 4, 4096)
     hconfig.websocket_ping_interval = ws_ping_interval_s
     hconfig.graceful_timeout = server.shutdown_timeout_s
+    # A TCP connection with no request in progress (one that has not sent its headers yet, or
+    # an idle keep-alive one) is closed after this; bodies have their own timeouts (see _http).
+    hconfig.keep_alive_timeout = KEEP_ALIVE_TIMEOUT_S
     hconfig.accesslog = None
     hconfig.errorlog = logging.getLogger("hunt.http")
     return hconfig
@@ -89,15 +94,6 @@ def kernel_backlog_cap(path: str = "/proc/sys/net/core/somaxconn") -> int | None
         return None
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
                 shutdown_trigger: Callable[[], Awaitable[object]] | None = None, bind: str | None = None,
                 ws_ping_interval_s: float | None = WS_PING_INTERVAL_S,
@@ -110,6 +106,8 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     (trio-websocket 0.12 clients can fail when a ping meets their own close, issue #184).
     """
     _pings.install()  # else a closed websocket lingers until its next ping (see _pings)
+    _compression.install()  # else a small compressed frame can inflate to any size (see _compression)
+    _closing.install()  # else a response before the end of its request's body leaves the socket open
     app = app or create_app(config, engine)
     ctx = app_context(app)
     connections = ctx.connections
@@ -134,6 +132,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
             nursery.cancel_scope.cancel()
 
     hconfig = hypercorn_config(config, bind=bind, ws_ping_interval_s=ws_ping_interval_s)
+    asgi = gate(player_sockets(app, ctx), config, ctx.gate)
     cap = kernel_backlog_cap()
     if cap is not None and cap < config.server.backlog:
         log.warning("server.backlog is %d but the kernel queues at most %d connections "
@@ -141,7 +140,7 @@ async def serve(config: Config, engine: Engine, *, app: QuartTrio | None = None,
     async with trio.open_nursery() as outer:
         outer.start_soon(ctx.load.run)  # measures the event loop's lag (for /metrics)
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(partial(hypercorn.trio.serve, inflight.wrap(player_sockets(app, ctx)),
+            binds = await nursery.start(partial(hypercorn.trio.serve, inflight.wrap(asgi),
                                                 hconfig, shutdown_trigger=trigger, mode="asgi"))
             task_status.started(int(binds[0].rsplit(":", 1)[1]))
         outer.cancel_scope.cancel()

@@ -17,6 +17,7 @@ __all__ = [
     "dynamic_values",
     "hunt_detail",
     "hunt_public",
+    "is_published",
     "leaderboard_page",
     "player_detail",
     "player_progress",
@@ -26,22 +27,37 @@ __all__ = [
 ]
 
 
-def hunt_public(state: HuntState, now_ms: int) -> dict[str, Any]:
-    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts.
+def is_published(state: HuntState, now_ms: int) -> bool:
+    """Whether anybody may see the hunt: any hunt but a draft (``"draft": true`` in its
+    definition) that has not started yet. Players may wait for a hunt that is not a draft."""
+    return not state.definition.draft or state.status_at(now_ms) != "pending"
 
-    Each clue carries ``value``: the points it would award its next finder now (decay and
-    first-finder bonus applied; before any hint costs).
+
+def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> dict[str, Any]:
+    """What anybody may see of a hunt: no answers, codes, coordinates or hint texts, and the
+    prompt only of the clues that are open: to everybody, or to ``player``'s side when given.
+
+    Before the start no clue is open; once the hunt ended every clue is. A clue that is not
+    open shows ``"locked": true`` and no prompt. Each clue carries ``value``: the points it
+    would award its next finder now (decay and first-finder bonus applied; before any hint costs).
     """
     definition = state.definition.public()
     values = clue_values(state)
-    for clue in definition["clues"]:
-        clue["value"] = values[clue["id"]]
+    status = state.status_at(now_ms)
+    found = state.sides[player.side].found if player is not None else {}
+    clues = []
+    for clue, view in zip(state.definition.clues, definition["clues"], strict=True):
+        view["value"] = values[view["id"]]
+        if status == "pending" or (status != "ended" and state.definition.missing_before(clue, found)):
+            view = {key: value for key, value in view.items() if key != "prompt"}
+            view["locked"] = True
+        clues.append(view)
     return {
         "id": definition["id"], "title": definition["title"], "description": definition["description"],
-        "mode": definition["mode"], "order": definition["order"], "status": state.status_at(now_ms),
+        "mode": definition["mode"], "order": definition["order"], "status": status,
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
         "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
-        "frozen": state.frozen is not None, "clues": definition["clues"],
+        "frozen": state.frozen is not None, "clues": clues,
     }
 
 
@@ -170,5 +186,6 @@ def hunt_detail(state: HuntState, now_ms: int) -> dict[str, Any]:
         "definition": dict(state.definition.document),
         "stats": {"events": state.seq, "by_type": dict(sorted(state.counts.items())),
                   "players": len(state.players), "sides": len(state.sides)},
-        "heatmap": {"cell_deg": cell, "cells": cells},
+        "heatmap": {"cell_deg": cell, "cells": cells, "max_cells": state.definition.heatmap_max_cells,
+                    "overflow": state.heatmap_overflow},
     }

@@ -19,6 +19,7 @@ from ..protocol import frames
 from ._connection import CLOSE_POLICY, Connection, Disconnected
 from ._context import ApiContext
 from ._errors import wire_error
+from ._gate import client_of
 
 __all__ = ["PLAYER_PATH", "AsgiSocket", "player_sockets", "websocket_route"]
 
@@ -94,9 +95,9 @@ def websocket_route(app: Asgi, path: re.Pattern[str], handler: Callable[[re.Matc
 
 
 def peer_address(scope: Scope) -> str:
-    """The client's IP address, as the server saw the connection (the one place it is read)."""
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    """The client's address: the gate's resolution (``_address``: the TCP peer, or behind a
+    trusted proxy the client it names), so every per-address limit and ban counts the same."""
+    return client_of(scope)
 
 
 def player_sockets(app: Asgi, ctx: ApiContext) -> Asgi:

@@ -16,7 +16,7 @@ import os
 import socket
 from pathlib import Path
 
-from ..api import is_loopback
+from ..api._startup import exposure_problem
 from ..config import Config
 from ..store import SqliteHuntStore, StoreError, hunt_ids, insecure_paths, remove_drafts
 
@@ -38,9 +38,9 @@ def check_startup(config: Config) -> list[str]:
     """Every problem that would stop or weaken a start with ``config``; empty when all is well."""
     problems = []
     server = config.server
-    if not is_loopback(server.host) and not server.admin_token:
-        problems.append(f"server.host {server.host} is public but there is no admin token: "
-                        "set HUNT_ADMIN_TOKEN or server.admin_token")
+    exposure = exposure_problem(config)  # a public address needs an admin token of 32+ characters
+    if exposure is not None:
+        problems.append(exposure)
     problems += _data_dir_problems(config.data_path)
     problems += _port_problems(server.host, server.port)
     if config.broker.url:

@@ -29,7 +29,14 @@ from typing import Any
 import orjson
 import trio
 
-from ..api import ApiContext, Secrets, app_context, create_app, is_loopback, load_secrets, serve
+from ..api import ApiContext, Secrets, app_context, create_app, load_secrets, serve
+from ..api._startup import (
+    DataDirLocked,
+    durability_warnings,
+    exposure_problem,
+    hold_data_dir,
+    raise_open_files_limit,
+)
 from ..cluster import open_bus, serve_owner
 from ..config import Config, ConfigError
 from ..domain import Announce, StartHunt
@@ -71,18 +78,26 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         return _check(config)
     configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
-    if not is_loopback(config.server.host) and not config.server.admin_token:
-        print(f"hunt serve: refusing to listen on {config.server.host} without an admin token: "
-              "set HUNT_ADMIN_TOKEN or server.admin_token", file=sys.stderr)
+    problem = exposure_problem(config)
+    if problem is not None:
+        print(f"hunt serve: {problem}", file=sys.stderr)
         return 2
-    prepare_data_dir(config)
-    secrets = load_secrets(config)
     reload = partial(_reload, partial(config_from_args, args), args.verbose)
     try:
-        if config.workers.count == 1:
-            trio.run(_main, config, secrets, args.sample, reload)
-        else:
-            trio.run(_main_workers, config, secrets, args.sample)
+        with hold_data_dir(config.data_path):  # one server per data dir: no split views
+            prepare_data_dir(config)
+            secrets = load_secrets(config)
+            for warning in durability_warnings(config):
+                log.warning("%s", warning)
+            soft, _ = raise_open_files_limit(config)
+            log.info("open files limit: %d", soft)
+            if config.workers.count == 1:
+                trio.run(_main, config, secrets, args.sample, reload)
+            else:
+                trio.run(_main_workers, config, secrets, args.sample)
+    except DataDirLocked as err:
+        print(f"hunt serve: {err}", file=sys.stderr)
+        return 2
     except OSError as err:
         print(f"hunt serve: cannot listen on {config.server.host}:{config.server.port}: {err}", file=sys.stderr)
         return 2

@@ -34,19 +34,24 @@ from actors import (
 
 from ..domain import (
     AdjustScore,
+    Announce,
     AnswerClue,
     BanPlayer,
     CheckIn,
     Command,
     DefinitionError,
     EndHunt,
+    FreezeBoard,
     JoinHunt,
+    JudgeEntry,
     PauseHunt,
     PingLocation,
     Recorded,
     Rejected,
+    RevealBoard,
     StartHunt,
     SubmitCode,
+    SubmitEntry,
     TakeHint,
 )
 from ..engine import Ack, CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, Result, StoreLocked, WriteFailed
@@ -71,7 +76,8 @@ __all__ = [
 _COMMANDS: dict[str, type] = {
     "join": JoinHunt, "answer": AnswerClue, "checkin": CheckIn, "code": SubmitCode, "hint": TakeHint,
     "ping": PingLocation, "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "adjust": AdjustScore,
-    "ban": BanPlayer,
+    "ban": BanPlayer, "announce": Announce, "entry": SubmitEntry, "judge": JudgeEntry, "freeze": FreezeBoard,
+    "reveal": RevealBoard,
 }
 _TAGS = {cls: tag for tag, cls in _COMMANDS.items()}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}

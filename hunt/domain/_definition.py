@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -54,6 +54,7 @@ class RuleDefaults:
     wrong_attempts_max: int = 5
     wrong_attempts_window_s: float = 60.0
     heatmap_cell_deg: float = 0.001
+    heatmap_max_cells: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,9 @@ class HuntDefinition:
     wrong_attempts_max: int
     wrong_attempts_window_ms: int
     heatmap_cell_deg: float
+    heatmap_max_cells: int
     document: Mapping[str, Any]  # the canonical JSON form, with defaults filled in
+    draft: bool = False  # not public (GET /hunts/...) until it starts
     description: str = ""
     hint_policy: str = "allow_negative"  # one of HINT_POLICIES
     allow_typed_position: bool = False  # the player page may offer "type a position" (testing)
@@ -146,6 +149,18 @@ class HuntDefinition:
 
     def clue(self, clue_id: str) -> Clue | None:
         return self.clue_index.get(clue_id)
+
+    def missing_before(self, clue: Clue, found: Collection[str]) -> list[str]:
+        """The clues still to find before ``clue`` opens to a side that has ``found`` these:
+        its ``after`` list, and in a sequential hunt every clue before it. Empty: it is open."""
+        missing = [needed for needed in clue.after if needed not in found]
+        if self.order == "sequential":
+            for earlier in self.clues:
+                if earlier.id == clue.id:
+                    break
+                if earlier.id not in found and earlier.id not in missing:
+                    missing.append(earlier.id)
+        return missing
 
     def public(self) -> dict[str, Any]:
         return {
@@ -157,7 +172,8 @@ class HuntDefinition:
 
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
-             "heatmap_cell_deg", "description", "team_size", "hint_policy", "allow_typed_position"}
+             "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
+             "allow_typed_position"}
 MAX_TEAM_SIZE = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
@@ -187,6 +203,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     window_s = _number(attempts.get("window_s", defaults.wrong_attempts_window_s),
                        "attempts.window_s", 0.001, 86_400)
     cell = _number(top.get("heatmap_cell_deg", defaults.heatmap_cell_deg), "heatmap_cell_deg", 1e-6, 10)
+    max_cells = _int(top.get("heatmap_max_cells", defaults.heatmap_max_cells), "heatmap_max_cells", 1, 1_000_000)
 
     raw_clues = top.get("clues")
     if not isinstance(raw_clues, list) or not raw_clues:
@@ -211,12 +228,18 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         "starts_at": top.get("starts_at"), "ends_at": top.get("ends_at"),
         "attempts": {"max": attempts_max, "window_s": window_s},
         "heatmap_cell_deg": cell,
+        "heatmap_max_cells": max_cells,
         "clues": [dict(clue.raw or {}) for clue in clues],
     }
     # Optional fields enter the canonical form only when given: older hunts keep their form.
     description = ""
     if "description" in top:
         description = document["description"] = _text(top["description"], "description")
+    draft = top.get("draft", False)
+    if not isinstance(draft, bool):
+        raise DefinitionError("draft: must be true or false")
+    if draft:
+        document["draft"] = True
     team_size = None
     if top.get("team_size") is not None:
         if mode != "teams":
@@ -234,8 +257,8 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
         clues=final, clue_index={clue.id: clue for clue in final},
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
-        heatmap_cell_deg=cell, document=document, team_size=team_size, description=description,
-        hint_policy=hint_policy, allow_typed_position=typed_position,
+        heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft, team_size=team_size,
+        description=description, hint_policy=hint_policy, allow_typed_position=typed_position,
     )
 
 

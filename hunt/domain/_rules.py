@@ -155,10 +155,11 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok"}
         case ClueFound(clue=clue, method=method, points=points, bonus=bonus, score=score, hints_cost=hints_cost):
             result = "checked_in" if method == "checkin" else "correct"
-            fields = {"result": result, "clue": clue, "points": points, "bonus": bonus, "score": score}
+            found: dict[str, Any] = {"result": result, "clue": clue, "points": points, "bonus": bonus,
+                                     "score": score}
             if hints_cost:
-                fields["hints_cost"] = hints_cost
-            return fields
+                found["hints_cost"] = hints_cost
+            return found
         case AttemptFailed(clue=clue, reason=reason, distance_m=distance):
             fields: dict[str, Any] = {"result": reason, "clue": clue}
             if distance is not None:
@@ -292,13 +293,7 @@ def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
     clue = state.definition.clue(clue_id) if isinstance(clue_id, str) else None
     if clue is None:
         raise Rejected("unknown_clue", f"no clue {clue_id!r} in this hunt")
-    missing = [needed for needed in clue.after if needed not in side.found]
-    if state.definition.order == "sequential":
-        for earlier in state.definition.clues:
-            if earlier.id == clue.id:
-                break
-            if earlier.id not in side.found and earlier.id not in missing:
-                missing.append(earlier.id)
+    missing = state.definition.missing_before(clue, side.found)
     if missing:
         titles = ", ".join(f"“{state.definition.clue_index[needed].title}”" for needed in missing)
         raise Rejected("locked", f"“{clue.title}” opens after {titles}")

@@ -108,6 +108,9 @@ class HuntState:
         self.clue_stats: dict[str, ClueStats] = {clue.id: ClueStats() for clue in definition.clues}
         self.counts: Counter[str] = Counter()
         self.heatmap: Counter[tuple[int, int]] = Counter()
+        # Pings in a new cell once the heatmap holds definition.heatmap_max_cells cells: counted,
+        # not mapped (the map's size, and the admin view built from it, stay bounded).
+        self.heatmap_overflow = 0
         # Mission entries by the seq of their entry_submitted event: {"seq","ts","player","side",
         # "clue","kind","text","media","status"(pending|approved|rejected),"judged"?...}. An entry
         # is replaced, never changed, when judged (so a to_dict() copy of the dict is a value).
@@ -163,8 +166,8 @@ class HuntState:
         if self.frozen is None:
             side = self.sides[side_id]
             return self.rank_of(side_id), side.score
-        rank, score = self.frozen.get(side_id, [None, 0])
-        return rank, score
+        standing = self.frozen.get(side_id)
+        return (None, 0) if standing is None else (standing[0], standing[1])
 
     def side_of(self, player_id: str) -> Side | None:
         player = self.players.get(player_id)
@@ -186,7 +189,11 @@ class HuntState:
                 player.location = (lat, lon, recorded.ts)
                 player.pings += 1
                 cell = self.definition.heatmap_cell_deg
-                self.heatmap[(math.floor(lat / cell), math.floor(lon / cell))] += 1
+                key = (math.floor(lat / cell), math.floor(lon / cell))
+                if key in self.heatmap or len(self.heatmap) < self.definition.heatmap_max_cells:
+                    self.heatmap[key] += 1
+                else:
+                    self.heatmap_overflow += 1
             case AttemptFailed(player=player_id, clue=clue_id):
                 player = self.players[player_id]
                 player.wrong[clue_id] = player.wrong.get(clue_id, 0) + 1
@@ -348,6 +355,7 @@ class HuntState:
             },
             "counts": dict(sorted(self.counts.items())),
             "heatmap": sorted([lat, lon, n] for (lat, lon), n in self.heatmap.items()),
+            "heatmap_overflow": self.heatmap_overflow,
             "entries": list(self.entries.values()),
             "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
         }
@@ -381,6 +389,7 @@ class HuntState:
                                                   SortedList(times))
         state.counts = Counter(data["counts"])
         state.heatmap = Counter({(lat, lon): n for lat, lon, n in data["heatmap"]})
+        state.heatmap_overflow = data.get("heatmap_overflow", 0)  # absent in older snapshots
         if data.get("frozen") is not None:  # absent in snapshots written before freezes existed
             state.frozen_rows = [side for side, _, _ in data["frozen"]]
             state.frozen = {side: [rank, score] for side, rank, score in data["frozen"]}

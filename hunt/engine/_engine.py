@@ -123,6 +123,7 @@ class Engine:
             wrong_attempts_max=config.game.wrong_attempts_max,
             wrong_attempts_window_s=config.game.wrong_attempts_window_s,
             heatmap_cell_deg=config.game.heatmap_cell_deg,
+            heatmap_max_cells=config.game.heatmap_max_cells,
         )
 
     # -- hunts -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ engine, the API or I/O. The exact forms are in docs/protocol.md.
 from . import frames
 from ._errors import (
     BadRequest,
+    BodyTimeout,
     ErrorCode,
     NotFound,
     NotJoined,
@@ -46,6 +47,7 @@ __all__ = [
     "AnswerOp",
     "BadRequest",
     "BatchOp",
+    "BodyTimeout",
     "CheckinOp",
     "CodeOp",
     "ErrorCode",

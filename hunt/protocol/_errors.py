@@ -6,6 +6,7 @@
     ├── NotJoined       Raised when a player command arrives before ``join`` or ``hello``.
     ├── Unauthorized    Raised when a token is missing, malformed, forged or for another hunt.
     ├── TooLarge        Raised when a frame, a batch or a body is over its limit.
+    ├── BodyTimeout     Raised when an HTTP request body arrives too slowly.
     └── NotFound        Raised when a route, a player or a page does not exist.
 
 :class:`ErrorCode` is the one list of codes, shared by the websocket (``"code"``) and HTTP
@@ -20,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "BadRequest",
+    "BodyTimeout",
     "ErrorCode",
     "NotFound",
     "NotJoined",
@@ -56,8 +58,13 @@ class ErrorCode(StrEnum):
     TEAM_FULL = "team_full", 409, "the team already has the hunt's team_size players"
     INVALID_STATE = "invalid_state", 409, "an admin command that does not fit the hunt's status"
     HUNT_EXISTS = "hunt_exists", 409, "a hunt with this id already exists"
-    RATE_LIMITED = "rate_limited", 429, "too many wrong attempts on a clue; retry after retry_after_ms"
+    RATE_LIMITED = "rate_limited", 429, ("too many wrong attempts on a clue, too many commands, pings or joins, or "
+                                         "too many wrong admin tokens; retry after retry_after_ms")
     TOO_LARGE = "too_large", 413, "a frame, batch or body over its limit"
+    TIMEOUT = "timeout", 408, ("a request body that took longer than limits.body_timeout_s (an import: "
+                               "limits.import_body_timeout_s) or stalled for limits.body_idle_timeout_s")
+    FORBIDDEN = "forbidden", 403, ("a websocket from a page of another origin (server.allowed_origins), or "
+                                   "/metrics from another machine without the metrics token")
     OVERLOADED = "overloaded", 503, ("the hunt's mailbox is full, or this client sent a command before the wait "
                                      "it was told was over; retry after retry_after_ms")
     UNAVAILABLE = "unavailable", 503, ("the hunt is restarting, its disk failed, its file is unreadable, or the "
@@ -139,6 +146,12 @@ class TooLarge(RequestError):
     """Raised when a frame, a batch or a body is over its limit."""
 
     code = ErrorCode.TOO_LARGE
+
+
+class BodyTimeout(RequestError):
+    """Raised when an HTTP request body arrives too slowly."""
+
+    code = ErrorCode.TIMEOUT
 
 
 class NotFound(RequestError):

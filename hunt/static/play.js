@@ -144,7 +144,10 @@ function setConn(state, text) {
 
 function setStatus(status) {
   if (!status) return;
-  if (hunt) hunt.status = status;
+  if (hunt && hunt.status !== status) {
+    hunt.status = status;
+    refreshHunt();  // the start opens clues (their prompts come from the server)
+  }
   $('#hunt-status').textContent = status;
   showTimes();
 }
@@ -230,7 +233,6 @@ function buildClue(clue) {
   li.dataset.clue = clue.id;
   li.querySelector('.clue-title').textContent = clue.title || clue.id;
   const prompt = li.querySelector('.prompt');
-  if (clue.prompt) prompt.textContent = clue.prompt; else prompt.remove();
 
   const form = li.querySelector('.clue-form');
   const input = li.querySelector('.clue-input');
@@ -271,7 +273,7 @@ function buildClue(clue) {
     command('hint', { clue: clue.id });
   });
 
-  const parts = { li, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
+  const parts = { li, prompt, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
   clueEls.set(clue.id, parts);
   return parts;
 }
@@ -288,6 +290,9 @@ function renderClues() {
     if (!open) locked += 1;
     const isFound = found.has(clue.id);
     parts.li.classList.toggle('found', isFound);
+    // The server sends a clue's prompt only once it is open to this player (GET /hunts/{id}).
+    parts.prompt.textContent = clue.prompt || '';
+    parts.prompt.hidden = !clue.prompt;
 
     const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code', mission: 'Mission' }[clue.kind] || clue.kind;
     const value = typeof clue.value === 'number' ? clue.value : clue.points;
@@ -321,6 +326,7 @@ function markFound(clueId) {
   if (!clueId || found.has(clueId)) return;
   found.add(clueId);
   renderClues();
+  refreshHunt();  // a find can open clues: fetch their prompts
 }
 
 function typedPositionAllowed() {
@@ -761,6 +767,7 @@ function wsUrl() {
 }
 
 function onGreeted() {
+  refreshHunt();  // with the token, the hunt shows the clues open to this player
   ready = true;
   reconnectAttempt = 0;
   setConn('open', 'connected');
@@ -896,10 +903,35 @@ function onLeave() {
 // ---------------------------------------------------------------------------------------------
 // Start: load the public hunt definition, then connect
 
+function fetchHunt() {
+  const headers = { Accept: 'application/json' };
+  if (saved.token) headers.Authorization = `Bearer ${saved.token}`;
+  return fetch(`/hunts/${encodeURIComponent(huntId)}`, { headers, cache: 'no-store' });
+}
+
+// Take the clues' prompts (and lock marks) from a fresh copy of the hunt, keep everything else.
+async function refreshHunt() {
+  if (!hunt) return;
+  try {
+    const res = await fetchHunt();
+    if (!res.ok) return;
+    const fresh = await res.json();
+    for (const clue of Array.isArray(fresh.clues) ? fresh.clues : []) {
+      const known = hunt.clues.find((c) => c.id === clue.id);
+      if (!known) continue;
+      known.prompt = clue.prompt;
+      known.locked = clue.locked;
+    }
+    renderClues();
+  } catch {
+    // offline: the next find, status change or greeting tries again
+  }
+}
+
 async function loadHunt() {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const res = await fetch(`/hunts/${encodeURIComponent(huntId)}`, { headers: { Accept: 'application/json' } });
+      const res = await fetchHunt();
       if (res.ok) return await res.json();
       if (res.status === 404) {
         showError('unknown_hunt', `There is no hunt called “${huntId}”.`);

@@ -23,6 +23,7 @@ from hunt.config import Config, load_config
 from hunt.engine import Engine, open_engine
 from hunt.store import HuntStores
 
+from .load import ONE_ADDRESS
 from .workers import open_local_workers
 
 __all__ = ["LocalServer", "open_local_server"]
@@ -68,13 +69,15 @@ async def open_local_server(data_dir: Path, *, ws_ping_interval_s: float | None 
     ``sections`` override settings, e.g. ``engine={"mailbox_capacity": 8}``; the data
     directory is always ``data_dir``. Server pings are off by default (trio-websocket 0.12
     clients can fail when one meets their own close). The wrong-attempt limit per address is
-    lifted (:data:`LAB_GAME`): every harness client comes from 127.0.0.1. ``stores(config)``
+    lifted (:data:`LAB_GAME`; ``load.ONE_ADDRESS`` lifts the per-address caps and rates):
+    every harness client comes from 127.0.0.1. ``stores(config)``
     gives the engine other hunt stores than the SQLite files (e.g. ``FaultPlan().stores``). ``worker_count=N``
     (N > 1) runs the owner and N gateways in this process, on one port, over a nats-server it
     starts (see workers.py).
     """
     settings: dict[str, dict[str, Any]] = {
-        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME)}
+        "server": {"port": 0, "admin_token": ADMIN_TOKEN, "shutdown_timeout_s": 2.0}, "game": dict(LAB_GAME),
+        **{name: dict(values) for name, values in ONE_ADDRESS.items()}}
     for name, values in [*sections.items(), ("server", {"data_dir": str(data_dir)})]:
         settings.setdefault(name, {}).update(values)
     config = load_config(None, env={}, overrides=settings)

@@ -20,6 +20,8 @@ from types import TracebackType
 import psutil
 import trio
 
+from .load import one_address_env
+
 __all__ = ["ServerFailed", "ServerProcess", "raise_fd_limit"]
 
 LISTENING = "listening on "
@@ -114,7 +116,7 @@ class ServerProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         out = self.log_dir / f"server-{self.starts}.out"
         err = self.log_dir / f"server-{self.starts}.err"
-        env = {**os.environ, "HUNT_ADMIN_TOKEN": self.admin_token,
+        env = {**os.environ, **one_address_env(), "HUNT_ADMIN_TOKEN": self.admin_token,
                # every client of a harness is on 127.0.0.1: lift the per-address wrong-attempt limit
                "HUNT_GAME_ADDRESS_WRONG_ATTEMPTS_MAX": "1000000", **self.env}
         args = [sys.executable, "-m", *self.program, "--port", str(self.port)]

@@ -356,5 +356,6 @@ async def test_an_import_whose_body_stalls_is_refused_and_leaves_nothing(
 
         with trio.fail_after(5):
             response = await other.http.post("/admin/hunts/import", content=stalls())
-        assert response.status_code == 400 and "stalled" in response.json()["message"]
+        assert response.status_code == 408 and response.json()["error"] == "timeout"
+        assert "stalled" in response.json()["message"]
         assert not list(other.config.data_path.rglob("*.sqlite3"))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trio
 
 from tests.support.api import Connect, OpenServer, Player, Server, open_socket
 from tests.support.hunts import HARBOR as HUNT
@@ -163,3 +164,37 @@ async def test_a_verdict_reusing_another_commands_id_is_refused(server: Server) 
     assert announced.status_code == 200
     judged = await server.http.post(f"/admin/hunts/{HUNT_ID}/entries/3/judge", json={"verdict": "reject", "id": "x1"})
     assert (judged.status_code, judged.json()["error"]) == (409, "invalid_state")
+
+
+async def test_a_trickled_upload_is_refused_with_408_and_leaves_no_file(open_server: OpenServer) -> None:
+    async with open_server(limits={"body_idle_timeout_s": 0.5, "import_body_timeout_s": 1.0}) as server:
+        await create(server)
+        async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
+            await ann.join("Ann")
+            stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+            received, started = b"", trio.current_time()
+            async with stream:
+                await stream.send_all(
+                    f"POST /hunts/{HUNT_ID}/entries?clue=m1&id=e1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: Bearer {ann.token}\r\nContent-Type: image/png\r\n"
+                    f"Content-Length: {len(PNG)}\r\n\r\n".encode() + PNG[:16])
+                with trio.move_on_after(6):
+                    async with trio.open_nursery() as nursery:
+
+                        async def drip() -> None:
+                            for byte in PNG[16:]:
+                                await stream.send_all(bytes([byte]))
+                                await trio.sleep(0.1)
+
+                        nursery.start_soon(drip)
+                        try:
+                            while data := await stream.receive_some(4096):
+                                received += data
+                        except trio.BrokenResourceError:
+                            pass
+                        nursery.cancel_scope.cancel()
+            took = trio.current_time() - started
+        folder = server.config.data_path / "media" / HUNT_ID
+        left = list(folder.iterdir()) if folder.exists() else []
+    assert received.startswith(b"HTTP/1.1 408") and b'"timeout"' in received, received[:120]
+    assert took < 3 and left == []

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 import pytest
 import trio
-from trio_websocket import WebSocketConnection, wrap_client_stream
+from trio_websocket import ConnectionRejected, WebSocketConnection, wrap_client_stream
 
 from hunt_lab.faults import ServerProcess
 
@@ -141,4 +141,48 @@ async def test_players_play_over_wss_through_nginx(tmp_path: Path, nginx: Any,
             joined = await request(ws, {"op": "join", "id": secrets.token_urlsafe(24), "name": "Ann"})
             answered = await request(ws, {"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
         assert joined["op"] == "ack" and answered["result"] == "correct", (joined, answered)
+        assert await server.stop() == 0
+
+
+async def refused(port: int, cert: Path, source: str, headers: list[tuple[str, str]] | None = None) -> bool:
+    """True if nginx passed on the server's refusal of a websocket from ``source`` (503)."""
+    try:
+        async with wss(port, cert, source, headers) as ws:
+            await request(ws, {"op": "join", "id": secrets.token_urlsafe(24), "name": "Extra"})
+    except BaseExceptionGroup as group:  # trio's nurseries wrap what the handshake raised
+        rejections = [error for error in leaves(group) if isinstance(error, ConnectionRejected)]
+        if not rejections:
+            raise
+        assert rejections[0].status_code == 503
+        return True
+    return False
+
+
+def leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["nginx trusted", "nginx not trusted"])
+async def test_per_address_limits_see_the_real_client_behind_nginx(tmp_path: Path, nginx: Any,
+                                                                    certificate: tuple[Path, Path],
+                                                                    trusted: bool) -> None:
+    """nginx connects from 127.0.0.1 for everyone. With server.trusted_proxies naming it, the
+    server counts each client by its own address (127.0.0.2, 127.0.0.3); without, all players
+    are nginx's one address and the second client is refused too (the control)."""
+    cert = certificate[0]
+    env = {"HUNT_LIMITS_CONNECTIONS_PER_ADDRESS": "2"}
+    if trusted:
+        env["HUNT_SERVER_TRUSTED_PROXIES"] = "127.0.0.1"
+    async with ServerProcess(tmp_path / "data", tmp_path / "logs", env=env, extra_args=["--sample"]) as server:
+        await server.start()
+        port = nginx(server.port)
+        async with wss(port, cert, "127.0.0.2") as first, wss(port, cert, "127.0.0.2") as second:
+            for ws in (first, second):
+                assert (await request(ws, {"op": "join", "id": secrets.token_urlsafe(24), "name": "A"}))["op"] == "ack"
+            assert await refused(port, cert, "127.0.0.2")  # a third from the same client
+            # A client that forges the header is still itself: nginx replaces X-Forwarded-For.
+            assert await refused(port, cert, "127.0.0.2", [("X-Forwarded-For", "198.51.100.9")])
+            assert await refused(port, cert, "127.0.0.3") is not trusted  # another client is not held back
         assert await server.stop() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hunt.domain import HuntState
 from tests.support.domain import (
     CRANE,
     T0,
@@ -90,6 +91,18 @@ def test_pings_fill_a_coarse_heatmap_of_grid_cells() -> None:
         game.send(ping(ann, lat, lon))
     game.send(ping(bob, 53.5445, 9.9665))
     assert dict(game.state.heatmap) == {(53544, 9966): 3, (53545, 9966): 1, (-1, -1): 1}
+
+
+def test_the_heatmap_keeps_at_most_max_cells_and_counts_pings_beyond_them() -> None:
+    game = Game(hunt(clue("c1"), heatmap_max_cells=3))
+    ann = game.join("Ann")
+    for i in range(10):  # ten distinct cells: a player walking, or one inventing positions
+        game.send(ping(ann, 1 + i / 100, 1))
+    game.send(ping(ann, 1, 1))  # a cell already on the map still counts there
+    assert len(game.state.heatmap) == 3
+    assert game.state.heatmap[(1000, 1000)] == 2
+    assert game.state.heatmap_overflow == 7
+    assert HuntState.from_dict(game.state.to_dict()).heatmap_overflow == 7  # snapshots keep it
 
 
 def test_the_heatmap_cell_size_comes_from_the_definition() -> None:

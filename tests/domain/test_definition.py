@@ -274,3 +274,11 @@ def test_parsing_does_not_change_its_input() -> None:
     document = example()
     parse_definition(document)
     assert document == EXAMPLE
+
+
+def test_a_draft_is_marked_in_the_document_only_when_it_is_one() -> None:
+    assert parse_definition(hunt(draft=True)).draft is True
+    assert parse_definition(hunt(draft=True)).document["draft"] is True
+    assert "draft" not in parse_definition(hunt()).document
+    with pytest.raises(DefinitionError, match="draft"):
+        parse_definition(hunt(draft="yes"))

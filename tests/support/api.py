@@ -33,7 +33,8 @@ TEST_SETTINGS: dict[str, dict[str, Any]] = {
     "engine": {"request_timeout_s": 5.0},
     "limits": {"max_frame_bytes": 4096, "max_body_bytes": 65536, "max_import_bytes": 1_000_000,
                "max_batch_items": 50, "outbox_capacity": 8, "leaderboard_push_interval_ms": 50,
-               "page_limit_max": 100},
+               "page_limit_max": 100,
+               "admin_failures_max": 1000},  # tests that knock on every admin route with a wrong token
 }
 
 
