@@ -35,9 +35,12 @@ IMPORT_PATH = "/admin/hunts/import"
 # On every response: a browser never guesses a type other than the one declared.
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 # On the pages: scripts, styles and connections only from this origin (the websocket too), no
-# plugins, and no other site may frame them (clickjacking).
+# plugins, and no other site may frame them (clickjacking). Images and videos may also come from
+# blob: URLs, which only this origin's own scripts can make (the judge's queue fetches a
+# mission photo with the admin token and shows it from a blob).
 PAGE_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                                "media-src 'self' blob:; "
                                 "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
                                 "form-action 'self'; frame-ancestors 'none'"),
     "X-Frame-Options": "DENY",
