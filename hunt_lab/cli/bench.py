@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "engine", help="standard workload through router -> actor -> SQLite vs the seed's baseline",
         description="Runs the standard workload (hunt_lab/workload.py) in process against the engine and the seed's "
                     "baseline, in the same process and run: max throughput, then open-loop latency at half "
-                    "the engine's max and at 80%% of the baseline's max. Prints medians of --repeat rounds.")
+                    "the engine's max and at 80% of the baseline's max. Prints medians of --repeat rounds.")
     add_config_options(engine)
     engine.add_argument("--hunts", type=int, default=1, help="hunts sharing the load (default 1; try 50)")
     engine.add_argument("--players", type=int, default=1000, help="players per hunt (default 1000)")
