@@ -7,14 +7,11 @@ hunt's events name into a folder (``<sha256>`` each) and back, checking every ha
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..store import SqliteHuntStore
+from ..store import SqliteHuntStore, copy_private, file_sha256
 
 __all__ = ["MediaCopy", "copy_media_in", "copy_media_out"]
 
@@ -53,26 +50,17 @@ def _copy(hashes: list[str], source: Path, target: Path) -> MediaCopy:
     if hashes:
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
     for digest in hashes:
-        if (target / digest).is_file() and _hash_of(target / digest) == digest:
+        if (target / digest).is_file() and file_sha256(target / digest) == digest:
             report.present += 1
             continue
         origin = source / digest
         if not origin.is_file():
             report.missing.append(digest)
             continue
-        if _hash_of(origin) != digest:
+        if file_sha256(origin) != digest:
             report.corrupt.append(digest)
             continue
-        draft = target / f".copy-{digest}"
-        shutil.copyfile(origin, draft)
-        os.replace(draft, target / digest)
+        copy_private(origin, target / digest)
         report.copied += 1
     return report
 
-
-def _hash_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -21,7 +21,7 @@ from ._errors import (
     StoreLocked,
     WriteFailed,
 )
-from ._files import create_private, insecure_paths, make_private_dir
+from ._files import copy_private, create_private, file_sha256, insecure_paths, make_private_dir
 from ._memory import MemoryHuntStore
 from ._protocol import HuntStore, HuntStores, MemoryHuntStores, SqliteHuntStores
 from ._sqlite import DRAFT_SUFFIX, RELAY_CURSOR, SqliteHuntStore, draft_path, hunt_ids, hunt_path, remove_drafts
@@ -47,12 +47,14 @@ __all__ = [
     "StoreLocked",
     "WriteFailed",
     "backup",
+    "copy_private",
     "create_private",
     "decode_snapshot",
     "dict_to_record",
     "draft_path",
     "encode_snapshot",
     "encode_snapshot_document",
+    "file_sha256",
     "hunt_ids",
     "hunt_path",
     "insecure_paths",

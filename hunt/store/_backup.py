@@ -24,7 +24,6 @@ Everything here blocks (disk I/O): call it from a worker thread or a command.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -37,7 +36,7 @@ from typing import Any
 import orjson
 
 from ._errors import BackupFailed, CorruptStore, HuntExists
-from ._files import make_private_dir
+from ._files import copy_private, file_sha256, make_private_dir
 from ._sqlite import _lock, draft_path, hunt_ids, hunt_path
 
 __all__ = ["BACKUP_PREFIX", "MANIFEST", "backup", "prune_backups", "read_manifest", "restore"]
@@ -92,7 +91,7 @@ def _copy_hunt(source: Path, hunt_id: str, target: Path) -> dict[str, Any]:
     _fsync(partial)
     os.rename(partial, target / name)
     return {"hunt": hunt_id, "file": name, "last_seq": last_seq, "events": events,
-            "bytes": (target / name).stat().st_size, "sha256": _sha256(target / name)}
+            "bytes": (target / name).stat().st_size, "sha256": file_sha256(target / name)}
 
 
 def read_manifest(source: str | os.PathLike[str]) -> dict[str, Any]:
@@ -123,7 +122,7 @@ def restore(source: str | os.PathLike[str], data_dir: str | os.PathLike[str], hu
         entry = entries.get(hunt_id)
         if entry is None:
             raise BackupFailed(f"hunt {hunt_id!r} is not in the backup {folder}")
-        if _sha256(folder / entry["file"]) != entry["sha256"]:
+        if file_sha256(folder / entry["file"]) != entry["sha256"]:
             raise BackupFailed(f"{folder / entry['file']}: checksum differs from the manifest (damaged copy)")
         if hunt_path(data_dir, hunt_id).exists() and not force:
             raise HuntExists(f"hunt {hunt_id!r} exists in {data_dir}: restore --force keeps it aside and replaces it")
@@ -140,15 +139,11 @@ def _copy_media(source: Path, target: Path) -> int:
     if names:
         make_private_dir(target)
     for name in names:
-        if _sha256(source / name) != name:
+        if file_sha256(source / name) != name:
             raise BackupFailed(f"{source / name}: its bytes do not match its name (damaged media)")
-        if (target / name).is_file() and _sha256(target / name) == name:
+        if (target / name).is_file() and file_sha256(target / name) == name:
             continue
-        partial = target / f".{name}.partial"
-        shutil.copyfile(source / name, partial)
-        os.chmod(partial, 0o600)
-        _fsync(partial)
-        os.replace(partial, target / name)
+        copy_private(source / name, target / name)
     return len(names)
 
 
@@ -211,10 +206,3 @@ def _fsync(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

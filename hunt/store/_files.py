@@ -8,11 +8,13 @@ are not (a data dir made by hand, files copied with ``cp``) for the start-up war
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import stat
 from pathlib import Path
 
-__all__ = ["create_private", "insecure_paths", "make_private_dir"]
+__all__ = ["copy_private", "create_private", "file_sha256", "insecure_paths", "make_private_dir"]
 
 
 def make_private_dir(path: Path) -> None:
@@ -24,6 +26,29 @@ def make_private_dir(path: Path) -> None:
 def create_private(path: Path) -> None:
     """Create an empty file of mode 0600 (SQLite gives its -wal and -shm files the same mode)."""
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_private(origin: Path, target: Path) -> None:
+    """Copy a file to ``target`` (mode 0600, on disk) through a temporary name beside it, so
+    ``target`` is either absent or whole."""
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(origin, partial)
+    os.chmod(partial, 0o600)
+    fd = os.open(partial, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(partial, target)
 
 
 def insecure_paths(data_dir: str | os.PathLike[str]) -> list[tuple[Path, int]]:
