@@ -114,12 +114,9 @@ async def body_chunks(limit: int, timeout_s: float, idle_s: float, what: str = "
 
 async def read_body(limits: LimitsConfig, limit: int | None = None) -> bytes:
     """The whole request body (at most ``limit``, else ``limits.max_body_bytes``, within the body timeouts)."""
-    reader = BodyReader(limits.max_body_bytes if limit is None else limit, limits.body_timeout_s,
-                        limits.body_idle_timeout_s)
-    chunks = []
-    while (chunk := await reader.next_chunk()) is not None:
-        chunks.append(chunk)
-    return b"".join(chunks)
+    chunks = body_chunks(limits.max_body_bytes if limit is None else limit, limits.body_timeout_s,
+                         limits.body_idle_timeout_s)
+    return b"".join([chunk async for chunk in chunks])
 
 
 async def read_json(limits: LimitsConfig, *, required: bool = True,

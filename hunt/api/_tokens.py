@@ -83,7 +83,8 @@ class PlayerTokens:
         return JOIN_KEY_PREFIX + _b64(digest[:16])
 
     def team_code(self, hunt_id: str, incarnation: str | None, side_id: str) -> str:
-        """The passcode of a team (by its side id, e.g. ``team:gulls``), as ``XXXX-XXXX``."""
+        """The passcode of a team (by its side id, e.g. ``team:gulls``): two groups of four
+        letters or digits, e.g. ``K7QM-3XWA``."""
         message = f"{hunt_id}\0{incarnation or ''}\0{side_id}".encode()
         number = int.from_bytes(hmac.new(self._team_key, message, hashlib.sha256).digest(), "big")
         chars = []
