@@ -263,7 +263,8 @@ class Connection:
         # Its welcome goes before the feed items it replays: answer what came before it first.
         await self._wait_for(self.replies.wait_empty)
         refuse_forged(self.ctx, self.hunt_id, hello.token)  # cheap: before the hunt is even loaded
-        state = await self.engine.state(self.hunt_id)
+        # What the client saw (``since``) may have come through another gateway: read at least that.
+        state = await self.engine.state(self.hunt_id, min_seq=hello.since or 0)
         player = greeted_player(self.ctx, self.hunt_id, state, hello.token)
         reply = welcome_frame(self.ctx, self.hunt_id, state, player, hello.id)
         since = state.seq if hello.since is None else min(hello.since, state.seq)

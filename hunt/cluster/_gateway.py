@@ -194,9 +194,14 @@ class GatewayEngine(Engine):
         self.commands.settled(results, trio.current_time() - started)  # as the gateway's clients wait
         return results
 
-    async def state(self, hunt_id: str) -> HuntState:
+    async def state(self, hunt_id: str, *, min_seq: int = 0) -> HuntState:
+        """The replica's state; with ``min_seq`` (a seq a client saw through another gateway),
+        once the replica holds it: from the bus, or after ``workers.catch_up_ms`` from the log."""
         self.require(hunt_id)
-        return await self.replica(hunt_id).state(self._nursery)
+        replica = self.replica(hunt_id)
+        if min_seq > 0:
+            await replica.reach(min_seq, self._nursery)
+        return await replica.state(self._nursery)
 
     async def unload(self, hunt_id: str) -> None:
         raise OwnerOnly("unloading a hunt's actor is the owner's (hunt serve's own process) to do")

@@ -310,8 +310,11 @@ class Engine:
 
     # -- reads -----------------------------------------------------------------------------
 
-    async def state(self, hunt_id: str) -> HuntState:
-        """The live state, loaded if needed and settled (read it before your next await)."""
+    async def state(self, hunt_id: str, *, min_seq: int = 0) -> HuntState:
+        """The live state, loaded if needed and settled (read it before your next await).
+
+        Here it holds every durable commit, so ``min_seq`` (what a client has already seen)
+        needs no wait; a gateway's replica waits for it (hunt.cluster)."""
         hub = self._hub(hunt_id)
         while True:
             state = await hub.settled()

@@ -101,7 +101,8 @@ async def test_an_ack_is_readable_through_the_other_gateway_at_once(workers_serv
     async with one_on_each_gateway(workers_server) as (ann, other):
         joined = await ann.join("Ann")
         ack = await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
-        welcome = await other.request({"op": "hello", "id": "w1", "token": joined["token"]})
+        # A client resuming elsewhere says what it saw; the other gateway's replica reads at least that.
+        welcome = await other.request({"op": "hello", "id": "w1", "token": joined["token"], "since": ack["seq"]})
         assert welcome["op"] == "welcome" and welcome["seq"] >= ack["seq"]
         assert welcome["progress"]["score"] == 100
 
