@@ -23,7 +23,7 @@ from ._guard import Guard
 from ._http import error_response
 from ._load import LoopLag
 from ._media import MediaStore
-from ._public import STATIC_DIR, public_blueprint
+from ._public import public_blueprint
 from ._rates import Rates
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
@@ -65,7 +65,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
                          config.limits.admin_failures_max / config.limits.admin_failures_window_s,
                          config.limits.admin_failures_max, ADDRESSES_TRACKED))
     limits = config.limits
-    app = QuartTrio("hunt", static_folder=str(STATIC_DIR), static_url_path="/static")
+    app = QuartTrio("hunt", static_folder=None)  # public_blueprint serves /static/ from a fixed list
     # "/admin/hunts//start" is a 404 like any unknown path, not an HTML redirect to another route.
     app.url_map.merge_slashes = False
     app.url_map.converters["hunt"] = HuntIdConverter

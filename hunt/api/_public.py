@@ -23,6 +23,11 @@ from ._views import hunt_public, is_published, leaderboard_page
 __all__ = ["DEFAULT_PAGE", "STATIC_DIR", "public_blueprint", "serve_cached"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# The only names /static/ serves, fixed at start-up: a request's filename is looked up here and
+# never joined to a path, so no name (too long, odd bytes, "..") reaches the filesystem.
+STATIC_FILES = {path.name: path for path in STATIC_DIR.iterdir() if path.is_file() and path.suffix in
+                {".css", ".js", ".html"}}
+_STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".html": "text/html"}
 DEFAULT_PAGE = 50
 
 
@@ -110,6 +115,15 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.get("/admin")
     async def admin_page() -> Response:
         return await _page("admin.html")
+
+    @blueprint.get("/static/<path:filename>")
+    async def static_file(filename: str) -> Response:
+        path = STATIC_FILES.get(filename)
+        if path is None:
+            raise NotFound("no such file")
+        response = await send_file(path, mimetype=_STATIC_TYPES[path.suffix], conditional=True)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
     return blueprint
 

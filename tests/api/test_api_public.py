@@ -144,12 +144,19 @@ async def test_pages_and_static_files(server: Server, public: httpx.AsyncClient)
         bad_page = await public.get("/play/a.b")
         escape = await public.get("/static/..%2f..%2fconfig.py")
         missing = await public.get("/static/nope.css")
+        # Found by schemathesis: a name longer than the filesystem allows was a 500 (ENAMETOOLONG).
+        too_long = await public.get("/static/" + "a" * 5000 + ".js")
+        odd = await public.get("/static/%E1%B9%B0%CC%BA%20o%CD%9E.css")
+        nested = await public.get("/static/sub/play.js")
     assert play.status_code == 200 and play.headers["content-type"].startswith("text/html")
     assert play.content == (STATIC_DIR / "play.html").read_bytes()
     assert admin.status_code == 200 and admin.content == (STATIC_DIR / "admin.html").read_bytes()
     assert script.status_code == 200 and script.content == (STATIC_DIR / "play.js").read_bytes()
     assert bad_page.status_code == 404
     assert escape.status_code == 404 and missing.status_code == 404
+    assert [r.status_code for r in (too_long, odd, nested)] == [404, 404, 404]
+    assert too_long.json()["error"] == "not_found"
+    assert script.headers["content-type"].startswith("text/javascript")
 
 
 async def test_unknown_routes_and_methods_are_json_errors(server: Server, public: httpx.AsyncClient) -> None:
