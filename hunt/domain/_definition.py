@@ -33,6 +33,7 @@ MAX_CLUES = 500
 MAX_HINTS = 20
 MAX_POINTS = 1_000_000
 MAX_TEXT = 2000
+NO_TIMES = ClueTimes()  # a clue open whenever the hunt (and the side's window) is
 # What a hint's cost does to the score: come off at once and may take it below zero, come off
 # at once but never below zero, or come off the clue's reward when (if) the clue is found.
 HINT_POLICIES = ("allow_negative", "floor_at_zero", "deduct_from_reward")
@@ -91,7 +92,7 @@ class Clue:
     patterns: tuple[Any, ...] = field(default=(), compare=False, repr=False)  # ... compiled (RE2)
     partials: tuple[Partial, ...] = ()  # answer clues: "keep going" replies
     raw: Mapping[str, Any] | None = None
-    times: ClueTimes = ClueTimes()  # when it opens and closes (absolute, or after the side's own start)
+    times: ClueTimes = NO_TIMES  # when it opens and closes (absolute, or after the side's own start)
 
     def check(self, normalized: str) -> bool | int:
         """True for a right answer (one of ``answers`` or ``patterns``), the index of the first
