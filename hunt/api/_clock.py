@@ -32,7 +32,8 @@ def schedule_view(state: HuntState) -> dict[str, Any]:
                           "opens_after_s": None if times.opens_after_ms is None else times.opens_after_ms // 1000,
                           "closes_after_s": None if times.closes_after_ms is None else times.closes_after_ms // 1000})
     start, end = side_window(state, None)
-    return {"seq": state.seq, "began": began(state), "starts_at": definition.starts_at, "ends_at": definition.ends_at,
+    return {"seq": state.seq, "mode": definition.mode, "began": began(state), "starts_at": definition.starts_at,
+            "ends_at": definition.ends_at,
             "window_s": None if definition.window_ms is None else definition.window_ms // 1000,
             "default_window": {"starts_at": start, "ends_at": end},
             "freeze_at": state.freeze_at, "frozen": state.frozen is not None, "sides": sides, "clues": clues}

@@ -220,7 +220,8 @@ def response_schemas() -> dict[str, Any]:
                 "id": s, "kind": s, "points": i,
                 "value": {**i, "description": "what it scores its next finder now"}}}}}},
         "Schedule": {"type": obj, "required": ["seq", "sides", "clues"], "properties": {
-            "seq": i, "began": nullable_i, "starts_at": {}, "ends_at": {}, "window_s": nullable_i,
+            "seq": i, "mode": {"enum": ["solo", "teams"]}, "began": nullable_i,
+            "starts_at": {}, "ends_at": {}, "window_s": nullable_i,
             "default_window": {"type": obj}, "freeze_at": nullable_i, "frozen": _BOOL,
             "sides": {"type": arr, "items": {"type": obj, "properties": {
                 "side": s, "name": s, "joined": _BOOL, "members": i, "starts_at": nullable_i, "ends_at": nullable_i,
