@@ -4,6 +4,7 @@ across staggered starts and the scheduled scoreboard freeze. Every decision is a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from hunt.domain import (
     DefinitionError,
     FreezeBoard,
     HuntState,
+    Recorded,
     RevealBoard,
     SetSchedule,
+    check,
     clue_times,
     parse_definition,
     replay,
@@ -247,3 +250,30 @@ def test_a_freeze_time_in_the_definition_freezes_without_a_command() -> None:
     game.send(answer(ann, "c2", "anchor"), at=T0 + 6 * MIN)
     assert game.state.public_standing(ann) == (1, 100) and game.state.sides[ann].score == 200
     replays_to_the_same_state(game)
+
+
+# -- imported logs --------------------------------------------------------------------------------
+
+
+def test_imported_schedules_and_freezes_must_be_ones_the_rules_give() -> None:
+    game = Game(teams())
+    gull = game.join("Ann", "Gulls")
+    game.send(SetSchedule("s1", team="Gulls", offset_s=600, window_s=1800))
+    game.send(FreezeBoard("f1", at=T0 + 60 * MIN))
+    game.send(answer(gull, "c1", "lighthouse"), at=T0 + 20 * MIN)
+    for cut in range(2, len(game.log)):
+        check(replay(game.log[:cut]), game.log[cut])  # the real ones pass
+    schedule, freeze, found = game.log[-3], game.log[-2], game.log[-1]
+    forgeries = [
+        (schedule, replace(schedule.event, offset_ms=600_500), "the rules give"),  # not whole seconds
+        (schedule, replace(schedule.event, side="team:owls"), "the rules give"),
+        (freeze, replace(freeze.event, at=T0 - MIN), "the rules give"),  # a freeze "scheduled" in the past
+    ]
+    for record, event, message in forgeries:
+        state = replay(game.log[:record.seq - 1])
+        with pytest.raises(ValueError, match=message):
+            check(state, Recorded(record.seq, record.ts, event, record.cmd, record.principal))
+    # A find before the side's own start: the rules refuse it.
+    early = Recorded(found.seq, T0 + 5 * MIN, found.event, found.cmd, found.principal)
+    with pytest.raises(ValueError, match="outside_window"):
+        check(replay(game.log[:found.seq - 1]), early)
