@@ -150,6 +150,18 @@ def test_a_bad_schedule_is_refused_and_changes_nothing(document: dict[str, Any],
     assert game.reject(command).code == code
 
 
+def test_the_number_of_sides_with_their_own_schedule_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hunt.domain._schedules.MAX_SCHEDULES", 2)
+    game = Game(teams())
+    game.send(SetSchedule("s1", team="Gulls", window_s=60))
+    game.send(SetSchedule("s2", team="Owls", window_s=60))
+    refused = game.reject(SetSchedule("s3", team="Crabs", window_s=60))
+    assert refused.code == "invalid_state" and "at most 2 sides" in refused.message
+    game.send(SetSchedule("s4", team="Owls", window_s=90))  # changing one that has a schedule is fine
+    game.send(SetSchedule("s5", team="Owls"))  # and back to the hunt's clock frees its place
+    game.send(SetSchedule("s6", team="Crabs", window_s=60))
+
+
 def test_no_schedule_for_an_ended_hunt() -> None:
     game = Game(teams(), active=False)
     game.send(end())
