@@ -161,6 +161,15 @@ class WorkersConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    log_stream: str = "HUNT_LOG"
+    log_subject_prefix: str = "hunt-log"
+    replicas: int = 3
+    log_publish_timeout_s: float = 2.0
+    log_catch_up_batch: int = 256
+
+
+@dataclass(frozen=True, slots=True)
 class BackupConfig:
     dir: str = ""
     every_s: float = 3600.0
@@ -184,6 +193,7 @@ class Config:
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
     workers: WorkersConfig = WorkersConfig()
+    cluster: ClusterConfig = ClusterConfig()
     logging: LoggingConfig = LoggingConfig()
     backup: BackupConfig = BackupConfig()
 
@@ -357,6 +367,9 @@ def _validate(config: Config) -> None:
         "workers.owner_inflight": config.workers.owner_inflight,
         "workers.catch_up_ms": config.workers.catch_up_ms,
         "workers.stats_interval_s": config.workers.stats_interval_s,
+        "cluster.replicas": config.cluster.replicas,
+        "cluster.log_publish_timeout_s": config.cluster.log_publish_timeout_s,
+        "cluster.log_catch_up_batch": config.cluster.log_catch_up_batch,
     }
     positive.update({f"rates.{f.name}": getattr(config.rates, f.name) for f in dataclasses.fields(RatesConfig)})
     for key, value in positive.items():
@@ -391,6 +404,12 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.workers.subject_prefix):
         raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
                           f"got {config.workers.subject_prefix!r}")
+    for key, value in (("cluster.log_stream", config.cluster.log_stream),
+                       ("cluster.log_subject_prefix", config.cluster.log_subject_prefix)):
+        if not _NAME.fullmatch(value):
+            raise ConfigError(f"{key} must be letters, digits, - and _, got {value!r}")
+    if config.cluster.replicas > 5:  # JetStream's limit for a replicated stream
+        raise ConfigError(f"cluster.replicas must be 1..5, got {config.cluster.replicas}")
     for key, value in (("limits.address_window", config.limits.address_window),
                        ("limits.hunt_window", config.limits.hunt_window)):
         if value < config.limits.window:  # else a connection could wait forever for its own window
