@@ -194,6 +194,11 @@ def query_schemas() -> dict[str, dict[str, Any]]:
         "offset": _int(0, MAX_QUERY_INT),
         "after": _int(0, MAX_QUERY_INT),
         "at_seq": _int(1, MAX_QUERY_INT),
+        "at_time": _int(0, MAX_QUERY_INT),
+        "before": _int(1, MAX_QUERY_INT),
+        "from_time": _int(0, MAX_QUERY_INT),
+        "to_time": _int(0, MAX_QUERY_INT),
+        "order": {"enum": ["", "asc", "desc"]},
         "player": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "clue": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "type": {"enum": ["", *sorted(EVENT_TYPES)]},
@@ -247,8 +252,10 @@ def response_schemas() -> dict[str, Any]:
         "Event": {"type": obj, "required": ["seq", "ts", "type"], "properties": {
             "seq": i, "ts": i, "type": s, "player": nullable_s, "clue": nullable_s, "cmd": nullable_s,
             "data": {"type": obj}}},
-        "Events": {"type": obj, "required": ["events", "next_after"], "properties": {
-            "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}}, "next_after": nullable_i}},
+        "Events": {"type": obj, "required": ["events", "names", "next_after", "next_before"], "properties": {
+            "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}},
+            "names": {"type": obj, "additionalProperties": s, "description": "player id: name, for the page's players"},
+            "next_after": nullable_i, "next_before": nullable_i}},
         "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
             "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
         "Imported": {"type": obj, "required": ["id", "events"], "properties": {"id": s, "events": i}},
