@@ -1,4 +1,5 @@
-"""``--workers N``: gateways that hold the connections, owners that hold the hunts, over NATS.
+"""``--workers N`` and cluster mode: gateways that hold the connections, owners that hold the
+hunts, over NATS; across nodes, each hunt owned by the node holding its lease (docs/cluster.md).
 
 Beside the engine, below the API: a gateway gives the API a :class:`GatewayEngine` (writes
 forwarded to the hunt's owner in batches, live reads from a replica the owner's pushes keep
@@ -16,7 +17,9 @@ Its own exceptions (the engine's and the runtime's cross the bus as themselves):
 from ._bus import Bus, BusTimeout, open_bus
 from ._forward import Forwarder
 from ._gateway import GatewayEngine, HashPlacement, OwnerOnly, OwnerView, Placement, open_gateway_engine
+from ._leases import Leases, NodeInfo
 from ._nats import find_nats_server, open_local_nats
+from ._node import ClusterEngine, ClusterNode, LeasePlacement, open_node
 from ._owner import OwnerStatistics, serve_owner
 from ._replica import Replica
 from ._wire import Subjects, WireFailure
@@ -24,9 +27,14 @@ from ._wire import Subjects, WireFailure
 __all__ = [
     "Bus",
     "BusTimeout",
+    "ClusterEngine",
+    "ClusterNode",
     "Forwarder",
     "GatewayEngine",
     "HashPlacement",
+    "LeasePlacement",
+    "Leases",
+    "NodeInfo",
     "OwnerOnly",
     "OwnerStatistics",
     "OwnerView",
@@ -38,5 +46,6 @@ __all__ = [
     "open_bus",
     "open_gateway_engine",
     "open_local_nats",
+    "open_node",
     "serve_owner",
 ]

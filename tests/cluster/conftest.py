@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hunt_lab.servers.inprocess import LocalServer, open_local_server
-from hunt_lab.servers.nats import find_nats_server
+from hunt_lab.servers.nats import LocalNatsServer, find_nats_server
 
 WorkersServer = Callable[..., AbstractAsyncContextManager[LocalServer]]
 
@@ -50,3 +50,12 @@ def open_workers(tmp_path: Path, nats_binary: str) -> WorkersServer:
 async def workers_server(open_workers: WorkersServer) -> AsyncIterator[LocalServer]:
     async with open_workers() as server:
         yield server
+
+
+@pytest.fixture
+def jetstream(tmp_path: Path, nats_binary: str) -> Any:
+    """One nats-server with JetStream (cluster mode's leases and catalog on a single server)."""
+    server = LocalNatsServer(nats_binary, tmp_path / "js", tmp_path / "nats.log")
+    server.start()
+    yield server
+    server.kill()
