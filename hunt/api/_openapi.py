@@ -122,6 +122,10 @@ def openapi_document() -> dict[str, Any]:
             "player websocket (upgrade; the protocol is in docs/protocol.md). Without the websocket "
             "upgrade the path is 404.", "player", {"description": "switching protocols"}, status="101",
             params=hunt, errors=(404,))},
+        "/admin/cluster": {"get": _op(
+            "cluster mode: the nodes (load, events/s, heartbeat age, hunts), every hunt's owner and lease "
+            "age, as this node sees them; 404 when the server is not a cluster node", "admin",
+            _json(_ref("Cluster")), errors=(404,))},
         "/admin/hunts": {
             "get": _op("list hunts", "admin", _json(_ref("HuntList")), cached=True),
             "post": _op("create a hunt from a definition", "admin",

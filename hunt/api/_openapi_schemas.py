@@ -259,6 +259,14 @@ def response_schemas() -> dict[str, Any]:
         "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
             "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
         "Imported": {"type": obj, "required": ["id", "events"], "properties": {"id": s, "events": i}},
+        "Cluster": {"type": obj, "required": ["node", "lease_s", "nodes", "hunts"], "properties": {
+            "node": s, "lease_s": {"type": "number"},
+            "nodes": {"type": arr, "items": {"type": obj, "required": [
+                "name", "hunts", "load", "events_per_s", "heartbeat_age_s", "self"], "properties": {
+                "name": s, "hunts": {"type": arr, "items": s}, "load": i, "events_per_s": {"type": "number"},
+                "heartbeat_age_s": {"type": "number"}, "self": _BOOL}}},
+            "hunts": {"type": arr, "items": {"type": obj, "required": ["id", "owner", "lease_age_s"], "properties": {
+                "id": s, "owner": nullable_s, "lease_age_s": {"type": ["number", "null"]}}}}}},
         "Health": {"type": obj, "required": ["status"], "properties": {"status": {"enum": ["ok", "stopping"]},
                                                                       "hunts": i, "active": i}},
     }
