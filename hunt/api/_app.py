@@ -15,6 +15,7 @@ from ..engine import Engine
 from ..protocol import TooLarge
 from ._admin import HuntIdConverter, admin_blueprint
 from ._buckets import BucketTable
+from ._cluster import cluster_blueprint
 from ._context import ADDRESSES_TRACKED, ApiContext
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
@@ -78,6 +79,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.extensions["hunt"] = ctx
     app.register_blueprint(public_blueprint(ctx))
     app.register_blueprint(admin_blueprint(ctx))
+    app.register_blueprint(cluster_blueprint(ctx))
     app.register_blueprint(entries_blueprint(ctx, MediaStore(config.data_path, limits.uploads_in_flight)))
     app.register_blueprint(timing_blueprint(ctx))
 

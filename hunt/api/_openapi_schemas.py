@@ -195,6 +195,11 @@ def query_schemas() -> dict[str, dict[str, Any]]:
         "offset": _int(0, MAX_QUERY_INT),
         "after": _int(0, MAX_QUERY_INT),
         "at_seq": _int(1, MAX_QUERY_INT),
+        "at_time": _int(0, MAX_QUERY_INT),
+        "before": _int(1, MAX_QUERY_INT),
+        "from_time": _int(0, MAX_QUERY_INT),
+        "to_time": _int(0, MAX_QUERY_INT),
+        "order": {"enum": ["", "asc", "desc"]},
         "player": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "clue": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "type": {"enum": ["", *sorted(EVENT_TYPES)]},
@@ -248,11 +253,21 @@ def response_schemas() -> dict[str, Any]:
         "Event": {"type": obj, "required": ["seq", "ts", "type"], "properties": {
             "seq": i, "ts": i, "type": s, "player": nullable_s, "clue": nullable_s, "cmd": nullable_s,
             "data": {"type": obj}}},
-        "Events": {"type": obj, "required": ["events", "next_after"], "properties": {
-            "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}}, "next_after": nullable_i}},
+        "Events": {"type": obj, "required": ["events", "names", "next_after", "next_before"], "properties": {
+            "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}},
+            "names": {"type": obj, "additionalProperties": s, "description": "player id: name, for the page's players"},
+            "next_after": nullable_i, "next_before": nullable_i}},
         "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
             "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
         "Imported": {"type": obj, "required": ["id", "events"], "properties": {"id": s, "events": i}},
+        "Cluster": {"type": obj, "required": ["node", "lease_s", "nodes", "hunts"], "properties": {
+            "node": s, "lease_s": {"type": "number"},
+            "nodes": {"type": arr, "items": {"type": obj, "required": [
+                "name", "hunts", "load", "events_per_s", "heartbeat_age_s", "self"], "properties": {
+                "name": s, "hunts": {"type": arr, "items": s}, "load": i, "events_per_s": {"type": "number"},
+                "heartbeat_age_s": {"type": "number"}, "self": _BOOL}}},
+            "hunts": {"type": arr, "items": {"type": obj, "required": ["id", "owner", "lease_age_s"], "properties": {
+                "id": s, "owner": nullable_s, "lease_age_s": {"type": ["number", "null"]}}}}}},
         "Health": {"type": obj, "required": ["status"], "properties": {"status": {"enum": ["ok", "stopping"]},
                                                                       "hunts": i, "active": i}},
     }
