@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.support.browser import LiveServer, Page, dashboard_tab, join
+from tests.support.hunts import sample_hunt
 
 pytestmark = pytest.mark.browser
 
@@ -61,3 +62,20 @@ def test_the_freeze_time_picker_schedules_the_freeze_and_both_pages_count_down(p
         page.until_text("#freeze-result", "players see the live standings")
         page.until_text("#timed-clock", "no freeze scheduled")
     assert [e["type"] for e in server.events(hunt_id, type="board_frozen")] == ["board_frozen"]
+
+
+def test_a_clue_released_on_the_clock_appears_with_its_prompt_when_it_opens(page: Page, server: LiveServer,
+                                                                          hunt_id: str) -> None:
+    clues = sample_hunt(hunt_id)["clues"]
+    bell = next(c for c in clues if c["id"] == "c4")
+    bell["opens_at"] = int(time.time() * 1000) + 4000
+    server.create_hunt(hunt_id, clues=clues)
+    join(page, hunt_id, "Cy")
+    page.until_text("#clues-locked", "1 more clue opens on the clock")
+    page.until_text("#side-clock", "Next clue opens in 0:00:0")
+    assert not page.q("#clue-c4").is_displayed()
+    page.until(lambda: page.q("#clue-c4").is_displayed(), "the clue once it opens", timeout_s=15)
+    assert page.text("#clue-c4 .prompt") == bell["prompt"]
+    page.type("#clue-c4-input", "bronze")
+    page.click("#clue-c4-submit")
+    page.until_text("#clue-c4-result", "Correct")
