@@ -35,6 +35,7 @@ from ._messages import (
     ScheduleSet,
     ScoreAdjusted,
 )
+from ._names import team_side_id
 from ._timing import Schedule, apply_schedule, elapsed_ms, own_start, restore_timing, timing_snapshot
 
 __all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
@@ -433,11 +434,6 @@ class HuntState:
 
 def _copy_lists(lists: dict[str, list[int]]) -> dict[str, list[int]]:
     return {key: list(values) for key, values in lists.items()}
-
-
-def team_side_id(team: str) -> str:
-    """Teams are keyed by their case- and space-folded name."""
-    return "team:" + " ".join(team.casefold().split())
 
 
 def replay(events: list[Recorded] | deque[Recorded], state: HuntState | None = None) -> HuntState:
