@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import httpx
-import trio
 import pytest
+import trio
 
 from hunt.api._public import STATIC_DIR
 from hunt.api._ws import PLAYER_PATH
