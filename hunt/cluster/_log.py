@@ -239,17 +239,25 @@ class RecordLog:
                 raise
 
     async def _close(self) -> None:
+        """Close the connection, then end every task nats-py left on the loop (a reconnect loop
+        to a dead server, a subscription's reader), so that nothing is left half-run."""
         if self._nc is not None:
             with contextlib.suppress(Exception):
-                await self._nc.close()
+                await asyncio.wait_for(self._nc.close(), 2)
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
 
 @asynccontextmanager
-async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hunt-log") -> AsyncIterator[RecordLog]:
+async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hunt-log",
+                          connect_timeout_s: float = CONNECT_TIMEOUT_S) -> AsyncIterator[RecordLog]:
     """Connect to NATS (``url``: one URL or several, comma-separated; a cluster's are tried in
     turn), create the log stream if it is missing, and close the connection after the block.
+    Once connected, the connection follows the cluster (reconnects to any node, for ever).
 
-    Raises LogUnavailable when NATS does not answer within 10 s.
+    Raises LogUnavailable when NATS does not answer within ``connect_timeout_s``.
     """
     record_log = RecordLog(settings)
     loop = record_log._loop
@@ -263,9 +271,9 @@ async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hun
 
     try:
         try:
-            with trio.fail_after(CONNECT_TIMEOUT_S):
+            with trio.fail_after(connect_timeout_s):
                 await trio.to_thread.run_sync(
-                    lambda: asyncio.run_coroutine_threadsafe(setup(), loop).result(CONNECT_TIMEOUT_S),
+                    lambda: asyncio.run_coroutine_threadsafe(setup(), loop).result(connect_timeout_s),
                     abandon_on_cancel=True)
         except (trio.TooSlowError, TimeoutError, nats.errors.Error, OSError) as err:
             raise LogUnavailable(f"cannot reach NATS at {url}: {err!r}") from err
