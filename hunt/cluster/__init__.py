@@ -1,4 +1,5 @@
-"""``--workers N``: gateways that hold the connections, owners that hold the hunts, over NATS.
+"""``--workers N`` and cluster mode: gateways that hold the connections, owners that hold the
+hunts, over NATS; across nodes, each hunt owned by the node holding its lease (docs/cluster.md).
 
 Beside the engine, below the API: a gateway gives the API a :class:`GatewayEngine` (writes
 forwarded to the hunt's owner in batches, live reads from a replica the owner's pushes keep
@@ -23,9 +24,11 @@ Its own exceptions (the engine's and the runtime's cross the bus as themselves):
 from ._bus import Bus, BusTimeout, open_bus
 from ._forward import Forwarder
 from ._gateway import GatewayEngine, HashPlacement, OwnerOnly, OwnerView, Placement, open_gateway_engine
+from ._leases import Leases, NodeInfo
 from ._log import LogDiverged, LogFenced, LogUnavailable, RecordLog, open_record_log
 from ._logstores import CaughtUp, LoggedHuntStore, LoggedHuntStores
 from ._nats import find_nats_server, open_local_nats
+from ._node import ClusterEngine, ClusterNode, LeasePlacement, open_node
 from ._owner import OwnerStatistics, serve_owner
 from ._replica import Replica
 from ._wire import Subjects, WireFailure
@@ -34,14 +37,19 @@ __all__ = [
     "Bus",
     "BusTimeout",
     "CaughtUp",
+    "ClusterEngine",
+    "ClusterNode",
     "Forwarder",
     "GatewayEngine",
     "HashPlacement",
+    "LeasePlacement",
+    "Leases",
     "LogDiverged",
     "LogFenced",
     "LogUnavailable",
     "LoggedHuntStore",
     "LoggedHuntStores",
+    "NodeInfo",
     "OwnerOnly",
     "OwnerStatistics",
     "OwnerView",
@@ -54,6 +62,7 @@ __all__ = [
     "open_bus",
     "open_gateway_engine",
     "open_local_nats",
+    "open_node",
     "open_record_log",
     "serve_owner",
 ]

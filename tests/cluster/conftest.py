@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hunt_lab.servers.inprocess import LocalServer, open_local_server
-from hunt_lab.servers.nats import find_nats_server
+from hunt_lab.servers.nats import LocalNatsServer, find_nats_server
 from hunt_lab.servers.nats_cluster import LocalNatsCluster
 
 WorkersServer = Callable[..., AbstractAsyncContextManager[LocalServer]]
@@ -61,3 +61,12 @@ def nats_cluster(tmp_path: Path, nats_binary: str) -> Iterator[LocalNatsCluster]
     for faults. Every node is killed after the test."""
     with LocalNatsCluster(nats_binary, tmp_path / "nats-cluster") as cluster:
         yield cluster
+
+
+@pytest.fixture
+def jetstream(tmp_path: Path, nats_binary: str) -> Any:
+    """One nats-server with JetStream (cluster mode's leases and catalog on a single server)."""
+    server = LocalNatsServer(nats_binary, tmp_path / "js", tmp_path / "nats.log")
+    server.start()
+    yield server
+    server.kill()
