@@ -267,7 +267,11 @@ async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hun
 
     async def setup() -> None:
         await record_log._connect(servers, name)
-        await record_log._ensure_stream()
+        try:
+            await record_log._ensure_stream()
+        except APIError as err:  # say, R3 asked of a single server
+            raise LogUnavailable(f"cannot create the log stream {settings.log_stream} "
+                                 f"(R{settings.replicas}): {err}") from err
 
     try:
         try:
@@ -275,6 +279,8 @@ async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hun
                 await trio.to_thread.run_sync(
                     lambda: asyncio.run_coroutine_threadsafe(setup(), loop).result(connect_timeout_s),
                     abandon_on_cancel=True)
+        except LogUnavailable:
+            raise
         except (trio.TooSlowError, TimeoutError, nats.errors.Error, OSError) as err:
             raise LogUnavailable(f"cannot reach NATS at {url}: {err!r}") from err
         yield record_log

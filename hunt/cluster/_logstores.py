@@ -31,17 +31,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import trio
 
+from ..config import Config
 from ..domain import Recorded
-from ..store import HuntExists, HuntNotFound, HuntStore, HuntStores, StoreError, encode_snapshot
-from ._log import LogDiverged, LogFenced, RecordLog
+from ..engine import Engine, open_engine
+from ..store import HuntExists, HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, encode_snapshot
+from ._log import LogDiverged, LogFenced, RecordLog, open_record_log
 
-__all__ = ["CaughtUp", "LoggedHuntStore", "LoggedHuntStores"]
+__all__ = ["CaughtUp", "LoggedHuntStore", "LoggedHuntStores", "open_logged_engine"]
 
 log = logging.getLogger("hunt.cluster.log")
 
@@ -121,6 +124,15 @@ class LoggedHuntStores:
         with self._lock:
             self._fenced.discard(hunt_id)
         return caught
+
+    async def prepare(self, hunt_id: str) -> bool:
+        """The node's hook when it gains a hunt's lease (``open_node(prepare=...)``): catch up;
+        False when neither the stream nor this node has the hunt. Other errors raise."""
+        try:
+            await self.catch_up(hunt_id)
+        except HuntNotFound:
+            return False
+        return True
 
     def fence(self, hunt_id: str) -> None:
         """Step down from a hunt (say, its lease lapsed): its next commit and open raise LogFenced."""
@@ -239,3 +251,16 @@ class LoggedHuntStore:
 
     def __getattr__(self, name: str) -> Any:  # everything else (last_snapshot_seq included) is the file's
         return getattr(self.inner, name)
+
+
+@asynccontextmanager
+async def open_logged_engine(config: Config, name: str) -> AsyncIterator[tuple[Engine, LoggedHuntStores]]:
+    """A cluster node's engine: its hunt files under the data dir, their log of record the stream
+    at ``cluster.nats_url``. Give ``stores.prepare`` to ``open_node`` and point
+    ``stores.on_fenced`` at the node's lease release. Raises LogUnavailable."""
+    async with open_record_log(config.cluster, config.cluster.nats_url, name=f"{name}-log") as record_log:
+        files = SqliteHuntStores(config.data_path, synchronous=config.store.synchronous,
+                                 busy_timeout_ms=config.store.busy_timeout_ms)
+        stores = LoggedHuntStores(files, record_log, snapshot_every=config.store.snapshot_every)
+        async with open_engine(config, stores=stores) as engine:
+            yield engine, stores
