@@ -17,8 +17,9 @@ A message is the batch's records, one a line, each exactly the public form the s
 (:func:`hunt.store.record_to_dict`, plus ``hunt``: the relay's message body), so analytics can
 read this stream as it reads the relay's. Its id is ``<hunt>:<last seq of the batch>`` (the
 stream drops a second copy within its duplicate window); headers ``Hunt-First-Seq`` and
-``Hunt-Last-Seq`` say which seqs it holds. Nothing secret is in a record (join ids are keyed
-hashes), so nothing secret reaches the broker.
+``Hunt-Last-Seq`` say which seqs it holds. A node that takes a hunt over appends an empty
+message (a takeover mark, :meth:`RecordLog.take_over`): a reader skips it. Nothing secret is
+in a record (join ids are keyed hashes), so nothing secret reaches the broker.
 
 Exceptions (the engine and the API see them as the store's):
 
@@ -120,6 +121,16 @@ class RecordLog:
             expected = self._publish(hunt_id, chunk, expected)
         return expected
 
+    def take_over(self, hunt_id: str, seq: int, expected: int) -> int:
+        """Append a takeover mark (no records; ``Hunt-Last-Seq`` stays ``seq``) after stream seq
+        ``expected``, so that a stale owner's next append, which expects an older seq, is
+        refused even before the new owner writes anything. Returns its stream seq.
+
+        Raises LogFenced (another node moved the subject on meanwhile), LogUnavailable.
+        """
+        headers = {HEADER_LAST_SUBJECT_SEQ: str(expected), HEADER_FIRST: str(seq + 1), HEADER_LAST: str(seq)}
+        return self._send(hunt_id, b"", headers, expected, dedup=False)
+
     def last(self, hunt_id: str) -> tuple[int, int]:
         """(last hunt seq, its stream seq) on the hunt's subject; (0, 0) when it has none.
 
@@ -188,18 +199,21 @@ class RecordLog:
         first, last = records[0].seq, records[-1].seq
         headers = {HEADER_MSG_ID: f"{hunt_id}:{last}", HEADER_LAST_SUBJECT_SEQ: str(expected),
                    HEADER_FIRST: str(first), HEADER_LAST: str(last)}
+        return self._send(hunt_id, encode_batch(hunt_id, records), headers, expected, dedup=True)
+
+    def _send(self, hunt_id: str, body: bytes, headers: dict[str, str], expected: int, *, dedup: bool) -> int:
         timeout = self.settings.log_publish_timeout_s
         try:
-            ack = self._run(self._js.publish(self.subject(hunt_id), encode_batch(hunt_id, records),
-                                             timeout=timeout, stream=self.stream, headers=headers))
+            ack = self._run(self._js.publish(self.subject(hunt_id), body, timeout=timeout, stream=self.stream,
+                                             headers=headers))
         except APIError as err:
             if err.err_code == ERR_WRONG_LAST_SEQUENCE:
                 raise LogFenced(f"hunt {hunt_id!r}: the stream moved past {expected}; another node owns it") from err
             raise LogUnavailable(f"hunt {hunt_id!r}: the stream refused the append: {err}") from err
-        if ack.duplicate:
+        if dedup and ack.duplicate:
             # The stream already holds a batch ending at this seq: written by another owner (a
             # retry of ours would have re-synced first). Acking would ack somebody else's event.
-            raise LogFenced(f"hunt {hunt_id!r}: seq {last} is already in the stream")
+            raise LogFenced(f"hunt {hunt_id!r}: seq {headers[HEADER_LAST]} is already in the stream")
         return int(ack.seq)
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:

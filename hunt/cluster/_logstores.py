@@ -15,7 +15,9 @@
   `unavailable` and stops the actor; this node marks the hunt fenced, so every later open
   raises LogFenced too (the actor does not come back), and calls ``on_fenced(hunt_id)`` on the
   Trio thread so that the node can drop its lease. :meth:`LoggedHuntStores.fence` does the same
-  from outside (a lease lost); :meth:`LoggedHuntStores.catch_up` lifts it.
+  from outside (a lease lost); :meth:`LoggedHuntStores.catch_up` lifts it. A node taking a hunt
+  over appends a takeover mark once caught up, so the previous owner is refused at its next
+  append even when the new owner has not written anything yet.
 - **Catch-up.** Opening a hunt's writer first brings its file up to date from the stream
   (records after the file's last seq, through the store, so indexes and snapshots stay right),
   or builds the file from the stream when this node has none. A file with events the stream has
@@ -108,17 +110,23 @@ class LoggedHuntStores:
     # -- the node's calls -------------------------------------------------------------------
 
     async def catch_up(self, hunt_id: str) -> CaughtUp:
-        """Bring the hunt's file up to date from the stream (or build it), and lift a fence.
+        """Bring the hunt's file up to date from the stream (or build it), append a takeover
+        mark (from then on the stream refuses the previous owner's appends, even before this
+        node writes), and lift a fence.
 
         Call it when this node gains the hunt's lease, while the hunt is not loaded here (the
         engine's next open catches up again, cheaply: one request). Raises HuntNotFound (neither
-        the stream nor this node has the hunt), LogUnavailable, LogDiverged, StoreLocked.
+        the stream nor this node has the hunt), LogFenced (another node took it over meanwhile),
+        LogUnavailable, LogDiverged, StoreLocked.
         """
 
         def run() -> CaughtUp:
             store, caught = self._sync(hunt_id)
-            store.close()
-            return caught
+            try:
+                mark = self.log.take_over(hunt_id, caught.seq, caught.stream_seq)
+            finally:
+                store.close()
+            return CaughtUp(caught.seq, mark, caught.applied)
 
         caught = await trio.to_thread.run_sync(run)
         with self._lock:

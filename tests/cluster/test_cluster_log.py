@@ -278,3 +278,14 @@ async def test_no_secret_reaches_the_stream(record_log: RecordLog, nats_cluster:
     assert b"player_joined" in text and b'"cmd":"jk-' in text  # the join, under its keyed hash
     for secret in (secret_join, joined["token"], ADMIN_TOKEN):
         assert secret.encode() not in text
+
+
+async def test_a_takeover_fences_the_old_owner_before_the_new_one_writes(
+        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any]) -> None:
+    async with logged_engine(node_config("old"), record_log) as (old, _), \
+            logged_engine(node_config("new"), record_log) as (_, new_stores):
+        await start_hunt(old, hunt_document)
+        await pings(old, "old-", 2)
+        await new_stores.catch_up(HUNT_ID)  # the new owner writes nothing yet
+        with pytest.raises(ActorCrashed):
+            await old.submit(HUNT_ID, [PingLocation("p1", "stale", 53.5, 9.9)])

@@ -79,6 +79,9 @@ async def test_the_node_taking_a_hunt_over_builds_its_file_from_the_stream(
         assert joined["op"] == "ack" and wrong["op"] == "ack", (joined, wrong)
 
         stops[owner].set()  # a graceful stop hands the hunt over
+        with trio.fail_after(15):
+            while owner in nodes:
+                await trio.sleep(0.05)
         found = await answer_until_acked(heir, joined["token"],
                                          {"op": "answer", "id": "a2", "clue": "c1", "answer": "lighthouse"})
         assert found["result"] == "correct" and found["seq"] == wrong["seq"] + 1
