@@ -13,27 +13,36 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from ._definition import HuntDefinition, RuleDefaults, parse_definition
+from ._definition import Clue, HuntDefinition, RuleDefaults, parse_definition
 from ._messages import (
+    DEFINITION_EDITS,
     AttemptFailed,
     AttemptPartial,
     AttemptRepeated,
     BoardFrozen,
     BoardRevealed,
+    ClueAdded,
+    ClueEdited,
     ClueFound,
+    ClueRetired,
+    ClueUnlocked,
     EntryJudged,
     EntrySubmitted,
     HintTaken,
     HuntCreated,
     HuntEnded,
     HuntPaused,
+    HuntReopened,
     HuntStarted,
     Pinged,
     PlayerBanned,
     PlayerJoined,
+    PlayerUnbanned,
     Recorded,
+    ScheduleChanged,
     ScoreAdjusted,
 )
+from ._revise import apply_edit, revised
 
 __all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
 
@@ -69,6 +78,7 @@ class Side:
     hints: dict[str, int] = field(default_factory=dict)  # clue -> hints taken
     ledger: list[dict[str, Any]] = field(default_factory=list)  # every point, explained
     active: bool = True  # False once banned (solo): off the leaderboard
+    unlocked: list[str] = field(default_factory=list)  # clues the organisers opened to this side
 
     def key(self) -> tuple[int, int, str]:
         return (-self.score, self.order_seq, self.id)
@@ -169,6 +179,20 @@ class HuntState:
         standing = self.frozen.get(side_id)
         return (None, 0) if standing is None else (standing[0], standing[1])
 
+    @property
+    def version(self) -> int:
+        """The definition's version: how many edits (clue_edited, clue_added, ...) it has had."""
+        return sum(self.counts[kind] for kind in DEFINITION_EDITS)
+
+    def missing_for(self, side: Side | None, clue: Clue) -> list[str]:
+        """The clues ``side`` must still find before ``clue`` opens to it (none if the organisers
+        unlocked it for the side); ``side`` None: a side that has found nothing."""
+        if side is None:
+            return self.definition.missing_before(clue, ())
+        if clue.id in side.unlocked:
+            return []
+        return self.definition.missing_before(clue, side.found)
+
     def side_of(self, player_id: str) -> Side | None:
         player = self.players.get(player_id)
         return None if player is None else self.sides[player.side]
@@ -250,6 +274,12 @@ class HuntState:
                 self.manual_status = "ended"
             case HuntCreated(incarnation=incarnation):
                 self.incarnation = incarnation
+            case ClueEdited() | ClueAdded() | ClueRetired() | ScheduleChanged():
+                self.definition = revised(self.definition, event)
+                for clue in self.definition.clues:  # an added clue
+                    self.clue_stats.setdefault(clue.id, ClueStats())
+            case ClueUnlocked() | HuntReopened() | PlayerUnbanned():
+                apply_edit(self, event)
 
     def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
         side_id = event.player if event.team is None else team_side_id(event.team)
@@ -266,6 +296,8 @@ class HuntState:
 
     def _found(self, recorded: Recorded, event: ClueFound) -> None:
         entry = {"type": "clue_found", "clue": event.clue, "player": event.player, "bonus": event.bonus}
+        if event.method == "credit":
+            entry["credited"] = True
         if event.hints_cost:
             entry["hints_cost"] = event.hints_cost
         self._award(recorded, event.player, event.clue, event.points, entry)
@@ -345,7 +377,7 @@ class HuntState:
             ],
             "sides": [
                 [s.id, s.name, list(s.members), s.score, s.order_seq, dict(s.found), dict(s.hints),
-                 list(s.ledger), s.active]
+                 list(s.ledger), s.active, list(s.unlocked)]
                 for s in self.sides.values()
             ],
             "clue_stats": {
@@ -377,9 +409,10 @@ class HuntState:
             state.players[pid] = Player(pid, name, side, team, jseq, jts, banned, dict(wrong),
                                         _copy_lists(recent), tuple(location) if location else None, pings)
         for row in data["sides"]:
-            sid, name, members, score, order_seq, found, hints, ledger, active = row
+            sid, name, members, score, order_seq, found, hints, ledger, active, *unlocked = row
+            # unlocked: absent in snapshots written before unlocks existed
             side = Side(sid, name, list(members), score, order_seq, dict(found), dict(hints), list(ledger),
-                        active)
+                        active, list(unlocked[0]) if unlocked else [])
             state.sides[sid] = side
             if active:
                 state.leaderboard.add(side.key())
