@@ -21,7 +21,17 @@ from ._definition import (
     parse_definition,
     valid_id,
 )
-from ._edits import EDITABLE, MAX_CREDITS, Correction, Credit, Plan, plan_edit, plan_retire
+from ._edits import (
+    EDITABLE,
+    MAX_CREDITS,
+    Correction,
+    Credit,
+    Plan,
+    accepts_attempt,
+    edited_clue,
+    plan_edit,
+    plan_retire,
+)
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._matching import MAX_PARTIALS, MAX_PATTERN_CHARS, MAX_PATTERNS, MAX_REPLY
 from ._messages import (
@@ -85,6 +95,7 @@ from ._messages import (
 from ._missions import MAX_BONUS, MAX_ENTRY_TEXT, MAX_VERDICT, MEDIA_KINDS
 from ._names import clean_name
 from ._notices import MAX_ANNOUNCEMENT
+from ._revise import SECRET_CLUE_FIELDS, public_clue_document
 from ._rules import DISTANCE_BANDS, MAX_ADJUST, MAX_NAME, MAX_REASON, decide, distance_band, outcome
 from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
@@ -117,6 +128,7 @@ __all__ = [
     "MEDIA_KINDS",
     "REFUSAL_CODES",
     "RESERVED_IDS",
+    "SECRET_CLUE_FIELDS",
     "SNAPSHOT_VERSION",
     "AddClue",
     "AdjustScore",
@@ -185,10 +197,12 @@ __all__ = [
     "TakeHint",
     "UnbanPlayer",
     "UnlockClue",
+    "accepts_attempt",
     "check",
     "clean_name",
     "decide",
     "distance_band",
+    "edited_clue",
     "event_from_fields",
     "event_to_fields",
     "haversine_m",
@@ -198,6 +212,7 @@ __all__ = [
     "parse_definition",
     "plan_edit",
     "plan_retire",
+    "public_clue_document",
     "replay",
     "team_side_id",
     "valid_id",

@@ -50,8 +50,8 @@ from ._revise import clue_document, revised
 from ._state import HuntState, Player, Side
 from ._text import normalize_answer, normalize_code
 
-__all__ = ["EDITABLE", "MAX_CREDITS", "Correction", "Credit", "Plan", "check_version", "decide_edit_command",
-           "known_player", "plan_edit", "plan_retire", "reward"]
+__all__ = ["EDITABLE", "MAX_CREDITS", "Correction", "Credit", "Plan", "accepts_attempt", "check_version",
+           "decide_edit_command", "edited_clue", "known_player", "plan_edit", "plan_retire", "reward"]
 
 # What an edit may change in a clue: everything but its id, its kind and whether it is withdrawn.
 EDITABLE = frozenset({"title", "prompt", "points", "answers", "codes", "lat", "lon", "radius_m", "decay",
@@ -281,7 +281,6 @@ class Plan:
     finders: int  # sides that had found the clue
     corrections: list[Correction] = field(default_factory=list)
     credits: list[Credit] = field(default_factory=list)
-    unchecked: int = 0  # earlier wrong attempts recorded without their text (before texts were kept)
 
 
 def plan_edit(state: HuntState, clue_id: str, changes: Any, rescore: str,
@@ -301,8 +300,7 @@ def plan_edit(state: HuntState, clue_id: str, changes: Any, rescore: str,
                 reason = (f"“{new.title[:_TITLE_IN_REASON]}” edited (version {state.version + 1}): the find scores "
                           f"{old.value(place)} → {new.value(place)}")
                 corrections.append(Correction(side.id, side.name, found["by"], found["points"], delta, reason))
-    credits, unchecked = _credits(state, new, attempts)
-    return Plan(event, state.version, state.clue_stats[clue_id].finders, corrections, credits, unchecked)
+    return Plan(event, state.version, state.clue_stats[clue_id].finders, corrections, _credits(state, new, attempts))
 
 
 def plan_retire(state: HuntState, clue_id: str, rescore: str) -> Plan:
@@ -326,33 +324,39 @@ def _finders(state: HuntState, clue_id: str) -> list[Side]:
     return sorted(sides, key=lambda side: side.found[clue_id]["seq"])
 
 
-def _credits(state: HuntState, clue: Clue, attempts: Iterable[Recorded]) -> tuple[list[Credit], int]:
+def _credits(state: HuntState, clue: Clue, attempts: Iterable[Recorded]) -> list[Credit]:
     """The first wrong attempt of each side that has not found ``clue`` and that ``clue`` accepts."""
     credits: list[Credit] = []
     seen: set[str] = set()
-    unchecked = 0
     earlier = state.clue_stats[clue.id].finders
     for recorded in attempts:
         event = recorded.event
-        if not isinstance(event, AttemptFailed) or event.clue != clue.id or event.method not in ("answer", "code"):
+        if not accepts_attempt(clue, event) or len(credits) >= MAX_CREDITS:
             continue
-        if event.text is None:
-            unchecked += 1
-            continue
+        assert isinstance(event, AttemptFailed) and event.text is not None
         player = state.players.get(event.player)
         if player is None or player.banned or player.side in seen or clue.id in state.sides[player.side].found:
-            continue
-        if not _accepts(clue, event.method, event.text) or len(credits) >= MAX_CREDITS:
             continue
         side = state.sides[player.side]
         seen.add(side.id)
         value, _, hints_cost = reward(state, side, clue, earlier + len(credits))
         credits.append(Credit(side.id, side.name, player.id, recorded.seq, event.text, value - hints_cost))
-    return credits, unchecked
+    return credits
 
 
-def _accepts(clue: Clue, method: str, text: str) -> bool:
+def edited_clue(state: HuntState, clue_id: str, changes: Any) -> Clue:
+    """The clue as an edit with ``changes`` would make it; raises Rejected as the edit would."""
+    event = _edit(state, EditClue("preview", clue_id, changes))
+    return revised(state.definition, event).clue_index[clue_id]
+
+
+def accepts_attempt(clue: Clue, event: Any) -> bool:
+    """Whether ``clue`` would take the wrong answer or code of an attempt_failed ``event`` (one
+    recorded with its text) as right."""
+    if not isinstance(event, AttemptFailed) or event.clue != clue.id or event.text is None:
+        return False
     keep = clue.keep_punctuation
-    if method == "answer":
-        return clue.kind == "answer" and clue.check(normalize_answer(text, keep_punctuation=keep)) is True
-    return clue.kind == "code" and normalize_code(text, keep_punctuation=keep) in clue.codes
+    if event.method == "answer":
+        return clue.kind == "answer" and clue.check(normalize_answer(event.text, keep_punctuation=keep)) is True
+    code = normalize_code(event.text, keep_punctuation=keep)
+    return event.method == "code" and clue.kind == "code" and code in clue.codes

@@ -23,7 +23,10 @@ from ._edit_messages import (
 if TYPE_CHECKING:
     from ._state import HuntState
 
-__all__ = ["apply_edit", "clue_document", "revised"]
+__all__ = ["SECRET_CLUE_FIELDS", "apply_edit", "clue_document", "public_clue_document", "revised"]
+
+# What a clue's document holds that players must not learn (and the broker never carries).
+SECRET_CLUE_FIELDS = frozenset({"answers", "codes", "patterns", "partial", "lat", "lon"})
 
 DefinitionEdit = ClueEdited | ClueAdded | ClueRetired | ScheduleChanged
 
@@ -34,6 +37,18 @@ def clue_document(definition: HuntDefinition, clue_id: str) -> dict[str, Any]:
         if document.get("id") == clue_id:
             return dict(document)
     raise KeyError(clue_id)
+
+
+def public_clue_document(document: Any) -> Any:
+    """A clue's document without its secrets: answers, codes, patterns, partial answers, the
+    position of a geo clue, and hint texts (a hint keeps its cost). Anything else comes back as is."""
+    if not isinstance(document, dict):
+        return document
+    public = {key: value for key, value in document.items() if key not in SECRET_CLUE_FIELDS}
+    if isinstance(public.get("hints"), list):
+        public["hints"] = [{"cost": hint.get("cost", 0)} if isinstance(hint, dict) else None
+                           for hint in public["hints"]]
+    return public
 
 
 def revised(definition: HuntDefinition, event: DefinitionEdit) -> HuntDefinition:
