@@ -77,7 +77,8 @@ async def test_an_answer_fix_credits_only_the_players_the_organiser_picks(hunt: 
         await ann.join("Ann")
         await bob.join("Bob")
         for player, text in ((ann, "light house"), (bob, "Lite House!"), (bob, "lamp")):
-            assert (await player.request({"op": "answer", "id": text, "clue": "c1", "answer": text}))["result"] == "wrong"
+            reply = await player.request({"op": "answer", "id": text, "clue": "c1", "answer": text})
+            assert reply["result"] == "wrong"
         changes = {"answers": ["lighthouse", "light house", "lite house"]}
         status, plan = await post(server, "/clues/c1/edit/preview", changes=changes)
         assert status == 200, plan
