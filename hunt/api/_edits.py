@@ -15,10 +15,11 @@ from quart import Blueprint, Response
 
 from ..domain import (
     MAX_CREDITS,
+    MAX_TIME_MS,
     AddClue,
     AdjustScore,
     AttemptFailed,
-    ChangeSchedule,
+    ChangeTimes,
     Command,
     CreditClue,
     EditClue,
@@ -39,13 +40,13 @@ from ._context import ApiContext
 from ._errors import wire_error
 from ._http import error_response, json_response, read_json
 
-__all__ = ["ADD_FIELDS", "EDIT_FIELDS", "RETIRE_FIELDS", "SCHEDULE_FIELDS", "UNLOCK_FIELDS", "edit_routes"]
+__all__ = ["ADD_FIELDS", "EDIT_FIELDS", "RETIRE_FIELDS", "TIMES_FIELDS", "UNLOCK_FIELDS", "edit_routes"]
 
 EDIT_FIELDS = frozenset({"id", "changes", "rescore", "credit", "version"})
 RETIRE_FIELDS = frozenset({"id", "rescore", "version"})
 ADD_FIELDS = frozenset({"id", "clue", "version"})
 UNLOCK_FIELDS = frozenset({"id", "team", "player"})
-SCHEDULE_FIELDS = frozenset({"id", "starts_at", "ends_at"})
+TIMES_FIELDS = frozenset({"id", "starts_at", "ends_at"})
 UNBAN_FIELDS = frozenset({"id", "reason"})
 ATTEMPTS_PAGE = 2000  # wrong attempts read from the log at a time for an answer fix's preview
 
@@ -122,14 +123,14 @@ def edit_routes(blueprint: Blueprint, ctx: ApiContext) -> None:
         return await submit_admin(ctx, hunt_id, UnlockClue(client_id(body), clue, team, player),
                                   same=lambda fields: "side" in fields)
 
-    @blueprint.post("/<hunt:hunt_id>/schedule")
-    async def schedule(hunt_id: str) -> Response:
-        body = await read_json(limits, fields=SCHEDULE_FIELDS)
+    @blueprint.post("/<hunt:hunt_id>/times")
+    async def times(hunt_id: str) -> Response:
+        body = await read_json(limits, fields=TIMES_FIELDS)
         changes = {key: body[key] for key in ("starts_at", "ends_at") if key in body}
-        if not changes or any(v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0)
-                              for v in changes.values()):
-            raise BadRequest('a schedule change sets "starts_at", "ends_at" or both: epoch milliseconds or null')
-        return await submit_admin(ctx, hunt_id, ChangeSchedule(client_id(body), changes),
+        if not changes or any(v is not None and (not isinstance(v, int) or isinstance(v, bool)
+                                                 or not 0 <= v <= MAX_TIME_MS) for v in changes.values()):
+            raise BadRequest('a change of times sets "starts_at", "ends_at" or both: epoch milliseconds or null')
+        return await submit_admin(ctx, hunt_id, ChangeTimes(client_id(body), changes),
                                   same=lambda fields: "ends_at" in fields)
 
     @blueprint.post("/<hunt:hunt_id>/players/<player>/unban")

@@ -29,7 +29,7 @@ from ._messages import (
     BanPlayer,
     BoardFrozen,
     BoardRevealed,
-    ChangeSchedule,
+    ChangeTimes,
     ClueAdded,
     ClueEdited,
     ClueFound,
@@ -60,11 +60,11 @@ from ._messages import (
     ReopenHunt,
     RetireClue,
     RevealBoard,
-    ScheduleChanged,
     ScoreAdjusted,
     StartHunt,
     SubmitEntry,
     TakeHint,
+    TimesChanged,
     UnbanPlayer,
     UnlockClue,
 )
@@ -160,8 +160,8 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, AddClue(cmd, document), ts)
         case ClueRetired(clue=clue):
             _admin(state, recorded, RetireClue(cmd, clue), ts)
-        case ScheduleChanged(starts_at=starts_at, ends_at=ends_at):
-            _admin(state, recorded, ChangeSchedule(cmd, {"starts_at": starts_at, "ends_at": ends_at}), ts)
+        case TimesChanged(starts_at=starts_at, ends_at=ends_at):
+            _admin(state, recorded, ChangeTimes(cmd, {"starts_at": starts_at, "ends_at": ends_at}), ts)
         case ClueUnlocked(player=player, clue=clue, side=side):
             team = None if player is not None else state.sides[side].name
             _admin(state, recorded, UnlockClue(cmd, clue, team, player), ts)

@@ -1,6 +1,6 @@
 """The commands and events of editing a hunt while it runs (``_edits.py`` decides them).
 
-A definition edit (``clue_edited``, ``clue_added``, ``clue_retired``, ``schedule_changed``)
+A definition edit (``clue_edited``, ``clue_added``, ``clue_retired``, ``times_changed``)
 carries what the definition becomes, never a difference to recompute: applying it replaces
 the definition, so the definition in memory after the edit is the one a replay of the log
 gives, and time travel to a seq before it shows the old one. The definition's *version* is the
@@ -16,7 +16,7 @@ from typing import Any
 __all__ = [
     "DEFINITION_EDITS",
     "AddClue",
-    "ChangeSchedule",
+    "ChangeTimes",
     "ClueAdded",
     "ClueEdited",
     "ClueRetired",
@@ -27,7 +27,7 @@ __all__ = [
     "PlayerUnbanned",
     "ReopenHunt",
     "RetireClue",
-    "ScheduleChanged",
+    "TimesChanged",
     "UnbanPlayer",
     "UnlockClue",
 ]
@@ -78,7 +78,7 @@ class UnlockClue:
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeSchedule:
+class ChangeTimes:
     """``changes``: ``starts_at`` and/or ``ends_at``, each epoch milliseconds or None (no time)."""
 
     cmd: str
@@ -136,8 +136,8 @@ class ClueRetired:
 
 
 @dataclass(frozen=True, slots=True)
-class ScheduleChanged:
-    TYPE = "schedule_changed"
+class TimesChanged:
+    TYPE = "times_changed"
     starts_at: int | None
     ends_at: int | None
 
@@ -163,4 +163,4 @@ class PlayerUnbanned:
 
 
 # The events that change the definition: each one is a new version of it.
-DEFINITION_EDITS = (ClueEdited.TYPE, ClueAdded.TYPE, ClueRetired.TYPE, ScheduleChanged.TYPE)
+DEFINITION_EDITS = (ClueEdited.TYPE, ClueAdded.TYPE, ClueRetired.TYPE, TimesChanged.TYPE)

@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ._definition import Clue, parse_time
+from ._definition import Clue
 from ._edit_messages import (
     AddClue,
-    ChangeSchedule,
+    ChangeTimes,
     ClueAdded,
     ClueEdited,
     ClueRetired,
@@ -39,7 +39,7 @@ from ._edit_messages import (
     PlayerUnbanned,
     ReopenHunt,
     RetireClue,
-    ScheduleChanged,
+    TimesChanged,
     UnbanPlayer,
     UnlockClue,
 )
@@ -49,6 +49,7 @@ from ._notices import team_of
 from ._revise import clue_document, revised
 from ._state import HuntState, Player, Side
 from ._text import normalize_answer, normalize_code
+from ._timing import parse_time
 
 __all__ = ["EDITABLE", "MAX_CREDITS", "Correction", "Credit", "Plan", "accepts_attempt", "check_version",
            "decide_edit_command", "edited_clue", "known_player", "plan_edit", "plan_retire", "reward"]
@@ -60,7 +61,7 @@ MAX_CREDITS = 1000  # sides credited by one answer fix (a preview lists at most 
 _TITLE_IN_REASON = 80
 
 _Edit = TypeVar("_Edit", ClueEdited, ClueAdded, ClueRetired)
-EditCommand = EditClue | AddClue | RetireClue | UnlockClue | ChangeSchedule | ReopenHunt | UnbanPlayer | CreditClue
+EditCommand = EditClue | AddClue | RetireClue | UnlockClue | ChangeTimes | ReopenHunt | UnbanPlayer | CreditClue
 
 
 def decide_edit_command(state: HuntState, command: EditCommand, now_ms: int) -> Event:
@@ -74,7 +75,7 @@ def decide_edit_command(state: HuntState, command: EditCommand, now_ms: int) -> 
             return _retire(state, command)
         case UnlockClue():
             return _unlock(state, command)
-        case ChangeSchedule():
+        case ChangeTimes():
             return _schedule(state, command, now_ms)
         case ReopenHunt():
             return _reopen(state, now_ms)
@@ -172,10 +173,10 @@ def _unlock(state: HuntState, command: UnlockClue) -> ClueUnlocked:
     return ClueUnlocked(player_id, clue.id, side.id)
 
 
-def _schedule(state: HuntState, command: ChangeSchedule, now_ms: int) -> ScheduleChanged:
+def _schedule(state: HuntState, command: ChangeTimes, now_ms: int) -> TimesChanged:
     changes = command.changes
     if not isinstance(changes, dict) or not changes or not set(changes) <= {"starts_at", "ends_at"}:
-        raise Rejected("bad_request", "a schedule change sets starts_at, ends_at or both (each epoch ms or null)")
+        raise Rejected("bad_request", "a change of times sets starts_at, ends_at or both (each epoch ms or null)")
     definition = state.definition
     times = {"starts_at": definition.starts_at, "ends_at": definition.ends_at}
     for key, value in changes.items():
@@ -192,7 +193,7 @@ def _schedule(state: HuntState, command: ChangeSchedule, now_ms: int) -> Schedul
         raise Rejected("invalid_state", "ends_at must be in the future (end the hunt to end it now)")
     if starts is not None and ends is not None and ends <= starts:
         raise Rejected("invalid_state", "ends_at must be after starts_at")
-    return ScheduleChanged(starts, ends)
+    return TimesChanged(starts, ends)
 
 
 def _reopen(state: HuntState, now_ms: int) -> HuntReopened:
@@ -200,8 +201,8 @@ def _reopen(state: HuntState, now_ms: int) -> HuntReopened:
         raise Rejected("invalid_state", "only an ended hunt can be reopened")
     ends_at = state.definition.ends_at
     if ends_at is not None and now_ms >= ends_at:
-        raise Rejected("invalid_state", "the hunt reached its scheduled end (ends_at): move the end with a schedule "
-                                        "change first")
+        raise Rejected("invalid_state", "the hunt reached its scheduled end (ends_at): move the end (POST .../times) "
+                                        "first")
     return HuntReopened()
 
 

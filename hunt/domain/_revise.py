@@ -17,7 +17,7 @@ from ._edit_messages import (
     ClueUnlocked,
     HuntReopened,
     PlayerUnbanned,
-    ScheduleChanged,
+    TimesChanged,
 )
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ __all__ = ["SECRET_CLUE_FIELDS", "apply_edit", "clue_document", "public_clue_doc
 # What a clue's document holds that players must not learn (and the broker never carries).
 SECRET_CLUE_FIELDS = frozenset({"answers", "codes", "patterns", "partial", "lat", "lon"})
 
-DefinitionEdit = ClueEdited | ClueAdded | ClueRetired | ScheduleChanged
+DefinitionEdit = ClueEdited | ClueAdded | ClueRetired | TimesChanged
 
 
 def clue_document(definition: HuntDefinition, clue_id: str) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def revised(definition: HuntDefinition, event: DefinitionEdit) -> HuntDefinition
             clues.append(dict(new))
         case ClueRetired(clue=clue_id):
             clues = [{**c, "retired": True} if c.get("id") == clue_id else c for c in clues]
-        case ScheduleChanged(starts_at=starts_at, ends_at=ends_at):
+        case TimesChanged(starts_at=starts_at, ends_at=ends_at):
             document["starts_at"], document["ends_at"] = starts_at, ends_at
     document["clues"] = clues
     return parse_definition(document, RuleDefaults())

@@ -27,7 +27,7 @@ from ._messages import (
     BanPlayer,
     BoardFrozen,
     BoardRevealed,
-    ChangeSchedule,
+    ChangeTimes,
     CheckIn,
     ClueAdded,
     ClueEdited,
@@ -59,18 +59,21 @@ from ._messages import (
     ReopenHunt,
     RetireClue,
     RevealBoard,
-    ScheduleChanged,
+    ScheduleSet,
     ScoreAdjusted,
+    SetSchedule,
     StartHunt,
     SubmitCode,
     SubmitEntry,
     TakeHint,
+    TimesChanged,
     UnbanPlayer,
     UnlockClue,
 )
 from ._missions import decide_judge, decide_submit
 from ._names import clean_name
 from ._notices import decide_announce
+from ._schedules import check_clue_time, check_window, decide_freeze, decide_reveal, decide_schedule
 from ._state import HuntState, Player, Side, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -110,7 +113,7 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
         case TakeHint(clue=clue_id):
             player = _active_player(state, command.principal, now_ms)
             side = state.sides[player.side]
-            clue = _open_clue(state, side, clue_id)
+            clue = _open_clue(state, side, clue_id, now_ms)
             if clue.id in side.found:
                 raise Rejected("already_found", f"“{clue.title}” is already found")
             index = side.hints.get(clue.id, 0)
@@ -144,13 +147,11 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
         case Announce():
             return decide_announce(state, command)
         case FreezeBoard():
-            if state.frozen is not None:
-                raise Rejected("invalid_state", "the scoreboard is already frozen")
-            return BoardFrozen()
+            return decide_freeze(state, command, now_ms)
         case RevealBoard():
-            if state.frozen is None:
-                raise Rejected("invalid_state", "the scoreboard is not frozen")
-            return BoardRevealed()
+            return decide_reveal(state, command, now_ms)
+        case SetSchedule():
+            return decide_schedule(state, command)
         case SubmitEntry():
             return decide_submit(state, command,
                                  lambda player, clue: _attempt(state, player, clue, "mission", now_ms))
@@ -159,7 +160,7 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
         case UnbanPlayer(reason=reason):
             _check_reason(reason)
             return decide_edit_command(state, command, now_ms)
-        case EditClue() | AddClue() | RetireClue() | UnlockClue() | ChangeSchedule() | ReopenHunt() | CreditClue():
+        case EditClue() | AddClue() | RetireClue() | UnlockClue() | ChangeTimes() | ReopenHunt() | CreditClue():
             return decide_edit_command(state, command, now_ms)
         case BanPlayer(player=player_id, reason=reason):
             player = _known_player(state, player_id)
@@ -211,8 +212,14 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "player": player, "points": delta, "score": score}
         case PlayerBanned(player=player):
             return {"result": "ok", "player": player}
+        case BoardFrozen(at=at) if at is not None:
+            return {"result": "ok", "frozen": False, "freeze_at": at}
         case BoardFrozen():
             return {"result": "ok", "frozen": True}
+        case ScheduleSet(side=side, starts_at=starts_at, offset_ms=offset, window_ms=window):
+            return {"result": "ok", "side": side, "starts_at": starts_at,
+                    "offset_s": None if offset is None else offset // 1000,
+                    "window_s": None if window is None else window // 1000}
         case BoardRevealed():
             return {"result": "ok", "frozen": False}
         case Announced(player=player, side=side):
@@ -235,7 +242,7 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "clue": clue, "change": event.TYPE}
         case ClueUnlocked(clue=clue, side=side):
             return {"result": "ok", "clue": clue, "side": side}
-        case ScheduleChanged(starts_at=starts_at, ends_at=ends_at):
+        case TimesChanged(starts_at=starts_at, ends_at=ends_at):
             return {"result": "ok", "starts_at": starts_at, "ends_at": ends_at}
         case PlayerUnbanned(player=player):
             return {"result": "ok", "player": player, "banned": False}
@@ -302,6 +309,7 @@ def _active_player(state: HuntState, player_id: str, now_ms: int) -> Player:
     status = state.status_at(now_ms)
     if status != "active":
         raise Rejected("hunt_not_active", f"the hunt is {status}")
+    check_window(state, player.side, now_ms)
     return player
 
 
@@ -309,7 +317,7 @@ def _attempt(state: HuntState, player_id: str, clue_id: Any, kind: str,
              now_ms: int) -> tuple[Player, Side, Clue]:
     player = _active_player(state, player_id, now_ms)
     side = state.sides[player.side]
-    clue = _open_clue(state, side, clue_id)
+    clue = _open_clue(state, side, clue_id, now_ms)
     if clue.kind != kind:
         described, use = {"answer": ("an answer", "use 'answer'"), "geo": ("a check-in", "use 'checkin'"),
                           "code": ("a code", "use 'code'"), "mission": ("a mission", "send an entry")}[clue.kind]
@@ -317,7 +325,7 @@ def _attempt(state: HuntState, player_id: str, clue_id: Any, kind: str,
     return player, side, clue
 
 
-def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
+def _open_clue(state: HuntState, side: Side, clue_id: Any, now_ms: int) -> Clue:
     clue = state.definition.clue(clue_id) if isinstance(clue_id, str) else None
     if clue is None:
         raise Rejected("unknown_clue", f"no clue {clue_id!r} in this hunt")
@@ -327,6 +335,7 @@ def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
     if missing:
         titles = ", ".join(f"“{state.definition.clue_index[needed].title}”" for needed in missing)
         raise Rejected("locked", f"“{clue.title}” opens after {titles}")
+    check_clue_time(state, clue, side.id, now_ms)
     return clue
 
 

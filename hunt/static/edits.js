@@ -131,7 +131,7 @@ async function load(keepClue) {
   if (!res.ok) { failed(res); return; }
   detail = res.data;
   const counts = detail.stats.by_type || {};
-  const version = ['clue_edited', 'clue_added', 'clue_retired', 'schedule_changed'].reduce((n, t) => n + (counts[t] || 0), 0);
+  const version = ['clue_edited', 'clue_added', 'clue_retired', 'times_changed'].reduce((n, t) => n + (counts[t] || 0), 0);
   $('#edit-version').textContent = `version ${version}`;
   const select = $('#edit-clue');
   const keep = keepClue || select.value;
@@ -289,11 +289,11 @@ function setup() {
       if ($(sel).value !== shown) body[key] = epoch($(sel).value);
     }
     if (!Object.keys(body).length) { say('Change a time first.', 'bad'); return; }
-    command('/schedule', body, () => 'Times changed.');
+    command('/times', body, () => 'Times changed.');
   });
   $('#extend-btn').addEventListener('click', () => {
     const end = epoch($('#schedule-end').value);
-    command('/schedule', { ends_at: Math.max(end || 0, Date.now()) + 15 * 60000 }, (d) => `The hunt now ends ${new Date(d.ends_at).toLocaleString()}.`);
+    command('/times', { ends_at: Math.max(end || 0, Date.now()) + 15 * 60000 }, (d) => `The hunt now ends ${new Date(d.ends_at).toLocaleString()}.`);
   });
   $('#reopen-btn').addEventListener('click', () => command('/reopen', {}, () => 'The hunt is open again.'));
   $('#add-clue-btn').addEventListener('click', () => {

@@ -3,13 +3,13 @@
 // the page then fetches the hunt again and takes the new clues, prompts, points and times without
 // a reload. Imported by play.js.
 
-export const EDIT_KINDS = new Set(['clue_edited', 'clue_added', 'clue_retired', 'schedule_changed',
+export const EDIT_KINDS = new Set(['clue_edited', 'clue_added', 'clue_retired', 'times_changed',
   'clue_unlocked', 'hunt_reopened']);
 
-// What makes a clue's element: the rest (prompt, lock, points, title) is updated in place, so a
-// player typing an answer keeps it.
+// What makes a clue's element: the rest (prompt, lock, points, title, its clock) is updated in
+// place, so a player typing an answer keeps it.
 function shape(clue) {
-  const { prompt, locked, value, points, title, ...rest } = clue;
+  const { prompt, locked, value, points, title, opens_at, closes_at, closed, ...rest } = clue;
   return JSON.stringify(rest);
 }
 

@@ -149,14 +149,14 @@ async def test_the_end_is_extended_an_ended_hunt_reopens_and_a_ban_is_lifted(hun
         assert status == 200 and reopened["status"] == "active"
         await ann.wait_for(lambda f: f["op"] == "hunt" and f["status"] == "active")
         far = 4_102_444_800_000  # 2100-01-01
-        status, scheduled = await post(server, "/schedule", ends_at=far)
+        status, scheduled = await post(server, "/times", ends_at=far)
         assert status == 200 and scheduled["ends_at"] == far
-        item = await ann.wait_for(feed(ann, "schedule_changed"))
+        item = await ann.wait_for(feed(ann, "times_changed"))
         assert item["ends_at"] == far and (await public_hunt(server))["ends_at"] == far
         assert (await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"}))["result"] \
             == "correct"
-    assert (await post(server, "/schedule", ends_at=1))[0] == 409  # in the past
-    assert (await post(server, "/schedule", starts_at=1))[0] == 409  # the hunt has begun
+    assert (await post(server, "/times", ends_at=1))[0] == 409  # in the past
+    assert (await post(server, "/times", starts_at=1))[0] == 409  # the hunt has begun
     assert (await post(server, "/reopen"))[0] == 409  # not ended
 
 
@@ -175,8 +175,8 @@ async def test_bad_edits_are_clear_errors_and_change_nothing(hunt: str, server: 
         ("/clues", {"clue": "c5"}, 400, "bad_request"),
         ("/clues/c3/unlock", {"team": "Gulls", "player": "p1"}, 400, "bad_request"),
         ("/clues/c3/unlock", {"player": "p9"}, 404, "unknown_player"),
-        ("/schedule", {"ends_at": "tomorrow"}, 400, "bad_request"),
-        ("/schedule", {}, 400, "bad_request"),
+        ("/times", {"ends_at": "tomorrow"}, 400, "bad_request"),
+        ("/times", {}, 400, "bad_request"),
         ("/players/p9/unban", {}, 404, "unknown_player"),
     ]:
         response = await server.http.post(f"{ADMIN}{path}", json=body)

@@ -10,7 +10,7 @@ import pytest
 from hunt.domain import (
     AddClue,
     AdjustScore,
-    ChangeSchedule,
+    ChangeTimes,
     ClueFound,
     CreditClue,
     EditClue,
@@ -201,7 +201,7 @@ def test_the_end_moves_an_ended_hunt_reopens_and_a_ban_is_lifted() -> None:
     assert game.reject(UnbanPlayer("ub2", ann)).code == "invalid_state"
     assert game.state.status_at(T0 + 61_000) == "ended"
     assert game.reject(ReopenHunt("ro1"), at=T0 + 61_000).code == "invalid_state"  # the schedule ended it
-    game.send(ChangeSchedule("s1", {"ends_at": T0 + 3_600_000}))
+    game.send(ChangeTimes("s1", {"ends_at": T0 + 3_600_000}))
     assert game.state.status_at(T0 + 61_000) == "active"
     game.send(end())
     assert game.send(ReopenHunt("ro2")) == {"result": "ok", "status": "active"}
@@ -212,12 +212,12 @@ def test_the_end_moves_an_ended_hunt_reopens_and_a_ban_is_lifted() -> None:
 
 def test_a_schedule_change_refuses_a_moved_start_once_begun_and_an_end_in_the_past() -> None:
     game = Game(active=False)
-    game.send(ChangeSchedule("s1", {"starts_at": T0 + 10_000, "ends_at": "2026-05-29T00:00:00Z"}))
+    game.send(ChangeTimes("s1", {"starts_at": T0 + 10_000, "ends_at": "2026-05-29T00:00:00Z"}))
     assert (game.state.definition.starts_at, game.state.definition.ends_at) == (T0 + 10_000, 1_780_012_800_000)
     for changes, code_ in [({"starts_at": T0 + 20_000}, "invalid_state"), ({"ends_at": T0}, "invalid_state"),
                            ({"ends_at": "tomorrow"}, "bad_request"), ({}, "bad_request"),
                            ({"ends_at": 1_780_012_800_000}, "invalid_state"), ({"begins": 1}, "bad_request")]:
-        assert game.reject(ChangeSchedule("s2", changes), at=T0 + 11_000).code == code_, changes
+        assert game.reject(ChangeTimes("s2", changes), at=T0 + 11_000).code == code_, changes
     same_as_replay(game)
 
 
