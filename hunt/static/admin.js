@@ -354,6 +354,7 @@ function selectHunt(id) {
   $('#hunt-detail').hidden = false;
   $('#judging').hidden = false;
   judging.reset();
+  document.dispatchEvent(new CustomEvent('hunt-selected', { detail: id }));  // edits.js
   $('#hunt-title').textContent = id;
   $('#hunt-id').textContent = id;
   const link = $('#play-link');
