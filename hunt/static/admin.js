@@ -138,6 +138,7 @@ const past = setupHistory({ api, huntPath, errorMessage, Unauthorized, renderBoa
   playerNames });
 const actions = setupActions({ api, huntPath, errorMessage, Unauthorized, token: () => token, selected: () => selected,
   playerLabel, afterImport: async (id) => { await refreshHunts(); selectHunt(id); } });
+let boardShown = null;           // the offset of the leaderboard page on screen
 const boardPager = new Pager('leaderboard', BOARD_PAGE, () => pollLeaderboard().catch((e) => showError(e.message)));
 
 // ---------------------------------------------------------------------------------------------
@@ -368,6 +369,7 @@ function selectHunt(id) {
     $(sel).textContent = '';
   }
   past.reset();
+  boardShown = null;
   actions.reset();
   boardPager.reset();
   for (const sel of ['#timetravel-range', '#timetravel-seq']) {
@@ -403,7 +405,8 @@ function renderLeaderboardRows(tbody, rows) {
 async function pollLeaderboard() {
   const res = await api(huntPath(`/leaderboard?limit=${BOARD_PAGE}&offset=${boardPager.offset}`), { useEtag: true });
   if (!res.ok) throw new Error(`leaderboard: ${errorMessage(res)}`);
-  if (!res.fresh) return;
+  if (!res.fresh && boardShown === boardPager.offset) return;  // a 304 for another page is still news here
+  boardShown = boardPager.offset;
   const d = res.data || {};
   renderLeaderboardRows($('#leaderboard'), d.rows);
   boardPager.show(d.total ?? 0);
