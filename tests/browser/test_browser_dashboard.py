@@ -232,3 +232,23 @@ def test_the_leaderboards_page_and_travel_to_a_clock_time(page: Page, server: Li
     page.until_text("#timetravel-page", "1\u201320 of 23")
     page.click("#timetravel-next")
     page.until(lambda: len(rows(page, "#timetravel-table")) == 3, "the past board's second page")
+
+
+def test_the_judging_queue_in_pages(page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id)
+    for i in range(51):  # one page of 50, and one more
+        [joined] = join_and_play(server.port, hunt_id, f"Crew{i:02}")
+        photo = b"\x89PNG\r\n\x1a\n" + bytes([i]) * 64  # another photo each time (a PNG by its signature)
+        sent = server.http.post(f"/hunts/{hunt_id}/entries", params={"clue": "c7", "id": f"e{i}"},
+                                content=photo, headers={"Content-Type": "image/png",
+                                                        "Authorization": f"Bearer {joined['token']}"})
+        assert sent.status_code == 200, sent.text
+    open_hunt(page, hunt_id)
+    page.until(lambda: len(page.all("#judging-list li")) == 50, "the first page of the queue")
+    assert page.text("#judging-page") == "page 1" and page.q("#judging-prev").get_attribute("disabled")
+    page.click("#judging-next")
+    page.until(lambda: len(page.all("#judging-list li")) == 1, "the second page")
+    page.until_text("#judging-meta", "Crew50")
+    assert page.text("#judging-page") == "page 2" and not page.q("#judging-next").is_enabled()
+    page.click("#judging-prev")
+    page.until(lambda: len(page.all("#judging-list li")) == 50, "the first page again")
