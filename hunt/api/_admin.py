@@ -30,7 +30,6 @@ from ..domain import (
     BanPlayer,
     Command,
     EndHunt,
-    FreezeBoard,
     PauseHunt,
     Rejected,
     RevealBoard,
@@ -59,8 +58,9 @@ CONTROL_FIELDS = frozenset({"id"})
 BAN_FIELDS = frozenset({"id", "reason"})
 ADJUST_FIELDS = frozenset({"id", "player", "delta", "reason"})
 ANNOUNCE_FIELDS = frozenset({"id", "text", "team", "player"})
-_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | FreezeBoard | RevealBoard]] = {
-    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "freeze": FreezeBoard, "reveal": RevealBoard}
+# freeze (which may take a time) is in _timing.
+_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | RevealBoard]] = {
+    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "reveal": RevealBoard}
 
 
 class HuntIdConverter(BaseConverter):

@@ -122,6 +122,10 @@ def openapi_document() -> dict[str, Any]:
             "player websocket (upgrade; the protocol is in docs/protocol.md). Without the websocket "
             "upgrade the path is 404.", "player", {"description": "switching protocols"}, status="101",
             params=hunt, errors=(404,))},
+        "/admin/cluster": {"get": _op(
+            "cluster mode: the nodes (load, events/s, heartbeat age, hunts), every hunt's owner and lease "
+            "age, as this node sees them; 404 when the server is not a cluster node", "admin",
+            _json(_ref("Cluster")), errors=(404,))},
         "/admin/hunts": {
             "get": _op("list hunts", "admin", _json(_ref("HuntList")), cached=True),
             "post": _op("create a hunt from a definition", "admin",
@@ -176,6 +180,14 @@ def openapi_document() -> dict[str, Any]:
             {"description": "NDJSON", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
             params=hunt, errors=read)},
         "/admin/hunts/{hunt_id}/adjust": _command("adjust a score (recorded as an event)", hunt, _body("Adjust")),
+        "/admin/hunts/{hunt_id}/freeze": _command(
+            "freeze the scoreboard now, or at a time (at): players see the standings as of then, organisers live "
+            "ones", hunt, _body("Freeze", required=False)),
+        "/admin/hunts/{hunt_id}/schedule": {
+            **_command("a side's own start and time window (timed play), recorded as an event", hunt,
+                       _body("Schedule")),
+            "get": _op("the hunt's clock: its start, window and freeze, each side with its own schedule, the timed "
+                       "clues", "admin", _json(_ref("Schedule")), params=hunt, errors=read, cached=True)},
         "/admin/hunts/{hunt_id}/announce": _command(
             "an announcement or erratum to everybody, one team or one player: recorded, pushed live, kept in "
             "the feed", hunt, _body("Announce")),
@@ -219,8 +231,7 @@ def openapi_document() -> dict[str, Any]:
             errors=(404,))},
     }
     summaries = {"start": "start (or resume) the hunt", "pause": "pause the hunt", "end": "end the hunt",
-                 "freeze": "freeze the scoreboard: players see the standings as of now, organisers live ones",
-                 "reveal": "reveal the standings frozen by freeze"}
+                 "reveal": "reveal the standings frozen by freeze (or call off a scheduled freeze)"}
     for action, summary in summaries.items():
         paths[f"/admin/hunts/{{hunt_id}}/{action}"] = _command(summary, hunt, _body("Control", required=False))
     return {
