@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         page.until(lambda: page.text("#stat-rate") != "\u2013", "an event rate", timeout_s=6)
         page.type("#events-type", "clue_found")
         page.click("#events-btn")
-        page.until_text("#events-meta", "events shown")
+        page.until_text("#events-meta", "newest first")
         page.click(f'#events-table button.audit-link[data-player="{ann}"]')
         page.until_text("#audit-check", "equals the score")
         page.type("#timetravel-seq", str(early))
