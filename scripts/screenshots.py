@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests package, for its helpers
 
 from tests.support.browser import (  # noqa: E402
-    CRANE,
     Page,
     join,
     join_and_play,
@@ -36,6 +35,7 @@ from tests.support.browser import (  # noqa: E402
     storage_key,
     ws_session,
 )
+from tests.support.hunts import CRANE  # noqa: E402
 
 HUNT = "harbor-2026"
 FISH_MARKET = (53.5457, 9.9497)
