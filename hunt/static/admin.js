@@ -137,7 +137,7 @@ const judging = setupJudging({ api, huntPath, errorMessage, token: () => token }
 const past = setupHistory({ api, huntPath, errorMessage, Unauthorized, renderBoard: renderLeaderboardRows,
   playerNames });
 const actions = setupActions({ api, huntPath, errorMessage, Unauthorized, token: () => token, selected: () => selected,
-  playerLabel, afterImport: async (id) => { await refreshHunts(); selectHunt(id); } });
+  playerLabel, playerNames, afterImport: async (id) => { await refreshHunts(); selectHunt(id); } });
 let boardShown = null;           // the offset of the leaderboard page on screen
 const boardPager = new Pager('leaderboard', BOARD_PAGE, () => pollLeaderboard().catch((e) => showError(e.message)));
 
@@ -670,7 +670,7 @@ function main() {
   });
   $('#audit-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    loadAudit($('#audit-player').value.trim());
+    loadAudit(actions.playerId($('#audit-player').value.trim()));
   });
   window.addEventListener('resize', () => {
     if (lastHeatmap) drawHeatmap(lastHeatmap);

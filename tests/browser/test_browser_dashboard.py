@@ -70,6 +70,11 @@ def test_adjust_a_score_by_name_after_confirming(page: Page, server: LiveServer,
     page.until_text("#adjust-result", f"Ann ({ann}): -15 points, score now 105")
     [adjusted] = server.events(hunt_id, type="score_adjusted")
     assert (adjusted["player"], adjusted["data"]["delta"], adjusted["data"]["reason"]) == (ann, -15, "left the route")
+    # The audit, asked for by name, has it with its reason.
+    page.type("#audit-player", "Ann")
+    page.click("#audit-btn")
+    page.until_text("#audit-summary", f"Ann ({ann}): score 105")
+    assert rows(page, "#audit-table")[-1][2:] == ["score_adjusted", "", "-15", "left the route"]
 
     # Somebody the hunt does not know: the server's reason is shown.
     page.type("#adjust-player", "p404")
