@@ -13,30 +13,48 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from ._definition import HuntDefinition, RuleDefaults, parse_definition
+from ._definition import Clue, HuntDefinition, RuleDefaults, parse_definition
 from ._messages import (
+    DEFINITION_EDITS,
     AttemptFailed,
     AttemptPartial,
     AttemptRepeated,
     BoardFrozen,
     BoardRevealed,
+    ClueAdded,
+    ClueEdited,
     ClueFound,
+    ClueRetired,
+    ClueUnlocked,
     EntryJudged,
     EntrySubmitted,
     HintTaken,
     HuntCreated,
     HuntEnded,
     HuntPaused,
+    HuntReopened,
     HuntStarted,
     Pinged,
     PlayerBanned,
     PlayerJoined,
+    PlayerUnbanned,
     Recorded,
     ScheduleSet,
     ScoreAdjusted,
+    TimesChanged,
 )
 from ._names import team_side_id
-from ._timing import Schedule, apply_schedule, elapsed_ms, own_start, restore_timing, timing_snapshot
+from ._revise import apply_edit, revised
+from ._timing import (
+    Schedule,
+    apply_freeze,
+    apply_schedule,
+    elapsed_ms,
+    freeze_standings,
+    own_start,
+    restore_timing,
+    timing_snapshot,
+)
 
 __all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
 
@@ -74,6 +92,7 @@ class Side:
     active: bool = True  # False once banned (solo): off the leaderboard
     last_ts: int = 0  # time of the last scoring event (or of joining)
     elapsed: int = 0  # ... after the side's own start: the tie-break (see timing.elapsed_ms)
+    unlocked: list[str] = field(default_factory=list)  # clues the organisers opened to this side
 
     def key(self) -> tuple[int, int, int, str]:
         """Its place on the leaderboard: more points first; on a tie, who got there sooner after
@@ -182,6 +201,19 @@ class HuntState:
         standing = self.frozen.get(side_id)
         return (None, 0) if standing is None else (standing[0], standing[1])
 
+    @property
+    def version(self) -> int:
+        """The definition's version: how many edits (clue_edited, clue_added, ...) it has had."""
+        return sum(self.counts[kind] for kind in DEFINITION_EDITS)
+
+    def missing_for(self, side: Side | None, clue: Clue) -> list[str]:
+        """The clues ``side`` must still find before ``clue`` opens to it (none if the organisers
+        unlocked it for the side); ``side`` None: a side that has found nothing."""
+        if side is None:
+            return self.definition.missing_before(clue, ())
+        if clue.id in side.unlocked:
+            return []
+        return self.definition.missing_before(clue, side.found)
     def frozen_at(self, now_ms: int) -> bool:
         """Whether players see frozen standings at ``now_ms`` (frozen, or a scheduled freeze is due)."""
         return self.frozen is not None or (self.freeze_at is not None and now_ms >= self.freeze_at)
@@ -199,7 +231,7 @@ class HuntState:
         self.seq = recorded.seq
         self.last_ts = recorded.ts
         if self.freeze_at is not None and recorded.ts >= self.freeze_at:
-            self._freeze()  # a scheduled freeze came due: the standings before this event
+            freeze_standings(self)  # a scheduled freeze came due: the standings before this event
         event = recorded.event
         self.counts[event.TYPE] += 1
         match event:
@@ -231,10 +263,7 @@ class HuntState:
             case AttemptRepeated():
                 pass
             case BoardFrozen(at=at):
-                if at is not None and at > recorded.ts:
-                    self.freeze_at = at
-                elif self.frozen is None:
-                    self._freeze()
+                apply_freeze(self, at, recorded.ts)
             case BoardRevealed():
                 self.frozen, self.frozen_rows, self.freeze_at = None, [], None
             case ScheduleSet():
@@ -272,11 +301,12 @@ class HuntState:
                 self.manual_status = "ended"
             case HuntCreated(incarnation=incarnation):
                 self.incarnation = incarnation
-
-    def _freeze(self) -> None:
-        self.freeze_at = None
-        self.frozen_rows = [key[-1] for key in self.leaderboard]
-        self.frozen = {side_id: [rank, self.sides[side_id].score] for rank, side_id in enumerate(self.frozen_rows, 1)}
+            case ClueEdited() | ClueAdded() | ClueRetired() | TimesChanged():
+                self.definition = revised(self.definition, event)
+                for clue in self.definition.clues:  # an added clue
+                    self.clue_stats.setdefault(clue.id, ClueStats())
+            case ClueUnlocked() | HuntReopened() | PlayerUnbanned():
+                apply_edit(self, event)
 
     def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
         side_id = event.player if event.team is None else team_side_id(event.team)
@@ -294,6 +324,8 @@ class HuntState:
 
     def _found(self, recorded: Recorded, event: ClueFound) -> None:
         entry = {"type": "clue_found", "clue": event.clue, "player": event.player, "bonus": event.bonus}
+        if event.method == "credit":
+            entry["credited"] = True
         if event.hints_cost:
             entry["hints_cost"] = event.hints_cost
         self._award(recorded, event.player, event.clue, event.points, entry)
@@ -374,7 +406,7 @@ class HuntState:
             ],
             "sides": [
                 [s.id, s.name, list(s.members), s.score, s.order_seq, dict(s.found), dict(s.hints),
-                 list(s.ledger), s.active]
+                 list(s.ledger), s.active, list(s.unlocked)]
                 for s in self.sides.values()
             ],
             "clue_stats": {
@@ -408,9 +440,11 @@ class HuntState:
                                         _copy_lists(recent), tuple(location) if location else None, pings)
         side_times = restore_timing(state, data.get("timing"))
         for row in data["sides"]:
-            sid, name, members, score, order_seq, found, hints, ledger, active = row
+            sid, name, members, score, order_seq, found, hints, ledger, active, *unlocked = row
+            # unlocked: absent in snapshots written before unlocks existed
             side = Side(sid, name, list(members), score, order_seq, dict(found), dict(hints), list(ledger),
                         active, *side_times.get(sid, (0, 0)))
+            side.unlocked = list(unlocked[0]) if unlocked else []
             state.sides[sid] = side
             if active:
                 state.leaderboard.add(side.key())
