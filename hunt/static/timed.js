@@ -86,9 +86,9 @@ function say(sel, text, ok) {
 function render() {
   if (!table) return;
   const t = table;
-  const window = t.window_s ? `each side plays ${Math.round(t.window_s / 60)} min from its own start` : 'no window';
+  const span = t.window_s ? `each side plays ${Math.round(t.window_s / 60)} min from its own start` : 'no window';
   const freeze = t.frozen ? 'the scoreboard is frozen' : t.freeze_at != null ? `freezes at ${fmt(t.freeze_at)}` : 'no freeze scheduled';
-  $('#timed-clock').textContent = `Hunt start ${fmt(t.began ?? t.starts_at)} · end ${fmt(t.ends_at)} · ${window} · ${freeze}`;
+  $('#timed-clock').textContent = `Hunt start ${fmt(t.began ?? t.starts_at)} · end ${fmt(t.ends_at)} · ${span} · ${freeze}`;
   $('#schedule-who-label').textContent = t.mode === 'teams' ? 'Team name' : 'Player id';
   $('#schedule-table').replaceChildren(...t.sides.map((s) => {
     const tr = el('tr');
@@ -131,10 +131,10 @@ async function onSchedule(ev, clear) {
   if (!clear) {
     const start = localMs($('#schedule-start').value);
     const offset = $('#schedule-offset').value;
-    const window = $('#schedule-window').value;
+    const minutes = $('#schedule-window').value;
     if (start != null) body.starts_at = start;
     if (offset !== '') body.offset_s = Math.round(Number(offset) * 60);
-    if (window !== '') body.window_s = Math.round(Number(window) * 60);
+    if (minutes !== '') body.window_s = Math.round(Number(minutes) * 60);
   }
   const res = await call('/schedule', body);
   if (res.ok) {
