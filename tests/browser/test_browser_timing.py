@@ -26,20 +26,23 @@ def test_the_dashboard_sets_a_players_window_and_the_player_page_counts_down(pag
     player = join(page, hunt_id, "Ann")
     with dashboard_tab(page, hunt_id):
         page.until(lambda: page.q("#timed").is_displayed(), "the timed play panel")
-        page.until_text("#schedule-who-label", "Player id")
-        page.type("#schedule-who", player)
-        page.type("#schedule-offset", "60")
-        page.click("#schedule-btn")
-        page.until_text("#schedule-result", "starts 60 min after the hunt")
-        page.until(lambda: page.q(f'#schedule-table tr[data-side="{player}"]') is not None, "the side's row")
+        page.until_text("#timed-who-label", "Player id")
+        page.type("#timed-who", player)
+        page.type("#timed-offset", "60")
+        page.click("#timed-btn")
+        page.until_text("#timed-result", "starts 60 min after the hunt")
+        page.until(lambda: page.q(f'#timed-table tr[data-side="{player}"]') is not None, "the side's row")
+        # Each panel of the dashboard is its own module: none may take another's element ids.
+        assert page.js("const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);"
+                       "return ids.filter((id, i) => ids.indexOf(id) !== i);") == []
     page.until_text("#side-clock", "Your start in 0:5")  # pushed: the page fetched its new window
     with dashboard_tab(page, hunt_id):
         page.until(lambda: page.q("#timed").is_displayed(), "the timed play panel")
-        page.type("#schedule-who", player)
-        page.type("#schedule-offset", "0")
-        page.type("#schedule-window", "30")
-        page.click("#schedule-btn")
-        page.until_text("#schedule-result", "30 min window")
+        page.type("#timed-who", player)
+        page.type("#timed-offset", "0")
+        page.type("#timed-window", "30")
+        page.click("#timed-btn")
+        page.until_text("#timed-result", "30 min window")
     page.until_text("#side-clock", "Your time left: 0:2")
 
 
