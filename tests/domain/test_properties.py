@@ -1,7 +1,8 @@
 """Determinism on random games (docs/architecture.md, Guarantees): live state == full replay == snapshot + tail.
 
-Random streams of joins, answers, check-ins, codes, hints, pings, status changes, adjustments
-and bans, from known and unknown players, right and wrong, at random increasing times, are
+Random streams of joins, answers, check-ins, codes, hints, pings, status changes, adjustments,
+bans and the organisers' edits (points, withdrawals, unlocks, credits, unbans, reopening, a new
+end), from known and unknown players, right and wrong, at random increasing times, are
 decided and applied live. Then the live state must equal a replay of the whole log (as kept
 and as it comes back from the store), and a snapshot taken at a random point, through JSON and
 back, plus a replay of the rest. Every score must be explained by its ledger, and the
@@ -10,13 +11,28 @@ leaderboard must be the sides sorted by score, then by who got there first.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hunt.domain import Command, HuntState, Rejected, outcome, replay
+from hunt.domain import (
+    ChangeTimes,
+    Command,
+    CreditClue,
+    EditClue,
+    HuntState,
+    Rejected,
+    ReopenHunt,
+    RetireClue,
+    UnbanPlayer,
+    UnlockClue,
+    check,
+    outcome,
+    replay,
+)
 from tests.support.domain import (
     CRANE,
     T0,
@@ -55,7 +71,9 @@ FAR = north_of(CRANE, 500)
 
 # Mostly play ("find" uses the clue's own op), now and then an admin.
 WEIGHTS = {"find": 24, "join": 3, "answer": 1, "checkin": 1, "code": 1, "hint": 4, "ping": 6,
-           "start": 3, "pause": 1, "end": 1, "adjust": 2, "ban": 1}
+           "start": 3, "pause": 1, "end": 1, "adjust": 2, "ban": 1, "edit": 1, "retire": 1, "unlock": 1,
+           "credit": 1, "unban": 1, "reopen": 1, "times": 1}
+_edit_ids = itertools.count()
 OPS = [op for op, weight in WEIGHTS.items() for _ in range(weight)]
 FIND = {"a1": "answer", "a2": "answer", "g1": "checkin", "k1": "code", "nope": "answer"}
 
@@ -104,6 +122,22 @@ def command(op: str, player: int, clue_id: str, right: bool, aux: int, mode: str
             return adjust(pid, aux * 7, "by hand")  # 0 is refused
         case "ban":
             return ban(pid, "random")
+    edit = f"edit-{next(_edit_ids)}"
+    match op:
+        case "edit":
+            return EditClue(edit, clue_id, {"points": 40 + 10 * aux} if right else {"first_bonus": 3 + aux})
+        case "retire":
+            return RetireClue(edit, clue_id)
+        case "unlock":
+            return UnlockClue(edit, clue_id, player=pid)
+        case "credit":
+            return CreditClue(edit, pid, clue_id)
+        case "unban":
+            return UnbanPlayer(edit, pid)
+        case "reopen":
+            return ReopenHunt(edit)
+        case "times":
+            return ChangeTimes(edit, {"ends_at": T0 + 700_000 + 10_000 * aux} if right else {"ends_at": None})
     return {"start": start, "pause": pause, "end": end}[op]()
 
 
@@ -134,7 +168,7 @@ def test_live_replayed_and_restored_states_agree(
         sent = command(op, player, clue_id, right, aux, document["mode"])
         ack = game.attempt(sent, at=game.now + dt)
         if not isinstance(ack, Rejected) and "score" in ack:
-            scorer = ack["player"] if op == "adjust" else sent.principal
+            scorer = ack["player"] if op in ("adjust", "credit") else sent.principal
             assert game.state.side_of(scorer).score == ack["score"]
     if snapshot is None:
         snapshot = game.state.to_dict()
@@ -148,5 +182,9 @@ def test_live_replayed_and_restored_states_agree(
 
     check_scores_and_leaderboard(game.state)
     check_scores_and_leaderboard(restored)
+    checked = replay(game.log[:1])  # the import check (and `hunt verify`) accepts every event the rules made
+    for recorded in game.log[1:]:
+        check(checked, recorded)
+        checked.apply(recorded)
     for recorded in game.log[1:]:
         assert outcome(replayed, recorded) == game.acks[recorded.seq]
