@@ -26,7 +26,7 @@ from hunt.domain import (
     UnlockClue,
 )
 from hunt.engine import open_engine
-from hunt.store import SqliteHuntStore, record_to_dict
+from hunt.store import record_to_dict
 from tests.support.engine import OpenHunt, disk_replay
 from tests.support.hunts import HUNT_ID
 
@@ -56,14 +56,6 @@ async def edit_everything(engine: Any) -> int:
     return before
 
 
-def export(engine: Any) -> list[bytes]:
-    reader = SqliteHuntStore.open_reader(engine.data_dir, HUNT_ID)
-    try:
-        return [orjson.dumps(record_to_dict(record)) + b"\n" for record in reader.read()]
-    finally:
-        reader.close()
-
-
 async def test_edits_replay_snapshot_export_import_and_verify(open_hunt: OpenHunt,
                                                               make_config: Callable[..., Config],
                                                               tmp_path: Path) -> None:
@@ -82,7 +74,7 @@ async def test_edits_replay_snapshot_export_import_and_verify(open_hunt: OpenHun
         assert state.definition.clue_index["c1"].prompt == "What blinks?"
         for side in state.sides.values():
             assert side.score == sum(entry["points"] for entry in side.ledger)
-        lines = export(engine)
+        lines = [orjson.dumps(record_to_dict(r)) + b"\n" for r in await engine.read_events(HUNT_ID, limit=10_000)]
     elsewhere = make_config(server={"data_dir": str(tmp_path / "elsewhere")})
     async with open_engine(elsewhere) as other:
         assert await other.import_hunt(iter(lines)) == HUNT_ID
