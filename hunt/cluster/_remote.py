@@ -5,7 +5,8 @@ data dir (its copy may be missing, or stale from an earlier ownership). It asks 
 instead, on ``P.hist.<owner>.<hunt>`` (request/reply), and the owner reads its own file:
 
 - ``read`` (events with the indexes' filters, at most ``engine.history_page`` a request: a
-  reader pages), ``read_back`` (the latest feed items), ``load`` (the current state, from
+  reader pages, and asks for smaller pages when a page is over the bound), ``read_back``
+  (the latest feed items), ``load`` (the current state, from
   memory when the hunt is loaded, else from disk without waking it), ``state_at`` (time
   travel), ``verify`` (replay == snapshots == live, on the owner);
 - a reply is ``=`` and the payload, or ``#`` and ``{"t": token, "n": parts, "s": size}`` when
@@ -203,8 +204,14 @@ class RemoteReader:
         page = self.client.page
         while limit is None or limit > 0:
             ask = page if limit is None else min(limit, page)
-            records = decode_records(self._ask("read", after=after, until=until, limit=ask, player=player,
-                                               type_=type_, clue=clue))
+            try:
+                records = decode_records(self._ask("read", after=after, until=until, limit=ask, player=player,
+                                                   type_=type_, clue=clue))
+            except TooLarge:
+                if ask == 1:
+                    raise  # one event past the bound: nothing smaller to ask for
+                page = max(ask // 2, 1)  # big events: smaller pages, each under the bound
+                continue
             yield from records
             if len(records) < ask:
                 return
