@@ -162,11 +162,15 @@ class WorkersConfig:
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
+    log_stream: str = "HUNT_LOG"
+    log_subject_prefix: str = "hunt-log"
+    replicas: int = 3
+    log_publish_timeout_s: float = 2.0
+    log_catch_up_batch: int = 256
     nats_url: str = ""
     node: str = ""
     key_file: str = ""
     bucket_prefix: str = "hunt"
-    kv_replicas: int = 3
     lease_s: float = 5.0
     ack_guard_s: float = 1.0
     claim_every_s: float = 0.25
@@ -374,8 +378,10 @@ def _validate(config: Config) -> None:
         "workers.owner_inflight": config.workers.owner_inflight,
         "workers.catch_up_ms": config.workers.catch_up_ms,
         "workers.stats_interval_s": config.workers.stats_interval_s,
+        "cluster.replicas": config.cluster.replicas,
+        "cluster.log_publish_timeout_s": config.cluster.log_publish_timeout_s,
+        "cluster.log_catch_up_batch": config.cluster.log_catch_up_batch,
         "cluster.lease_s": config.cluster.lease_s,
-        "cluster.kv_replicas": config.cluster.kv_replicas,
         "cluster.claim_every_s": config.cluster.claim_every_s,
         "cluster.claims_at_once": config.cluster.claims_at_once,
         "cluster.history_chunk_bytes": config.cluster.history_chunk_bytes,
@@ -415,6 +421,12 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.workers.subject_prefix):
         raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
                           f"got {config.workers.subject_prefix!r}")
+    for key, value in (("cluster.log_stream", config.cluster.log_stream),
+                       ("cluster.log_subject_prefix", config.cluster.log_subject_prefix)):
+        if not _NAME.fullmatch(value):
+            raise ConfigError(f"{key} must be letters, digits, - and _, got {value!r}")
+    if config.cluster.replicas > 5:  # JetStream's limit for a replicated stream
+        raise ConfigError(f"cluster.replicas must be 1..5, got {config.cluster.replicas}")
     _validate_cluster(config.cluster)
     for key, value in (("limits.address_window", config.limits.address_window),
                        ("limits.hunt_window", config.limits.hunt_window)):

@@ -86,7 +86,7 @@ class Leases:
         self.renew_every_s = cluster.lease_s / 3
         self.claim_every_s = cluster.claim_every_s
         self.claims_at_once = cluster.claims_at_once
-        self.replicas = cluster.kv_replicas
+        self.replicas = cluster.replicas
         self.cluster_bucket = f"{cluster.bucket_prefix}-cluster"
         self.catalog_bucket = f"{cluster.bucket_prefix}-catalog"
         self._prepare = prepare

@@ -7,8 +7,8 @@ instead, on ``P.hist.<owner>.<hunt>`` (request/reply), and the owner reads its o
 - ``read`` (events with the indexes' filters, at most ``engine.history_page`` a request: a
   reader pages, and asks for smaller pages when a page is over the bound), ``read_back``
   (the latest feed items), ``load`` (the current state, from
-  memory when the hunt is loaded, else from disk without waking it), ``state_at`` (time
-  travel), ``verify`` (replay == snapshots == live, on the owner);
+  memory when the hunt is loaded, else from disk without waking it), ``state_at`` and
+  ``seq_at_time`` (time travel), ``verify`` (replay == snapshots == live, on the owner);
 - a reply is ``=`` and the payload, or ``#`` and ``{"t": token, "n": parts, "s": size}`` when
   the payload is over ``cluster.history_chunk_bytes`` (NATS's max_payload is 1 MB): the parts
   are fetched with ``{"op": "part"}``, the owner keeping at most ``cluster.history_cached``
@@ -91,8 +91,11 @@ class _HistoryServer:
                 limit = min(int(args.get("limit") or self.page), self.page)
                 records = await engine.read_events(
                     hunt_id, after=int(args.get("after", 0)), until=args.get("until"), limit=limit,
-                    player=args.get("player"), type_=args.get("type_"), clue=args.get("clue"))
+                    player=args.get("player"), type_=args.get("type_"), clue=args.get("clue"),
+                    from_ts=args.get("from_ts"), to_ts=args.get("to_ts"), newest_first=bool(args.get("newest_first")))
                 return encode_records(records)
+            case "seq_at_time":
+                return orjson.dumps(await engine.seq_at_time(hunt_id, int(args["ts"])))
             case "read_back":
                 types, until = tuple(args["types"]), int(args["until"])
                 limit, first = min(int(args["limit"]), self.page), bool(args.get("first_finds_only"))
@@ -200,13 +203,16 @@ class RemoteReader:
         return trio.from_thread.run(self.client.ask, self.hunt_id, op, args)
 
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
-             player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:
+             player: str | None = None, type_: str | None = None, clue: str | None = None,
+             from_ts: int | None = None, to_ts: int | None = None,
+             newest_first: bool = False) -> Iterator[Recorded]:
         page = self.client.page
+        filters = {"player": player, "type_": type_, "clue": clue, "from_ts": from_ts, "to_ts": to_ts,
+                   "newest_first": newest_first}
         while limit is None or limit > 0:
             ask = page if limit is None else min(limit, page)
             try:
-                records = decode_records(self._ask("read", after=after, until=until, limit=ask, player=player,
-                                                   type_=type_, clue=clue))
+                records = decode_records(self._ask("read", after=after, until=until, limit=ask, **filters))
             except TooLarge:
                 if ask == 1:
                     raise  # one event past the bound: nothing smaller to ask for
@@ -215,7 +221,10 @@ class RemoteReader:
             yield from records
             if len(records) < ask:
                 return
-            after = records[-1].seq
+            if newest_first:
+                until = records[-1].seq - 1  # the next page is older
+            else:
+                after = records[-1].seq
             if limit is not None:
                 limit -= len(records)
 
@@ -227,6 +236,9 @@ class RemoteReader:
     def load(self) -> tuple[HuntState | None, int]:
         payload = self._ask("load")
         return (None if payload == b"null" else decode_snapshot(payload)), 0
+
+    def seq_at_time(self, ts: int) -> int:
+        return int(orjson.loads(self._ask("seq_at_time", ts=ts)))
 
     def state_at(self, seq: int) -> HuntState | None:
         payload = self._ask("state_at", seq=seq)

@@ -49,6 +49,7 @@ from ..domain import (
     Recorded,
     Rejected,
     RevealBoard,
+    SetSchedule,
     StartHunt,
     SubmitCode,
     SubmitEntry,
@@ -88,7 +89,7 @@ _COMMANDS: dict[str, type] = {
     "join": JoinHunt, "answer": AnswerClue, "checkin": CheckIn, "code": SubmitCode, "hint": TakeHint,
     "ping": PingLocation, "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "adjust": AdjustScore,
     "ban": BanPlayer, "announce": Announce, "entry": SubmitEntry, "judge": JudgeEntry, "freeze": FreezeBoard,
-    "reveal": RevealBoard,
+    "reveal": RevealBoard, "schedule": SetSchedule,
 }
 _TAGS = {cls: tag for tag, cls in _COMMANDS.items()}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}

@@ -330,11 +330,18 @@ class Engine:
 
     async def read_events(self, hunt_id: str, *, after: int = 0, until: int | None = None,
                           limit: int | None = None, player: str | None = None, type_: str | None = None,
-                          clue: str | None = None) -> list[Recorded]:
+                          clue: str | None = None, from_ts: int | None = None, to_ts: int | None = None,
+                          newest_first: bool = False) -> list[Recorded]:
         """History from the log through the indexes (a read-only connection, off the event loop)."""
         self.require(hunt_id)
         return await self._with_reader(hunt_id, lambda reader: list(reader.read(
-            after=after, until=until, limit=limit, player=player, type_=type_, clue=clue)))
+            after=after, until=until, limit=limit, player=player, type_=type_, clue=clue, from_ts=from_ts,
+            to_ts=to_ts, newest_first=newest_first)))
+
+    async def seq_at_time(self, hunt_id: str, ts: int) -> int:
+        """The seq of the last event at or before ``ts`` (epoch ms), 0 if none (for time travel by clock)."""
+        self.require(hunt_id)
+        return await self._with_reader(hunt_id, lambda reader: reader.seq_at_time(ts))
 
     async def with_reader(self, hunt_id: str, work: Callable[[HuntStore], T]) -> T:
         """``work(reader)`` on a worker thread with a read-only reader of the hunt's log (it

@@ -42,12 +42,12 @@ def write_cluster_key(path: Path) -> Path:
     return path
 
 
-def node_env(nats_url: str, key_file: Path, *, lease_s: float = 2.0, kv_replicas: int = 1,
+def node_env(nats_url: str, key_file: Path, *, lease_s: float = 2.0, replicas: int = 1,
              **extra: str) -> dict[str, str]:
     """The environment of a node child: the cluster, the shared key and token, a fast lease."""
     return {"HUNT_CLUSTER_NATS_URL": nats_url, "HUNT_CLUSTER_KEY_FILE": str(key_file),
             "HUNT_CLUSTER_LEASE_S": str(lease_s), "HUNT_CLUSTER_ACK_GUARD_S": str(round(lease_s / 5, 3)),
-            "HUNT_CLUSTER_KV_REPLICAS": str(kv_replicas), "HUNT_STORE_SYNCHRONOUS": "NORMAL", **extra}
+            "HUNT_CLUSTER_REPLICAS": str(replicas), "HUNT_STORE_SYNCHRONOUS": "NORMAL", **extra}
 
 
 def node_process(root: Path, name: str, env: dict[str, str]) -> ServerProcess:
@@ -75,7 +75,7 @@ class LocalNode:
 
 def local_node_config(data_dir: Path, nats_url: str, name: str, key_file: Path, **sections: dict[str, Any],
                       ) -> Config:
-    cluster = {"nats_url": nats_url, "node": name, "key_file": str(key_file), "kv_replicas": 1, "lease_s": 2.0,
+    cluster = {"nats_url": nats_url, "node": name, "key_file": str(key_file), "replicas": 1, "lease_s": 2.0,
                "ack_guard_s": 0.4, **sections.pop("cluster", {})}
     settings: dict[str, dict[str, Any]] = {
         "server": {"data_dir": str(data_dir), "port": 0, "admin_token": ADMIN_TOKEN},

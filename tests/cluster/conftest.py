@@ -1,10 +1,11 @@
-"""Fixtures of the ``--workers N`` tests: the owner and two gateways in this process over a
-real nats-server (skipped without the binary, failed instead with HUNT_TEST_REQUIRE_NATS=1)."""
+"""Fixtures of the cluster tests: the owner and two gateways in this process over a real
+nats-server (``--workers N``), and a 3-node NATS cluster with JetStream (cluster mode). Both skip
+without the binary and fail instead with HUNT_TEST_REQUIRE_NATS=1."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from hunt_lab.servers.inprocess import LocalServer, open_local_server
 from hunt_lab.servers.nats import LocalNatsServer, find_nats_server
+from hunt_lab.servers.nats_cluster import LocalNatsCluster
 
 WorkersServer = Callable[..., AbstractAsyncContextManager[LocalServer]]
 
@@ -59,3 +61,12 @@ def jetstream(tmp_path: Path, nats_binary: str) -> Any:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path: Path, nats_binary: str) -> Iterator[LocalNatsCluster]:
+    """Three nats-server nodes with JetStream, routed on loopback and agreed on a meta leader;
+    ``nats_cluster.urls`` for clients, ``kill(i)`` / ``pause(i)`` / ``resume(i)`` / ``restart(i)``
+    for faults. Every node is killed after the test."""
+    with LocalNatsCluster(nats_binary, tmp_path / "nats-cluster") as cluster:
+        yield cluster
