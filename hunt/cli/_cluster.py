@@ -16,9 +16,8 @@ from functools import partial
 import trio
 
 from ..api import Secrets, create_app, serve
-from ..cluster import open_bus, open_node
+from ..cluster import open_cluster_node
 from ..config import Config
-from ..engine import open_engine
 from ..relay import read_analytics
 
 __all__ = ["cluster_problem", "main_cluster"]
@@ -54,8 +53,7 @@ async def main_cluster(config: Config, secrets: Secrets, sample: bool, announce:
                 log.info("%s: node %s hands its hunts over and stops", signal.Signals(signum).name, name)
                 return
 
-        async with open_bus(config.cluster.nats_url, name) as bus, open_engine(config) as engine, \
-                open_node(config, bus, engine, name) as node:
+        async with open_cluster_node(config) as node:
             gateway = node.gateway
             app = create_app(config, gateway, secrets=secrets, analytics=partial(read_analytics, config.data_path))
             sample_id = await ensure_sample(gateway) if sample else None

@@ -24,9 +24,8 @@ import httpx
 import trio
 
 from hunt.api import create_app, load_secrets, serve
-from hunt.cluster import ClusterNode, open_bus, open_node
+from hunt.cluster import ClusterNode, open_cluster_node
 from hunt.config import Config, load_config
-from hunt.engine import open_engine
 
 from .process import ServerProcess
 
@@ -92,8 +91,7 @@ async def open_local_node(data_dir: Path, nats_url: str, name: str, key_file: Pa
     config = local_node_config(data_dir, nats_url, name, key_file, **sections)
     node_secrets = load_secrets(config)
     stopping = trio.Event()
-    async with open_bus(nats_url, name) as bus, open_engine(config) as engine, \
-            open_node(config, bus, engine, name) as node, trio.open_nursery() as nursery:
+    async with open_cluster_node(config) as node, trio.open_nursery() as nursery:
         app = create_app(config, node.gateway, secrets=node_secrets)
         port = await nursery.start(partial(serve, config, node.gateway, app=app, shutdown_trigger=stopping.wait,
                                            ws_ping_interval_s=None))
