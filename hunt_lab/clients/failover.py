@@ -23,6 +23,7 @@ import orjson
 import trio
 from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection
 
+from ..audit import Ledger
 from .player import open_websocket
 
 __all__ = ["AckRecord", "FailoverPlayer"]
@@ -55,6 +56,7 @@ class FailoverPlayer:
     refused: dict[str, str] = field(default_factory=dict)  # command id -> final error code
     interruptions: list[tuple[float, str]] = field(default_factory=list)
     join_id: str = field(default_factory=lambda: secrets.token_hex(16))
+    ledger: Ledger | None = None  # every command and answer, for the audit of the log
 
     async def run(self, make: Callable[[int], dict[str, Any]], count: int, *, interval_s: float = 0.0,
                   stop: trio.Event | None = None) -> None:
@@ -104,8 +106,13 @@ class FailoverPlayer:
         """True once the command has its final answer (an ack, or a refusal that is not worth
         retrying); False when the caller must reconnect and send it again."""
         first_sent = trio.current_time()
+        key = (self.player, frame["id"])
+        if self.ledger is not None:
+            self.ledger.send(key)
         while True:
             reply = await self._ask(ws, frame)
+            if reply is not None and self.ledger is not None:
+                self.ledger.answer(key, reply)
             if reply is not None and reply.get("op") == "ack":
                 self.acks.append(AckRecord(frame["id"], int(reply["seq"]), bool(reply.get("duplicate")),
                                            first_sent, trio.current_time(), self.node % len(self.ws_urls)))
