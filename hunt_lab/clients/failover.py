@@ -57,35 +57,40 @@ class FailoverPlayer:
     interruptions: list[tuple[float, str]] = field(default_factory=list)
     join_id: str = field(default_factory=lambda: secrets.token_hex(16))
     ledger: Ledger | None = None  # every command and answer, for the audit of the log
+    next: int = 0  # the index of the next command to send (or of the one in flight)
+    in_flight: bool = False  # that command was sent and has no final answer yet
+    _first_sent: dict[str, float] = field(default_factory=dict)
 
     async def run(self, make: Callable[[int], dict[str, Any]], count: int, *, interval_s: float = 0.0,
                   stop: trio.Event | None = None) -> None:
         """Join, then send ``make(i)`` for i in 0..count-1 (each gets the id ``<name>-<i>``),
         one at a time, ``interval_s`` apart, until done or ``stop`` is set."""
-        index = 0
+        self.next = 0
         joined = False
-        while index < count and not (stop is not None and stop.is_set()):
+        while self.next < count and (self.in_flight or not (stop is not None and stop.is_set())):
             url = self.ws_urls[self.node % len(self.ws_urls)]
             try:
                 async with open_websocket(url, connect_timeout=self.answer_timeout_s) as ws:
                     if await (self._hello(ws) if joined else self._join(ws)):
                         joined = True
-                        index = await self._play(ws, make, index, count, interval_s, stop)
+                        await self._play(ws, make, count, interval_s, stop)
             except (OSError, ConnectionClosed, HandshakeError, trio.TooSlowError) as err:
                 self.interruptions.append((trio.current_time(), f"socket: {type(err).__name__}"))
             self.node += 1  # the next node (any node serves any hunt)
             await trio.sleep(self.retry_pause_s)
 
-    async def _play(self, ws: WebSocketConnection, make: Callable[[int], dict[str, Any]], index: int, count: int,
-                    interval_s: float, stop: trio.Event | None) -> int:
-        """Send commands from ``index`` on; return the index of the first one not answered yet."""
-        while index < count and not (stop is not None and stop.is_set()):
-            if not await self._send_until_answered(ws, {**make(index), "id": f"{self.name}-{index}"}):
-                return index
-            index += 1
+    async def _play(self, ws: WebSocketConnection, make: Callable[[int], dict[str, Any]], count: int,
+                    interval_s: float, stop: trio.Event | None) -> None:
+        """Send commands from ``self.next`` on, until one needs a reconnect (or all are answered;
+        once ``stop`` is set, only the command in flight is finished)."""
+        while self.next < count and (self.in_flight or not (stop is not None and stop.is_set())):
+            self.in_flight = True
+            if not await self._send_until_answered(ws, {**make(self.next), "id": f"{self.name}-{self.next}"}):
+                return
+            self.in_flight = False
+            self.next += 1
             if interval_s:
                 await trio.sleep(interval_s)
-        return index
 
     async def _join(self, ws: WebSocketConnection) -> bool:
         reply = await self._ask(ws, {"op": "join", "id": self.join_id, "name": self.name})
@@ -105,7 +110,7 @@ class FailoverPlayer:
     async def _send_until_answered(self, ws: WebSocketConnection, frame: dict[str, Any]) -> bool:
         """True once the command has its final answer (an ack, or a refusal that is not worth
         retrying); False when the caller must reconnect and send it again."""
-        first_sent = trio.current_time()
+        first_sent = self._first_sent.setdefault(frame["id"], trio.current_time())
         key = (self.player, frame["id"])
         if self.ledger is not None:
             self.ledger.send(key)
@@ -114,10 +119,12 @@ class FailoverPlayer:
             if reply is not None and self.ledger is not None:
                 self.ledger.answer(key, reply)
             if reply is not None and reply.get("op") == "ack":
+                self._first_sent.pop(frame["id"], None)
                 self.acks.append(AckRecord(frame["id"], int(reply["seq"]), bool(reply.get("duplicate")),
                                            first_sent, trio.current_time(), self.node % len(self.ws_urls)))
                 return True
             if reply is not None and reply.get("code") not in RETRY_CODES:
+                self._first_sent.pop(frame["id"], None)
                 self.refused[frame["id"]] = str(reply.get("code"))
                 return True
             self._interrupted(reply)
