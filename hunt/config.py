@@ -421,12 +421,6 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.workers.subject_prefix):
         raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
                           f"got {config.workers.subject_prefix!r}")
-    for key, value in (("cluster.log_stream", config.cluster.log_stream),
-                       ("cluster.log_subject_prefix", config.cluster.log_subject_prefix)):
-        if not _NAME.fullmatch(value):
-            raise ConfigError(f"{key} must be letters, digits, - and _, got {value!r}")
-    if config.cluster.replicas > 5:  # JetStream's limit for a replicated stream
-        raise ConfigError(f"cluster.replicas must be 1..5, got {config.cluster.replicas}")
     _validate_cluster(config.cluster)
     for key, value in (("limits.address_window", config.limits.address_window),
                        ("limits.hunt_window", config.limits.hunt_window)):
@@ -443,6 +437,12 @@ def _validate(config: Config) -> None:
 
 
 def _validate_cluster(cluster: ClusterConfig) -> None:
+    for key, value in (("cluster.log_stream", cluster.log_stream),
+                       ("cluster.log_subject_prefix", cluster.log_subject_prefix)):
+        if not _NAME.fullmatch(value):
+            raise ConfigError(f"{key} must be letters, digits, - and _, got {value!r}")
+    if cluster.replicas > 5:  # JetStream's limit for a replicated stream
+        raise ConfigError(f"cluster.replicas must be 1..5, got {cluster.replicas}")
     if cluster.node and not _NAME.fullmatch(cluster.node):
         raise ConfigError(f"cluster.node must be letters, digits, - and _, got {cluster.node!r}")
     if not _NAME.fullmatch(cluster.bucket_prefix):

@@ -1,8 +1,9 @@
 """``hunt serve --cluster NATS_URL --node NAME``: this process is one node of a cluster.
 
-The node runs its engine (the hunts whose lease it holds), answers the other nodes over NATS,
-and serves the player websocket, admin HTTP and pages for every hunt of the cluster through a
-:class:`hunt.cluster.ClusterEngine` (see docs/cluster.md). SIGINT/SIGTERM: the server stops
+The node runs its engine (the hunts whose lease it holds; every batch goes to the log of record,
+the replicated stream, before it is acked, and a hunt taken over is caught up from it), answers
+the other nodes over NATS, and serves the player websocket, admin HTTP and pages for every hunt
+of the cluster through a :class:`hunt.cluster.ClusterEngine` (see docs/cluster.md). SIGINT/SIGTERM: the server stops
 accepting and finishes its requests, then the node hands its hunts over (each actor drains,
 then its lease is deleted so another node takes it at once), then the engine closes.
 """

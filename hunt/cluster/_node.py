@@ -35,13 +35,12 @@ from actors import ActorStopped
 
 from ..config import Config
 from ..domain import HuntDefinition, parse_definition
-from ..engine import Engine, HuntExists, open_engine, wall_clock_ms
-from ..store import HuntStore, SqliteHuntStores
+from ..engine import Engine, HuntExists, wall_clock_ms
+from ..store import HuntStore
 from ._bus import Bus, open_bus
 from ._gateway import GatewayEngine, OwnerView
 from ._leases import Leases
-from ._log import open_record_log
-from ._logstores import LoggedHuntStores
+from ._logstores import LoggedHuntStores, open_logged_engine
 from ._owner import serve_owner
 from ._remote import HistoryClient, RemoteReader, serve_history
 from ._wire import Subjects, decode_failure, encode_failure
@@ -218,15 +217,11 @@ async def open_cluster_node(config: Config, *, clock: Callable[[], int] = wall_c
                             ) -> AsyncIterator[ClusterNode]:
     """Node ``cluster.node`` on ``cluster.nats_url`` for the block: its bus, its log of record
     (under its engine's stores), its engine over its data dir, and the node."""
-    name, url = config.cluster.node, config.cluster.nats_url
-    async with open_bus(url, name) as bus, open_record_log(config.cluster, url, name=f"{name}-log") as record_log:
-        stores = LoggedHuntStores(
-            SqliteHuntStores(config.data_path, synchronous=config.store.synchronous,
-                             busy_timeout_ms=config.store.busy_timeout_ms),
-            record_log, snapshot_every=config.store.snapshot_every)
-        async with open_engine(config, clock=clock, stores=stores) as engine, \
-                open_node(config, bus, engine, name, log=stores, clock=clock) as node:
-            yield node
+    name = config.cluster.node
+    async with open_bus(config.cluster.nats_url, name) as bus, \
+            open_logged_engine(config, name, clock=clock) as (engine, stores), \
+            open_node(config, bus, engine, name, log=stores, clock=clock) as node:
+        yield node
 
 
 @asynccontextmanager
@@ -247,11 +242,8 @@ async def open_node(config: Config, bus: Bus, engine: Engine, name: str, *,
             await engine.unload(hunt_id)
 
     async def catch_up(hunt_id: str) -> bool:
-        if log is None:
-            return engine.discover(hunt_id)
-        await log.catch_up(hunt_id)
-        engine.discover(hunt_id)  # a file the catch-up built is a hunt of this engine now
-        return True
+        ready = await log.prepare(hunt_id) if log is not None else True
+        return ready and engine.discover(hunt_id)  # a file the catch-up built is this engine's now
 
     async with trio.open_nursery() as nursery:
         leases = Leases(config, bus, name, catch_up, unload, load=_Rate(engine))

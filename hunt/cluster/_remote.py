@@ -228,6 +228,9 @@ class RemoteReader:
             if limit is not None:
                 limit -= len(records)
 
+    def seq_at_time(self, ts: int) -> int:
+        return int(self._ask("seq_at_time", ts=ts))
+
     def read_back(self, types: Sequence[str], *, until: int, limit: int,
                   first_finds_only: bool = False) -> list[Recorded]:
         return decode_records(self._ask("read_back", types=list(types), until=until, limit=limit,
@@ -236,9 +239,6 @@ class RemoteReader:
     def load(self) -> tuple[HuntState | None, int]:
         payload = self._ask("load")
         return (None if payload == b"null" else decode_snapshot(payload)), 0
-
-    def seq_at_time(self, ts: int) -> int:
-        return int(orjson.loads(self._ask("seq_at_time", ts=ts)))
 
     def state_at(self, seq: int) -> HuntState | None:
         payload = self._ask("state_at", seq=seq)

@@ -33,13 +33,17 @@ from actors import (
 )
 
 from ..domain import (
+    AddClue,
     AdjustScore,
     Announce,
     AnswerClue,
     BanPlayer,
+    ChangeTimes,
     CheckIn,
     Command,
+    CreditClue,
     DefinitionError,
+    EditClue,
     EndHunt,
     FreezeBoard,
     JoinHunt,
@@ -48,12 +52,16 @@ from ..domain import (
     PingLocation,
     Recorded,
     Rejected,
+    ReopenHunt,
+    RetireClue,
     RevealBoard,
     SetSchedule,
     StartHunt,
     SubmitCode,
     SubmitEntry,
     TakeHint,
+    UnbanPlayer,
+    UnlockClue,
 )
 from ..engine import (
     Ack,
@@ -89,7 +97,9 @@ _COMMANDS: dict[str, type] = {
     "join": JoinHunt, "answer": AnswerClue, "checkin": CheckIn, "code": SubmitCode, "hint": TakeHint,
     "ping": PingLocation, "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "adjust": AdjustScore,
     "ban": BanPlayer, "announce": Announce, "entry": SubmitEntry, "judge": JudgeEntry, "freeze": FreezeBoard,
-    "reveal": RevealBoard, "schedule": SetSchedule,
+    "reveal": RevealBoard, "schedule": SetSchedule, "edit_clue": EditClue, "add_clue": AddClue,
+    "retire_clue": RetireClue, "unlock_clue": UnlockClue, "times": ChangeTimes, "reopen": ReopenHunt,
+    "unban": UnbanPlayer, "credit": CreditClue,
 }
 _TAGS = {cls: tag for tag, cls in _COMMANDS.items()}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}

@@ -11,8 +11,29 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ._edit_messages import (
+    DEFINITION_EDITS,
+    AddClue,
+    ChangeTimes,
+    ClueAdded,
+    ClueEdited,
+    ClueRetired,
+    ClueUnlocked,
+    CreditClue,
+    EditClue,
+    HuntReopened,
+    PlayerUnbanned,
+    ReopenHunt,
+    RetireClue,
+    TimesChanged,
+    UnbanPlayer,
+    UnlockClue,
+)
+
 __all__ = [
+    "DEFINITION_EDITS",
     "EVENT_TYPES",
+    "AddClue",
     "AdjustScore",
     "Announce",
     "Announced",
@@ -23,9 +44,16 @@ __all__ = [
     "BanPlayer",
     "BoardFrozen",
     "BoardRevealed",
+    "ChangeTimes",
     "CheckIn",
+    "ClueAdded",
+    "ClueEdited",
     "ClueFound",
+    "ClueRetired",
+    "ClueUnlocked",
     "Command",
+    "CreditClue",
+    "EditClue",
     "EndHunt",
     "EntryJudged",
     "EntrySubmitted",
@@ -35,6 +63,7 @@ __all__ = [
     "HuntCreated",
     "HuntEnded",
     "HuntPaused",
+    "HuntReopened",
     "HuntStarted",
     "JoinHunt",
     "JudgeEntry",
@@ -43,7 +72,10 @@ __all__ = [
     "Pinged",
     "PlayerBanned",
     "PlayerJoined",
+    "PlayerUnbanned",
     "Recorded",
+    "ReopenHunt",
+    "RetireClue",
     "RevealBoard",
     "ScheduleSet",
     "ScoreAdjusted",
@@ -52,6 +84,9 @@ __all__ = [
     "SubmitCode",
     "SubmitEntry",
     "TakeHint",
+    "TimesChanged",
+    "UnbanPlayer",
+    "UnlockClue",
     "event_from_fields",
     "event_to_fields",
 ]
@@ -137,6 +172,7 @@ class AdjustScore:
     delta: int
     reason: str
     principal: str = "admin"
+    version: int | None = None  # a correction after an edit: refused unless the definition is at this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +251,8 @@ class RevealBoard:
 
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
            | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
-           | FreezeBoard | RevealBoard | SetSchedule)
+           | FreezeBoard | RevealBoard | SetSchedule | EditClue | AddClue | RetireClue | UnlockClue | ChangeTimes
+           | ReopenHunt | UnbanPlayer | CreditClue)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -243,7 +280,7 @@ class ClueFound:
     TYPE = "clue_found"
     player: str
     clue: str
-    method: str  # "answer" | "checkin" | "code"
+    method: str  # "answer" | "checkin" | "code" | "credit" (by the organisers, see CreditClue)
     points: int  # awarded, bonus included: the ledger never recomputes it
     bonus: int
     score: int  # the scoring side's score after this event
@@ -259,6 +296,8 @@ class AttemptFailed:
     method: str
     reason: str  # "wrong" | "too_far"
     distance_m: float | None = None  # for admins only: players get a coarse band (rules.distance_band)
+    # The wrong answer or code as sent (admins only): an answer fix says whom it would have accepted.
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,13 +428,15 @@ class BoardRevealed:
 
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
-         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet)
+         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | ClueEdited
+         | ClueAdded | ClueRetired | TimesChanged | ClueUnlocked | HuntReopened | PlayerUnbanned)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
-                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet)
+                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet, ClueEdited,
+                ClueAdded, ClueRetired, TimesChanged, ClueUnlocked, HuntReopened, PlayerUnbanned)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

@@ -3,7 +3,8 @@
 1. **Ack latency, cluster against one node, at the same load.** One ``hunt serve`` process
    takes the standard workload (``hunt simulate``'s open-loop players) on three hunts at rising
    rates; its capacity is the highest rate answered in full (at least 95% of the offered rate,
-   acks and the game's refusals, no error, nothing unanswered) with p99 under ``slo_ms``. Then half of that capacity is offered to the single node again
+   acks and the game's refusals, no error, nothing unanswered) with p99 under ``slo_ms``. Then
+   half of that capacity is offered to the single node again
    and to a cluster of three nodes (three ``hunt serve --cluster`` processes over a 3-server
    NATS cluster with JetStream, the log replicated three times), one hunt on each node, the
    players of each hunt connected to the *next* node: every command is forwarded to its

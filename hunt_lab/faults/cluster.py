@@ -141,12 +141,20 @@ class ClusterLab:
     def kill(self, name: str) -> None:
         self.nodes[name].kill()
 
-    async def final_log(self, hunt_id: str) -> list[Recorded]:
-        """The hunt's whole log, exported through a live node (from the owner's caught-up file)."""
-        async with self.http(self.live()[0]) as http:
-            response = await http.get(f"/admin/hunts/{hunt_id}/export")
-            response.raise_for_status()
-        return [dict_to_record(orjson.loads(line)) for line in response.text.splitlines() if line]
+    async def final_log(self, hunt_id: str, timeout: float = 30.0) -> list[Recorded]:
+        """The hunt's whole log, exported through a live node (from the owner's caught-up file),
+        once the hunt has an owner; an export cut short (the hunt moved meanwhile) is read again."""
+        with trio.fail_after(timeout):
+            while True:
+                await self.wait(lambda s: all(h["owner"] for h in s["hunts"] if h["id"] == hunt_id), timeout=timeout)
+                try:
+                    async with self.http(self.live()[0]) as http:
+                        response = await http.get(f"/admin/hunts/{hunt_id}/export")
+                    if response.status_code == 200:
+                        return [dict_to_record(orjson.loads(line)) for line in response.text.splitlines() if line]
+                except httpx.HTTPError:
+                    pass
+                await trio.sleep(0.2)
 
     async def audit(self, hunt_id: str) -> list[str]:
         """Every broken promise for the hunt (empty when all is well)."""
