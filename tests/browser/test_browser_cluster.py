@@ -4,6 +4,7 @@ hunt and the hunt's owner and lease age."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.cluster]
 def node(tmp_path: Path, browser_ready: None) -> Iterator[LiveServer]:
     binary = find_nats_server()
     if binary is None:
+        if os.environ.get("HUNT_TEST_REQUIRE_NATS"):
+            pytest.fail("nats-server is not installed, and HUNT_TEST_REQUIRE_NATS is set")
         pytest.skip("nats-server is not installed: cluster mode needs it")
     nats = LocalNatsServer(binary, tmp_path / "js", tmp_path / "nats.log")
     nats.start()
