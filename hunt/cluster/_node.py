@@ -158,7 +158,7 @@ class ClusterEngine(GatewayEngine):
         target = self.node.leases.least_loaded()
         if target == self.node.name:
             return await self.node.create_here(document)
-        data = await self.history._request(Subjects(self.config.workers.subject_prefix).node(target),
+        data = await self.history.request(Subjects(self.config.workers.subject_prefix).node(target),
                                            orjson.dumps({"d": document}))
         if data[:1] != b"=":
             raise decode_failure(data)

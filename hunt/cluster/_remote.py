@@ -20,7 +20,8 @@ Why ask the owner rather than read the replicated stream: the owner's file has t
 has none of them, and a read through the owner costs one request per page.
 
 The owner answers only for hunts it serves (``holds``); a node asked about a hunt it does not
-serve says ``stopped`` (503, retry), and the asking node's view of the owners catches up.
+serve says ``stopped`` (503, retry), and the asking node's view of the owners catches up. It
+reads at most ``workers.owner_inflight`` requests at once; more are answered ``overloaded``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ..config import Config
 from ..domain import HuntState, Recorded
 from ..engine import Engine, TooLarge
 from ..store import decode_snapshot, encode_snapshot
-from ._bus import Bus, BusTimeout
+from ._bus import OVERLOADED_REPLY, Bus, BusTimeout
 from ._wire import Subjects, WireFailure, decode_failure, decode_records, encode_failure, encode_records
 
 __all__ = ["HistoryClient", "RemoteReader", "serve_history"]
@@ -63,12 +64,25 @@ class _HistoryServer:
         self.max_bytes = config.cluster.history_max_bytes
         self.cached_max = config.cluster.history_cached
         self.cached: OrderedDict[str, bytes] = OrderedDict()
+        self.capacity = config.workers.owner_inflight
+        self.inflight = 0
 
     def on_request(self, subject: str, data: bytes, reply: str) -> None:
-        if reply:
-            self.nursery.start_soon(self._handle, subject.rpartition(".")[2], data, reply)
+        if not reply:
+            return
+        if self.inflight >= self.capacity:  # as for command batches: `overloaded` at once, no queue
+            self.bus.publish(reply, OVERLOADED_REPLY)
+            return
+        self.inflight += 1
+        self.nursery.start_soon(self._handle, subject.rpartition(".")[2], data, reply)
 
     async def _handle(self, hunt_id: str, data: bytes, reply: str) -> None:
+        try:
+            await self._answer(hunt_id, data, reply)
+        finally:
+            self.inflight -= 1
+
+    async def _answer(self, hunt_id: str, data: bytes, reply: str) -> None:
         try:
             body = orjson.loads(data)
             op, args = body["op"], body.get("a", {})
@@ -168,7 +182,7 @@ class HistoryClient:
         """The owner's payload. Raises ActorStopped (nobody serves the hunt now), TooLarge,
         RequestTimeout, or the owner's error."""
         subject = self.subjects.history(self.owner_of(hunt_id), hunt_id)
-        data = await self._request(subject, orjson.dumps({"op": op, "a": args}))
+        data = await self.request(subject, orjson.dumps({"op": op, "a": args}))
         if data[:1] == WHOLE:
             return data[1:]
         if data[:1] != CHUNKED:
@@ -178,13 +192,14 @@ class HistoryClient:
             raise TooLarge(f"the reply is {header['s']} bytes, over cluster.history_max_bytes ({self.max_bytes})")
         parts = []
         for index in range(header["n"]):
-            part = await self._request(subject, orjson.dumps({"op": "part", "a": {"t": header["t"], "i": index}}))
+            part = await self.request(subject, orjson.dumps({"op": "part", "a": {"t": header["t"], "i": index}}))
             if part[:1] != WHOLE:
                 raise decode_failure(part)
             parts.append(part[1:])
         return b"".join(parts)
 
-    async def _request(self, subject: str, body: bytes) -> bytes:
+    async def request(self, subject: str, body: bytes) -> bytes:
+        """One request on the bus; RequestTimeout when no reply came in time."""
         try:
             return await self.bus.request(subject, body, self.timeout_s)
         except BusTimeout as err:
