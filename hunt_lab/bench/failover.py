@@ -9,7 +9,9 @@
    NATS cluster with JetStream, the log replicated three times), one hunt on each node, the
    players of each hunt connected to the *next* node: every command is forwarded to its
    owner (the worst case; a client on the owner's node skips that hop). Reported: acked/s,
-   p50/p99 (from when each command was due), the ratio of the p99s, and events/s per node.
+   p50/p99 (from when each command was due), the ratio of the p99s, and events/s per node;
+   then the cluster takes the same rising rates, for its own capacity and the events/s per
+   node there.
 2. **Failover time.** On the same cluster, players keep sending to every hunt (each resends
    an unanswered command with the same id through another node) while a hunt's owner is
    SIGKILLed ``kills`` times (the killed node is started again before the next kill).
@@ -92,9 +94,22 @@ async def _single_node(root: Path, rates: list[float], players: int, seconds: fl
             say(f"  single node: offered {rate:,.0f}/s  acked {row['acked_per_s']:,.0f}/s  "
                 f"p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  lost {row['lost']}")
         await server.stop()
+    return (_capacity(rows, slo_ms) or rates[0]), rows
+
+
+def _capacity(rows: list[dict[str, Any]], slo_ms: float) -> float:
+    """The highest offered rate answered in full (95%), with no error or unanswered command and
+    p99 within ``slo_ms``; 0 if none."""
     full = [r for r in rows if r["answered_per_s"] >= 0.95 * r["offered_per_s"] and r["p99_ms"] <= slo_ms
             and not r["errors"] and not r["unanswered"]]
-    return (max(r["offered_per_s"] for r in full) if full else rates[0]), rows
+    return max((r["offered_per_s"] for r in full), default=0.0)
+
+
+def _by_node(row: dict[str, Any], node_of: dict[str, str]) -> dict[str, float]:
+    per_node: dict[str, float] = {}
+    for hunt, events in row["events_per_s_by_hunt"].items():
+        per_node[node_of[hunt]] = per_node.get(node_of[hunt], 0.0) + events
+    return {node: round(events, 1) for node, events in sorted(per_node.items())}
 
 
 async def _half_load_single(root: Path, rate: float, players: int, seconds: float) -> dict[str, Any]:
@@ -170,16 +185,24 @@ async def bench_failover(root: Path, *, kills: int, lease_s: float, rates: list[
             node_of = {hunt: owner for hunt, owner in owners.items() if owner}
             urls = [lab.nodes[lab.names[(lab.names.index(node_of[h]) + 1) % len(lab.names)]].url for h in HUNTS]
             cluster = await _load(urls, HUNTS, half, players, seconds)
-            per_node: dict[str, float] = {}
-            for hunt, events in cluster["events_per_s_by_hunt"].items():
-                per_node[node_of[hunt]] = per_node.get(node_of[hunt], 0.0) + events
-            cluster["events_per_s_by_node"] = {n: round(v, 1) for n, v in sorted(per_node.items())}
+            cluster["events_per_s_by_node"] = _by_node(cluster, node_of)
             say(f"  cluster (3 nodes) at {half:,.0f}/s: p50 {cluster['p50_ms']:.1f} ms  p99 {cluster['p99_ms']:.1f} ms"
                 f"  events/s by node {cluster['events_per_s_by_node']}")
+            sweep_cluster = []
+            for rate in rates:  # the cluster's own capacity: events/s per node at the highest rate it takes
+                row = await _load(urls, HUNTS, rate, players, seconds)
+                row["events_per_s_by_node"] = _by_node(row, node_of)
+                sweep_cluster.append(row)
+                say(f"  cluster: offered {rate:,.0f}/s  acked {row['acked_per_s']:,.0f}/s  p50 {row['p50_ms']:.1f} ms"
+                    f"  p99 {row['p99_ms']:.1f} ms  events/s by node {row['events_per_s_by_node']}")
+            cluster_capacity = _capacity(sweep_cluster, slo_ms) or rates[0]
             say(f"failover: {kills} SIGKILLs of a hunt's owner under load (lease {lease_s:g} s)")
             failover = await _failovers(lab, kills, failover_players, say)
         finally:
             lab.close()
     ratio = cluster["p99_ms"] / single["p99_ms"] if single["p99_ms"] else math.nan
+    at_capacity = next(r for r in sweep_cluster if r["offered_per_s"] == cluster_capacity)
     return {"capacity_per_s": capacity, "half_load_per_s": half, "sweep": sweep, "single": single,
-            "cluster": cluster, "p99_ratio": round(ratio, 2), "lease_s": lease_s, **failover}
+            "cluster": cluster, "p99_ratio": round(ratio, 2), "lease_s": lease_s,
+            "cluster_sweep": sweep_cluster, "cluster_capacity_per_s": cluster_capacity,
+            "events_per_s_by_node_at_capacity": at_capacity["events_per_s_by_node"], **failover}

@@ -61,6 +61,8 @@ def _failover(args: argparse.Namespace) -> int:
         f"  cluster, 3 nodes: p50 {cluster['p50_ms']:.1f} ms  p99 {cluster['p99_ms']:.1f} ms  "
         f"acked {cluster['acked_per_s']:,.0f}/s  (p99 ratio {result['p99_ratio']}x; events/s by node "
         f"{cluster['events_per_s_by_node']})",
+        f"  cluster capacity {result['cluster_capacity_per_s']:,.0f}/s (same criterion): events/s by node "
+        f"{result['events_per_s_by_node_at_capacity']}",
         f"  failover over {result['kills']} SIGKILLs (lease {result['lease_s']:g} s): p50 "
         f"{result['failover_p50_s']:.2f} s  p99 {result['failover_p99_s']:.2f} s  (each: {result['failover_s']})",
         f"  {result['acked']:,} commands acked ({result['duplicate_acks']} as duplicates of a resend); "
