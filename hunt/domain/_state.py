@@ -34,6 +34,8 @@ from ._messages import (
     Recorded,
     ScoreAdjusted,
 )
+from ._team_messages import TEAM_EVENT_CLASSES
+from ._team_state import apply_team_event, team_extras, team_extras_from_dict
 
 __all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
 
@@ -54,6 +56,7 @@ class Player:
     recent_wrong: dict[str, list[int]] = field(default_factory=dict)
     location: tuple[float, float, int] | None = None  # lat, lon, ts
     pings: int = 0
+    removed: bool = False  # taken off their team's roster by the organiser: may no longer act
 
 
 @dataclass(slots=True)
@@ -69,6 +72,15 @@ class Side:
     hints: dict[str, int] = field(default_factory=dict)  # clue -> hints taken
     ledger: list[dict[str, Any]] = field(default_factory=list)  # every point, explained
     active: bool = True  # False once banned (solo): off the leaderboard
+    # Teams only (see _team_state): the captain's player id, the keyed hash of an organiser's
+    # passcode (None: the generated code of generation code_gen), the team's own size cap (None:
+    # the hunt's team_size), the time its roster locks (None: open), and its division.
+    captain: str | None = None
+    passcode: str | None = None
+    code_gen: int = 0
+    size: int | None = None
+    locked_at: int | None = None
+    division: str | None = None
 
     def key(self) -> tuple[int, int, str]:
         return (-self.score, self.order_seq, self.id)
@@ -121,6 +133,10 @@ class HuntState:
         # ({side: [rank, score]}, and the rows in rank order); organisers still see them live.
         self.frozen: dict[str, list[int]] | None = None
         self.frozen_rows: list[str] = []
+        self.rosters_locked_at: int | None = None  # every team's roster locks at this time (None: open)
+        self.team_names: dict[str, str] = {}  # folded team name -> side id (renames included)
+        # A leaderboard per division (the overall one above holds every side).
+        self.division_boards: dict[str, SortedList] = {d.id: SortedList() for d in definition.teams.divisions}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -135,30 +151,65 @@ class HuntState:
             return "active"
         return "pending"
 
-    def rank_of(self, side_id: str) -> int | None:
-        """1-based rank of a side on the leaderboard, in O(log n); None if not ranked."""
+    def rank_of(self, side_id: str, division: str | None = None) -> int | None:
+        """1-based rank of a side on the leaderboard (or on its ``division``'s), in O(log n);
+        None if not ranked there."""
         side = self.sides.get(side_id)
-        if side is None or not side.active:
+        if side is None or not side.active or (division is not None and side.division != division):
             return None
-        return int(self.leaderboard.index(side.key())) + 1
+        board = self.leaderboard if division is None else self.division_boards[division]
+        return int(board.index(side.key())) + 1
 
-    def top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    def board(self, division: str | None = None) -> SortedList:
+        """The overall leaderboard, or a division's (KeyError for a division the hunt lacks)."""
+        return self.leaderboard if division is None else self.division_boards[division]
+
+    def top(self, limit: int, offset: int = 0, division: str | None = None) -> list[dict[str, Any]]:
         rows = []
-        for i, (_, _, side_id) in enumerate(self.leaderboard.islice(offset, offset + limit)):
+        for i, (_, _, side_id) in enumerate(self.board(division).islice(offset, offset + limit)):
             side = self.sides[side_id]
-            rows.append({"rank": offset + i + 1, "player": side.id, "name": side.name,
-                         "score": side.score})
+            rows.append(self._row(side, offset + i + 1, side.score))
         return rows
 
-    def public_top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
-        """:meth:`top` as players may see it: while the scoreboard is frozen, as of the freeze."""
+    def public_top(self, limit: int, offset: int = 0, division: str | None = None) -> list[dict[str, Any]]:
+        """:meth:`top` as players may see it: while the scoreboard is frozen, as of the freeze
+        (a division's rows ranked among the division's sides)."""
         if self.frozen is None:
-            return self.top(limit, offset)
-        rows = []
-        for side_id in self.frozen_rows[offset:offset + limit]:
-            rank, score = self.frozen[side_id]
-            rows.append({"rank": rank, "player": side_id, "name": self.sides[side_id].name, "score": score})
-        return rows
+            return self.top(limit, offset, division)
+        frozen = self.frozen_board(division)
+        return [self._row(self.sides[side_id], (offset + i + 1) if division else self.frozen[side_id][0],
+                          self.frozen[side_id][1])
+                for i, side_id in enumerate(frozen[offset:offset + limit])]
+
+    def frozen_board(self, division: str | None = None) -> list[str]:
+        """The frozen standings' side ids in rank order (of a division: its sides as they are now)."""
+        if division is None:
+            return self.frozen_rows
+        return [side_id for side_id in self.frozen_rows if self.sides[side_id].division == division]
+
+    def _row(self, side: Side, rank: int, score: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"rank": rank, "player": side.id, "name": side.name, "score": score}
+        if side.captain is not None:
+            row["captain"] = self.players[side.captain].name
+        if side.division is not None:
+            row["division"] = side.division
+        return row
+
+    def team_by_name(self, name: str) -> Side | None:
+        """The team that is called ``name`` now (case and spaces folded), or None."""
+        side_id = self.team_names.get(fold_team_name(name))
+        return None if side_id is None else self.sides[side_id]
+
+    def board_add(self, side: Side) -> None:
+        """Put a side on the overall board and its division's (where it ranks by its key)."""
+        self.leaderboard.add(side.key())
+        if side.division is not None:
+            self.division_boards[side.division].add(side.key())
+
+    def board_remove(self, side: Side) -> None:
+        self.leaderboard.remove(side.key())
+        if side.division is not None:
+            self.division_boards[side.division].remove(side.key())
 
     def public_standing(self, side_id: str) -> tuple[int | None, int]:
         """(rank, score) of a side as players may see them (frozen: as of the freeze; a side that
@@ -238,7 +289,7 @@ class HuntState:
                 player.banned = True
                 side = self.sides[player.side]
                 if side.members == [player_id] and side.active:
-                    self.leaderboard.remove(side.key())
+                    self.board_remove(side)
                     side.active = False
             case HuntStarted():
                 self.manual_status = "active"
@@ -250,16 +301,22 @@ class HuntState:
                 self.manual_status = "ended"
             case HuntCreated(incarnation=incarnation):
                 self.incarnation = incarnation
+            case _ if isinstance(event, TEAM_EVENT_CLASSES):
+                apply_team_event(self, recorded, event)
 
     def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
-        side_id = event.player if event.team is None else team_side_id(event.team)
+        side_id = event.player if event.team is None else event.side or team_side_id(event.team)
         side = self.sides.get(side_id)
         if side is None:
             side = Side(id=side_id, name=event.name if event.team is None else event.team.strip(),
-                        members=[], order_seq=recorded.seq)
+                        members=[], order_seq=recorded.seq, division=event.division)
             self.sides[side_id] = side
-            self.leaderboard.add(side.key())
+            self.board_add(side)
+            if event.team is not None:
+                self.team_names[fold_team_name(side.name)] = side_id
         side.members.append(event.player)
+        if event.team is not None and side.captain is None:
+            side.captain = event.player  # the first player of a team (or to join an empty one)
         self.players[event.player] = Player(
             id=event.player, name=event.name, side=side_id, team=event.team,
             joined_seq=recorded.seq, joined_ts=recorded.ts)
@@ -314,12 +371,12 @@ class HuntState:
 
     def _score(self, side: Side, delta: int, recorded: Recorded, entry: dict[str, Any]) -> None:
         if side.active:
-            self.leaderboard.remove(side.key())
+            self.board_remove(side)
         side.score += delta
         side.order_seq = recorded.seq
         side.ledger.append({"seq": recorded.seq, "ts": recorded.ts, "points": delta, **entry})
         if side.active:
-            self.leaderboard.add(side.key())
+            self.board_add(side)
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -358,6 +415,7 @@ class HuntState:
             "heatmap_overflow": self.heatmap_overflow,
             "entries": list(self.entries.values()),
             "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
+            **team_extras(self),
         }
 
     @classmethod
@@ -381,8 +439,10 @@ class HuntState:
             side = Side(sid, name, list(members), score, order_seq, dict(found), dict(hints), list(ledger),
                         active)
             state.sides[sid] = side
-            if active:
-                state.leaderboard.add(side.key())
+        team_extras_from_dict(state, data)  # captains, divisions, ...: before the boards are filled
+        for side in state.sides.values():
+            if side.active:
+                state.board_add(side)
         for clue_id, row in data["clue_stats"].items():
             attempts, wrong, finders, first, hints_taken, times = row
             state.clue_stats[clue_id] = ClueStats(attempts, wrong, finders, first, hints_taken,
@@ -406,8 +466,13 @@ def _copy_lists(lists: dict[str, list[int]]) -> dict[str, list[int]]:
 
 
 def team_side_id(team: str) -> str:
-    """Teams are keyed by their case- and space-folded name."""
-    return "team:" + " ".join(team.casefold().split())
+    """Teams are keyed by their case- and space-folded name (as it was when the team began)."""
+    return "team:" + fold_team_name(team)
+
+
+def fold_team_name(team: str) -> str:
+    """A team's name as joins compare it: case and spaces folded."""
+    return " ".join(team.casefold().split())
 
 
 def replay(events: list[Recorded] | deque[Recorded], state: HuntState | None = None) -> HuntState:
