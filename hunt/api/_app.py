@@ -25,6 +25,7 @@ from ._load import LoopLag
 from ._media import MediaStore
 from ._public import public_blueprint
 from ._rates import Rates
+from ._team_admin import team_admin_blueprint
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
 __all__ = ["create_app"]
@@ -77,6 +78,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.extensions["hunt"] = ctx
     app.register_blueprint(public_blueprint(ctx))
     app.register_blueprint(admin_blueprint(ctx))
+    app.register_blueprint(team_admin_blueprint(ctx))
     app.register_blueprint(entries_blueprint(ctx, MediaStore(config.data_path, limits.uploads_in_flight)))
 
     @app.before_request

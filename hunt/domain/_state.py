@@ -13,6 +13,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
+from ._boards import BoardsMixin, fold_team_name
 from ._definition import HuntDefinition, RuleDefaults, parse_definition
 from ._messages import (
     AttemptFailed,
@@ -37,7 +38,7 @@ from ._messages import (
 from ._team_messages import TEAM_EVENT_CLASSES
 from ._team_state import apply_team_event, team_extras, team_extras_from_dict
 
-__all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
+__all__ = ["ClueStats", "HuntState", "Player", "Side", "fold_team_name", "replay", "team_side_id"]
 
 SNAPSHOT_VERSION = 1
 
@@ -104,7 +105,7 @@ class ClueStats:
         return round(float(middle) / 1000, 3)
 
 
-class HuntState:
+class HuntState(BoardsMixin):
     """Everything that is known about one hunt, kept current by :meth:`apply`."""
 
     def __init__(self, definition: HuntDefinition) -> None:
@@ -151,19 +152,6 @@ class HuntState:
             return "active"
         return "pending"
 
-    def rank_of(self, side_id: str, division: str | None = None) -> int | None:
-        """1-based rank of a side on the leaderboard (or on its ``division``'s), in O(log n);
-        None if not ranked there."""
-        side = self.sides.get(side_id)
-        if side is None or not side.active or (division is not None and side.division != division):
-            return None
-        board = self.leaderboard if division is None else self.division_boards[division]
-        return int(board.index(side.key())) + 1
-
-    def board(self, division: str | None = None) -> SortedList:
-        """The overall leaderboard, or a division's (KeyError for a division the hunt lacks)."""
-        return self.leaderboard if division is None else self.division_boards[division]
-
     def top(self, limit: int, offset: int = 0, division: str | None = None) -> list[dict[str, Any]]:
         rows = []
         for i, (_, _, side_id) in enumerate(self.board(division).islice(offset, offset + limit)):
@@ -180,36 +168,6 @@ class HuntState:
         return [self._row(self.sides[side_id], (offset + i + 1) if division else self.frozen[side_id][0],
                           self.frozen[side_id][1])
                 for i, side_id in enumerate(frozen[offset:offset + limit])]
-
-    def frozen_board(self, division: str | None = None) -> list[str]:
-        """The frozen standings' side ids in rank order (of a division: its sides as they are now)."""
-        if division is None:
-            return self.frozen_rows
-        return [side_id for side_id in self.frozen_rows if self.sides[side_id].division == division]
-
-    def _row(self, side: Side, rank: int, score: int) -> dict[str, Any]:
-        row: dict[str, Any] = {"rank": rank, "player": side.id, "name": side.name, "score": score}
-        if side.captain is not None:
-            row["captain"] = self.players[side.captain].name
-        if side.division is not None:
-            row["division"] = side.division
-        return row
-
-    def team_by_name(self, name: str) -> Side | None:
-        """The team that is called ``name`` now (case and spaces folded), or None."""
-        side_id = self.team_names.get(fold_team_name(name))
-        return None if side_id is None else self.sides[side_id]
-
-    def board_add(self, side: Side) -> None:
-        """Put a side on the overall board and its division's (where it ranks by its key)."""
-        self.leaderboard.add(side.key())
-        if side.division is not None:
-            self.division_boards[side.division].add(side.key())
-
-    def board_remove(self, side: Side) -> None:
-        self.leaderboard.remove(side.key())
-        if side.division is not None:
-            self.division_boards[side.division].remove(side.key())
 
     def public_standing(self, side_id: str) -> tuple[int | None, int]:
         """(rank, score) of a side as players may see them (frozen: as of the freeze; a side that
@@ -468,11 +426,6 @@ def _copy_lists(lists: dict[str, list[int]]) -> dict[str, list[int]]:
 def team_side_id(team: str) -> str:
     """Teams are keyed by their case- and space-folded name (as it was when the team began)."""
     return "team:" + fold_team_name(team)
-
-
-def fold_team_name(team: str) -> str:
-    """A team's name as joins compare it: case and spaces folded."""
-    return " ".join(team.casefold().split())
 
 
 def replay(events: list[Recorded] | deque[Recorded], state: HuntState | None = None) -> HuntState:

@@ -32,16 +32,18 @@ from ..domain import (
     Recorded,
     ScoreAdjusted,
 )
+from ._team_feed import TEAM_FEED_TYPES, team_feed_item
 
 __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_item"]
 
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
-              "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed")
+              "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed",
+              *TEAM_FEED_TYPES)
 
 # Event types whose feed items may be for everybody (clue_found: the first find only).
 PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced", "board_frozen",
-                     "board_revealed")
+                     "board_revealed", "roster_locked")
 
 # (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
@@ -123,7 +125,7 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
         case PlayerBanned(player=player_id, reason=reason):
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
             return recorded.seq, (player_id,), base
-    return None
+    return team_feed_item(recorded, state, base)
 
 
 def _names(state: HuntState, player_id: str, clue_id: str) -> tuple[str, str]:
