@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import HuntState, Player
+from ._clock import clue_clock, timing_public
 
 __all__ = [
     "clue_table",
@@ -40,15 +41,22 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
     Before the start no clue is open; once the hunt ended every clue is. A clue that is not
     open shows ``"locked": true`` and no prompt. Each clue carries ``value``: the points it
     would award its next finder now (decay and first-finder bonus applied; before any hint costs).
+    Timed play: ``window`` is the side's own window (or the hunt's), a timed clue carries its
+    ``opens_at``/``closes_at`` for the side (``closed`` once past) and stays locked until it opens.
     """
     definition = state.definition.public()
     values = clue_values(state)
     status = state.status_at(now_ms)
     found = state.sides[player.side].found if player is not None else {}
+    side_id = player.side if player is not None else None
     clues = []
     for clue, view in zip(state.definition.clues, definition["clues"], strict=True):
         view["value"] = values[view["id"]]
-        if status == "pending" or (status != "ended" and state.definition.missing_before(clue, found)):
+        waiting = False
+        if clue.times:
+            times, waiting = clue_clock(state, side_id, clue, now_ms)
+            view.update(times)
+        if status == "pending" or (status != "ended" and (waiting or state.definition.missing_before(clue, found))):
             view = {key: value for key, value in view.items() if key != "prompt"}
             view["locked"] = True
         clues.append(view)
@@ -59,7 +67,7 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
         "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
         "team_size": definition["team_size"], "divisions": definition["divisions"],
         "division_choice": definition["division_choice"], "team_creation": definition["team_creation"],
-        "frozen": state.frozen is not None, "clues": clues,
+        **timing_public(state, side_id, now_ms), "clues": clues,
     }
 
 
@@ -75,17 +83,18 @@ def dynamic_values(state: HuntState) -> dict[str, int]:
 
 
 def leaderboard_page(state: HuntState, limit: int, offset: int, *, public: bool = False,
-                     division: str | None = None) -> dict[str, Any]:
+                     now_ms: int | None = None, division: str | None = None) -> dict[str, Any]:
     """``{"seq", "total", "rows": [{"rank", "player", "name", "score", "captain"?, "division"?}],
     "frozen"?: true, "division"?: id}``; ``public``: as players may see it (while the scoreboard is
     frozen, the standings as of the freeze). ``frozen`` is there while the scoreboard is frozen
-    (for organisers too, who see it live). ``division``: that division's board (ranks within it)."""
+    (for organisers too, who see it live); with ``now_ms``, also once a scheduled freeze is due
+    (the standings then are still the live ones). ``division``: that division's board (ranks within it)."""
     page: dict[str, Any] = {"seq": state.seq}
     if public and state.frozen is not None:
         page.update(total=len(state.frozen_board(division)), rows=state.public_top(limit, offset, division))
     else:
         page.update(total=len(state.board(division)), rows=state.top(limit, offset, division))
-    if state.frozen is not None:
+    if state.frozen is not None or (now_ms is not None and state.frozen_at(now_ms)):
         page["frozen"] = True
     if division is not None:
         page["division"] = division

@@ -6,7 +6,6 @@ import math
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from functools import partial
 from typing import Any, TypeGuard
 
@@ -14,6 +13,7 @@ from ._divisions import TeamOptions, parse_team_options
 from ._errors import DefinitionError
 from ._matching import Partial, parse_partials, parse_patterns
 from ._text import normalize_answer, normalize_code
+from ._timing import CLUE_TIME_KEYS, ClueTimes, Schedule, parse_clue_times, parse_schedule, parse_time, parse_window
 
 __all__ = [
     "ENTRY_KINDS",
@@ -34,6 +34,7 @@ MAX_CLUES = 500
 MAX_HINTS = 20
 MAX_POINTS = 1_000_000
 MAX_TEXT = 2000
+NO_TIMES = ClueTimes()  # a clue open whenever the hunt (and the side's window) is
 # What a hint's cost does to the score: come off at once and may take it below zero, come off
 # at once but never below zero, or come off the clue's reward when (if) the clue is found.
 HINT_POLICIES = ("allow_negative", "floor_at_zero", "deduct_from_reward")
@@ -92,6 +93,7 @@ class Clue:
     patterns: tuple[Any, ...] = field(default=(), compare=False, repr=False)  # ... compiled (RE2)
     partials: tuple[Partial, ...] = ()  # answer clues: "keep going" replies
     raw: Mapping[str, Any] | None = None
+    times: ClueTimes = NO_TIMES  # when it opens and closes (absolute, or after the side's own start)
 
     def check(self, normalized: str) -> bool | int:
         """True for a right answer (one of ``answers`` or ``patterns``), the index of the first
@@ -148,6 +150,9 @@ class HuntDefinition:
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
     team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
     teams: TeamOptions = field(default_factory=TeamOptions)  # divisions, who picks them, who creates teams
+    window_ms: int | None = None  # each side's time to play from its own start (None: to the end)
+    team_starts: tuple[tuple[str, Schedule], ...] = ()  # teams mode: (team name, its own start and window)
+    freeze_at: int | None = None  # the scoreboard freezes for players at this time (epoch ms)
 
     def clue(self, clue_id: str) -> Clue | None:
         return self.clue_index.get(clue_id)
@@ -177,11 +182,13 @@ class HuntDefinition:
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
-             "allow_typed_position", "divisions", "division_choice", "team_creation"}
+             "allow_typed_position", "window_s", "team_starts", "freeze_at", "divisions", "division_choice",
+             "team_creation"}
 MAX_TEAM_SIZE = 10_000
+MAX_TEAM_STARTS = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
-              "partial"}
+              "partial", *CLUE_TIME_KEYS}
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -197,8 +204,8 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     title = _text(top.get("title"), "title", required=True)
     mode = _choice(top.get("mode", "solo"), "mode", ("solo", "teams"))
     order = _choice(top.get("order", "free"), "order", ("free", "sequential"))
-    starts_at = _time(top.get("starts_at"), "starts_at")
-    ends_at = _time(top.get("ends_at"), "ends_at")
+    starts_at = parse_time(top.get("starts_at"), "starts_at")
+    ends_at = parse_time(top.get("ends_at"), "ends_at")
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise DefinitionError("ends_at: must be after starts_at")
     attempts = _mapping(top.get("attempts", {}), "attempts")
@@ -257,6 +264,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         typed_position = document["allow_typed_position"] = _bool(top["allow_typed_position"],
                                                                   "allow_typed_position")
     teams = parse_team_options(top, mode, document)
+    window_ms, team_starts, freeze_at = _timed(top, mode, document)
     final = tuple(replace(clue, raw=None) for clue in clues)
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
@@ -264,7 +272,33 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
         heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft, team_size=team_size,
         description=description, hint_policy=hint_policy, allow_typed_position=typed_position, teams=teams,
+        window_ms=window_ms, team_starts=team_starts, freeze_at=freeze_at,
     )
+
+
+def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple[
+        int | None, tuple[tuple[str, Schedule], ...], int | None]:
+    """The hunt's ``window_s``, ``team_starts`` (teams mode: ``{team name: {"starts_at"|"offset_s",
+    "window_s"}}``) and ``freeze_at``; each enters the canonical form only when given."""
+    window_ms = parse_window(top.get("window_s"), "window_s")
+    if window_ms is not None:
+        document["window_s"] = window_ms // 1000
+    freeze_at = parse_time(top.get("freeze_at"), "freeze_at")
+    if freeze_at is not None:
+        document["freeze_at"] = top["freeze_at"]
+    starts: list[tuple[str, Schedule]] = []
+    if top.get("team_starts") is not None:
+        if mode != "teams":
+            raise DefinitionError("team_starts: only allowed when mode is teams")
+        raw = _mapping(top["team_starts"], "team_starts")
+        if len(raw) > MAX_TEAM_STARTS:
+            raise DefinitionError(f"team_starts: at most {MAX_TEAM_STARTS} teams")
+        for name, schedule in raw.items():
+            if not isinstance(name, str) or not name.strip() or len(name) > 64:
+                raise DefinitionError("team_starts: each key must be a team name of 1-64 characters")
+            starts.append((name.strip(), parse_schedule(schedule, f"team_starts.{name}")))
+        document["team_starts"] = {name: schedule.document() for name, schedule in starts}
+    return window_ms, tuple(starts), freeze_at
 
 
 def _clue(raw: Any, i: int) -> Clue:
@@ -318,6 +352,7 @@ def _clue(raw: Any, i: int) -> Clue:
             text=_text(hint_data.get("text"), f"{where}.hints[{j}].text", required=True),
             cost=_int(hint_data.get("cost", 0), f"{where}.hints[{j}].cost", 0, MAX_POINTS),
         ))
+    times = parse_clue_times(data, where)
     after = data.get("after", [])
     if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
         raise DefinitionError(f"{where}.after: must be a list of clue ids")
@@ -327,7 +362,7 @@ def _clue(raw: Any, i: int) -> Clue:
         prompt=_text(data.get("prompt", ""), f"{where}.prompt"),
         kind=kind, points=points, decay=decay,
         first_bonus=_int(data.get("first_bonus", 0), f"{where}.first_bonus", 0, MAX_POINTS),
-        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data, **fields,
+        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data, times=times, **fields,
     )
 
 
@@ -409,18 +444,3 @@ def _secrets(value: Any, where: str, normalize: Any) -> frozenset[str]:
                               " unless the clue sets keep_punctuation)")
     return normalized
 
-
-def _time(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is not None:
-                return int(parsed.timestamp() * 1000)
-    raise DefinitionError(f"{where}: must be null, epoch milliseconds, or an ISO 8601 time with a zone")

@@ -16,6 +16,8 @@
 //   #announcement    the latest announcement from the organisers (role="alert"; hidden until one
 //                    comes, or once dismissed): #announcement-text, #announcement-close; it has
 //                    data-seq of its feed item; announcements are also kept in #feed
+//   #side-clock      timed play (clock.js): "Your start in ...", "Your time left: ...", "Next clue
+//                    opens in ...", "Scoreboard freezes in ..." (hidden when nothing is timed)
 //   #hunt-description  the hunt's description (hidden when it has none)
 //   #hunt-times      shown when the hunt has a start or an end: #hunt-schedule (the local times)
 //                    and #hunt-countdown ("starts in 1:02:03" / "ends in 4:05", updated every second)
@@ -48,6 +50,7 @@
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
 import { joinExtras, onDivisionBoard, onTeamFeed, setupTeamJoin, showTeam } from './teams-play.js';
+import { setupClock } from './clock.js';
 
 const RECONNECT_MAX_MS = 15000;
 const PING_EVERY_MS = 15000;
@@ -115,6 +118,7 @@ const device = deviceId();
 // Game state (the server is the authority; this only mirrors it for display)
 
 let hunt = null;                 // public hunt definition from GET /hunts/{id}
+let sideClock = null;            // timed play's countdowns (clock.js)
 const found = new Set();         // clue ids this player has found
 const hintsTaken = new Map();    // clue id -> number of hints taken (from progress or acks)
 const seenFeed = new Set(saved.feed.map((f) => f.seq));
@@ -502,6 +506,7 @@ function onFeed(item) {
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
   if (kind === 'announcement') showAnnouncement(item);
   if (onTeamFeed(item, saved) && ws) ws.close();  // greet again: the welcome has the captain's code
+  if (kind === 'schedule' || kind === 'board_freeze_scheduled') refreshHunt();  // a new clock: count to it
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
   if (kind === 'clue_found' && ours) markFound(item.clue);
@@ -935,7 +940,12 @@ async function refreshHunt() {
       if (!known) continue;
       known.prompt = clue.prompt;
       known.locked = clue.locked;
+      known.opens_at = clue.opens_at;
+      known.closes_at = clue.closes_at;
     }
+    hunt.window = fresh.window;
+    hunt.freeze_at = fresh.freeze_at;
+    if (sideClock) sideClock.update();
     renderClues();
   } catch {
     // offline: the next find, status change or greeting tries again
@@ -992,6 +1002,7 @@ async function main() {
   setStatus(hunt.status);
   for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);
   if (saved.token) showGame(); else showJoin();
+  sideClock = setupClock($('#side-clock'), { getHunt: () => hunt, refresh: refreshHunt, you: true });
   connect();
 }
 

@@ -7,7 +7,9 @@ import pytest
 
 from hunt.domain import (
     SNAPSHOT_VERSION,
+    FreezeBoard,
     HuntState,
+    SetSchedule,
     event_to_fields,
     replay,
 )
@@ -26,6 +28,8 @@ def played() -> Game:
     game.send(ping(cat, *CRANE))
     game.send(code(ann, "c3", "x7k2"))
     game.send(adjust(cat, 15, "found a lost phone"))
+    game.send(SetSchedule("sched-1", team="Owls", offset_s=0, window_s=7200))
+    game.send(FreezeBoard("freeze-1", at=game.now + 3000))  # scheduled; comes due at the ban
     game.send(ban(bob, "shared answers"))
     return game
 
