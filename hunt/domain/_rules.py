@@ -57,7 +57,7 @@ from ._missions import decide_judge, decide_submit
 from ._names import clean_name
 from ._notices import decide_announce
 from ._schedules import check_clue_time, check_window, decide_freeze, decide_reveal, decide_schedule
-from ._state import HuntState, Player, Side, team_side_id
+from ._state import HuntState, Player, Side
 from ._team_messages import TEAM_COMMAND_CLASSES, TEAM_EVENT_CLASSES
 from ._teams import decide_team, join_division, join_team, team_outcome
 from ._text import haversine_m, normalize_answer, normalize_code

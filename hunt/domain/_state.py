@@ -75,6 +75,8 @@ class Side:
     hints: dict[str, int] = field(default_factory=dict)  # clue -> hints taken
     ledger: list[dict[str, Any]] = field(default_factory=list)  # every point, explained
     active: bool = True  # False once banned (solo): off the leaderboard
+    last_ts: int = 0  # time of the last scoring event (or of joining)
+    elapsed: int = 0  # ... after the side's own start: the tie-break (see timing.elapsed_ms)
     # Teams only (see _team_state): the captain's player id, the keyed hash of an organiser's
     # passcode (None: the generated code of generation code_gen), the team's own size cap (None:
     # the hunt's team_size), the time its roster locks (None: open), and its division.
@@ -84,8 +86,6 @@ class Side:
     size: int | None = None
     locked_at: int | None = None
     division: str | None = None
-    last_ts: int = 0  # time of the last scoring event (or of joining)
-    elapsed: int = 0  # ... after the side's own start: the tie-break (see timing.elapsed_ms)
 
     def key(self) -> tuple[int, int, int, str]:
         """Its place on the leaderboard: more points first; on a tie, who got there sooner after

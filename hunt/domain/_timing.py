@@ -242,4 +242,5 @@ def restore_timing(state: HuntState, data: dict[str, Any] | None) -> dict[str, l
         return {}
     state.freeze_at = data["freeze_at"]
     state.schedules = {side: Schedule(start, offset, window) for side, start, offset, window in data["schedules"]}
-    return data["sides"]
+    sides: dict[str, list[int]] = data["sides"]
+    return sides
