@@ -308,3 +308,16 @@ def test_a_roster_lock_event_for_a_team_round_trips() -> None:
     game.send(LockRosters("lock", team="team:gulls", at=game.now + 5))
     assert isinstance(game.log[-1].event, RosterLocked)
     assert verified(game).sides["team:gulls"].locked_at == game.log[-1].event.at
+
+
+def test_a_renamed_team_is_told_and_scheduled_by_its_new_name() -> None:
+    from hunt.domain import Announce, SetSchedule
+    game = Game(teams())
+    game.join("Ann", "Gulls")
+    game.send(RenameTeam("r1", "team:gulls", "Sea Gulls"))
+    assert game.send(Announce("a1", "Come to the gate", team="sea gulls"))["to"] == "team"
+    assert game.log[-1].event.side == "team:gulls"
+    assert game.reject(Announce("a2", "Hello", team="Owls")).code == "unknown_team"
+    game.send(SetSchedule("s1", team="Sea Gulls", window_s=600))
+    assert "team:gulls" in game.state.schedules
+    verified(game)
