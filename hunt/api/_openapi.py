@@ -30,6 +30,7 @@ _QUERY = query_schemas()
 _MEANING = {
     400: "bad_request: malformed JSON, a missing or unknown field, a field of the wrong type or out of range",
     401: "unauthorized: no admin token, or a wrong one",
+    403: "banned or removed: the player is banned from the hunt, or was taken off their team",
     404: "unknown_hunt, unknown_player or not_found",
     409: "hunt_exists, invalid_state (the command does not fit the hunt's status)",
     413: "too_large: the body is over its limit (limits.max_body_bytes, limits.max_import_bytes)",
@@ -252,7 +253,7 @@ def openapi_document() -> dict[str, Any]:
                 **{t: {"schema": {"type": "string", "format": "binary"}} for t in (
                     "image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4", "video/quicktime",
                     "video/webm")}}},
-            errors=(400, 401, 404, 409, 413, 503))},
+            errors=(400, 401, 403, 404, 409, 413, 503))},
         "/admin/hunts/{hunt_id}/entries": {"get": _op(
             "the judging queue: mission entries, oldest first", "admin", _json({"type": "object", "properties": {
                 "seq": {"type": "integer"}, "entries": {"type": "array", "items": {"type": "object"}},

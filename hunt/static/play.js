@@ -858,7 +858,7 @@ function showGame() {
   $('#join-section').hidden = true;
   $('#game').hidden = false;
   const who = saved.name || saved.player || '–';
-  $('#player-name').textContent = who;
+  $('#player-name').textContent = saved.team ? `${who} (${saved.team})` : who;
   renderClues();
 }
 
