@@ -33,14 +33,18 @@ from actors import (
 )
 
 from ..domain import (
+    AddClue,
     AdjustScore,
     Announce,
     AnswerClue,
     BanPlayer,
+    ChangeTimes,
     CheckIn,
     Command,
     CreateTeam,
+    CreditClue,
     DefinitionError,
+    EditClue,
     EndHunt,
     FreezeBoard,
     JoinHunt,
@@ -52,6 +56,8 @@ from ..domain import (
     Rejected,
     RemovePlayer,
     RenameTeam,
+    ReopenHunt,
+    RetireClue,
     RevealBoard,
     SetCaptain,
     SetDivision,
@@ -62,6 +68,8 @@ from ..domain import (
     SubmitCode,
     SubmitEntry,
     TakeHint,
+    UnbanPlayer,
+    UnlockClue,
 )
 from ..engine import (
     Ack,
@@ -97,7 +105,9 @@ _COMMANDS: dict[str, type] = {
     "join": JoinHunt, "answer": AnswerClue, "checkin": CheckIn, "code": SubmitCode, "hint": TakeHint,
     "ping": PingLocation, "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "adjust": AdjustScore,
     "ban": BanPlayer, "announce": Announce, "entry": SubmitEntry, "judge": JudgeEntry, "freeze": FreezeBoard,
-    "reveal": RevealBoard, "schedule": SetSchedule, "create_team": CreateTeam, "rename_team": RenameTeam,
+    "reveal": RevealBoard, "schedule": SetSchedule, "edit_clue": EditClue, "add_clue": AddClue,
+    "retire_clue": RetireClue, "unlock_clue": UnlockClue, "times": ChangeTimes, "reopen": ReopenHunt,
+    "unban": UnbanPlayer, "credit": CreditClue, "create_team": CreateTeam, "rename_team": RenameTeam,
     "team_passcode": SetTeamPasscode, "team_size": SetTeamSize, "captain": SetCaptain, "remove": RemovePlayer,
     "lock": LockRosters, "division": SetDivision,
 }

@@ -12,9 +12,29 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from . import _team_messages as teams
+from ._edit_messages import (
+    DEFINITION_EDITS,
+    AddClue,
+    ChangeTimes,
+    ClueAdded,
+    ClueEdited,
+    ClueRetired,
+    ClueUnlocked,
+    CreditClue,
+    EditClue,
+    HuntReopened,
+    PlayerUnbanned,
+    ReopenHunt,
+    RetireClue,
+    TimesChanged,
+    UnbanPlayer,
+    UnlockClue,
+)
 
 __all__ = [
+    "DEFINITION_EDITS",
     "EVENT_TYPES",
+    "AddClue",
     "AdjustScore",
     "Announce",
     "Announced",
@@ -25,9 +45,16 @@ __all__ = [
     "BanPlayer",
     "BoardFrozen",
     "BoardRevealed",
+    "ChangeTimes",
     "CheckIn",
+    "ClueAdded",
+    "ClueEdited",
     "ClueFound",
+    "ClueRetired",
+    "ClueUnlocked",
     "Command",
+    "CreditClue",
+    "EditClue",
     "EndHunt",
     "EntryJudged",
     "EntrySubmitted",
@@ -37,6 +64,7 @@ __all__ = [
     "HuntCreated",
     "HuntEnded",
     "HuntPaused",
+    "HuntReopened",
     "HuntStarted",
     "JoinHunt",
     "JudgeEntry",
@@ -45,7 +73,10 @@ __all__ = [
     "Pinged",
     "PlayerBanned",
     "PlayerJoined",
+    "PlayerUnbanned",
     "Recorded",
+    "ReopenHunt",
+    "RetireClue",
     "RevealBoard",
     "ScheduleSet",
     "ScoreAdjusted",
@@ -54,6 +85,9 @@ __all__ = [
     "SubmitCode",
     "SubmitEntry",
     "TakeHint",
+    "TimesChanged",
+    "UnbanPlayer",
+    "UnlockClue",
     "event_from_fields",
     "event_to_fields",
 ]
@@ -140,6 +174,7 @@ class AdjustScore:
     delta: int
     reason: str
     principal: str = "admin"
+    version: int | None = None  # a correction after an edit: refused unless the definition is at this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +253,8 @@ class RevealBoard:
 
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
            | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
-           | FreezeBoard | RevealBoard | SetSchedule | teams.CreateTeam | teams.RenameTeam | teams.SetTeamPasscode
+           | FreezeBoard | RevealBoard | SetSchedule | EditClue | AddClue | RetireClue | UnlockClue | ChangeTimes
+           | ReopenHunt | UnbanPlayer | CreditClue | teams.CreateTeam | teams.RenameTeam | teams.SetTeamPasscode
            | teams.SetTeamSize | teams.SetCaptain | teams.RemovePlayer | teams.LockRosters | teams.SetDivision)
 
 # -- events ---------------------------------------------------------------------------------
@@ -251,7 +287,7 @@ class ClueFound:
     TYPE = "clue_found"
     player: str
     clue: str
-    method: str  # "answer" | "checkin" | "code"
+    method: str  # "answer" | "checkin" | "code" | "credit" (by the organisers, see CreditClue)
     points: int  # awarded, bonus included: the ledger never recomputes it
     bonus: int
     score: int  # the scoring side's score after this event
@@ -267,6 +303,8 @@ class AttemptFailed:
     method: str
     reason: str  # "wrong" | "too_far"
     distance_m: float | None = None  # for admins only: players get a coarse band (rules.distance_band)
+    # The wrong answer or code as sent (admins only): an answer fix says whom it would have accepted.
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,13 +435,15 @@ class BoardRevealed:
 
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
-         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | teams.TeamEvent)
+         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | ClueEdited
+         | ClueAdded | ClueRetired | TimesChanged | ClueUnlocked | HuntReopened | PlayerUnbanned | teams.TeamEvent)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls  # type: ignore[attr-defined]
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
-                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet,
+                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet, ClueEdited,
+                ClueAdded, ClueRetired, TimesChanged, ClueUnlocked, HuntReopened, PlayerUnbanned,
                 *teams.TEAM_EVENT_CLASSES)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)

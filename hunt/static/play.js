@@ -50,6 +50,7 @@
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
 import { joinExtras, onDivisionBoard, onTeamFeed, setupTeamJoin, showTeam } from './teams-play.js';
+import { EDIT_KINDS, mergeHunt } from './play_edits.js';
 import { setupClock } from './clock.js';
 
 const RECONNECT_MAX_MS = 15000;
@@ -221,7 +222,8 @@ function clueTitle(id) {
 // Clues
 
 function isOpen(clue, index) {
-  if (found.has(clue.id)) return true;
+  // The server sends a prompt only for a clue open to this side (organisers may unlock one).
+  if (found.has(clue.id) || (clue.prompt !== undefined && !clue.locked)) return true;
   if (hunt.order === 'sequential' && hunt.clues.slice(0, index).some((c) => !found.has(c.id))) {
     return false;
   }
@@ -463,7 +465,8 @@ function renderFeedItem(item) {
   while (feed.children.length > 100) feed.lastElementChild.remove();
 }
 
-const STATUS_BY_KIND = { hunt_started: 'active', hunt_resumed: 'active', hunt_paused: 'paused', hunt_ended: 'ended' };
+const STATUS_BY_KIND = { hunt_started: 'active', hunt_resumed: 'active', hunt_paused: 'paused', hunt_ended: 'ended',
+  hunt_reopened: 'active' };
 
 function rememberHint(clueId, index, text, cost) {
   // By index: the buyer hears of a hint twice (its ack, and the feed item for the whole side).
@@ -506,6 +509,7 @@ function onFeed(item) {
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
   if (kind === 'announcement') showAnnouncement(item);
   if (onTeamFeed(item, saved) && ws) ws.close();  // greet again: the welcome has the captain's code
+  if (EDIT_KINDS.has(kind)) reloadHunt();
   if (kind === 'schedule' || kind === 'board_freeze_scheduled') refreshHunt();  // a new clock: count to it
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
@@ -949,6 +953,21 @@ async function refreshHunt() {
     renderClues();
   } catch {
     // offline: the next find, status change or greeting tries again
+  }
+}
+
+// An organiser's edit: the clues and times as they are now (see play_edits.js).
+async function reloadHunt() {
+  if (!hunt) return;
+  try {
+    const res = await fetchHunt();
+    if (!res.ok) return;
+    mergeHunt(hunt, await res.json(), clueEls);
+    if (sideClock) sideClock.update();
+    renderClues();
+    showTimes();
+  } catch {
+    // offline: the next greeting fetches the hunt again
   }
 }
 
