@@ -263,9 +263,8 @@ def _team_bodies() -> dict[str, Any]:
                             required=("size",)),
         "Captain": _object({"id": _COMMAND_ID, "player": _STRING}, required=("player",)),
         "Lock": _object({"id": _COMMAND_ID, "locked": {**_BOOL, "description": "false unlocks (default true)"},
-                         "at": {"anyOf": [{"type": "null"}, _int(0, 2**53), {"type": "string", "maxLength": 64}],
-                                "description": "when the lock begins: epoch milliseconds or an ISO 8601 time "
-                                               "with a zone; absent or null: now. Only with a lock."}},
+                         "at": {**_TIME, "description": "when the lock begins: " + _TIME["description"]
+                                + "; absent or null: now. Only with a lock."}},
                         description="an unlock (locked false) takes no at"),
         "Remove": _object({"id": _COMMAND_ID, "reason": {"type": "string", "maxLength": 500}}),
         "SetDivision": _object({"id": _COMMAND_ID, "side": _STRING, "division": _DIVISION},

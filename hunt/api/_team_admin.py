@@ -13,7 +13,6 @@ organiser (and to the team's captain) at any time.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from ..domain import (
     MAX_TEAM_NAME,
     MAX_TEAM_SIZE,
     CreateTeam,
+    DefinitionError,
     HuntState,
     LockRosters,
     RemovePlayer,
@@ -33,6 +33,7 @@ from ..domain import (
     SetTeamPasscode,
     SetTeamSize,
     Side,
+    parse_time,
     roster_locked,
 )
 from ..protocol import BadRequest, ErrorCode, RequestError
@@ -184,7 +185,7 @@ async def _with_code(ctx: ApiContext, hunt_id: str, response: Response, chosen: 
     if response.status_code != 200:
         return response
     body = orjson.loads(await response.get_data())
-    state = await ctx.engine.state(hunt_id)
+    state = await ctx.engine.state(hunt_id, min_seq=body["seq"])  # through a gateway: at least the ack's seq
     side = state.sides.get(body.get("side", ""))
     if side is not None:
         code = chosen if side.passcode is not None else ctx.tokens.shown_code(hunt_id, state.incarnation, side)
@@ -228,17 +229,9 @@ def _lock(body: dict[str, Any]) -> tuple[bool, int | None]:
     locked, at = body.get("locked", True), body.get("at")
     if not isinstance(locked, bool):
         raise BadRequest('"locked" must be true or false')
-    if at is None:
-        return locked, None
-    if not locked:
+    if at is not None and not locked:
         raise BadRequest('"at" is only for a lock: an unlock is at once')
-    if isinstance(at, int) and not isinstance(at, bool) and 0 <= at <= 2**53:
-        return locked, at
-    if isinstance(at, str) and len(at) <= 64:
-        try:
-            parsed = datetime.fromisoformat(at.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return locked, int(parsed.timestamp() * 1000)
-    raise BadRequest('"at" must be epoch milliseconds or an ISO 8601 time with a zone (e.g. 2026-05-28T18:00:00Z)')
+    try:
+        return locked, parse_time(at, "at")
+    except DefinitionError as err:
+        raise BadRequest(str(err)) from None
