@@ -24,6 +24,7 @@ from ._timing import (
 )
 
 __all__ = [
+    "CLUE_KEYS",
     "ENTRY_KINDS",
     "HINT_POLICIES",
     "ID_PATTERN",
@@ -192,9 +193,9 @@ _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "a
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
              "allow_typed_position", "window_s", "team_starts", "freeze_at"}
 MAX_TEAM_SIZE = 10_000
-_CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
+CLUE_KEYS = frozenset({"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
-              "partial", "retired", *CLUE_TIME_KEYS}
+              "partial", "retired", *CLUE_TIME_KEYS})
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -310,7 +311,7 @@ def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple
 def _clue(raw: Any, i: int) -> Clue:
     where = f"clues[{i}]"
     data = _mapping(raw, where)
-    _no_unknown(data, _CLUE_KEYS, f"{where}.")
+    _no_unknown(data, CLUE_KEYS, f"{where}.")
     clue_id = data.get("id")
     if not isinstance(clue_id, str) or _CLUE_ID.fullmatch(clue_id) is None:
         raise DefinitionError(f"{where}.id: must be 1-64 characters of letters, digits, '-' or '_'")

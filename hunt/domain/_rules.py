@@ -183,6 +183,8 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
                                      "score": score}
             if hints_cost:
                 found["hints_cost"] = hints_cost
+            if method == "credit":  # an organiser's: say whose
+                found["player"] = event.player
             return found
         case AttemptFailed(clue=clue, reason=reason, distance_m=distance):
             fields: dict[str, Any] = {"result": reason, "clue": clue}
