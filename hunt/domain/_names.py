@@ -22,7 +22,7 @@ from typing import Any
 
 from ._errors import Rejected
 
-__all__ = ["MAX_MARKS_IN_A_ROW", "clean_name", "team_side_id"]
+__all__ = ["MAX_MARKS_IN_A_ROW", "clean_name"]
 
 MAX_MARKS_IN_A_ROW = 3
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
@@ -50,8 +50,3 @@ def clean_name(value: Any, what: str, max_chars: int) -> str:
     if all(unicodedata.category(ch)[0] == "M" for ch in text.replace(" ", "")):
         raise Rejected("bad_request", f"{what} must contain a letter, digit or symbol")
     return text
-
-
-def team_side_id(team: str) -> str:
-    """Teams are keyed by their case- and space-folded name."""
-    return "team:" + " ".join(team.casefold().split())

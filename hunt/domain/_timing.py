@@ -226,10 +226,10 @@ def apply_schedule(state: HuntState, event: ScheduleSet) -> None:
     side = state.sides.get(event.side)
     if side is not None:
         if side.active:
-            state.leaderboard.remove(side.key())
+            state.board_remove(side)
         side.elapsed = elapsed_ms(state, side.id, side.last_ts)
         if side.active:
-            state.leaderboard.add(side.key())
+            state.board_add(side)
 
 
 def freeze_standings(state: HuntState) -> None:
@@ -261,4 +261,5 @@ def restore_timing(state: HuntState, data: dict[str, Any] | None) -> dict[str, l
         return {}
     state.freeze_at = data["freeze_at"]
     state.schedules = {side: Schedule(start, offset, window) for side, start, offset, window in data["schedules"]}
-    return data["sides"]
+    sides: dict[str, list[int]] = data["sides"]
+    return sides

@@ -8,6 +8,7 @@
 //   #join-form, #join-name, #join-team and #join-code (shown in teams mode only, #join-team-field,
 //                    #join-code-field), #join-btn
 //   #team-code       the team's code, shown to its captain (#team-code-stat)
+//   teams and divisions (#team-stat, #division-stat, #division-board, #join-division): teams-play.js
 //   #game            game area (hidden until joined)
 //   #player-name, #score, #rank   (plain numbers in #score and #rank; "–" when unknown)
 //   #share-location  checkbox: send location pings every 15 s
@@ -48,6 +49,7 @@
 // may have unanswered; commands beyond it wait here, in order, until an answer makes room.
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
+import { joinExtras, onDivisionBoard, onTeamFeed, setupTeamJoin, showTeam } from './teams-play.js';
 import { EDIT_KINDS, mergeHunt } from './play_edits.js';
 import { setupClock } from './clock.js';
 
@@ -516,6 +518,7 @@ function onFeed(item) {
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
   if (kind === 'announcement') showAnnouncement(item);
+  if (onTeamFeed(item, saved) && ws) ws.close();  // greet again: the welcome has the captain's code
   if (EDIT_KINDS.has(kind)) reloadHunt();
   if (kind === 'schedule' || kind === 'board_freeze_scheduled') refreshHunt();  // a new clock: count to it
   // Your find, or (in team hunts) your team's: the item names the finder's team.
@@ -554,6 +557,7 @@ function onLeaderboard(msg) {
   }
   $('#leaderboard').replaceChildren(...rows);
   $('#leaderboard-frozen').hidden = !msg.frozen;
+  onDivisionBoard(msg, mine);
   if (msg.values && typeof msg.values === 'object' && hunt) {
     // What clues whose value falls as they are found would score now.
     for (const clue of hunt.clues) if (typeof msg.values[clue.id] === 'number') clue.value = msg.values[clue.id];
@@ -662,6 +666,7 @@ function onAck(msg) {
       if (typeof msg.seq === 'number') saved.since = Math.max(saved.since || 0, msg.seq);
       persist();
       showTeamCode(msg.team_code);
+      showTeam(msg, huntId);
       setWindow(msg.window);
       applyProgress(msg.progress);  // a team that has already played: what it found, its hints
       onGreeted();
@@ -707,7 +712,7 @@ function onError(msg) {
       return;
     }
     helloId = null;
-    if (msg.code === 'unauthorized' || msg.code === 'bad_request') {
+    if (msg.code === 'unauthorized' || msg.code === 'bad_request' || msg.code === 'removed') {
       // The token is no longer valid here (e.g. the server's data was reset): join again.
       saved.player = null;
       saved.token = null;
@@ -750,6 +755,13 @@ function onError(msg) {
   }
   if (cmd && cmd.op === 'join') $('#join-btn').disabled = false;
   if (msg.code === 'not_joined' && saved.token) ws && ws.close();
+  if (msg.code === 'removed' && saved.token) {  // taken off the team by the organiser: join again
+    saved.player = null;
+    saved.token = null;
+    saved.pending = [];
+    persist();
+    showJoin();
+  }
 }
 
 function dispatch(msg) {
@@ -764,6 +776,7 @@ function dispatch(msg) {
       if (typeof msg.name === 'string') saved.name = msg.name;
       if (msg.team !== undefined) saved.team = msg.team;
       showTeamCode(msg.team_code);
+      showTeam(msg, huntId);
       applyProgress(msg.progress);
       setScore(msg.score);
       setRank(msg.rank);
@@ -883,6 +896,7 @@ function onJoinSubmit(ev) {
   const teamCode = $('#join-code').value.trim();
   const fields = hunt && hunt.mode === 'teams' ? { name, team, device } : { name, device };
   if (fields.team && teamCode) fields.team_code = teamCode;
+  Object.assign(fields, joinExtras());
   command('join', fields);
 }
 
@@ -1013,6 +1027,7 @@ async function main() {
   $('#hunt-title').textContent = hunt.title || huntId;
   showDescription();
   $('#manual-position').hidden = !typedPositionAllowed();
+  setupTeamJoin(hunt);
   setStatus(hunt.status);
   for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);
   if (saved.token) showGame(); else showJoin();
