@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeGuard
@@ -411,7 +412,7 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _no_unknown(data: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+def _no_unknown(data: Mapping[str, Any], allowed: AbstractSet[str], prefix: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise DefinitionError(f"{prefix}{unknown[0]}: unknown field")
