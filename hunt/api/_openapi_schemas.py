@@ -27,6 +27,7 @@ from ..domain import (
     MAX_POINTS,
     MAX_REASON,
     MAX_REPLY,
+    MAX_SCHEDULES,
     MAX_TEAM_SIZE,
     MAX_TEXT,
     MAX_TIME_MS,
@@ -144,7 +145,7 @@ DEFINITION = _object({
     "allow_typed_position": _BOOL,
     "window_s": {**_WINDOW, "description": "each side's time to play from its own start"},
     "team_starts": {"anyOf": [{"type": "null"}, {
-        "type": "object", "maxProperties": 10_000, "additionalProperties": _SCHEDULE,
+        "type": "object", "maxProperties": MAX_SCHEDULES, "additionalProperties": _SCHEDULE,
         "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": f"[^{_SPACE}]"}}],
         "description": "teams mode only: {team name: its own start and window}"},
     "freeze_at": {**_TIME, "description": "the scoreboard freezes for players at this time; " + _TIME["description"]},

@@ -103,6 +103,7 @@ from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay
 from ._text import haversine_m, normalize_answer, normalize_code
 from ._timing import (
     MAX_OFFSET_S,
+    MAX_SCHEDULES,
     MAX_TIME_MS,
     MAX_WINDOW_S,
     Schedule,
@@ -137,6 +138,7 @@ __all__ = [
     "MAX_POINTS",
     "MAX_REASON",
     "MAX_REPLY",
+    "MAX_SCHEDULES",
     "MAX_TEAM_SIZE",
     "MAX_TEXT",
     "MAX_TIME_MS",

@@ -60,7 +60,9 @@ from ._messages import (
     ReopenHunt,
     RetireClue,
     RevealBoard,
+    ScheduleSet,
     ScoreAdjusted,
+    SetSchedule,
     StartHunt,
     SubmitEntry,
     TakeHint,
@@ -144,8 +146,11 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, PauseHunt(cmd), ts)
         case HuntEnded():
             _admin(state, recorded, EndHunt(cmd), ts)
-        case BoardFrozen():
-            _admin(state, recorded, FreezeBoard(cmd), ts)
+        case BoardFrozen(at=at):
+            _admin(state, recorded, FreezeBoard(cmd, at=at), ts)
+        case ScheduleSet(player=player, team=team, starts_at=starts_at, offset_ms=offset, window_ms=window):
+            # Seconds in the command, ms in the event: a doctored event off the second differs.
+            _admin(state, recorded, SetSchedule(cmd, team, player, starts_at, _seconds(offset), _seconds(window)), ts)
         case BoardRevealed():
             _admin(state, recorded, RevealBoard(cmd), ts)
         case EntrySubmitted(player=player, clue=clue, kind=kind, text=text):
@@ -199,6 +204,10 @@ def _unfound_attempt(state: HuntState, recorded: Recorded, player: str, clue: st
         raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
     _check_rate(state, who, attempted, ts)
     return attempted
+
+
+def _seconds(ms: object) -> object:
+    return ms // 1000 if isinstance(ms, int) and not isinstance(ms, bool) else ms
 
 
 def _kind(method: object) -> str:

@@ -12,7 +12,16 @@ from typing import Any, TypeGuard
 from ._errors import DefinitionError
 from ._matching import Partial, parse_partials, parse_patterns
 from ._text import normalize_answer, normalize_code
-from ._timing import CLUE_TIME_KEYS, ClueTimes, Schedule, parse_clue_times, parse_schedule, parse_time, parse_window
+from ._timing import (
+    CLUE_TIME_KEYS,
+    MAX_SCHEDULES,
+    ClueTimes,
+    Schedule,
+    parse_clue_times,
+    parse_schedule,
+    parse_time,
+    parse_window,
+)
 
 __all__ = [
     "ENTRY_KINDS",
@@ -183,7 +192,6 @@ _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "a
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
              "allow_typed_position", "window_s", "team_starts", "freeze_at"}
 MAX_TEAM_SIZE = 10_000
-MAX_TEAM_STARTS = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
               "partial", "retired", *CLUE_TIME_KEYS}
@@ -289,8 +297,8 @@ def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple
         if mode != "teams":
             raise DefinitionError("team_starts: only allowed when mode is teams")
         raw = _mapping(top["team_starts"], "team_starts")
-        if len(raw) > MAX_TEAM_STARTS:
-            raise DefinitionError(f"team_starts: at most {MAX_TEAM_STARTS} teams")
+        if len(raw) > MAX_SCHEDULES:
+            raise DefinitionError(f"team_starts: at most {MAX_SCHEDULES} teams")
         for name, schedule in raw.items():
             if not isinstance(name, str) or not name.strip() or len(name) > 64:
                 raise DefinitionError("team_starts: each key must be a team name of 1-64 characters")
