@@ -313,7 +313,8 @@ def response_schemas() -> dict[str, Any]:
             "window": {"type": obj, "properties": {"starts_at": nullable_i, "ends_at": nullable_i}},
             "clues": {"type": arr, "items": {"type": obj, "properties": {
                 "id": s, "kind": s, "points": i,
-                "value": {**i, "description": "what it scores its next finder now"}}}}}},
+                "value": {**i, "description": "what it scores its next finder now"},
+                "opens_at": nullable_i, "closes_at": nullable_i, "closed": _BOOL}}}}},
         "Schedule": {"type": obj, "required": ["seq", "sides", "clues"], "properties": {
             "seq": i, "mode": {"enum": ["solo", "teams"]}, "began": nullable_i,
             "starts_at": {}, "ends_at": {}, "window_s": nullable_i,

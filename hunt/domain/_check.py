@@ -210,7 +210,7 @@ def _unfound_attempt(state: HuntState, recorded: Recorded, player: str, clue: st
     return attempted
 
 
-def _seconds(ms: object) -> object:
+def _seconds(ms: Any) -> Any:  # a doctored event may hold anything: the rules judge it
     return ms // 1000 if isinstance(ms, int) and not isinstance(ms, bool) else ms
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeGuard
 
 from ._divisions import TeamOptions, parse_team_options
-from ._errors import DefinitionError
+from ._errors import DefinitionError, Rejected
 from ._matching import Partial, parse_partials, parse_patterns
+from ._names import clean_name, team_side_id
 from ._text import normalize_answer, normalize_code
 from ._timing import (
     CLUE_TIME_KEYS,
@@ -306,10 +308,16 @@ def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple
         raw = _mapping(top["team_starts"], "team_starts")
         if len(raw) > MAX_SCHEDULES:
             raise DefinitionError(f"team_starts: at most {MAX_SCHEDULES} teams")
-        for name, schedule in raw.items():
-            if not isinstance(name, str) or not name.strip() or len(name) > 64:
-                raise DefinitionError("team_starts: each key must be a team name of 1-64 characters")
-            starts.append((name.strip(), parse_schedule(schedule, f"team_starts.{name}")))
+        sides: dict[str, str] = {}
+        for raw_name, schedule in raw.items():
+            try:
+                name = clean_name(raw_name, "team", 64)
+            except Rejected as err:
+                raise DefinitionError(f"team_starts: {err.message}") from None
+            if (side := team_side_id(name)) in sides:
+                raise DefinitionError(f"team_starts: {sides[side]!r} and {name!r} are the same team")
+            sides[side] = name
+            starts.append((name, parse_schedule(schedule, f"team_starts.{name}")))
         document["team_starts"] = {name: schedule.document() for name, schedule in starts}
     return window_ms, tuple(starts), freeze_at
 
@@ -403,7 +411,7 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _no_unknown(data: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+def _no_unknown(data: Mapping[str, Any], allowed: AbstractSet[str], prefix: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise DefinitionError(f"{prefix}{unknown[0]}: unknown field")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from ._boards import BoardsMixin, fold_team_name
+from ._boards import BoardsMixin
 from ._definition import Clue, HuntDefinition, RuleDefaults, parse_definition
 from ._messages import (
     DEFINITION_EDITS,
@@ -44,10 +44,20 @@ from ._messages import (
     ScoreAdjusted,
     TimesChanged,
 )
+from ._names import fold_team_name, team_side_id
 from ._revise import apply_edit, revised
 from ._team_messages import TEAM_EVENT_CLASSES
 from ._team_state import apply_team_event, team_extras, team_extras_from_dict
-from ._timing import Schedule, apply_schedule, elapsed_ms, own_start, restore_timing, timing_snapshot
+from ._timing import (
+    Schedule,
+    apply_freeze,
+    apply_schedule,
+    elapsed_ms,
+    freeze_standings,
+    own_start,
+    restore_timing,
+    timing_snapshot,
+)
 
 __all__ = ["ClueStats", "HuntState", "Player", "Side", "fold_team_name", "replay", "team_side_id"]
 
@@ -230,7 +240,7 @@ class HuntState(BoardsMixin):
         self.seq = recorded.seq
         self.last_ts = recorded.ts
         if self.freeze_at is not None and recorded.ts >= self.freeze_at:
-            self._freeze()  # a scheduled freeze came due: the standings before this event
+            freeze_standings(self)  # a scheduled freeze came due: the standings before this event
         event = recorded.event
         self.counts[event.TYPE] += 1
         match event:
@@ -262,10 +272,7 @@ class HuntState(BoardsMixin):
             case AttemptRepeated():
                 pass
             case BoardFrozen(at=at):
-                if at is not None and at > recorded.ts:
-                    self.freeze_at = at
-                elif self.frozen is None:
-                    self._freeze()
+                apply_freeze(self, at, recorded.ts)
             case BoardRevealed():
                 self.frozen, self.frozen_rows, self.freeze_at = None, [], None
             case ScheduleSet():
@@ -311,11 +318,6 @@ class HuntState(BoardsMixin):
                 apply_edit(self, event)
             case _ if isinstance(event, TEAM_EVENT_CLASSES):
                 apply_team_event(self, recorded, event)
-
-    def _freeze(self) -> None:
-        self.freeze_at = None
-        self.frozen_rows = [key[-1] for key in self.leaderboard]
-        self.frozen = {side_id: [rank, self.sides[side_id].score] for rank, side_id in enumerate(self.frozen_rows, 1)}
 
     def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
         side_id = event.player if event.team is None else event.side or team_side_id(event.team)
@@ -484,11 +486,6 @@ class HuntState(BoardsMixin):
 
 def _copy_lists(lists: dict[str, list[int]]) -> dict[str, list[int]]:
     return {key: list(values) for key, values in lists.items()}
-
-
-def team_side_id(team: str) -> str:
-    """Teams are keyed by their case- and space-folded name (as it was when the team began)."""
-    return "team:" + fold_team_name(team)
 
 
 def replay(events: list[Recorded] | deque[Recorded], state: HuntState | None = None) -> HuntState:

@@ -31,11 +31,13 @@ __all__ = [
     "MAX_WINDOW_S",
     "ClueTimes",
     "Schedule",
+    "apply_freeze",
     "apply_schedule",
     "began",
     "clue_times",
     "elapsed_ms",
     "format_time",
+    "freeze_standings",
     "own_start",
     "parse_clue_times",
     "parse_schedule",
@@ -228,6 +230,21 @@ def apply_schedule(state: HuntState, event: ScheduleSet) -> None:
         side.elapsed = elapsed_ms(state, side.id, side.last_ts)
         if side.active:
             state.board_add(side)
+
+
+def freeze_standings(state: HuntState) -> None:
+    """Keep the standings as they are now for players (organisers go on seeing them live)."""
+    state.freeze_at = None
+    state.frozen_rows = [key[-1] for key in state.leaderboard]
+    state.frozen = {side_id: [rank, state.sides[side_id].score] for rank, side_id in enumerate(state.frozen_rows, 1)}
+
+
+def apply_freeze(state: HuntState, at: int | None, ts: int) -> None:
+    """A board_frozen event at ``ts``: a freeze scheduled for a later ``at``, else one at once."""
+    if at is not None and at > ts:
+        state.freeze_at = at
+    elif state.frozen is None:
+        freeze_standings(state)
 
 
 def timing_snapshot(state: HuntState) -> dict[str, Any]:

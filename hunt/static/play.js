@@ -221,9 +221,14 @@ function clueTitle(id) {
 // ---------------------------------------------------------------------------------------------
 // Clues
 
+// Timed play: a clue the server says opens later (its prompt comes once it has).
+const opensLater = (clue) => clue.opens_at != null && clue.opens_at > Date.now() && clue.locked === true;
+
 function isOpen(clue, index) {
+  if (found.has(clue.id)) return true;
+  if (opensLater(clue)) return false;
   // The server sends a prompt only for a clue open to this side (organisers may unlock one).
-  if (found.has(clue.id) || (clue.prompt !== undefined && !clue.locked)) return true;
+  if (clue.prompt !== undefined && !clue.locked) return true;
   if (hunt.order === 'sequential' && hunt.clues.slice(0, index).some((c) => !found.has(c.id))) {
     return false;
   }
@@ -290,12 +295,14 @@ function renderClues() {
   if (!hunt) return;
   const list = $('#clues');
   let locked = 0;
+  let later = 0;
   hunt.clues.forEach((clue, index) => {
     const parts = clueEls.get(clue.id) || buildClue(clue);
     if (!parts.li.isConnected) list.append(parts.li);
     const open = isOpen(clue, index);
     parts.li.hidden = !open;
-    if (!open) locked += 1;
+    if (!open && opensLater(clue) && !found.has(clue.id)) later += 1;
+    else if (!open) locked += 1;
     const isFound = found.has(clue.id);
     parts.li.classList.toggle('found', isFound);
     // The server sends a clue's prompt only once it is open to this player (GET /hunts/{id}).
@@ -306,9 +313,10 @@ function renderClues() {
     const value = typeof clue.value === 'number' ? clue.value : clue.points;
     const waiting = clue.kind === 'mission' && !isFound && (entries.get(clue.id) || {}).status === 'pending';
     parts.li.classList.toggle('pending', waiting);
+    const closed = clue.closes_at != null && clue.closes_at <= Date.now();  // timed play
     parts.li.querySelector('.meta').textContent = isFound ? `${kindText} · found ✓`
-      : `${kindText} · ${value} points now${waiting ? ' · waiting for a judge' : ''}`;
-    parts.submit.disabled = isFound || waiting;
+      : `${kindText} · ${value} points now${waiting ? ' · waiting for a judge' : ''}${closed ? ' · closed' : ''}`;
+    parts.submit.disabled = isFound || waiting || closed;
     if (parts.input) parts.input.disabled = isFound;
 
     const hints = clue.hints || [];
@@ -326,8 +334,10 @@ function renderClues() {
       parts.hintBtn.hidden = true;
     }
   });
-  $('#clues-locked').textContent =
-    locked === 0 ? '' : `${locked} more ${locked === 1 ? 'clue is' : 'clues are'} locked: solve the open ones to unlock them.`;
+  $('#clues-locked').textContent = [
+    locked === 0 ? '' : `${locked} more ${locked === 1 ? 'clue is' : 'clues are'} locked: solve the open ones to unlock them.`,
+    later === 0 ? '' : `${later} more ${later === 1 ? 'clue opens' : 'clues open'} on the clock (see the countdown).`,
+  ].filter(Boolean).join(' ');
 }
 
 function markFound(clueId) {
