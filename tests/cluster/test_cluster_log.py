@@ -13,10 +13,10 @@ import pytest
 import trio
 
 from actors import ActivationFailed, ActorCrashed, RequestTimeout
-from hunt.cluster import LogFenced, LoggedHuntStores, LogUnavailable, RecordLog, open_record_log
+from hunt.cluster import LogDiverged, LogFenced, LoggedHuntStores, LogUnavailable, RecordLog, open_record_log
 from hunt.config import Config
-from hunt.domain import HuntCreated, JoinHunt, PingLocation, Recorded, StartHunt
-from hunt.engine import Ack, Engine
+from hunt.domain import HuntCreated, JoinHunt, Pinged, PingLocation, Recorded, StartHunt
+from hunt.engine import Ack, Engine, open_engine
 from hunt.store import HuntExists, SqliteHuntStore, SqliteHuntStores
 from hunt_lab.faults.store import FaultPlan, FaultyStores
 from hunt_lab.servers.nats import free_port
@@ -289,3 +289,50 @@ async def test_a_takeover_fences_the_old_owner_before_the_new_one_writes(
         await new_stores.catch_up(HUNT_ID)  # the new owner writes nothing yet
         with pytest.raises(ActorCrashed):
             await old.submit(HUNT_ID, [PingLocation("p1", "stale", 53.5, 9.9)])
+
+
+async def test_a_file_the_stream_has_never_seen_becomes_the_log_of_record(
+        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any]) -> None:
+    """A hunt imported, or kept from before cluster mode: its first logged open appends it."""
+    config = node_config("a")
+    async with open_engine(config) as plain:  # no log: a file of its own
+        await start_hunt(plain, hunt_document)
+        await pings(plain, "early-", 5)
+        original = (await plain.state(HUNT_ID)).to_dict()
+    async with logged_engine(config, record_log) as (engine, _):
+        assert (await engine.state(HUNT_ID)).to_dict() == original
+        [ack] = await pings(engine, "logged-", 1)
+    assert (await trio.to_thread.run_sync(record_log.last, HUNT_ID))[0] == ack.seq
+    async with logged_engine(node_config("b"), record_log) as (other, stores):
+        await stores.catch_up(HUNT_ID)
+        assert (await other.state(HUNT_ID)).seq == ack.seq
+
+
+async def test_a_file_ahead_of_the_stream_is_not_served(
+        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any]) -> None:
+    first, second = node_config("a"), node_config("b")
+    async with logged_engine(first, record_log) as (engine, _):
+        await start_hunt(engine, hunt_document)
+    async with logged_engine(second, record_log) as (_, stores):
+        await stores.catch_up(HUNT_ID)
+    async with open_engine(second) as plain:  # events written behind the log's back
+        await pings(plain, "rogue-", 2)
+    async with logged_engine(second, record_log) as (engine, _):
+        with pytest.raises(ActivationFailed) as refused:
+            await engine.submit(HUNT_ID, [PingLocation("p1", "x", 53.5, 9.9)])
+        assert isinstance(refused.value.__cause__, LogDiverged)
+
+
+async def test_a_batch_larger_than_one_message_goes_as_several_in_order(
+        record_log: RecordLog, nats_cluster: LocalNatsCluster) -> None:
+    created = [Recorded(seq=1, ts=1, event=HuntCreated({"id": HUNT_ID}, "inc"))]
+    stream_seq = await trio.to_thread.run_sync(record_log.append, HUNT_ID, created, 0)
+    batch = [Recorded(seq, 2, Pinged("p1", 53.5, 9.9), f"ping-{seq:06d}-" + "x" * 200, "p1")
+             for seq in range(2, 6002)]  # about 1.8 MB, over the server's 1 MB max_payload
+    last_stream = await trio.to_thread.run_sync(record_log.append, HUNT_ID, batch, stream_seq)
+    messages = await raw_log(nats_cluster.urls)
+    assert len(messages) >= 3 and max(len(data) for _, data, _ in messages) < 1024 * 1024
+    assert hunt_seqs(messages, SUBJECT) == list(range(1, 6002))
+    read = await trio.to_thread.run_sync(
+        lambda: [record for _, records in record_log.read(HUNT_ID, 0, last_stream) for record in records])
+    assert read == created + batch
