@@ -17,6 +17,7 @@ from ._admin import HuntIdConverter, admin_blueprint
 from ._buckets import BucketTable
 from ._cluster import cluster_blueprint
 from ._context import ADDRESSES_TRACKED, ApiContext
+from ._edits import edits_blueprint
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
 from ._gate import ConnectionGate
@@ -26,6 +27,7 @@ from ._load import LoopLag
 from ._media import MediaStore
 from ._public import public_blueprint
 from ._rates import Rates
+from ._team_admin import team_admin_blueprint
 from ._timing import timing_blueprint
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
@@ -79,9 +81,11 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.extensions["hunt"] = ctx
     app.register_blueprint(public_blueprint(ctx))
     app.register_blueprint(admin_blueprint(ctx))
+    app.register_blueprint(team_admin_blueprint(ctx))
     app.register_blueprint(cluster_blueprint(ctx))
     app.register_blueprint(entries_blueprint(ctx, MediaStore(config.data_path, limits.uploads_in_flight)))
     app.register_blueprint(timing_blueprint(ctx))
+    app.register_blueprint(edits_blueprint(ctx))
 
     @app.before_request
     async def refuse_large_bodies() -> None:

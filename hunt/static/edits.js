@@ -14,7 +14,7 @@
 //   #edit-result       what applying did
 //   #unlock-kind (team | player), #unlock-target, #unlock-btn      open #edit-clue to one side
 //   #add-clue-json, #add-clue-btn          add a clue (a clue object as in a definition)
-//   #schedule-start, #schedule-end, #schedule-btn, #extend-btn (+15 min), #reopen-btn
+//   #times-start, #times-end, #times-btn, #extend-btn (+15 min), #reopen-btn
 //   #unban-player, #unban-btn
 
 const TOKEN_KEY = 'hunt-admin-token';
@@ -60,9 +60,9 @@ const PANEL = `
     <button id="unban-btn" type="button" class="secondary">Unban</button>
   </div>
   <div class="row">
-    <div class="field"><label for="schedule-start">Starts</label><input id="schedule-start" type="datetime-local" step="1"></div>
-    <div class="field"><label for="schedule-end">Ends</label><input id="schedule-end" type="datetime-local" step="1"></div>
-    <button id="schedule-btn" type="button" class="secondary">Change times</button>
+    <div class="field"><label for="times-start">Starts</label><input id="times-start" type="datetime-local" step="1"></div>
+    <div class="field"><label for="times-end">Ends</label><input id="times-end" type="datetime-local" step="1"></div>
+    <button id="times-btn" type="button" class="secondary">Change times</button>
     <button id="extend-btn" type="button" class="secondary">End 15 min later</button>
     <button id="reopen-btn" type="button" class="secondary">Reopen ended hunt</button>
   </div>
@@ -143,8 +143,8 @@ async function load(keepClue) {
   if (keep && detail.definition.clues.some((c) => c.id === keep)) select.value = keep;
   fill();
   const def = detail.definition;
-  $('#schedule-start').value = localTime(typeof def.starts_at === 'number' ? def.starts_at : Date.parse(def.starts_at) || null);
-  $('#schedule-end').value = localTime(typeof def.ends_at === 'number' ? def.ends_at : Date.parse(def.ends_at) || null);
+  $('#times-start').value = localTime(typeof def.starts_at === 'number' ? def.starts_at : Date.parse(def.starts_at) || null);
+  $('#times-end').value = localTime(typeof def.ends_at === 'number' ? def.ends_at : Date.parse(def.ends_at) || null);
 }
 
 function fill() {
@@ -281,9 +281,9 @@ function setup() {
     const who = $('#unban-player').value.trim();
     command(`/players/${encodeURIComponent(who)}/unban`, {}, () => `${who} may play again.`);
   });
-  $('#schedule-btn').addEventListener('click', () => {
+  $('#times-btn').addEventListener('click', () => {
     const body = {};  // only the times that changed: a start that has passed cannot move
-    for (const [key, sel] of [['starts_at', '#schedule-start'], ['ends_at', '#schedule-end']]) {
+    for (const [key, sel] of [['starts_at', '#times-start'], ['ends_at', '#times-end']]) {
       const now = detail && detail.definition[key];
       const shown = localTime(typeof now === 'number' ? now : Date.parse(now) || null);
       if ($(sel).value !== shown) body[key] = epoch($(sel).value);
@@ -292,7 +292,7 @@ function setup() {
     command('/times', body, () => 'Times changed.');
   });
   $('#extend-btn').addEventListener('click', () => {
-    const end = epoch($('#schedule-end').value);
+    const end = epoch($('#times-end').value);
     command('/times', { ends_at: Math.max(end || 0, Date.now()) + 15 * 60000 }, (d) => `The hunt now ends ${new Date(d.ends_at).toLocaleString()}.`);
   });
   $('#reopen-btn').addEventListener('click', () => command('/reopen', {}, () => 'The hunt is open again.'));

@@ -257,3 +257,15 @@ def test_the_judging_queue_in_pages(page: Page, server: LiveServer, hunt_id: str
     assert page.text("#judging-page") == "page 2" and not page.q("#judging-next").is_enabled()
     page.click("#judging-prev")
     page.until(lambda: len(page.all("#judging-list li")) == 50, "the first page again")
+
+
+def test_no_two_controls_of_the_dashboard_share_an_id(page: Page, server: LiveServer, hunt_id: str) -> None:
+    # The panels come from several modules (admin.js, history.js, actions.js, timed.js, edits.js,
+    # ...): a repeated id makes a label name the wrong field and a handler drive the wrong panel.
+    server.create_hunt(hunt_id)
+    open_hunt(page, hunt_id)
+    page.until(lambda: page.all("#hunt-list tr"), "the hunt list")
+    repeated = page.js("const seen = {}; for (const e of document.querySelectorAll('[id]')) "
+                       "seen[e.id] = (seen[e.id] || 0) + 1;"
+                       "return Object.keys(seen).filter((id) => seen[id] > 1).sort();")
+    assert repeated == []
