@@ -41,7 +41,7 @@ def test_a_public_address_needs_an_admin_token_of_32_characters(host: str, token
 
 def serve_args(data_dir: Path, host: str = "127.0.0.1") -> argparse.Namespace:
     return argparse.Namespace(config=None, data_dir=str(data_dir), host=host, port=0, sample=False, verbose=False,
-                              check=False, workers=None)
+                              check=False, workers=None, cluster=None, node=None)
 
 
 def test_hunt_serve_refuses_a_short_token_on_a_public_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
