@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import HuntState, Player
+from ..domain import HuntState, Player, map_areas, map_on, shown_media, visible_targets
 
 __all__ = [
     "clue_table",
@@ -45,12 +45,15 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
     values = clue_values(state)
     status = state.status_at(now_ms)
     found = state.sides[player.side].found if player is not None else {}
+    side = state.sides[player.side] if player is not None else None
+    shown = set(visible_targets(state, side, now_ms))  # whose media this viewer may see
     clues = []
     for clue, view in zip(state.definition.clues, definition["clues"], strict=True):
         view["value"] = values[view["id"]]
         if status == "pending" or (status != "ended" and state.definition.missing_before(clue, found)):
             view = {key: value for key, value in view.items() if key != "prompt"}
             view["locked"] = True
+        _add_media(state, view, shown)
         clues.append(view)
     return {
         "id": definition["id"], "title": definition["title"], "description": definition["description"],
@@ -58,7 +61,33 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
         "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
         "frozen": state.frozen is not None, "clues": clues,
+        **_notices_and_map(state, shown, side, now_ms),
     }
+
+
+def _add_media(state: HuntState, view: dict[str, Any], shown: set[str]) -> None:
+    """The media of a clue's prompt and of its hints, where the viewer may see them (``shown``)."""
+    key = f"clue:{view['id']}"
+    if key in shown and (media := shown_media(state, key)):
+        view["media"] = media
+    for index, hint in enumerate(view["hints"]):
+        key = f"hint:{view['id']}:{index}"
+        if key in shown and (media := shown_media(state, key)):
+            hint["media"] = media
+
+
+def _notices_and_map(state: HuntState, shown: set[str], side: Any, now_ms: int) -> dict[str, Any]:
+    """``intro`` and ``outro`` ({"text", "media"}) where the viewer may see them and they say
+    something, and ``map`` ({"areas"}: the side's) while the map is on."""
+    fields: dict[str, Any] = {}
+    for name in ("intro", "outro"):
+        notice = getattr(state.definition, name)
+        text, media = (notice.text if notice else ""), shown_media(state, name)
+        if name in shown and (text or media):
+            fields[name] = {"text": text, "media": media}
+    if map_on(state):
+        fields["map"] = {"areas": map_areas(state, side, now_ms) if side is not None else []}
+    return fields
 
 
 def clue_values(state: HuntState) -> dict[str, int]:

@@ -23,6 +23,9 @@ from ._definition import (
 )
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._matching import MAX_PARTIALS, MAX_PATTERN_CHARS, MAX_PATTERNS, MAX_REPLY
+from ._media import MEDIA_TARGETS, map_areas, map_on, media_of, shown_media, visible_media, visible_targets
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
+from ._media_refs import CLUE_MEDIA_TYPES, MAX_ALT, MAX_MEDIA_ITEMS, valid_digest
 from ._messages import (
     EVENT_TYPES,
     AdjustScore,
@@ -73,17 +76,20 @@ from ._state import SNAPSHOT_VERSION, ClueStats, HuntState, Player, Side, replay
 from ._text import haversine_m, normalize_answer, normalize_code
 
 __all__ = [
+    "CLUE_MEDIA_TYPES",
     "DISTANCE_BANDS",
     "ENTRY_KINDS",
     "EVENT_TYPES",
     "HINT_POLICIES",
     "ID_PATTERN",
     "MAX_ADJUST",
+    "MAX_ALT",
     "MAX_ANNOUNCEMENT",
     "MAX_BONUS",
     "MAX_CLUES",
     "MAX_ENTRY_TEXT",
     "MAX_HINTS",
+    "MAX_MEDIA_ITEMS",
     "MAX_NAME",
     "MAX_PARTIALS",
     "MAX_PATTERNS",
@@ -95,9 +101,11 @@ __all__ = [
     "MAX_TEXT",
     "MAX_VERDICT",
     "MEDIA_KINDS",
+    "MEDIA_TARGETS",
     "REFUSAL_CODES",
     "RESERVED_IDS",
     "SNAPSHOT_VERSION",
+    "AddMedia",
     "AdjustScore",
     "Announce",
     "Announced",
@@ -129,6 +137,9 @@ __all__ = [
     "HuntState",
     "JoinHunt",
     "JudgeEntry",
+    "MapSet",
+    "MediaAdded",
+    "MediaSet",
     "NotProduced",
     "PauseHunt",
     "PingLocation",
@@ -142,6 +153,8 @@ __all__ = [
     "RevealBoard",
     "RuleDefaults",
     "ScoreAdjusted",
+    "SetMap",
+    "SetMedia",
     "Side",
     "StartHunt",
     "SubmitCode",
@@ -154,11 +167,18 @@ __all__ = [
     "event_from_fields",
     "event_to_fields",
     "haversine_m",
+    "map_areas",
+    "map_on",
+    "media_of",
     "normalize_answer",
     "normalize_code",
     "outcome",
     "parse_definition",
     "replay",
+    "shown_media",
     "team_side_id",
+    "valid_digest",
     "valid_id",
+    "visible_media",
+    "visible_targets",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 
 from ._definition import Clue
 from ._errors import Rejected
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 from ._messages import (
     AdjustScore,
     Announce,
@@ -136,6 +137,12 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
                                             event.media_type), ts), event)
         case EntryJudged(entry=entry, approved=approved, bonus=bonus, message=message):
             _admin(state, recorded, JudgeEntry(cmd, entry, approved, bonus, message), ts)
+        case MediaAdded(hash=digest, size=size, type=media_type):
+            _admin(state, recorded, AddMedia(cmd, digest, size, media_type), ts)
+        case MediaSet(target=target, clue=clue, hint=hint, media=media):
+            _admin(state, recorded, SetMedia(cmd, target, media, clue, hint), ts)
+        case MapSet(enabled=enabled):
+            _admin(state, recorded, SetMap(cmd, enabled), ts)
         case Announced(player=player, side=side, text=text):
             team = state.sides[side].name if side is not None and side in state.sides else side
             _admin(state, recorded, Announce(cmd, text, team, player), ts)

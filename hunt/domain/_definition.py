@@ -12,6 +12,7 @@ from typing import Any, TypeGuard
 
 from ._errors import DefinitionError
 from ._matching import Partial, parse_partials, parse_patterns
+from ._media_refs import MediaRef, Notice, parse_media_refs, parse_notice
 from ._text import normalize_answer, normalize_code
 
 __all__ = [
@@ -67,6 +68,7 @@ class Decay:
 class Hint:
     text: str
     cost: int
+    media: tuple[MediaRef, ...] = ()  # shown with the text, once the side took the hint
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,9 @@ class Clue:
     pattern_sources: tuple[str, ...] = ()  # answer clues: regular expressions, as written
     patterns: tuple[Any, ...] = field(default=(), compare=False, repr=False)  # ... compiled (RE2)
     partials: tuple[Partial, ...] = ()  # answer clues: "keep going" replies
+    media: tuple[MediaRef, ...] = ()  # images and audio shown with the prompt (once the clue is open)
+    show_on_map: bool = False  # geo clues: an area around the spot is drawn on the players' map
+    map_radius_m: float = 0.0  # ... that large (the check-in circle lies somewhere inside it)
     raw: Mapping[str, Any] | None = None
 
     def check(self, normalized: str) -> bool | int:
@@ -146,6 +151,9 @@ class HuntDefinition:
     allow_typed_position: bool = False  # the player page may offer "type a position" (testing)
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
     team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
+    intro: Notice | None = None  # shown before and at the start
+    outro: Notice | None = None  # shown when the hunt ends, or to a side that found every clue
+    map: bool = False  # the player page shows a map of the open geo clues marked show_on_map
 
     def clue(self, clue_id: str) -> Clue | None:
         return self.clue_index.get(clue_id)
@@ -173,11 +181,11 @@ class HuntDefinition:
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
-             "allow_typed_position"}
+             "allow_typed_position", "intro", "outro", "map"}
 MAX_TEAM_SIZE = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
-              "partial"}
+              "partial", "media", "show_on_map", "map_radius_m"}
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -252,6 +260,14 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     if "allow_typed_position" in top:
         typed_position = document["allow_typed_position"] = _bool(top["allow_typed_position"],
                                                                   "allow_typed_position")
+    notices = {}
+    for name in ("intro", "outro"):
+        if name in top:
+            notices[name] = parse_notice(top[name], name)
+            document[name] = dict(top[name])
+    show_map = False
+    if "map" in top:
+        show_map = document["map"] = _bool(top["map"], "map")
     final = tuple(replace(clue, raw=None) for clue in clues)
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
@@ -259,6 +275,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
         heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft, team_size=team_size,
         description=description, hint_policy=hint_policy, allow_typed_position=typed_position,
+        intro=notices.get("intro"), outro=notices.get("outro"), map=show_map,
     )
 
 
@@ -289,9 +306,13 @@ def _clue(raw: Any, i: int) -> Clue:
         fields["lat"] = _number(data.get("lat"), f"{where}.lat", -90, 90)
         fields["lon"] = _number(data.get("lon"), f"{where}.lon", -180, 180)
         fields["radius_m"] = _number(data.get("radius_m"), f"{where}.radius_m", 0.1, 100_000)
+        fields["show_on_map"] = _bool(data.get("show_on_map", False), f"{where}.show_on_map")
+        fields["map_radius_m"] = _number(data.get("map_radius_m", max(3 * fields["radius_m"], 100.0)),
+                                         f"{where}.map_radius_m", fields["radius_m"], 100_000)
     for key, allowed in (("answers", "answer"), ("codes", "code"), ("lat", "geo"), ("lon", "geo"),
                          ("radius_m", "geo"), ("keep_punctuation", "answer or code"), ("accepts", "mission"),
-                         ("patterns", "answer"), ("partial", "answer")):
+                         ("patterns", "answer"), ("partial", "answer"), ("show_on_map", "geo"),
+                         ("map_radius_m", "geo")):
         if key in data and kind not in allowed.split(" or "):
             raise DefinitionError(f"{where}.{key}: only allowed on {allowed} clues")
     decay = None
@@ -308,10 +329,11 @@ def _clue(raw: Any, i: int) -> Clue:
     hints = []
     for j, hint in enumerate(hints_raw):
         hint_data = _mapping(hint, f"{where}.hints[{j}]")
-        _no_unknown(hint_data, {"text", "cost"}, f"{where}.hints[{j}].")
+        _no_unknown(hint_data, {"text", "cost", "media"}, f"{where}.hints[{j}].")
         hints.append(Hint(
             text=_text(hint_data.get("text"), f"{where}.hints[{j}].text", required=True),
             cost=_int(hint_data.get("cost", 0), f"{where}.hints[{j}].cost", 0, MAX_POINTS),
+            media=parse_media_refs(hint_data.get("media", []), f"{where}.hints[{j}].media"),
         ))
     after = data.get("after", [])
     if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
@@ -322,7 +344,8 @@ def _clue(raw: Any, i: int) -> Clue:
         prompt=_text(data.get("prompt", ""), f"{where}.prompt"),
         kind=kind, points=points, decay=decay,
         first_bonus=_int(data.get("first_bonus", 0), f"{where}.first_bonus", 0, MAX_POINTS),
-        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data, **fields,
+        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data,
+        media=parse_media_refs(data.get("media", []), f"{where}.media"), **fields,
     )
 
 

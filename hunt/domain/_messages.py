@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
+
 __all__ = [
     "EVENT_TYPES",
+    "AddMedia",
     "AdjustScore",
     "Announce",
     "Announced",
@@ -38,6 +41,9 @@ __all__ = [
     "HuntStarted",
     "JoinHunt",
     "JudgeEntry",
+    "MapSet",
+    "MediaAdded",
+    "MediaSet",
     "PauseHunt",
     "PingLocation",
     "Pinged",
@@ -46,6 +52,8 @@ __all__ = [
     "Recorded",
     "RevealBoard",
     "ScoreAdjusted",
+    "SetMap",
+    "SetMedia",
     "StartHunt",
     "SubmitCode",
     "SubmitEntry",
@@ -197,7 +205,7 @@ class RevealBoard:
 
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
            | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
-           | FreezeBoard | RevealBoard)
+           | FreezeBoard | RevealBoard | AddMedia | SetMedia | SetMap)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -359,13 +367,15 @@ class BoardRevealed:
 
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
-         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed)
+         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | MediaAdded | MediaSet
+         | MapSet)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
-                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed)
+                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, MediaAdded, MediaSet,
+                MapSet)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

@@ -13,6 +13,8 @@ from typing import Any
 
 from ._definition import Clue
 from ._errors import Rejected
+from ._media import decide_add_media, decide_set_map, decide_set_media
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 from ._messages import (
     AdjustScore,
     Announce,
@@ -138,6 +140,12 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
                                  lambda player, clue: _attempt(state, player, clue, "mission", now_ms))
         case JudgeEntry():
             return decide_judge(state, command)
+        case AddMedia():
+            return decide_add_media(state, command)
+        case SetMedia():
+            return decide_set_media(state, command)
+        case SetMap():
+            return decide_set_map(state, command)
         case BanPlayer(player=player_id, reason=reason):
             player = _known_player(state, player_id)
             if player.banned:
@@ -198,6 +206,12 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
                          score=score):
             return {"result": "approved" if approved else "rejected", "entry": entry, "player": player,
                     "clue": clue, "points": points, "bonus": bonus, "score": score}
+        case MediaAdded(hash=digest, size=size, type=media_type):
+            return {"result": "ok", "hash": digest, "size": size, "type": media_type}
+        case MediaSet(target=target, clue=clue, hint=hint, media=media):
+            return {"result": "ok", "target": target, "clue": clue, "hint": hint, "media": [dict(m) for m in media]}
+        case MapSet(enabled=enabled):
+            return {"result": "ok", "map": enabled}
         case HuntStarted():
             return {"result": "ok", "status": "active"}
         case HuntPaused():

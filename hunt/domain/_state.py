@@ -14,6 +14,8 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from ._definition import HuntDefinition, RuleDefaults, parse_definition
+from ._media import apply_media, media_from_dict, media_to_dict
+from ._media_messages import MapSet, MediaAdded, MediaSet
 from ._messages import (
     AttemptFailed,
     AttemptPartial,
@@ -121,6 +123,11 @@ class HuntState:
         # ({side: [rank, score]}, and the rows in rank order); organisers still see them live.
         self.frozen: dict[str, list[int]] | None = None
         self.frozen_rows: list[str] = []
+        # Clue media (see _media): uploaded files by hash {"hash","size","type","seq","ts"}, the
+        # media_set lists by target key, and the map switch (None: as the definition says).
+        self.media: dict[str, dict[str, Any]] = {}
+        self.attached: dict[str, list[dict[str, Any]]] = {}
+        self.map_enabled: bool | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -211,6 +218,8 @@ class HuntState:
                 self._judged(recorded, event)
             case AttemptRepeated():
                 pass
+            case MediaAdded() | MediaSet() | MapSet():
+                apply_media(self, recorded)
             case BoardFrozen():
                 self.frozen_rows = [side_id for _, _, side_id in self.leaderboard]
                 self.frozen = {side_id: [rank, self.sides[side_id].score]
@@ -358,6 +367,7 @@ class HuntState:
             "heatmap_overflow": self.heatmap_overflow,
             "entries": list(self.entries.values()),
             "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
+            "media": media_to_dict(self),
         }
 
     @classmethod
@@ -393,6 +403,7 @@ class HuntState:
         if data.get("frozen") is not None:  # absent in snapshots written before freezes existed
             state.frozen_rows = [side for side, _, _ in data["frozen"]]
             state.frozen = {side: [rank, score] for side, rank, score in data["frozen"]}
+        media_from_dict(state, data.get("media"))  # absent in snapshots written before clue media existed
         for entry in data.get("entries", ()):  # absent in snapshots written before missions existed
             state.entries[entry["seq"]] = dict(entry)
             state.side_entries.setdefault(entry["side"], {})[entry["clue"]] = entry["seq"]
