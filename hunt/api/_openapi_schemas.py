@@ -15,10 +15,12 @@ from ..domain import (
     EVENT_TYPES,
     HINT_POLICIES,
     MAX_ADJUST,
+    MAX_ALT,
     MAX_ANNOUNCEMENT,
     MAX_BONUS,
     MAX_CLUES,
     MAX_HINTS,
+    MAX_MEDIA_ITEMS,
     MAX_PARTIALS,
     MAX_PATTERN_CHARS,
     MAX_PATTERNS,
@@ -28,6 +30,7 @@ from ..domain import (
     MAX_TEAM_SIZE,
     MAX_TEXT,
     MAX_VERDICT,
+    MEDIA_TARGETS,
     RESERVED_IDS,
 )
 from ..protocol import MAX_ID_CHARS, ErrorCode
@@ -71,14 +74,22 @@ _SECRETS = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern
             "description": "compared after folding case, accents and whitespace; none may fold to nothing"}
 
 _ONLY_ANSWER = ("patterns", "partial")
+_ONLY_GEO = ("show_on_map", "map_radius_m")
+_MEDIA = {"type": "array", "maxItems": MAX_MEDIA_ITEMS, "uniqueItems": True, "items": _object({
+    "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "the SHA-256 of an uploaded file"},
+    "alt": {"type": "string", "minLength": 1, "maxLength": MAX_ALT, "pattern": f"[^{_SPACE}]",
+            "description": "what the image shows or the recording is"}}, required=("hash", "alt")),
+    "description": "images and recordings shown with it, by hash (each hash once)"}
+_NOTICE = _object({"text": {"type": "string", "maxLength": MAX_TEXT}, "media": _MEDIA})
 _CLUE_KINDS = {
     "answer": {"anyOf": [{"required": ["answers"]}, {"required": ["patterns"]}],
-               "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon", "radius_m", "accepts")]}},
+               "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon", "radius_m", "accepts",
+                                                               *_ONLY_GEO)]}},
     "mission": {"not": {"anyOf": [{"required": [k]} for k in ("answers", "codes", "lat", "lon", "radius_m",
-                                                               "keep_punctuation", *_ONLY_ANSWER)]}},
+                                                               "keep_punctuation", *_ONLY_ANSWER, *_ONLY_GEO)]}},
     "code": {"required": ["codes"], "not": {"anyOf": [{"required": [k]} for k in ("answers", "lat", "lon",
                                                                                    "radius_m", "accepts",
-                                                                                   *_ONLY_ANSWER)]}},
+                                                                                   *_ONLY_ANSWER, *_ONLY_GEO)]}},
     "geo": {"required": ["lat", "lon", "radius_m"], "not": {"anyOf": [{"required": [k]} for k in (
         "answers", "codes", "accepts", "keep_punctuation", *_ONLY_ANSWER)]}},
 }
@@ -101,7 +112,7 @@ CLUE = _object({
               "description": "min may not exceed the clue's points"},
     "first_bonus": _POINTS,
     "hints": {"type": "array", "maxItems": MAX_HINTS,
-              "items": _object({"text": _NAMED, "cost": _POINTS}, required=("text",))},
+              "items": _object({"text": _NAMED, "cost": _POINTS, "media": _MEDIA}, required=("text",))},
     "after": {"type": "array", "items": {"type": "string"},
               "description": "ids of other clues of the hunt; prerequisites may not form a cycle"},
     "keep_punctuation": _BOOL,
@@ -112,6 +123,10 @@ CLUE = _object({
         "answers": {"type": "array", "items": {"type": "string"}}, "patterns": _PATTERNS,
         "reply": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY}}, required=("reply",)),
         "description": "answers that are not wrong: the player is told the reply (keep going)"},
+    "media": _MEDIA,
+    "show_on_map": {**_BOOL, "description": "geo clues: an area around the spot is on the players' map"},
+    "map_radius_m": {**_number(0.1, 100_000), "description": "geo clues: that area's radius, at least radius_m "
+                                                            "(default: 3 x radius_m, at least 100)"},
 }, required=("id", "title", "kind"),
     allOf=[{"if": {"properties": {"kind": {"const": kind}}}, "then": rule} for kind, rule in _CLUE_KINDS.items()])
 
@@ -128,11 +143,15 @@ DEFINITION = _object({
     "team_size": {"anyOf": [{"type": "null"}, _int(1, MAX_TEAM_SIZE)], "description": "teams mode only"},
     "hint_policy": {"enum": list(HINT_POLICIES)},
     "allow_typed_position": _BOOL,
+    "intro": {**_NOTICE, "description": "shown before and at the start"},
+    "outro": {**_NOTICE, "description": "shown at the end, or to a side that found every clue"},
+    "map": {**_BOOL, "description": "the players' map of open geo clues marked show_on_map"},
     "clues": {"type": "array", "minItems": 1, "maxItems": MAX_CLUES, "items": CLUE},
 }, required=("id", "title", "clues"),
     description="A hunt definition. Beyond this schema: clue ids are unique, every id in `after` names "
                 "another clue, prerequisites form no cycle, `decay.min` <= `points`, `ends_at` > "
-                "`starts_at`, `team_size` only with mode teams, and an ISO time must parse with a zone; "
+                "`starts_at`, `team_size` only with mode teams, `map_radius_m` >= `radius_m`, and an ISO time must "
+                "parse with a zone; "
                 "a definition that breaks one of these is refused with 400 naming the field.",
     allOf=[{"if": {"not": {"properties": {"mode": {"const": "teams"}}, "required": ["mode"]}},
             "then": {"properties": {"team_size": {"type": "null"}}}}])
@@ -154,6 +173,12 @@ def body_schemas() -> dict[str, Any]:
         "Judge": _object({"id": _COMMAND_ID, "verdict": {"enum": ["approve", "reject"]},
                           "bonus": _int(0, MAX_BONUS), "message": {"type": "string", "maxLength": MAX_VERDICT}},
                          required=("verdict",), description="a bonus only with approve"),
+        "Attach": _object({"id": _COMMAND_ID, "target": {"enum": list(MEDIA_TARGETS)},
+                           "clue": _STRING, "hint": _int(0, MAX_HINTS - 1), "media": _MEDIA},
+                          required=("target", "media"),
+                          description="clue (an id of the hunt) with target clue or hint; hint (an index of that "
+                                      "clue's hints) with target hint; every hash an uploaded file's"),
+        "Map": _object({"id": _COMMAND_ID, "enabled": _BOOL}, required=("enabled",)),
         "Adjust": _object({"id": _COMMAND_ID, "player": _STRING, "reason": _REASON,
                            "delta": {**_int(-MAX_ADJUST, MAX_ADJUST), "not": {"const": 0}}},
                           required=("player", "delta")),
@@ -214,6 +239,10 @@ def response_schemas() -> dict[str, Any]:
             "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}}, "next_after": nullable_i}},
         "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
             "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
+        "MediaLibrary": {"type": obj, "required": ["seq", "media", "targets", "missing", "map"], "properties": {
+            "seq": i, "map": _BOOL, "media": {"type": arr, "items": {"type": obj, "properties": {
+                "hash": s, "size": i, "type": s, "seq": i, "ts": i, "shown_with": {"type": arr}}}},
+            "targets": {"type": obj}, "missing": {"type": arr, "items": s}}},
         "Imported": {"type": obj, "required": ["id", "events"], "properties": {"id": s, "events": i}},
         "Health": {"type": obj, "required": ["status"], "properties": {"status": {"enum": ["ok", "stopping"]},
                                                                       "hunts": i, "active": i}},

@@ -33,6 +33,7 @@ from actors import (
 )
 
 from ..domain import (
+    AddMedia,
     AdjustScore,
     Announce,
     AnswerClue,
@@ -49,6 +50,8 @@ from ..domain import (
     Recorded,
     Rejected,
     RevealBoard,
+    SetMap,
+    SetMedia,
     StartHunt,
     SubmitCode,
     SubmitEntry,
@@ -77,7 +80,7 @@ _COMMANDS: dict[str, type] = {
     "join": JoinHunt, "answer": AnswerClue, "checkin": CheckIn, "code": SubmitCode, "hint": TakeHint,
     "ping": PingLocation, "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "adjust": AdjustScore,
     "ban": BanPlayer, "announce": Announce, "entry": SubmitEntry, "judge": JudgeEntry, "freeze": FreezeBoard,
-    "reveal": RevealBoard,
+    "reveal": RevealBoard, "add_media": AddMedia, "set_media": SetMedia, "set_map": SetMap,
 }
 _TAGS = {cls: tag for tag, cls in _COMMANDS.items()}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}

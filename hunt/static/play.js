@@ -29,6 +29,8 @@
 //                      #clue-{id}-hint    take the next hint (text shows the cost)
 //                      #clue-{id}-hints   list of hint texts taken
 //                      #clue-{id}-result  outcome of the last command on this clue
+//                      #clue-{id}-media   its images and recordings (cluemedia.js; hints' in their <li>)
+//   #intro, #outro, #map-panel   the hunt's intro and outro (cluemedia.js), the map (cluemap.js)
 //   #clues-locked    "N more clues are locked" text
 //   #leaderboard-frozen  shown while the scoreboard is frozen (the rows are as of the freeze)
 //   #leaderboard     <tbody>; rows carry data-player, the player's own row (their team's, in team
@@ -46,6 +48,8 @@
 // may have unanswered; commands beyond it wait here, in order, until an answer makes room.
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
+import { showMedia, showNotices } from './cluemedia.js';  // images and recordings, intro and outro
+import { setupMap } from './cluemap.js';  // the map of open geo clues, when the organiser has it on
 
 const RECONNECT_MAX_MS = 15000;
 const PING_EVERY_MS = 15000;
@@ -233,6 +237,8 @@ function buildClue(clue) {
   li.dataset.clue = clue.id;
   li.querySelector('.clue-title').textContent = clue.title || clue.id;
   const prompt = li.querySelector('.prompt');
+  const media = li.querySelector('.media');
+  media.id = `${base}-media`;
 
   const form = li.querySelector('.clue-form');
   const input = li.querySelector('.clue-input');
@@ -273,7 +279,7 @@ function buildClue(clue) {
     command('hint', { clue: clue.id });
   });
 
-  const parts = { li, prompt, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
+  const parts = { li, prompt, media, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
   clueEls.set(clue.id, parts);
   return parts;
 }
@@ -293,6 +299,7 @@ function renderClues() {
     // The server sends a clue's prompt only once it is open to this player (GET /hunts/{id}).
     parts.prompt.textContent = clue.prompt || '';
     parts.prompt.hidden = !clue.prompt;
+    showMedia(parts.media, clue.media, mediaContext());
 
     const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code', mission: 'Mission' }[clue.kind] || clue.kind;
     const value = typeof clue.value === 'number' ? clue.value : clue.points;
@@ -306,7 +313,11 @@ function renderClues() {
     const hints = clue.hints || [];
     const taken = hintsTaken.get(clue.id) || 0;
     const texts = (saved.hints[clue.id] || []).filter(Boolean);
-    parts.hintList.replaceChildren(...texts.map((h) => el('li', `${h.text} (−${h.cost} points)`)));
+    parts.hintList.replaceChildren(...texts.map((h, i) => {
+      const li = el('li', `${h.text} (−${h.cost} points)`);
+      if ((hints[i] || {}).media) showMedia(li.appendChild(el('div', null, 'media')), hints[i].media, mediaContext());
+      return li;
+    }));
     if (taken < hints.length && !isFound) {
       parts.hintBtn.hidden = false;
       const cost = hints[taken].cost;
@@ -499,6 +510,7 @@ function onFeed(item) {
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
   if (kind === 'announcement') showAnnouncement(item);
+  if (['media_changed', 'map_changed', 'hunt_ended', 'hunt_started'].includes(kind)) refreshHunt();
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
   if (kind === 'clue_found' && ours) markFound(item.clue);
@@ -513,6 +525,7 @@ function onFeed(item) {
     // A hint bought by you or a teammate: its text, for everybody on the side.
     rememberHint(item.clue, item.index, item.hint, item.deferred || item.cost);
     renderClues();
+    refreshHunt();  // the hint's media, if it has any
   }
 }
 
@@ -649,6 +662,7 @@ function onAck(msg) {
       break;
     case 'hint': {
       rememberHint(cmd.clue, msg.index, msg.text, msg.deferred || msg.cost);
+      refreshHunt();  // the hint's media, if it has any
       clueResult(cmd.clue, msg.deferred ? `Hint taken (${msg.deferred} points will come off this clue's reward).`
         : (msg.cost != null ? `Hint taken (−${msg.cost} points).` : 'Hint taken.'));
       renderClues();
@@ -921,7 +935,12 @@ async function refreshHunt() {
       if (!known) continue;
       known.prompt = clue.prompt;
       known.locked = clue.locked;
+      known.media = clue.media;
+      known.hints = clue.hints;
     }
+    for (const key of ['intro', 'outro', 'map', 'map_tiles']) hunt[key] = fresh[key];
+    showNotices(hunt, mediaContext());
+    clueMap.update(hunt);
     renderClues();
   } catch {
     // offline: the next find, status change or greeting tries again
@@ -944,6 +963,12 @@ async function loadHunt() {
     await new Promise((r) => setTimeout(r, Math.min(RECONNECT_MAX_MS, 500 * 2 ** attempt)));
   }
 }
+
+function mediaContext() {
+  return { huntId, token: saved.token };
+}
+
+const clueMap = setupMap({ getPosition: () => getPosition() });
 
 async function main() {
   $('#join-form').addEventListener('submit', onJoinSubmit);
@@ -973,6 +998,8 @@ async function main() {
   document.title = `${hunt.title || huntId} — treasure hunt`;
   $('#hunt-title').textContent = hunt.title || huntId;
   showDescription();
+  showNotices(hunt, mediaContext());
+  clueMap.update(hunt);
   $('#manual-position').hidden = !typedPositionAllowed();
   setStatus(hunt.status);
   for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);

@@ -7,7 +7,10 @@ import pytest
 
 from hunt.domain import (
     SNAPSHOT_VERSION,
+    AddMedia,
     HuntState,
+    SetMap,
+    SetMedia,
     event_to_fields,
     replay,
 )
@@ -27,6 +30,9 @@ def played() -> Game:
     game.send(code(ann, "c3", "x7k2"))
     game.send(adjust(cat, 15, "found a lost phone"))
     game.send(ban(bob, "shared answers"))
+    game.send(AddMedia("up-1", "ab" * 32, 1234, "image/png"))  # clue media and the map
+    game.send(SetMedia("attach-1", "hint", [{"hash": "ab" * 32, "alt": "A lamp"}], "c1", 0))
+    game.send(SetMap("map-1", True))
     return game
 
 
