@@ -164,6 +164,27 @@ class WorkersConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    log_stream: str = "HUNT_LOG"
+    log_subject_prefix: str = "hunt-log"
+    replicas: int = 3
+    log_publish_timeout_s: float = 2.0
+    log_catch_up_batch: int = 256
+    nats_url: str = ""
+    node: str = ""
+    key_file: str = ""
+    bucket_prefix: str = "hunt"
+    kv_replicas: int = 3
+    lease_s: float = 5.0
+    ack_guard_s: float = 1.0
+    claim_every_s: float = 0.25
+    claims_at_once: int = 4
+    history_chunk_bytes: int = 524_288
+    history_max_bytes: int = 67_108_864
+    history_cached: int = 16
+
+
+@dataclass(frozen=True, slots=True)
 class BackupConfig:
     dir: str = ""
     every_s: float = 3600.0
@@ -193,6 +214,7 @@ class Config:
     game: GameConfig = GameConfig()
     broker: BrokerConfig = BrokerConfig()
     workers: WorkersConfig = WorkersConfig()
+    cluster: ClusterConfig = ClusterConfig()
     logging: LoggingConfig = LoggingConfig()
     backup: BackupConfig = BackupConfig()
     map: MapConfig = MapConfig()
@@ -370,6 +392,16 @@ def _validate(config: Config) -> None:
         "workers.owner_inflight": config.workers.owner_inflight,
         "workers.catch_up_ms": config.workers.catch_up_ms,
         "workers.stats_interval_s": config.workers.stats_interval_s,
+        "cluster.replicas": config.cluster.replicas,
+        "cluster.log_publish_timeout_s": config.cluster.log_publish_timeout_s,
+        "cluster.log_catch_up_batch": config.cluster.log_catch_up_batch,
+        "cluster.lease_s": config.cluster.lease_s,
+        "cluster.kv_replicas": config.cluster.kv_replicas,
+        "cluster.claim_every_s": config.cluster.claim_every_s,
+        "cluster.claims_at_once": config.cluster.claims_at_once,
+        "cluster.history_chunk_bytes": config.cluster.history_chunk_bytes,
+        "cluster.history_max_bytes": config.cluster.history_max_bytes,
+        "cluster.history_cached": config.cluster.history_cached,
     }
     positive.update({f"rates.{f.name}": getattr(config.rates, f.name) for f in dataclasses.fields(RatesConfig)})
     for key, value in positive.items():
@@ -404,6 +436,7 @@ def _validate(config: Config) -> None:
     if not _NAME.fullmatch(config.workers.subject_prefix):
         raise ConfigError("workers.subject_prefix must be letters, digits, - and _, "
                           f"got {config.workers.subject_prefix!r}")
+    _validate_cluster(config.cluster)
     for key, value in (("limits.address_window", config.limits.address_window),
                        ("limits.hunt_window", config.limits.hunt_window)):
         if value < config.limits.window:  # else a connection could wait forever for its own window
@@ -417,6 +450,26 @@ def _validate(config: Config) -> None:
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")
     _validate_map(config.map)
+
+
+def _validate_cluster(cluster: ClusterConfig) -> None:
+    for key, value in (("cluster.log_stream", cluster.log_stream),
+                       ("cluster.log_subject_prefix", cluster.log_subject_prefix)):
+        if not _NAME.fullmatch(value):
+            raise ConfigError(f"{key} must be letters, digits, - and _, got {value!r}")
+    if cluster.replicas > 5:  # JetStream's limit for a replicated stream
+        raise ConfigError(f"cluster.replicas must be 1..5, got {cluster.replicas}")
+    if cluster.node and not _NAME.fullmatch(cluster.node):
+        raise ConfigError(f"cluster.node must be letters, digits, - and _, got {cluster.node!r}")
+    if not _NAME.fullmatch(cluster.bucket_prefix):
+        raise ConfigError(f"cluster.bucket_prefix must be letters, digits, - and _, got {cluster.bucket_prefix!r}")
+    if not 0 <= cluster.ack_guard_s < cluster.lease_s / 2:
+        # a renewal every lease/3 must leave the guard room, else a node would stop acking between renewals
+        raise ConfigError(f"cluster.ack_guard_s must be at least 0 and below half of cluster.lease_s "
+                          f"({cluster.lease_s}), got {cluster.ack_guard_s}")
+    if cluster.history_chunk_bytes > 900_000:
+        raise ConfigError("cluster.history_chunk_bytes must stay under NATS's 1 MB max_payload (at most 900000), "
+                          f"got {cluster.history_chunk_bytes}")
 
 
 # A tile server's URL template: http(s), a host (and port), and {z}, {x} and {y} in the path. No

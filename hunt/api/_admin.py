@@ -30,7 +30,6 @@ from ..domain import (
     BanPlayer,
     Command,
     EndHunt,
-    FreezeBoard,
     PauseHunt,
     Rejected,
     RevealBoard,
@@ -59,8 +58,9 @@ CONTROL_FIELDS = frozenset({"id"})
 BAN_FIELDS = frozenset({"id", "reason"})
 ADJUST_FIELDS = frozenset({"id", "player", "delta", "reason"})
 ANNOUNCE_FIELDS = frozenset({"id", "text", "team", "player"})
-_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | FreezeBoard | RevealBoard]] = {
-    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "freeze": FreezeBoard, "reveal": RevealBoard}
+# freeze (which may take a time) is in _timing.
+_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | RevealBoard]] = {
+    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "reveal": RevealBoard}
 
 
 class HuntIdConverter(BaseConverter):
@@ -120,11 +120,17 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.get("/<hunt:hunt_id>/leaderboard")
     async def leaderboard(hunt_id: str) -> Response:
-        at_seq = query_int("at_seq", None, 1)
-        if at_seq is None:
+        at_seq, at_time = query_int("at_seq", None, 1), query_int("at_time", None, 0)
+        if at_seq is None and at_time is None:
             return await leaderboard_response(ctx, hunt_id)
         limit = query_int("limit", 50, 1, limits.page_limit_max) or 50
         offset = query_int("offset", 0, 0) or 0
+        if at_time is not None:  # the clock time becomes the last seq at or before it (the earlier of both)
+            by_time = await engine.seq_at_time(hunt_id, at_time)
+            if by_time == 0:
+                raise NotFound(f"no events at or before {at_time} (epoch ms)")
+            at_seq = by_time if at_seq is None else min(at_seq, by_time)
+        assert at_seq is not None
         state = await engine.state_at(hunt_id, at_seq)
         if state is None:
             raise NotFound(f"no events up to seq {at_seq}")
@@ -158,15 +164,23 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
 
     @blueprint.get("/<hunt:hunt_id>/events")
     async def events(hunt_id: str) -> Response:
-        after = query_int("after", 0, 0) or 0
+        after, before = query_int("after", 0, 0) or 0, query_int("before", None, 1)
         limit = query_int("limit", 100, 1, limits.page_limit_max) or 100
         type_ = query_text("type", lambda t: t in EVENT_TYPES)
-        records = await engine.read_events(hunt_id, after=after, limit=limit + 1, player=query_text("player"),
-                                           type_=type_, clue=query_text("clue"))
+        newest_first = query_text("order", lambda o: o in ("asc", "desc")) == "desc"
+        records = await engine.read_events(
+            hunt_id, after=after, until=None if before is None else before - 1, limit=limit + 1,
+            player=query_text("player"), type_=type_, clue=query_text("clue"),
+            from_ts=query_int("from_time", None, 0), to_ts=query_int("to_time", None, 0), newest_first=newest_first)
         more = len(records) > limit
         records = records[:limit]
-        return json_response({"events": [record_to_dict(r) for r in records],
-                              "next_after": records[-1].seq if more else None})
+        rows = [record_to_dict(r) for r in records]
+        players = (await engine.state(hunt_id)).players  # the names the dashboard shows for the ids
+        names = {row["player"]: players[row["player"]].name for row in rows if row["player"] in players}
+        cursor = records[-1].seq if more else None
+        return json_response({"events": rows, "names": names,
+                              "next_after": None if newest_first else cursor,
+                              "next_before": cursor if newest_first else None})
 
     @blueprint.get("/<hunt:hunt_id>/export")
     async def export(hunt_id: str) -> Response:

@@ -16,6 +16,7 @@ from ..protocol import TooLarge
 from ._admin import HuntIdConverter, admin_blueprint
 from ._buckets import BucketTable
 from ._clue_media import MEDIA_UPLOAD_SUFFIX, clue_media_blueprint
+from ._cluster import cluster_blueprint
 from ._context import ADDRESSES_TRACKED, ApiContext
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
@@ -26,6 +27,7 @@ from ._load import LoopLag
 from ._media import MediaStore
 from ._public import public_blueprint
 from ._rates import Rates
+from ._timing import timing_blueprint
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
 __all__ = ["create_app"]
@@ -89,9 +91,11 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.extensions["hunt"] = ctx
     app.register_blueprint(public_blueprint(ctx))
     app.register_blueprint(admin_blueprint(ctx))
+    app.register_blueprint(cluster_blueprint(ctx))
     media = MediaStore(config.data_path, limits.uploads_in_flight)
     app.register_blueprint(entries_blueprint(ctx, media))
     app.register_blueprint(clue_media_blueprint(ctx, media))
+    app.register_blueprint(timing_blueprint(ctx))
     page_headers = page_headers_for(config)
 
     @app.before_request

@@ -19,7 +19,16 @@ from ..protocol import MAX_ID_CHARS, BadRequest, Unauthorized
 from ._admin import client_id, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
-from ._http import body_chunks, error_response, json_response, query_int, query_text, read_body, read_json
+from ._http import (
+    MAX_QUERY_INT,
+    body_chunks,
+    error_response,
+    json_response,
+    query_int,
+    query_text,
+    read_body,
+    read_json,
+)
 from ._identity import greeted_player
 from ._media import MediaStore
 
@@ -104,7 +113,8 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
         return json_response({"seq": state.seq, "entries": rows, "counts": counts,
                               "next_after": rows[-1]["entry"] if more else None})
 
-    @blueprint.post("/admin/hunts/<hunt_id>/entries/<int:entry>/judge")
+    # Bounded: an entry number is a seq (a larger one is no entry, 404, and never reaches a command).
+    @blueprint.post(f"/admin/hunts/<hunt_id>/entries/<int(max={MAX_QUERY_INT}):entry>/judge")
     async def judge(hunt_id: str, entry: int) -> Response:
         require_admin(ctx)
         body = await read_json(limits, fields=JUDGE_FIELDS)

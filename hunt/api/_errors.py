@@ -19,7 +19,16 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from actors import ActivationFailed, ActorCrashed, ActorStopped, Overloaded, RequestTimeout
 
 from ..domain import DefinitionError, Rejected
-from ..engine import CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, InvalidImport, StoreLocked, WriteFailed
+from ..engine import (
+    CorruptStore,
+    HuntExists,
+    HuntNotFound,
+    InvalidHuntId,
+    InvalidImport,
+    StoreLocked,
+    TooLarge,
+    WriteFailed,
+)
 from ..protocol import ErrorCode, RequestError, WireError
 
 __all__ = ["UNAVAILABLE_RETRY_MS", "RetryLater", "wire_error"]
@@ -69,6 +78,8 @@ def wire_error(error: BaseException) -> WireError:
             return WireError(ErrorCode.HUNT_EXISTS, str(error))
         case DefinitionError() | InvalidImport():
             return WireError(ErrorCode.BAD_REQUEST, str(error))
+        case TooLarge():
+            return WireError(ErrorCode.TOO_LARGE, str(error))
         case RequestEntityTooLarge():
             return WireError(ErrorCode.TOO_LARGE, "the request body is too large")
         case HTTPException(code=405):

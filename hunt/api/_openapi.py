@@ -17,6 +17,7 @@ from typing import Any
 
 from ..domain import CLUE_MEDIA_TYPES
 from ..protocol import ErrorCode
+from ._http import MAX_QUERY_INT
 from ._openapi_schemas import HUNT_ID, body_schemas, query_schemas, response_schemas
 
 __all__ = ["openapi_document"]
@@ -153,6 +154,10 @@ def openapi_document() -> dict[str, Any]:
             "player websocket (upgrade; the protocol is in docs/protocol.md). Without the websocket "
             "upgrade the path is 404.", "player", {"description": "switching protocols"}, status="101",
             params=hunt, errors=(404,))},
+        "/admin/cluster": {"get": _op(
+            "cluster mode: the nodes (load, events/s, heartbeat age, hunts), every hunt's owner and lease "
+            "age, as this node sees them; 404 when the server is not a cluster node", "admin",
+            _json(_ref("Cluster")), errors=(404,))},
         "/admin/hunts": {
             "get": _op("list hunts", "admin", _json(_ref("HuntList")), cached=True),
             "post": _op("create a hunt from a definition", "admin",
@@ -168,8 +173,10 @@ def openapi_document() -> dict[str, Any]:
         "/admin/hunts/{hunt_id}": {"get": _op("a hunt: definition, stats, heatmap, actor", "admin",
                                               _json(_ref("HuntDetail")), params=hunt, errors=read, cached=True)},
         "/admin/hunts/{hunt_id}/leaderboard": {"get": _op(
-            "leaderboard, paginated; at_seq: as of that sequence number (404 before the first event)", "admin",
-            _json(_ref("Leaderboard")), params=(*hunt, *paging, _query("at_seq", "time travel: as of this seq")),
+            "leaderboard, paginated; at_seq: as of that sequence number; at_time: as of that clock time, the "
+            "last seq at or before it (both: the earlier; 404 before the first event)", "admin",
+            _json(_ref("Leaderboard")), params=(*hunt, *paging, _query("at_seq", "time travel: as of this seq"),
+                                                _query("at_time", "time travel: as of this time (epoch ms)")),
             errors=(400, *read), cached=True)},
         "/admin/hunts/{hunt_id}/players/{player}": {"get": _op(
             "a player's progress and score audit", "admin", _json(_ref("PlayerDetail")), params=player,
@@ -190,9 +197,14 @@ def openapi_document() -> dict[str, Any]:
             "(404 where no consumer's projection is served)", "admin", _json(_ref("Analytics")), params=hunt,
             errors=(404,))},
         "/admin/hunts/{hunt_id}/events": {"get": _op(
-            "events through the indexes, paginated by seq", "admin", _json(_ref("Events")),
-            params=(*hunt, _query("after", "only events with a larger seq"), _query("player", "player id"),
+            "events through the indexes, paginated by seq: oldest first (next page: after=next_after) or "
+            "newest first (order=desc; next page: before=next_before)", "admin", _json(_ref("Events")),
+            params=(*hunt, _query("after", "only events with a larger seq"),
+                    _query("before", "only events with a smaller seq"),
+                    _query("order", "asc (the default) or desc: newest first"), _query("player", "player id"),
                     _query("type", "event type (empty: any)"), _query("clue", "clue id"),
+                    _query("from_time", "only events at or after this time (epoch ms)"),
+                    _query("to_time", "only events at or before this time (epoch ms)"),
                     _query("limit", "events (at most limits.page_limit_max: more is capped)")),
             errors=(400, 404))},
         "/admin/hunts/{hunt_id}/export": {"get": _op(
@@ -200,6 +212,14 @@ def openapi_document() -> dict[str, Any]:
             {"description": "NDJSON", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
             params=hunt, errors=read)},
         "/admin/hunts/{hunt_id}/adjust": _command("adjust a score (recorded as an event)", hunt, _body("Adjust")),
+        "/admin/hunts/{hunt_id}/freeze": _command(
+            "freeze the scoreboard now, or at a time (at): players see the standings as of then, organisers live "
+            "ones", hunt, _body("Freeze", required=False)),
+        "/admin/hunts/{hunt_id}/schedule": {
+            **_command("a side's own start and time window (timed play), recorded as an event", hunt,
+                       _body("Schedule")),
+            "get": _op("the hunt's clock: its start, window and freeze, each side with its own schedule, the timed "
+                       "clues", "admin", _json(_ref("Schedule")), params=hunt, errors=read, cached=True)},
         "/admin/hunts/{hunt_id}/announce": _command(
             "an announcement or erratum to everybody, one team or one player: recorded, pushed live, kept in "
             "the feed", hunt, _body("Announce")),
@@ -232,7 +252,8 @@ def openapi_document() -> dict[str, Any]:
             errors=(400, *read))},
         "/admin/hunts/{hunt_id}/entries/{entry}/judge": _command(
             "approve (with an optional bonus) or reject a mission entry, with a message for the player",
-            (*hunt, {"name": "entry", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}),
+            (*hunt, {"name": "entry", "in": "path", "required": True,
+                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_QUERY_INT}}),
             _body("Judge")),
         "/admin/hunts/{hunt_id}/media/{digest}": {"get": _op(
             "any of the hunt's media (a mission's photo or video, a clue's image or recording), by its SHA-256 "
@@ -244,8 +265,7 @@ def openapi_document() -> dict[str, Any]:
         **_media_paths(hunt),
     }
     summaries = {"start": "start (or resume) the hunt", "pause": "pause the hunt", "end": "end the hunt",
-                 "freeze": "freeze the scoreboard: players see the standings as of now, organisers live ones",
-                 "reveal": "reveal the standings frozen by freeze"}
+                 "reveal": "reveal the standings frozen by freeze (or call off a scheduled freeze)"}
     for action, summary in summaries.items():
         paths[f"/admin/hunts/{{hunt_id}}/{action}"] = _command(summary, hunt, _body("Control", required=False))
     return {

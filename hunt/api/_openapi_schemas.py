@@ -21,6 +21,7 @@ from ..domain import (
     MAX_CLUES,
     MAX_HINTS,
     MAX_MEDIA_ITEMS,
+    MAX_OFFSET_S,
     MAX_PARTIALS,
     MAX_PATTERN_CHARS,
     MAX_PATTERNS,
@@ -29,7 +30,9 @@ from ..domain import (
     MAX_REPLY,
     MAX_TEAM_SIZE,
     MAX_TEXT,
+    MAX_TIME_MS,
     MAX_VERDICT,
+    MAX_WINDOW_S,
     MEDIA_TARGETS,
     RESERVED_IDS,
 )
@@ -68,8 +71,14 @@ _TEXT = {"type": "string", "maxLength": MAX_TEXT}
 _NAMED = {"type": "string", "maxLength": MAX_TEXT, "pattern": f"[^{_SPACE}]",
           "description": "not only whitespace"}
 _POINTS = _int(0, MAX_POINTS)
-_TIME = {"description": "null, epoch milliseconds, or an ISO 8601 time with a zone (e.g. 2026-05-28T18:00:00Z)",
-         "anyOf": [{"type": "null"}, _int(0, MAX_JSON_INT), {"type": "string"}]}
+_TIME = {"description": "null, epoch milliseconds, or an ISO 8601 time with a zone (e.g. 2026-05-28T18:00:00Z), "
+                        "before 2100",
+         "anyOf": [{"type": "null"}, _int(0, MAX_TIME_MS), {"type": "string", "maxLength": 40}]}
+_OFFSET = {"anyOf": [{"type": "null"}, _int(0, MAX_OFFSET_S)], "description": "seconds after the hunt's start"}
+_WINDOW = {"anyOf": [{"type": "null"}, _int(1, MAX_WINDOW_S)], "description": "seconds from the side's own start"}
+_SCHEDULE = _object({"starts_at": _TIME, "offset_s": _OFFSET, "window_s": _WINDOW},
+                    description="a side's own start (starts_at, or offset_s after the hunt's start: not both) "
+                                "and its window")
 _SECRETS = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": f"[^{_SPACE}]"},
             "description": "compared after folding case, accents and whitespace; none may fold to nothing"}
 
@@ -123,6 +132,10 @@ CLUE = _object({
         "answers": {"type": "array", "items": {"type": "string"}}, "patterns": _PATTERNS,
         "reply": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY}}, required=("reply",)),
         "description": "answers that are not wrong: the player is told the reply (keep going)"},
+    "opens_at": _TIME, "closes_at": _TIME,
+    "opens_after_s": {**_OFFSET, "anyOf": [{"type": "null"}, _int(0, MAX_WINDOW_S)],
+                      "description": "seconds after the side's own start"},
+    "closes_after_s": {**_WINDOW, "description": "seconds after the side's own start"},
     "media": _MEDIA,
     "show_on_map": {**_BOOL, "description": "geo clues: an area around the spot is on the players' map"},
     "map_radius_m": {**_number(0.1, 100_000), "description": "geo clues: that area's radius, at least radius_m "
@@ -143,6 +156,12 @@ DEFINITION = _object({
     "team_size": {"anyOf": [{"type": "null"}, _int(1, MAX_TEAM_SIZE)], "description": "teams mode only"},
     "hint_policy": {"enum": list(HINT_POLICIES)},
     "allow_typed_position": _BOOL,
+    "window_s": {**_WINDOW, "description": "each side's time to play from its own start"},
+    "team_starts": {"anyOf": [{"type": "null"}, {
+        "type": "object", "maxProperties": 10_000, "additionalProperties": _SCHEDULE,
+        "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": f"[^{_SPACE}]"}}],
+        "description": "teams mode only: {team name: its own start and window}"},
+    "freeze_at": {**_TIME, "description": "the scoreboard freezes for players at this time; " + _TIME["description"]},
     "intro": {**_NOTICE, "description": "shown before and at the start"},
     "outro": {**_NOTICE, "description": "shown at the end, or to a side that found every clue"},
     "map": {**_BOOL, "description": "the players' map of open geo clues marked show_on_map"},
@@ -150,11 +169,12 @@ DEFINITION = _object({
 }, required=("id", "title", "clues"),
     description="A hunt definition. Beyond this schema: clue ids are unique, every id in `after` names "
                 "another clue, prerequisites form no cycle, `decay.min` <= `points`, `ends_at` > "
-                "`starts_at`, `team_size` only with mode teams, `map_radius_m` >= `radius_m`, and an ISO time must "
-                "parse with a zone; "
+                "`starts_at`, `team_size` and `team_starts` only with mode teams, a clue closes after it opens "
+                "and gives each edge once (`opens_at` or `opens_after_s`), a schedule gives `starts_at` or "
+                "`offset_s`, not both, `map_radius_m` >= `radius_m`, and an ISO time must parse with a zone; "
                 "a definition that breaks one of these is refused with 400 naming the field.",
     allOf=[{"if": {"not": {"properties": {"mode": {"const": "teams"}}, "required": ["mode"]}},
-            "then": {"properties": {"team_size": {"type": "null"}}}}])
+            "then": {"properties": {"team_size": {"type": "null"}, "team_starts": {"type": "null"}}}}])
 
 _COMMAND_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS,
                "description": "the idempotency key; sent again, the command answers with its first outcome"}
@@ -165,6 +185,12 @@ def body_schemas() -> dict[str, Any]:
     return {
         "Definition": DEFINITION,
         "Control": _object({"id": _COMMAND_ID}),
+        "Freeze": _object({"id": _COMMAND_ID, "at": {**_TIME, "description": "freeze at this time (null or a "
+                                                      "time already past: now); " + _TIME["description"]}}),
+        "Schedule": _object({"id": _COMMAND_ID, "team": {"type": "string", "minLength": 1, "maxLength": 64},
+                             "player": _STRING, "starts_at": _TIME, "offset_s": _OFFSET, "window_s": _WINDOW},
+                            description="one team (by name; team hunts) or one player (by id; solo hunts): exactly "
+                                        "one; starts_at or offset_s, not both; all three null: the hunt's clock"),
         "Ban": _object({"id": _COMMAND_ID, "reason": _REASON}),
         "Announce": _object({"id": _COMMAND_ID, "text": {"type": "string", "minLength": 1,
                                                          "maxLength": MAX_ANNOUNCEMENT, "pattern": f"[^{_SPACE}]"},
@@ -192,6 +218,11 @@ def query_schemas() -> dict[str, dict[str, Any]]:
         "offset": _int(0, MAX_QUERY_INT),
         "after": _int(0, MAX_QUERY_INT),
         "at_seq": _int(1, MAX_QUERY_INT),
+        "at_time": _int(0, MAX_QUERY_INT),
+        "before": _int(1, MAX_QUERY_INT),
+        "from_time": _int(0, MAX_QUERY_INT),
+        "to_time": _int(0, MAX_QUERY_INT),
+        "order": {"enum": ["", "asc", "desc"]},
         "player": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "clue": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "type": {"enum": ["", *sorted(EVENT_TYPES)]},
@@ -212,9 +243,19 @@ def response_schemas() -> dict[str, Any]:
         "PublicHunt": {"type": obj, "required": ["id", "title", "status", "clues"], "properties": {
             "id": s, "title": s, "description": s, "mode": s, "order": s, "status": s, "starts_at": {},
             "ends_at": {}, "team_size": nullable_i, "hint_policy": s, "allow_typed_position": _BOOL,
-            "frozen": _BOOL, "clues": {"type": arr, "items": {"type": obj, "properties": {
+            "frozen": _BOOL, "freeze_at": nullable_i,
+            "window": {"type": obj, "properties": {"starts_at": nullable_i, "ends_at": nullable_i}},
+            "clues": {"type": arr, "items": {"type": obj, "properties": {
                 "id": s, "kind": s, "points": i,
                 "value": {**i, "description": "what it scores its next finder now"}}}}}},
+        "Schedule": {"type": obj, "required": ["seq", "sides", "clues"], "properties": {
+            "seq": i, "mode": {"enum": ["solo", "teams"]}, "began": nullable_i,
+            "starts_at": {}, "ends_at": {}, "window_s": nullable_i,
+            "default_window": {"type": obj}, "freeze_at": nullable_i, "frozen": _BOOL,
+            "sides": {"type": arr, "items": {"type": obj, "properties": {
+                "side": s, "name": s, "joined": _BOOL, "members": i, "starts_at": nullable_i, "ends_at": nullable_i,
+                "schedule": {"type": obj}, "score": i, "elapsed_ms": i}}},
+            "clues": {"type": arr, "items": {"type": obj}}}},
         "HuntList": {"type": obj, "required": ["hunts"], "properties": {"hunts": {"type": arr, "items": {
             "type": obj, "properties": {"id": s, "title": s, "status": s, "players": i, "events": i,
                                         "active": _BOOL}}}}},
@@ -235,8 +276,10 @@ def response_schemas() -> dict[str, Any]:
         "Event": {"type": obj, "required": ["seq", "ts", "type"], "properties": {
             "seq": i, "ts": i, "type": s, "player": nullable_s, "clue": nullable_s, "cmd": nullable_s,
             "data": {"type": obj}}},
-        "Events": {"type": obj, "required": ["events", "next_after"], "properties": {
-            "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}}, "next_after": nullable_i}},
+        "Events": {"type": obj, "required": ["events", "names", "next_after", "next_before"], "properties": {
+            "events": {"type": arr, "items": {"$ref": "#/components/schemas/Event"}},
+            "names": {"type": obj, "additionalProperties": s, "description": "player id: name, for the page's players"},
+            "next_after": nullable_i, "next_before": nullable_i}},
         "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
             "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
         "MediaLibrary": {"type": obj, "required": ["seq", "media", "targets", "missing", "map"], "properties": {
@@ -244,6 +287,14 @@ def response_schemas() -> dict[str, Any]:
                 "hash": s, "size": i, "type": s, "seq": i, "ts": i, "shown_with": {"type": arr}}}},
             "targets": {"type": obj}, "missing": {"type": arr, "items": s}}},
         "Imported": {"type": obj, "required": ["id", "events"], "properties": {"id": s, "events": i}},
+        "Cluster": {"type": obj, "required": ["node", "lease_s", "nodes", "hunts"], "properties": {
+            "node": s, "lease_s": {"type": "number"},
+            "nodes": {"type": arr, "items": {"type": obj, "required": [
+                "name", "hunts", "load", "events_per_s", "heartbeat_age_s", "self"], "properties": {
+                "name": s, "hunts": {"type": arr, "items": s}, "load": i, "events_per_s": {"type": "number"},
+                "heartbeat_age_s": {"type": "number"}, "self": _BOOL}}},
+            "hunts": {"type": arr, "items": {"type": obj, "required": ["id", "owner", "lease_age_s"], "properties": {
+                "id": s, "owner": nullable_s, "lease_age_s": {"type": ["number", "null"]}}}}}},
         "Health": {"type": obj, "required": ["status"], "properties": {"status": {"enum": ["ok", "stopping"]},
                                                                       "hunts": i, "active": i}},
     }

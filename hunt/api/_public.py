@@ -14,6 +14,7 @@ from quart import Blueprint, Response, request, send_file
 from ..domain import HuntState, valid_id
 from ..engine import HuntNotFound
 from ..protocol import NotFound, frames
+from ._clock import timing_phase
 from ._context import ApiContext
 from ._http import json_response, query_int
 from ._metrics import check_metrics_access, metrics_registry, metrics_response
@@ -45,8 +46,10 @@ async def leaderboard_response(ctx: ApiContext, hunt_id: str, *, public: bool = 
     limit = query_int("limit", DEFAULT_PAGE, 1, ctx.config.limits.page_limit_max)
     offset = query_int("offset", 0, 0)
     assert limit is not None and offset is not None
-    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset, public),
-                              lambda state: leaderboard_page(state, limit, offset, public=public))
+    now_ms = ctx.now_ms()
+    frozen = (await ctx.engine.state(hunt_id)).frozen_at(now_ms)  # a scheduled freeze may come due between events
+    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset, public, frozen),
+                              lambda state: leaderboard_page(state, limit, offset, public=public, now_ms=now_ms))
 
 
 async def published_state(ctx: ApiContext, hunt_id: str) -> HuntState:
@@ -94,7 +97,8 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
         player_id = ctx.tokens.verify(hunt_id, token.strip(), state.incarnation) if scheme.lower() == "bearer" else None
         player = state.players.get(player_id) if player_id is not None else None
         side = player.side if player is not None else None
-        return await serve_cached(ctx, hunt_id, ("public", status, side),
+        phase = timing_phase(state, side, ctx.now_ms())  # a release time or the freeze passed: a new view
+        return await serve_cached(ctx, hunt_id, ("public", status, side, phase),
                                   lambda s: with_tiles(ctx, hunt_public(s, ctx.now_ms(), player)))
 
     @blueprint.get("/hunts/<hunt_id>/leaderboard")

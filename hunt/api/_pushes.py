@@ -50,6 +50,7 @@ class Pushes:
         self._board_checked = -1  # the seq whose leaderboard was last looked at
         self._board_sent: Any = None  # what was last pushed (top's ETag, your row)
         self._board_next = -math.inf  # trio time before which no leaderboard is pushed
+        self._frozen_sent = False  # whether the last leaderboard checked was frozen (a freeze may come due)
         self._bound = trio.Event()  # set by the first bind: only then is the hunt watched
         self.wakeups = 0  # times the watcher woke for a commit
 
@@ -80,10 +81,11 @@ class Pushes:
             self._status = status
             due.append(frames.text(frames.hunt_status(status, state.seq)))
         deadline = math.inf
-        if state.seq != self._board_checked:
+        frozen = state.frozen_at(now_ms)
+        if state.seq != self._board_checked or frozen != self._frozen_sent:
             if now >= self._board_next:
-                self._board_checked = state.seq
-                board = self._leaderboard(state)
+                self._board_checked, self._frozen_sent = state.seq, frozen
+                board = self._leaderboard(state, frozen)
                 # The interval spaces the checks too: a check finds nothing new for most
                 # connections of a busy hunt (pings score nothing), and checking after every
                 # commit woke each of them 20 times a second (1,000 connections: 1/3 of the acks).
@@ -100,14 +102,14 @@ class Pushes:
             else:
                 deadline = self._board_next
         definition = state.definition
-        for boundary in (definition.starts_at, definition.ends_at):
+        for boundary in (definition.starts_at, definition.ends_at, state.freeze_at):
             if boundary is not None and boundary > now_ms:
                 deadline = min(deadline, now + (boundary - now_ms) / 1000 + 0.001)
         for text in due:
             await self._send(text)
         return deadline
 
-    def _leaderboard(self, state: Any) -> str | None:
+    def _leaderboard(self, state: Any, frozen: bool) -> str | None:
         """The leaderboard frame, or None when neither the top, the clue values nor your line
         changed. ``values``: what each clue whose value falls as it is found would score now
         (omitted in hunts without such clues)."""
@@ -115,12 +117,12 @@ class Pushes:
         top, etag = self.hub.cached(("push-top", top_n), lambda: state.public_top(top_n), orjson.dumps)
         values, values_etag = self.hub.cached("push-values", lambda: dynamic_values(state), orjson.dumps)
         you = you_row(state, self.player or "")
-        key = (etag, values_etag, tuple(sorted(you.items())) if you else None, state.frozen is not None)
+        key = (etag, values_etag, tuple(sorted(you.items())) if you else None, frozen)
         if key == self._board_sent:
             return None
         self._board_sent = key
         return frames.text(frames.leaderboard(state.seq, top, you, values if values != b"{}" else None,
-                                              frozen=state.frozen is not None))
+                                              frozen=frozen))
 
     async def _push_feed(self) -> None:
         hub, cursor = self.hub, self._feed_cursor

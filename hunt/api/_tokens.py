@@ -127,12 +127,31 @@ def load_secrets(config: Config) -> Secrets:
     """
     data_dir = config.data_path
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # hunt files hold secrets: owner only
-    key = bytes.fromhex(_read_or_create(data_dir / SECRET_FILE, lambda: secrets.token_hex(32)))
+    if config.cluster.key_file:  # every node of a cluster signs and checks the same tokens
+        key = _cluster_key(Path(config.cluster.key_file))
+    else:
+        key = bytes.fromhex(_read_or_create(data_dir / SECRET_FILE, lambda: secrets.token_hex(32)))
     if config.server.admin_token:
         return Secrets(key, config.server.admin_token, None)
     path = data_dir / ADMIN_TOKEN_FILE
     token = _read_or_create(path, lambda: secrets.token_urlsafe(32))
     return Secrets(key, token, path)
+
+
+def _cluster_key(path: Path) -> bytes:
+    """The player-token key every cluster node shares (``cluster.key_file``: 64 hex digits).
+    Raises ValueError naming the file when it is missing or malformed."""
+    try:
+        text = path.read_text().strip()
+        key = bytes.fromhex(text)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cluster.key_file {path}: cannot read 64 hex digits ({err}); make one with "
+                         "`python -c 'import secrets; print(secrets.token_hex(32))' > FILE`") from err
+    if len(key) != 32:
+        raise ValueError(f"cluster.key_file {path}: 64 hex digits expected, got {len(text)} characters")
+    if path.stat().st_mode & 0o077:
+        log.warning("%s is readable by other users: chmod 600 it", path)
+    return key
 
 
 def _read_or_create(path: Path, make: Callable[[], str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import HuntState, Player, map_areas, map_on, shown_media, visible_targets
+from ._clock import clue_clock, timing_public
 
 __all__ = [
     "clue_table",
@@ -40,17 +41,24 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
     Before the start no clue is open; once the hunt ended every clue is. A clue that is not
     open shows ``"locked": true`` and no prompt. Each clue carries ``value``: the points it
     would award its next finder now (decay and first-finder bonus applied; before any hint costs).
+    Timed play: ``window`` is the side's own window (or the hunt's), a timed clue carries its
+    ``opens_at``/``closes_at`` for the side (``closed`` once past) and stays locked until it opens.
     """
     definition = state.definition.public()
     values = clue_values(state)
     status = state.status_at(now_ms)
     found = state.sides[player.side].found if player is not None else {}
+    side_id = player.side if player is not None else None
     side = state.sides[player.side] if player is not None else None
     shown = set(visible_targets(state, side, now_ms))  # whose media this viewer may see
     clues = []
     for clue, view in zip(state.definition.clues, definition["clues"], strict=True):
         view["value"] = values[view["id"]]
-        if status == "pending" or (status != "ended" and state.definition.missing_before(clue, found)):
+        waiting = False
+        if clue.times:
+            times, waiting = clue_clock(state, side_id, clue, now_ms)
+            view.update(times)
+        if status == "pending" or (status != "ended" and (waiting or state.definition.missing_before(clue, found))):
             view = {key: value for key, value in view.items() if key != "prompt"}
             view["locked"] = True
         _add_media(state, view, shown)
@@ -60,7 +68,7 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
         "mode": definition["mode"], "order": definition["order"], "status": status,
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
         "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
-        "frozen": state.frozen is not None, "clues": clues,
+        **timing_public(state, side_id, now_ms), "clues": clues,
         **_notices_and_map(state, shown, side, now_ms),
     }
 
@@ -101,12 +109,15 @@ def dynamic_values(state: HuntState) -> dict[str, int]:
             if clue.decay is not None or clue.first_bonus}
 
 
-def leaderboard_page(state: HuntState, limit: int, offset: int, *, public: bool = False) -> dict[str, Any]:
+def leaderboard_page(state: HuntState, limit: int, offset: int, *, public: bool = False,
+                     now_ms: int | None = None) -> dict[str, Any]:
     """``{"seq", "total", "rows": [{"rank", "player", "name", "score"}], "frozen"?: true}``;
     ``public``: as players may see it (while the scoreboard is frozen, the standings as of the
-    freeze). ``frozen`` is there while the scoreboard is frozen (for organisers too, who see it live)."""
+    freeze). ``frozen`` is there while the scoreboard is frozen (for organisers too, who see it live);
+    with ``now_ms``, also once a scheduled freeze is due (the standings then are still the live ones)."""
     if state.frozen is None:
-        return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
+        page = {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
+        return page | {"frozen": True} if now_ms is not None and state.frozen_at(now_ms) else page
     if public:
         return {"seq": state.seq, "total": len(state.frozen_rows), "rows": state.public_top(limit, offset),
                 "frozen": True}

@@ -43,6 +43,7 @@ from ..domain import Announce, StartHunt
 from ..engine import Engine, open_engine, run_periodic_backups
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
+from ._cluster import cluster_problem, main_cluster
 from ._common import add_config_options, config_from_args
 from ._logging import configure_logging
 from ._workers import OWNER, open_nats, reuseport_sockets, spawn_gateways
@@ -64,6 +65,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--workers", type=int, metavar="N",
                         help="gateway processes sharing the port (default from config: 1, one process "
                              "and no broker; N > 1 needs nats-server or workers.nats_url)")
+    parser.add_argument("--cluster", metavar="NATS_URL",
+                        help="run as one node of a cluster on this NATS cluster (JetStream; comma-separate "
+                             "several servers); needs --node; see docs/cluster.md")
+    parser.add_argument("--node", metavar="NAME", help="this node's name in the cluster (unique)")
     parser.add_argument("--check", action="store_true",
                         help="check the config, the data dir (permissions, hunt files), the port and the broker, "
                              "then exit: 0 if a start would succeed, 1 with the problems otherwise")
@@ -74,12 +79,17 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("hunt serve: --workers must be at least 1", file=sys.stderr)
         return 2
-    config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}))
+    cluster = {key: value for key, value in (("nats_url", args.cluster), ("node", args.node)) if value}
+    config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}),
+                              **({"cluster": cluster} if cluster else {}))
     if args.check:
         return _check(config)
     configure_logging(config.logging, verbose=args.verbose)  # the process's logging, from here on
     problem = exposure_problem(config)
     if problem is not None:
+        print(f"hunt serve: {problem}", file=sys.stderr)
+        return 2
+    if config.cluster.nats_url and (problem := cluster_problem(config)) is not None:
         print(f"hunt serve: {problem}", file=sys.stderr)
         return 2
     reload = partial(_reload, partial(config_from_args, args), args.verbose)
@@ -91,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
                 log.warning("%s", warning)
             soft, _ = raise_open_files_limit(config)
             log.info("open files limit: %d", soft)
-            if config.workers.count == 1:
+            if config.cluster.nats_url:
+                trio.run(main_cluster, config, secrets, args.sample, _announce)
+            elif config.workers.count == 1:
                 trio.run(_main, config, secrets, args.sample, reload)
             else:
                 trio.run(_main_workers, config, secrets, args.sample)

@@ -1,8 +1,9 @@
 """Media beside an export: ``hunt export --media DIR`` and ``hunt import --media DIR``.
 
 The NDJSON export holds the events; an ``entry_submitted`` event names its photo or video by
-SHA-256, a ``media_added`` event the image or recording an organiser uploaded for clues. The files live in ``<data_dir>/media/<hunt>/<sha256>``; these helpers copy the ones a
-hunt's events name into a folder (``<sha256>`` each) and back, checking every hash.
+SHA-256, a ``media_added`` event the image or recording an organiser uploaded for clues. The
+files live in ``<data_dir>/media/<hunt>/<sha256>``; these helpers copy the ones a hunt's events
+name into a folder (``<sha256>`` each) and back, checking every hash.
 """
 
 from __future__ import annotations

@@ -38,6 +38,8 @@ log = logging.getLogger("hunt.cluster.bus")
 
 Handler = Callable[[str, bytes, str], None]
 OVERLOADED_REPLY = orjson.dumps({"e": "overloaded", "m": "the server is busy", "r": 50})
+# What the server's "no responders" status becomes: nobody subscribes (the owner is gone).
+NO_RESPONDERS_REPLY = orjson.dumps({"e": "stopped", "m": "nobody serves this subject now", "r": None})
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -98,6 +100,21 @@ class Bus:
     async def unsubscribe(self, subscription: Any) -> None:
         await self._call(subscription.unsubscribe())
 
+    async def call(self, make: Callable[[Any], Any]) -> Any:
+        """Run ``make(client)``, a coroutine on the nats-py client (JetStream, KV), on the bus's
+        loop; its result, or its exception raised here."""
+        return await self._call(make(self._nc))
+
+    def run_background(self, make: Callable[[Any], Any]) -> Future[Any]:
+        """Start ``make(client)`` on the bus's loop without waiting (a watcher); cancel the
+        returned future to stop it. It hands results to Trio with :meth:`to_trio`."""
+        return asyncio.run_coroutine_threadsafe(make(self._nc), self._loop)
+
+    def to_trio(self, function: Callable[..., None], *args: Any) -> None:
+        """From the bus's loop: call ``function(*args)`` on the Trio thread (it must not block)."""
+        with contextlib.suppress(trio.RunFinishedError):
+            self._token.run_sync_soon(function, *args)
+
     def _on_reply(self, subject: str, data: bytes, _reply: str) -> None:
         slot = self._waiting.get(subject.rpartition(".")[2])
         if slot is not None:  # else the caller gave up (timeout, cancelled)
@@ -156,7 +173,10 @@ class Bus:
                 if msg.reply:
                     await self._nc.publish(msg.reply, OVERLOADED_REPLY)
                 return
-            self._inbound.append((handler, msg.subject, msg.data, msg.reply))
+            data = msg.data
+            if not data and msg.headers and msg.headers.get("Status") == "503":
+                data = NO_RESPONDERS_REPLY
+            self._inbound.append((handler, msg.subject, data, msg.reply))
             if not self._in_scheduled:
                 self._in_scheduled = True
                 try:
@@ -170,7 +190,8 @@ class Bus:
         async def error_cb(err: Exception) -> None:
             log.warning("bus %s: %s", self.name, err)
 
-        self._nc = await nats.connect(url, name=self.name, connect_timeout=2, max_reconnect_attempts=-1,
+        servers = [part.strip() for part in url.split(",") if part.strip()]  # a cluster: several URLs
+        self._nc = await nats.connect(servers, name=self.name, connect_timeout=2, max_reconnect_attempts=-1,
                                       reconnect_time_wait=0.2, error_cb=error_cb, allow_reconnect=True)
         self._inbox = f"_INBOX.{secrets.token_hex(12)}."
         await self._nc.subscribe(self._inbox + "*", cb=self._receiver(self._on_reply))

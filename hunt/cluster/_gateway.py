@@ -86,9 +86,9 @@ class OwnerView:
     def active_keys(self) -> list[str]:
         return [actor.key for actor in self._statistics.actors]
 
-    async def run(self, bus: Bus, subjects: Subjects, owners: Sequence[str], interval_s: float) -> None:
+    async def run(self, bus: Bus, subjects: Subjects, placement: Placement, interval_s: float) -> None:
         while True:
-            await self.refresh(bus, subjects, owners, interval_s)
+            await self.refresh(bus, subjects, placement.owners, interval_s)  # read each round: nodes come and go
             await trio.sleep(interval_s)
 
     async def refresh(self, bus: Bus, subjects: Subjects, owners: Sequence[str], timeout_s: float) -> None:
@@ -137,8 +137,11 @@ class GatewayEngine(Engine):
         forwarder = self._forwarders.get(hunt_id)
         if forwarder is None:
             self.require(hunt_id)
-            subject = self.subjects.commands(self.placement.owner_of(hunt_id), hunt_id)
+        subject = self.subjects.commands(self.placement.owner_of(hunt_id), hunt_id)
+        if forwarder is None:
             forwarder = self._forwarders[hunt_id] = Forwarder(self.config, self.bus, subject, hunt_id, self._nursery)
+        elif forwarder.subject != subject:  # the hunt moved to another owner (cluster mode)
+            forwarder.subject = subject
         return forwarder
 
     def replica(self, hunt_id: str) -> Replica:
@@ -154,25 +157,27 @@ class GatewayEngine(Engine):
     async def submit(self, hunt_id: str, commands: Sequence[Command]) -> list[Result]:
         """As :meth:`Engine.submit`, through the hunt's owner; the replica holds the results' seqs."""
         forwarder = self.forwarder(hunt_id)
-        return await self._outcome(hunt_id, forwarder.enqueue(commands), len(commands))
+        return await self._outcome(hunt_id, forwarder, forwarder.enqueue(commands), len(commands))
 
     async def send(self, hunt_id: str, commands: Sequence[Command],
                    callback: Callable[[Any, BaseException | None], None]) -> None:
         """As :meth:`Engine.send`: queued at once (Overloaded when the hunt's forward queue is
         full); ``callback(results, error)`` runs on a gateway task once they are durable and the
         replica holds them."""
-        self._settle_later(hunt_id, self.forwarder(hunt_id).enqueue(commands), len(commands), callback)
+        forwarder = self.forwarder(hunt_id)
+        self._settle_later(hunt_id, forwarder, forwarder.enqueue(commands), len(commands), callback)
 
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
                       callback: Callable[[Any, BaseException | None], None]) -> None:
         """As :meth:`Engine.submit_nowait`: raises Overloaded at once when the queue is full."""
-        self._settle_later(hunt_id, self.forwarder(hunt_id).enqueue(commands), len(commands), callback)
+        forwarder = self.forwarder(hunt_id)
+        self._settle_later(hunt_id, forwarder, forwarder.enqueue(commands), len(commands), callback)
 
-    def _settle_later(self, hunt_id: str, slot: Any, count: int,
+    def _settle_later(self, hunt_id: str, forwarder: Forwarder, slot: Any, count: int,
                       callback: Callable[[Any, BaseException | None], None]) -> None:
         async def settle() -> None:
             try:
-                results = await self._outcome(hunt_id, slot, count)
+                results = await self._outcome(hunt_id, forwarder, slot, count)
             except Exception as err:
                 callback(None, err)
             else:
@@ -180,11 +185,11 @@ class GatewayEngine(Engine):
 
         self._nursery.start_soon(settle)
 
-    async def _outcome(self, hunt_id: str, slot: Any, count: int) -> list[Result]:
+    async def _outcome(self, hunt_id: str, forwarder: Forwarder, slot: Any, count: int) -> list[Result]:
         """The results of a queued slot once the replica holds them; raises the batch's error."""
         started = trio.current_time()
         try:
-            results = await self.forwarder(hunt_id).wait(slot)
+            results = await forwarder.wait(slot)
         except RequestTimeout:
             self.commands.refused("timeout", count)
             raise
@@ -258,7 +263,7 @@ async def open_gateway_engine(config: Config, bus: Bus, placement: Placement, *,
         view: OwnerView = engine._router  # type: ignore[assignment]
         interval = config.workers.stats_interval_s
         await view.refresh(bus, engine.subjects, placement.owners, interval)
-        nursery.start_soon(view.run, bus, engine.subjects, placement.owners, interval)
+        nursery.start_soon(view.run, bus, engine.subjects, placement, interval)
         nursery.start_soon(engine._janitor)
         try:
             yield engine

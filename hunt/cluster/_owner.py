@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import trio
@@ -52,8 +52,10 @@ class OwnerStatistics:
 
 
 class _Owner:
-    def __init__(self, config: Config, engine: Engine, bus: Bus, name: str, nursery: trio.Nursery) -> None:
+    def __init__(self, config: Config, engine: Engine, bus: Bus, name: str, nursery: trio.Nursery,
+                 accepts: Callable[[str], bool] | None = None) -> None:
         self.engine = engine
+        self.accepts = accepts
         self.bus = bus
         self.name = name
         self.nursery = nursery
@@ -68,12 +70,16 @@ class _Owner:
     def on_commands(self, subject: str, data: bytes, reply: str) -> None:
         if not reply:
             return  # not a request: nobody would hear the outcome
+        hunt_id = subject.rpartition(".")[2]
+        if self.accepts is not None and not self.accepts(hunt_id):
+            self.bus.publish(reply, encode_failure(ActorStopped(f"node {self.name} does not serve {hunt_id!r} now")))
+            return
         if self.inflight >= self.capacity:
             self.stats.refused += 1
             self.bus.publish(reply, OVERLOADED_REPLY)
             return
         self.inflight += 1
-        self.nursery.start_soon(self._handle, subject.rpartition(".")[2], data, reply)
+        self.nursery.start_soon(self._handle, hunt_id, data, reply)
 
     async def _handle(self, hunt_id: str, data: bytes, reply: str) -> None:
         answered = False
@@ -84,6 +90,8 @@ class _Owner:
                 return
             answered = True
             self.inflight -= 1
+            if error is None and self.accepts is not None and not self.accepts(hunt_id):
+                error = ActorStopped(f"node {self.name} lost hunt {hunt_id!r} before the ack")  # never ack then
             try:
                 body = encode_failure(error) if error is not None else encode_results(results)
             except Exception as err:  # never let the actor's task fail for one reply
@@ -103,6 +111,8 @@ class _Owner:
             raise
 
     def on_commit(self, hunt_id: str, records: Sequence[Recorded]) -> None:
+        if self.accepts is not None and not self.accepts(hunt_id):
+            return  # not ours any more: what the owner publishes comes from the owner only
         subject = self.subjects.push(hunt_id)
         for start in range(0, len(records), PUSH_CHUNK):  # a commit can hold max_batch batches
             self.stats.pushes += 1
@@ -147,11 +157,14 @@ class _Owner:
 
 
 async def serve_owner(config: Config, engine: Engine, bus: Bus, name: str, *,
+                      accepts: Callable[[str], bool] | None = None,
                       task_status: trio.TaskStatus[OwnerStatistics] = trio.TASK_STATUS_IGNORED) -> None:
     """Serve ``engine``'s hunts as owner ``name`` until cancelled; reports its statistics once
-    subscribed (gateways may send from then on)."""
+    subscribed (gateways may send from then on). With ``accepts`` (cluster mode: whether this
+    node holds the hunt's lease now) a batch for a hunt it does not accept, or whose lease it
+    lost before the commit, is answered ``stopped`` (``unavailable``), never acked."""
     async with trio.open_nursery() as nursery:
-        owner = _Owner(config, engine, bus, name, nursery)
+        owner = _Owner(config, engine, bus, name, nursery, accepts)
         engine.observe_commits(owner.on_commit)
         commands = await bus.subscribe(owner.subjects.all_commands(name), owner.on_commands)
         control = await bus.subscribe(owner.subjects.control(name), owner.on_control)

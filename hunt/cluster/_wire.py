@@ -52,18 +52,30 @@ from ..domain import (
     RevealBoard,
     SetMap,
     SetMedia,
+    SetSchedule,
     StartHunt,
     SubmitCode,
     SubmitEntry,
     TakeHint,
 )
-from ..engine import Ack, CorruptStore, HuntExists, HuntNotFound, InvalidHuntId, Result, StoreLocked, WriteFailed
+from ..engine import (
+    Ack,
+    CorruptStore,
+    HuntExists,
+    HuntNotFound,
+    InvalidHuntId,
+    Result,
+    StoreLocked,
+    TooLarge,
+    WriteFailed,
+)
 from ..store import dict_to_record, record_to_dict
 
 __all__ = [
     "Subjects",
     "WireFailure",
     "decode_commands",
+    "decode_failure",
     "decode_records",
     "decode_results",
     "decode_statistics",
@@ -80,7 +92,8 @@ _COMMANDS: dict[str, type] = {
     "join": JoinHunt, "answer": AnswerClue, "checkin": CheckIn, "code": SubmitCode, "hint": TakeHint,
     "ping": PingLocation, "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "adjust": AdjustScore,
     "ban": BanPlayer, "announce": Announce, "entry": SubmitEntry, "judge": JudgeEntry, "freeze": FreezeBoard,
-    "reveal": RevealBoard, "add_media": AddMedia, "set_media": SetMedia, "set_map": SetMap,
+    "reveal": RevealBoard, "schedule": SetSchedule, "add_media": AddMedia, "set_media": SetMedia,
+    "set_map": SetMap,
 }
 _TAGS = {cls: tag for tag, cls in _COMMANDS.items()}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}
@@ -105,6 +118,15 @@ class Subjects:
 
     def control(self, owner: str) -> str:
         return f"{self.prefix}.ctl.{owner}"
+
+    def history(self, owner: str, hunt_id: str) -> str:
+        return f"{self.prefix}.hist.{owner}.{hunt_id}"
+
+    def all_history(self, owner: str) -> str:
+        return f"{self.prefix}.hist.{owner}.*"
+
+    def node(self, owner: str) -> str:
+        return f"{self.prefix}.node.{owner}"
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -172,7 +194,7 @@ _KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (Overloaded, "overloaded"), (ActorStopped, "stopped"), (ActorCrashed, "crashed"),
     (RequestTimeout, "timeout"), (CorruptStore, "corrupt"), (HuntNotFound, "unknown_hunt"),
     (InvalidHuntId, "invalid_hunt"), (StoreLocked, "locked"), (WriteFailed, "write_failed"),
-    (HuntExists, "exists"), (DefinitionError, "definition"),
+    (HuntExists, "exists"), (DefinitionError, "definition"), (TooLarge, "too_large"),
 )
 
 
@@ -186,6 +208,15 @@ def encode_failure(error: BaseException) -> bytes:
             retry = error.retry_after_ms if isinstance(error, Overloaded) else None
             return orjson.dumps({"e": kind, "m": str(error), "r": retry})
     return orjson.dumps({"e": "internal", "m": "internal error", "r": None})
+
+
+def decode_failure(data: bytes) -> BaseException:
+    """The exception an ``encode_failure`` body stands for."""
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError as err:
+        return WireFailure(f"malformed failure: {err!r}")
+    return _failure(body) if isinstance(body, dict) else WireFailure("malformed failure")
 
 
 def _failure(body: dict[str, Any]) -> BaseException:
@@ -213,6 +244,8 @@ def _failure(body: dict[str, Any]) -> BaseException:
             return HuntExists(message)
         case "definition":
             return DefinitionError(message)
+        case "too_large":
+            return TooLarge(message)
     return WireFailure(f"the owner failed: {message}")
 
 

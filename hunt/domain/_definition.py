@@ -6,14 +6,14 @@ import math
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from functools import partial
 from typing import Any, TypeGuard
 
 from ._errors import DefinitionError
 from ._matching import Partial, parse_partials, parse_patterns
-from ._media_refs import MediaRef, Notice, parse_media_refs, parse_notice
+from ._media_refs import MediaRef, Notice, parse_media_refs, parse_presentation
 from ._text import normalize_answer, normalize_code
+from ._timing import CLUE_TIME_KEYS, ClueTimes, Schedule, parse_clue_times, parse_schedule, parse_time, parse_window
 
 __all__ = [
     "ENTRY_KINDS",
@@ -34,6 +34,7 @@ MAX_CLUES = 500
 MAX_HINTS = 20
 MAX_POINTS = 1_000_000
 MAX_TEXT = 2000
+NO_TIMES = ClueTimes()  # a clue open whenever the hunt (and the side's window) is
 # What a hint's cost does to the score: come off at once and may take it below zero, come off
 # at once but never below zero, or come off the clue's reward when (if) the clue is found.
 HINT_POLICIES = ("allow_negative", "floor_at_zero", "deduct_from_reward")
@@ -96,6 +97,7 @@ class Clue:
     show_on_map: bool = False  # geo clues: an area around the spot is drawn on the players' map
     map_radius_m: float = 0.0  # ... that large (the check-in circle lies somewhere inside it)
     raw: Mapping[str, Any] | None = None
+    times: ClueTimes = NO_TIMES  # when it opens and closes (absolute, or after the side's own start)
 
     def check(self, normalized: str) -> bool | int:
         """True for a right answer (one of ``answers`` or ``patterns``), the index of the first
@@ -151,6 +153,9 @@ class HuntDefinition:
     allow_typed_position: bool = False  # the player page may offer "type a position" (testing)
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
     team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
+    window_ms: int | None = None  # each side's time to play from its own start (None: to the end)
+    team_starts: tuple[tuple[str, Schedule], ...] = ()  # teams mode: (team name, its own start and window)
+    freeze_at: int | None = None  # the scoreboard freezes for players at this time (epoch ms)
     intro: Notice | None = None  # shown before and at the start
     outro: Notice | None = None  # shown when the hunt ends, or to a side that found every clue
     map: bool = False  # the player page shows a map of the open geo clues marked show_on_map
@@ -181,11 +186,12 @@ class HuntDefinition:
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
-             "allow_typed_position", "intro", "outro", "map"}
+             "allow_typed_position", "window_s", "team_starts", "freeze_at", "intro", "outro", "map"}
 MAX_TEAM_SIZE = 10_000
+MAX_TEAM_STARTS = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
-              "partial", "media", "show_on_map", "map_radius_m"}
+              "partial", *CLUE_TIME_KEYS, "media", "show_on_map", "map_radius_m"}
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -201,8 +207,8 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     title = _text(top.get("title"), "title", required=True)
     mode = _choice(top.get("mode", "solo"), "mode", ("solo", "teams"))
     order = _choice(top.get("order", "free"), "order", ("free", "sequential"))
-    starts_at = _time(top.get("starts_at"), "starts_at")
-    ends_at = _time(top.get("ends_at"), "ends_at")
+    starts_at = parse_time(top.get("starts_at"), "starts_at")
+    ends_at = parse_time(top.get("ends_at"), "ends_at")
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise DefinitionError("ends_at: must be after starts_at")
     attempts = _mapping(top.get("attempts", {}), "attempts")
@@ -260,14 +266,8 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     if "allow_typed_position" in top:
         typed_position = document["allow_typed_position"] = _bool(top["allow_typed_position"],
                                                                   "allow_typed_position")
-    notices = {}
-    for name in ("intro", "outro"):
-        if name in top:
-            notices[name] = parse_notice(top[name], name)
-            document[name] = dict(top[name])
-    show_map = False
-    if "map" in top:
-        show_map = document["map"] = _bool(top["map"], "map")
+    window_ms, team_starts, freeze_at = _timed(top, mode, document)
+    intro, outro, show_map = parse_presentation(top, document)
     final = tuple(replace(clue, raw=None) for clue in clues)
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
@@ -275,8 +275,34 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
         heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft, team_size=team_size,
         description=description, hint_policy=hint_policy, allow_typed_position=typed_position,
-        intro=notices.get("intro"), outro=notices.get("outro"), map=show_map,
+        window_ms=window_ms, team_starts=team_starts, freeze_at=freeze_at,
+        intro=intro, outro=outro, map=show_map,
     )
+
+
+def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple[
+        int | None, tuple[tuple[str, Schedule], ...], int | None]:
+    """The hunt's ``window_s``, ``team_starts`` (teams mode: ``{team name: {"starts_at"|"offset_s",
+    "window_s"}}``) and ``freeze_at``; each enters the canonical form only when given."""
+    window_ms = parse_window(top.get("window_s"), "window_s")
+    if window_ms is not None:
+        document["window_s"] = window_ms // 1000
+    freeze_at = parse_time(top.get("freeze_at"), "freeze_at")
+    if freeze_at is not None:
+        document["freeze_at"] = top["freeze_at"]
+    starts: list[tuple[str, Schedule]] = []
+    if top.get("team_starts") is not None:
+        if mode != "teams":
+            raise DefinitionError("team_starts: only allowed when mode is teams")
+        raw = _mapping(top["team_starts"], "team_starts")
+        if len(raw) > MAX_TEAM_STARTS:
+            raise DefinitionError(f"team_starts: at most {MAX_TEAM_STARTS} teams")
+        for name, schedule in raw.items():
+            if not isinstance(name, str) or not name.strip() or len(name) > 64:
+                raise DefinitionError("team_starts: each key must be a team name of 1-64 characters")
+            starts.append((name.strip(), parse_schedule(schedule, f"team_starts.{name}")))
+        document["team_starts"] = {name: schedule.document() for name, schedule in starts}
+    return window_ms, tuple(starts), freeze_at
 
 
 def _clue(raw: Any, i: int) -> Clue:
@@ -335,6 +361,7 @@ def _clue(raw: Any, i: int) -> Clue:
             cost=_int(hint_data.get("cost", 0), f"{where}.hints[{j}].cost", 0, MAX_POINTS),
             media=parse_media_refs(hint_data.get("media", []), f"{where}.hints[{j}].media"),
         ))
+    times = parse_clue_times(data, where)
     after = data.get("after", [])
     if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
         raise DefinitionError(f"{where}.after: must be a list of clue ids")
@@ -344,7 +371,7 @@ def _clue(raw: Any, i: int) -> Clue:
         prompt=_text(data.get("prompt", ""), f"{where}.prompt"),
         kind=kind, points=points, decay=decay,
         first_bonus=_int(data.get("first_bonus", 0), f"{where}.first_bonus", 0, MAX_POINTS),
-        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data,
+        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data, times=times,
         media=parse_media_refs(data.get("media", []), f"{where}.media"), **fields,
     )
 
@@ -427,18 +454,3 @@ def _secrets(value: Any, where: str, normalize: Any) -> frozenset[str]:
                               " unless the clue sets keep_punctuation)")
     return normalized
 
-
-def _time(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is not None:
-                return int(parsed.timestamp() * 1000)
-    raise DefinitionError(f"{where}: must be null, epoch milliseconds, or an ISO 8601 time with a zone")

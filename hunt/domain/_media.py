@@ -27,6 +27,7 @@ from ._errors import Rejected
 from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 from ._media_refs import CLUE_MEDIA_TYPES, MAX_ALT, MAX_MEDIA_ITEMS, MediaRef, valid_digest
 from ._messages import Recorded
+from ._timing import clue_times, own_start
 
 if TYPE_CHECKING:
     from ._state import HuntState, Side
@@ -195,13 +196,26 @@ def visible_targets(state: HuntState, side: Side | None, now_ms: int) -> list[st
     if side is None and status != "ended":
         return keys
     for clue in state.definition.clues:
-        if status == "pending" or (status != "ended" and state.definition.missing_before(clue, found)):
+        if status == "pending" or (status != "ended" and not is_open(state, clue, side, now_ms)):
             continue
         keys.append(f"clue:{clue.id}")
     if side is not None:
         for clue_id, taken in side.hints.items():
             keys.extend(f"hint:{clue_id}:{i}" for i in range(taken))
     return keys
+
+
+def is_open(state: HuntState, clue: Clue, side: Side | None, now_ms: int) -> bool:
+    """Whether a clue is open to a side (None: to somebody who has not joined) during the hunt:
+    its prerequisites found and, in timed play, released for the side (as the player view says)."""
+    if state.definition.missing_before(clue, side.found if side is not None else {}):
+        return False
+    if not clue.times:
+        return True
+    side_id = side.id if side is not None else None
+    opens, _ = clue_times(state, clue, side_id)
+    relative = clue.times.opens_after_ms is not None
+    return not ((opens is not None and now_ms < opens) or (relative and own_start(state, side_id) is None))
 
 
 def visible_media(state: HuntState, side: Side | None, now_ms: int) -> set[str]:
@@ -217,8 +231,9 @@ def map_areas(state: HuntState, side: Side, now_ms: int) -> list[dict[str, Any]]
         return []
     areas = []
     for clue in state.definition.clues:
-        if (clue.kind != "geo" or not clue.show_on_map or clue.id in side.found
-                or state.definition.missing_before(clue, side.found)):
+        if clue.kind != "geo" or not clue.show_on_map or clue.id in side.found:
+            continue
+        if not is_open(state, clue, side, now_ms):
             continue
         lat, lon = _area_centre(clue, state.incarnation or "")
         areas.append({"clue": clue.id, "title": clue.title, "lat": lat, "lon": lon, "radius_m": clue.map_radius_m})

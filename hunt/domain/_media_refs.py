@@ -26,6 +26,7 @@ __all__ = [
     "Notice",
     "parse_media_refs",
     "parse_notice",
+    "parse_presentation",
     "valid_digest",
 ]
 
@@ -94,3 +95,18 @@ def parse_notice(value: Any, where: str) -> Notice:
     if not isinstance(text, str) or len(text) > MAX_NOTICE_TEXT:
         raise DefinitionError(f"{where}.text: must be a string of at most {MAX_NOTICE_TEXT} characters")
     return Notice(text, parse_media_refs(value.get("media", []), f"{where}.media"))
+
+
+def parse_presentation(top: Mapping[str, Any], document: dict[str, Any]) -> tuple[Notice | None, Notice | None, bool]:
+    """A definition's ``intro``, ``outro`` and ``map``; each one given enters the canonical ``document``."""
+    notices: dict[str, Notice] = {}
+    for name in ("intro", "outro"):
+        if name in top:
+            notices[name] = parse_notice(top[name], name)
+            document[name] = dict(top[name])
+    show_map = False
+    if "map" in top:
+        if not isinstance(top["map"], bool):
+            raise DefinitionError("map: must be true or false")
+        show_map = document["map"] = top["map"]
+    return notices.get("intro"), notices.get("outro"), show_map

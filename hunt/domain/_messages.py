@@ -51,9 +51,11 @@ __all__ = [
     "PlayerJoined",
     "Recorded",
     "RevealBoard",
+    "ScheduleSet",
     "ScoreAdjusted",
     "SetMap",
     "SetMedia",
+    "SetSchedule",
     "StartHunt",
     "SubmitCode",
     "SubmitEntry",
@@ -191,9 +193,25 @@ class JudgeEntry:
 
 @dataclass(frozen=True, slots=True)
 class FreezeBoard:
-    """Hide the standings from players (they see them as of now) until RevealBoard."""
+    """Hide the standings from players (they see them as of now, or as of ``at``: epoch ms in
+    the future) until RevealBoard."""
 
     cmd: str
+    principal: str = "admin"
+    at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetSchedule:
+    """Give one side (a team by name, or a solo player) its own start and window: ``starts_at``
+    (epoch ms) or ``offset_s`` after the hunt's start, and ``window_s``; all None: the hunt's."""
+
+    cmd: str
+    team: str | None = None
+    player: str | None = None
+    starts_at: int | None = None
+    offset_s: int | None = None
+    window_s: int | None = None
     principal: str = "admin"
 
 
@@ -205,7 +223,7 @@ class RevealBoard:
 
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
            | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
-           | FreezeBoard | RevealBoard | AddMedia | SetMedia | SetMap)
+           | FreezeBoard | RevealBoard | SetSchedule | AddMedia | SetMedia | SetMap)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -358,6 +376,18 @@ class EntryJudged:
 @dataclass(frozen=True, slots=True)
 class BoardFrozen:
     TYPE = "board_frozen"
+    at: int | None = None  # a freeze scheduled for this time (epoch ms); None: frozen at once
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSet:
+    TYPE = "schedule_set"
+    player: str | None  # the solo player whose schedule it is (None: a team's)
+    side: str
+    team: str | None  # the team's name (None: a solo player's)
+    starts_at: int | None
+    offset_ms: int | None
+    window_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,15 +397,15 @@ class BoardRevealed:
 
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
-         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | MediaAdded | MediaSet
-         | MapSet)
+         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | MediaAdded
+         | MediaSet | MapSet)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
-                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, MediaAdded, MediaSet,
-                MapSet)
+                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet, MediaAdded,
+                MediaSet, MapSet)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

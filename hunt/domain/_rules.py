@@ -47,7 +47,9 @@ from ._messages import (
     PlayerJoined,
     Recorded,
     RevealBoard,
+    ScheduleSet,
     ScoreAdjusted,
+    SetSchedule,
     StartHunt,
     SubmitCode,
     SubmitEntry,
@@ -56,6 +58,7 @@ from ._messages import (
 from ._missions import decide_judge, decide_submit
 from ._names import clean_name
 from ._notices import decide_announce
+from ._schedules import check_clue_time, check_window, decide_freeze, decide_reveal, decide_schedule
 from ._state import HuntState, Player, Side, team_side_id
 from ._text import haversine_m, normalize_answer, normalize_code
 
@@ -95,7 +98,7 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
         case TakeHint(clue=clue_id):
             player = _active_player(state, command.principal, now_ms)
             side = state.sides[player.side]
-            clue = _open_clue(state, side, clue_id)
+            clue = _open_clue(state, side, clue_id, now_ms)
             if clue.id in side.found:
                 raise Rejected("already_found", f"“{clue.title}” is already found")
             index = side.hints.get(clue.id, 0)
@@ -128,13 +131,11 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
         case Announce():
             return decide_announce(state, command)
         case FreezeBoard():
-            if state.frozen is not None:
-                raise Rejected("invalid_state", "the scoreboard is already frozen")
-            return BoardFrozen()
+            return decide_freeze(state, command, now_ms)
         case RevealBoard():
-            if state.frozen is None:
-                raise Rejected("invalid_state", "the scoreboard is not frozen")
-            return BoardRevealed()
+            return decide_reveal(state, command, now_ms)
+        case SetSchedule():
+            return decide_schedule(state, command)
         case SubmitEntry():
             return decide_submit(state, command,
                                  lambda player, clue: _attempt(state, player, clue, "mission", now_ms))
@@ -194,8 +195,14 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "player": player, "points": delta, "score": score}
         case PlayerBanned(player=player):
             return {"result": "ok", "player": player}
+        case BoardFrozen(at=at) if at is not None:
+            return {"result": "ok", "frozen": False, "freeze_at": at}
         case BoardFrozen():
             return {"result": "ok", "frozen": True}
+        case ScheduleSet(side=side, starts_at=starts_at, offset_ms=offset, window_ms=window):
+            return {"result": "ok", "side": side, "starts_at": starts_at,
+                    "offset_s": None if offset is None else offset // 1000,
+                    "window_s": None if window is None else window // 1000}
         case BoardRevealed():
             return {"result": "ok", "frozen": False}
         case Announced(player=player, side=side):
@@ -288,6 +295,7 @@ def _active_player(state: HuntState, player_id: str, now_ms: int) -> Player:
     status = state.status_at(now_ms)
     if status != "active":
         raise Rejected("hunt_not_active", f"the hunt is {status}")
+    check_window(state, player.side, now_ms)
     return player
 
 
@@ -295,7 +303,7 @@ def _attempt(state: HuntState, player_id: str, clue_id: Any, kind: str,
              now_ms: int) -> tuple[Player, Side, Clue]:
     player = _active_player(state, player_id, now_ms)
     side = state.sides[player.side]
-    clue = _open_clue(state, side, clue_id)
+    clue = _open_clue(state, side, clue_id, now_ms)
     if clue.kind != kind:
         described, use = {"answer": ("an answer", "use 'answer'"), "geo": ("a check-in", "use 'checkin'"),
                           "code": ("a code", "use 'code'"), "mission": ("a mission", "send an entry")}[clue.kind]
@@ -303,7 +311,7 @@ def _attempt(state: HuntState, player_id: str, clue_id: Any, kind: str,
     return player, side, clue
 
 
-def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
+def _open_clue(state: HuntState, side: Side, clue_id: Any, now_ms: int) -> Clue:
     clue = state.definition.clue(clue_id) if isinstance(clue_id, str) else None
     if clue is None:
         raise Rejected("unknown_clue", f"no clue {clue_id!r} in this hunt")
@@ -311,6 +319,7 @@ def _open_clue(state: HuntState, side: Side, clue_id: Any) -> Clue:
     if missing:
         titles = ", ".join(f"“{state.definition.clue_index[needed].title}”" for needed in missing)
         raise Rejected("locked", f"“{clue.title}” opens after {titles}")
+    check_clue_time(state, clue, side.id, now_ms)
     return clue
 
 

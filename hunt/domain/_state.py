@@ -34,8 +34,10 @@ from ._messages import (
     PlayerBanned,
     PlayerJoined,
     Recorded,
+    ScheduleSet,
     ScoreAdjusted,
 )
+from ._timing import Schedule, apply_schedule, elapsed_ms, own_start, restore_timing, timing_snapshot
 
 __all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
 
@@ -71,9 +73,13 @@ class Side:
     hints: dict[str, int] = field(default_factory=dict)  # clue -> hints taken
     ledger: list[dict[str, Any]] = field(default_factory=list)  # every point, explained
     active: bool = True  # False once banned (solo): off the leaderboard
+    last_ts: int = 0  # time of the last scoring event (or of joining)
+    elapsed: int = 0  # ... after the side's own start: the tie-break (see timing.elapsed_ms)
 
-    def key(self) -> tuple[int, int, str]:
-        return (-self.score, self.order_seq, self.id)
+    def key(self) -> tuple[int, int, int, str]:
+        """Its place on the leaderboard: more points first; on a tie, who got there sooner after
+        their own start, then who got there first (seq), then the id."""
+        return (-self.score, self.elapsed, self.order_seq, self.id)
 
 
 @dataclass(slots=True)
@@ -123,6 +129,12 @@ class HuntState:
         # ({side: [rank, score]}, and the rows in rank order); organisers still see them live.
         self.frozen: dict[str, list[int]] | None = None
         self.frozen_rows: list[str] = []
+        # A freeze scheduled for this time (epoch ms): the first event at or after it freezes the
+        # standings as they were before it (so they are the standings at that time).
+        self.freeze_at: int | None = definition.freeze_at
+        # Sides' own starts and windows (timed play), by side id; a team's may come before it exists.
+        self.schedules: dict[str, Schedule] = {team_side_id(name): schedule
+                                               for name, schedule in definition.team_starts}
         # Clue media (see _media): uploaded files by hash {"hash","size","type","seq","ts"}, the
         # media_set lists by target key, and the map switch (None: as the definition says).
         self.media: dict[str, dict[str, Any]] = {}
@@ -151,8 +163,8 @@ class HuntState:
 
     def top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         rows = []
-        for i, (_, _, side_id) in enumerate(self.leaderboard.islice(offset, offset + limit)):
-            side = self.sides[side_id]
+        for i, key in enumerate(self.leaderboard.islice(offset, offset + limit)):
+            side = self.sides[key[-1]]
             rows.append({"rank": offset + i + 1, "player": side.id, "name": side.name,
                          "score": side.score})
         return rows
@@ -176,6 +188,10 @@ class HuntState:
         standing = self.frozen.get(side_id)
         return (None, 0) if standing is None else (standing[0], standing[1])
 
+    def frozen_at(self, now_ms: int) -> bool:
+        """Whether players see frozen standings at ``now_ms`` (frozen, or a scheduled freeze is due)."""
+        return self.frozen is not None or (self.freeze_at is not None and now_ms >= self.freeze_at)
+
     def side_of(self, player_id: str) -> Side | None:
         player = self.players.get(player_id)
         return None if player is None else self.sides[player.side]
@@ -188,6 +204,8 @@ class HuntState:
             raise ValueError(f"event seq {recorded.seq} does not follow {self.seq}")
         self.seq = recorded.seq
         self.last_ts = recorded.ts
+        if self.freeze_at is not None and recorded.ts >= self.freeze_at:
+            self._freeze()  # a scheduled freeze came due: the standings before this event
         event = recorded.event
         self.counts[event.TYPE] += 1
         match event:
@@ -220,12 +238,15 @@ class HuntState:
                 pass
             case MediaAdded() | MediaSet() | MapSet():
                 apply_media(self, recorded)
-            case BoardFrozen():
-                self.frozen_rows = [side_id for _, _, side_id in self.leaderboard]
-                self.frozen = {side_id: [rank, self.sides[side_id].score]
-                               for rank, side_id in enumerate(self.frozen_rows, 1)}
+            case BoardFrozen(at=at):
+                if at is not None and at > recorded.ts:
+                    self.freeze_at = at
+                elif self.frozen is None:
+                    self._freeze()
             case BoardRevealed():
-                self.frozen, self.frozen_rows = None, []
+                self.frozen, self.frozen_rows, self.freeze_at = None, [], None
+            case ScheduleSet():
+                apply_schedule(self, event)
             case AttemptPartial(clue=clue_id):
                 self.clue_stats[clue_id].attempts += 1
             case HintTaken(player=player_id, clue=clue_id, cost=cost):
@@ -260,12 +281,18 @@ class HuntState:
             case HuntCreated(incarnation=incarnation):
                 self.incarnation = incarnation
 
+    def _freeze(self) -> None:
+        self.freeze_at = None
+        self.frozen_rows = [key[-1] for key in self.leaderboard]
+        self.frozen = {side_id: [rank, self.sides[side_id].score] for rank, side_id in enumerate(self.frozen_rows, 1)}
+
     def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
         side_id = event.player if event.team is None else team_side_id(event.team)
         side = self.sides.get(side_id)
         if side is None:
             side = Side(id=side_id, name=event.name if event.team is None else event.team.strip(),
-                        members=[], order_seq=recorded.seq)
+                        members=[], order_seq=recorded.seq, last_ts=recorded.ts,
+                        elapsed=elapsed_ms(self, side_id, recorded.ts))
             self.sides[side_id] = side
             self.leaderboard.add(side.key())
         side.members.append(event.player)
@@ -314,10 +341,9 @@ class HuntState:
         stats.finders += 1
         if stats.first_finder is None:
             stats.first_finder = side.id
-        # The hunt began at the earlier of its first manual start and its scheduled start: a
-        # resume after a pause (the first HuntStarted of a scheduled hunt) is not a beginning.
-        starts = [t for t in (self.started_ts, self.definition.starts_at) if t is not None]
-        began = max(player.joined_ts, min(starts, default=0))
+        # From the side's own start (the hunt's start unless it has its own; a resume after a
+        # pause is not a start), or from joining if that was later.
+        began = max(player.joined_ts, own_start(self, side.id) or 0)
         stats.solve_times_ms.add(max(0, recorded.ts - began))
         self._score(side, points, recorded, ledger)
 
@@ -326,6 +352,8 @@ class HuntState:
             self.leaderboard.remove(side.key())
         side.score += delta
         side.order_seq = recorded.seq
+        side.last_ts = recorded.ts
+        side.elapsed = elapsed_ms(self, side.id, recorded.ts)
         side.ledger.append({"seq": recorded.seq, "ts": recorded.ts, "points": delta, **entry})
         if side.active:
             self.leaderboard.add(side.key())
@@ -368,6 +396,7 @@ class HuntState:
             "entries": list(self.entries.values()),
             "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
             "media": media_to_dict(self),
+            "timing": timing_snapshot(self),
         }
 
     @classmethod
@@ -386,10 +415,11 @@ class HuntState:
             pid, name, side, team, jseq, jts, banned, wrong, recent, location, pings = row
             state.players[pid] = Player(pid, name, side, team, jseq, jts, banned, dict(wrong),
                                         _copy_lists(recent), tuple(location) if location else None, pings)
+        side_times = restore_timing(state, data.get("timing"))
         for row in data["sides"]:
             sid, name, members, score, order_seq, found, hints, ledger, active = row
             side = Side(sid, name, list(members), score, order_seq, dict(found), dict(hints), list(ledger),
-                        active)
+                        active, *side_times.get(sid, (0, 0)))
             state.sides[sid] = side
             if active:
                 state.leaderboard.add(side.key())

@@ -16,7 +16,7 @@ from ..store import (
 from ._actor import Ack, HuntActor, Submit, Touch
 from ._backups import run_periodic_backups
 from ._commandlog import ACK_BUCKETS_S, CommandStatistics
-from ._engine import Engine, EngineStatistics, HuntStatistics, Result, open_engine, wall_clock_ms
+from ._engine import Engine, EngineStatistics, HuntStatistics, Result, TooLarge, open_engine, wall_clock_ms
 from ._feed import FEED_TYPES, FeedItem, feed_item
 from ._history import import_hunt, verify_hunt
 from ._hub import LiveHunt
@@ -41,6 +41,7 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "Submit",
+    "TooLarge",
     "Touch",
     "WriteFailed",
     "feed_item",

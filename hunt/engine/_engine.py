@@ -22,6 +22,7 @@ import trio
 
 from actors import (
     ActorStatistics,
+    ActorStopped,
     CallbackReply,
     Reply,
     RequestTimeout,
@@ -52,12 +53,17 @@ from ._history import import_hunt, verify_hunt
 from ._hub import HuntHub, LiveHunt
 from ._pools import WorkerPools
 
-__all__ = ["Engine", "EngineStatistics", "HuntStatistics", "Result", "open_engine", "wall_clock_ms"]
+__all__ = ["Engine", "EngineStatistics", "HuntStatistics", "Result", "TooLarge", "open_engine", "wall_clock_ms"]
 
 log = logging.getLogger("hunt.engine")
 
 Result = Ack | Rejected
 T = TypeVar("T")
+
+
+class TooLarge(Exception):
+    """Raised when a read would return more than its configured bound (in cluster mode, a
+    history reply from another node past ``cluster.history_max_bytes``)."""
 
 
 def wall_clock_ms() -> int:
@@ -324,11 +330,24 @@ class Engine:
 
     async def read_events(self, hunt_id: str, *, after: int = 0, until: int | None = None,
                           limit: int | None = None, player: str | None = None, type_: str | None = None,
-                          clue: str | None = None) -> list[Recorded]:
+                          clue: str | None = None, from_ts: int | None = None, to_ts: int | None = None,
+                          newest_first: bool = False) -> list[Recorded]:
         """History from the log through the indexes (a read-only connection, off the event loop)."""
         self.require(hunt_id)
         return await self._with_reader(hunt_id, lambda reader: list(reader.read(
-            after=after, until=until, limit=limit, player=player, type_=type_, clue=clue)))
+            after=after, until=until, limit=limit, player=player, type_=type_, clue=clue, from_ts=from_ts,
+            to_ts=to_ts, newest_first=newest_first)))
+
+    async def seq_at_time(self, hunt_id: str, ts: int) -> int:
+        """The seq of the last event at or before ``ts`` (epoch ms), 0 if none (for time travel by clock)."""
+        self.require(hunt_id)
+        return await self._with_reader(hunt_id, lambda reader: reader.seq_at_time(ts))
+
+    async def with_reader(self, hunt_id: str, work: Callable[[HuntStore], T]) -> T:
+        """``work(reader)`` on a worker thread with a read-only reader of the hunt's log (it
+        must only read). Raises HuntNotFound, StoreError."""
+        self.require(hunt_id)
+        return await self._with_reader(hunt_id, work)
 
     async def _with_reader(self, hunt_id: str, work: Callable[[HuntStore], T]) -> T:
         """Run ``work(reader)`` on a worker thread with a reader of the hunt (a read-only connection)."""
@@ -414,7 +433,8 @@ class Engine:
             active = self._router.is_active(hunt_id)
             try:
                 state = await self.state(hunt_id) if active else await self._peek(hunt_id)
-            except StoreError as err:  # one unreadable file must not hide every other hunt
+            except (StoreError, ActorStopped, RequestTimeout) as err:  # one unreadable (or, in a
+                # cluster, moving) hunt must not hide every other hunt
                 log.warning("listing hunts: %s cannot be read: %s", hunt_id, err)
                 rows.append(HuntSummary(hunt_id, hunt_id, "unavailable", 0, 0, active))
                 continue
@@ -423,6 +443,10 @@ class Engine:
             rows.append(HuntSummary(hunt_id, state.definition.title, state.status_at(self.clock()),
                                     len(state.players), state.seq, active))
         return rows
+
+    def cluster_status(self) -> dict[str, Any] | None:
+        """The cluster's nodes, hunts and leases as this node sees them; None outside cluster mode."""
+        return None
 
     async def _peek(self, hunt_id: str) -> HuntState | None:
         return await self._with_reader(hunt_id, lambda reader: reader.load()[0])

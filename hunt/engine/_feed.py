@@ -3,7 +3,8 @@
 Who hears what: the first find of each clue and every change of the hunt's status go to
 everybody; later finds go to the finder's side (the player, or the whole team), as do score
 adjustments and hints (so teammates see a hint one of them bought); a ban goes to the banned
-player; an announcement goes to whom the organisers sent it (everybody, a team or a player).
+player; an announcement goes to whom the organisers sent it (everybody, a team or a player);
+a side's new start or window (timed play) goes to that side.
 Everybody sees everybody's score through the coalesced leaderboard. This keeps the fan-out
 bounded by clues x connections instead of finds x connections, which is what lets a hunt of
 thousands of players stay live.
@@ -32,7 +33,10 @@ from ..domain import (
     MediaSet,
     PlayerBanned,
     Recorded,
+    ScheduleSet,
     ScoreAdjusted,
+    format_time,
+    side_window,
 )
 
 __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_item"]
@@ -40,7 +44,7 @@ __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_it
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
               "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed",
-              "media_set", "map_set")
+              "schedule_set", "media_set", "map_set")
 
 # Event types whose feed items may be for everybody (clue_found: the first find only), which a
 # latecomer gets as the recent feed (media_set and map_set go to everybody too, but only live: a
@@ -72,6 +76,11 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
             return recorded.seq, None, base
         case HuntStarted():
             base.update(kind="hunt_started", status="active", text="The hunt has started")
+            return recorded.seq, None, base
+        case BoardFrozen(at=at) if at is not None:
+            base.update(kind="board_freeze_scheduled", at=at,
+                        text=f"The scoreboard freezes at {format_time(at)}: the final standings are revealed at "
+                             "the end")
             return recorded.seq, None, base
         case BoardFrozen():
             base.update(kind="board_frozen",
@@ -134,6 +143,17 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
         case MapSet(enabled=enabled):
             base.update(kind="map_changed", map=enabled, text="The map is on" if enabled else "The map is off")
             return recorded.seq, None, base
+        case ScheduleSet(side=side_id):
+            # For the side only: its own start and window (the player page counts down to them).
+            side = state.sides.get(side_id)
+            if side is None:
+                return None
+            start, end = side_window(state, side_id)
+            when = f"from {format_time(start)}" if start is not None else "from the hunt's start"
+            until = f" until {format_time(end)}" if end is not None else ""
+            base.update(kind="schedule", side=side_id, starts_at=start, ends_at=end,
+                        text=f"Your play time is now {when}{until}")
+            return recorded.seq, tuple(side.members), base
         case PlayerBanned(player=player_id, reason=reason):
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
             return recorded.seq, (player_id,), base

@@ -54,6 +54,8 @@ class ErrorCode(StrEnum):
     ALREADY_FOUND = "already_found", 409, "a hint for a clue that is already found"
     NO_MORE_HINTS = "no_more_hints", 409, "every hint of the clue is already taken"
     HUNT_NOT_ACTIVE = "hunt_not_active", 409, "the hunt is pending, paused or ended"
+    OUTSIDE_WINDOW = "outside_window", 409, ("timed play: before the side's own start or after its window, or a "
+                                             "clue not released yet or closed (the message says when)")
     BANNED = "banned", 403, "the player is banned from the hunt"
     TEAM_FULL = "team_full", 409, "the team already has the hunt's team_size players"
     INVALID_STATE = "invalid_state", 409, "an admin command that does not fit the hunt's status"

@@ -23,16 +23,17 @@
 //   #leaderboard       <tbody> of the live leaderboard (rows data-player); #leaderboard-meta
 //   #clue-table        <tbody> of the per-clue funnel (rows data-clue)
 //   #heatmap           <canvas>; #heatmap-legend text summary
-//   #events-form, #events-player, #events-type (+ #event-types datalist), #events-clue,
-//   #events-after, #events-limit, #events-btn, #events-table (<tbody>, rows data-seq; player cells
-//                      hold a button .audit-link that opens the audit), #events-more, #events-meta
+//   #events-…, #timetravel-…, #leaderboard-prev/-next/-page: the event log, time travel and the
+//                      pages of the leaderboards: see history.js (a click on an .audit-link in the
+//                      event log opens that player's audit)
+//   #adjust-…, #ban-…, #export-…, #import-…, #confirm-dialog: see actions.js
 //   #audit-form, #audit-player, #audit-btn, #audit-summary, #audit-table (<tbody>), #audit-sum,
 //   #audit-check, #audit-progress
-//   #timetravel-form, #timetravel-range, #timetravel-seq, #timetravel-btn, #timetravel-meta,
-//   #timetravel-table (<tbody>, rows data-player)
 //   #judging ...      the judging queue of mission entries: see judging.js
 
 import { setupJudging } from './judging.js';
+import { BOARD_PAGE, Pager, setupHistory } from './history.js';
+import { confirmAction, setupActions } from './actions.js';
 
 const POLL_MS = 2000;
 const HUNT_LIST_EVERY = 5;      // refresh the hunt list every 5th poll (10 s)
@@ -45,7 +46,6 @@ let token = sessionStorage.getItem(TOKEN_KEY) || '';
 let selected = null;             // selected hunt id
 let latestSeq = 0;               // newest seq seen from the live leaderboard
 let rateSample = null;           // {events, t} for the event rate
-let eventsNextAfter = null;
 let lastHeatmapKey = '';
 let lastHeatmap = null;
 let pollTimer = null;
@@ -98,6 +98,7 @@ function fmtDuration(s) {
 // API
 
 const etags = new Map();         // url -> {etag, data}
+const playerNames = new Map();   // player id -> name, from the leaderboards, audits and events seen
 
 class Unauthorized extends Error {}
 
@@ -108,9 +109,9 @@ function errorMessage(res) {
   return `HTTP ${res.status}`;
 }
 
-async function api(path, { method = 'GET', body, useEtag = false } = {}) {
+async function api(path, { method = 'GET', body, useEtag = false, contentType = 'application/json' } = {}) {
   const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = contentType;
   const cached = useEtag ? etags.get(path) : null;
   if (cached) headers['If-None-Match'] = cached.etag;
   const res = await fetch(path, { method, headers, body, cache: 'no-store' });
@@ -133,6 +134,11 @@ async function api(path, { method = 'GET', body, useEtag = false } = {}) {
 
 const huntPath = (suffix = '') => `/admin/hunts/${encodeURIComponent(selected)}${suffix}`;
 const judging = setupJudging({ api, huntPath, errorMessage, token: () => token });
+const past = setupHistory({ api, huntPath, errorMessage, Unauthorized, renderBoard: renderLeaderboardRows,
+  playerNames });
+const actions = setupActions({ api, huntPath, errorMessage, Unauthorized, token: () => token, selected: () => selected,
+  playerLabel, afterImport: async (id) => { await refreshHunts(); selectHunt(id); } });
+const boardPager = new Pager('leaderboard', BOARD_PAGE, () => pollLeaderboard().catch((e) => showError(e.message)));
 
 // ---------------------------------------------------------------------------------------------
 // Announcements
@@ -302,8 +308,14 @@ async function onFileChosen() {
   showCreateResult(`Loaded ${file.name}. Check it, then press “Create hunt”.`, 'muted');
 }
 
+const CONFIRM = {
+  end: 'End the hunt now? Players can no longer score, and every clue is shown.',
+  reveal: 'Reveal the frozen standings to the players now?',
+};
+
 async function control(action) {
   if (!selected) return;
+  if (CONFIRM[action] && !await confirmAction(CONFIRM[action], action === 'end' ? 'End the hunt' : 'Reveal')) return;
   const out = $('#control-result');
   out.textContent = `${action}…`;
   out.className = '';
@@ -337,7 +349,6 @@ function selectHunt(id) {
   rateSample = null;
   lastHeatmapKey = '';
   lastHeatmap = null;
-  eventsNextAfter = null;
   etags.clear();  // a 304 must only ever mean "what is on screen is current"
   history.replaceState(null, '', `#hunt=${encodeURIComponent(id)}`);
   $('#hunt-detail').hidden = false;
@@ -356,7 +367,9 @@ function selectHunt(id) {
     '#audit-progress', '#timetravel-meta', '#control-result', '#stat-by-type']) {
     $(sel).textContent = '';
   }
-  $('#events-more').hidden = true;
+  past.reset();
+  actions.reset();
+  boardPager.reset();
   for (const sel of ['#timetravel-range', '#timetravel-seq']) {
     $(sel).max = '1';
     $(sel).value = '1';
@@ -364,7 +377,7 @@ function selectHunt(id) {
   for (const sel of ['#stat-events', '#stat-rate', '#stat-players', '#stat-mailbox']) $(sel).textContent = '–';
   for (const tr of $('#hunt-list').children) tr.classList.toggle('me', tr.dataset.hunt === id);
   pollSelected();
-  loadEvents(false);
+  past.searchEvents();
 }
 
 // The controls that make sense in a status; Start resumes a paused hunt.
@@ -375,8 +388,6 @@ function showStatus(status) {
   $('#pause-btn').disabled = status !== 'active';
   $('#end-btn').disabled = status === 'ended';
 }
-
-const playerNames = new Map();   // player id -> name, from the leaderboards and audits seen
 
 function playerLabel(id) {
   const name = playerNames.get(id);
@@ -390,11 +401,13 @@ function renderLeaderboardRows(tbody, rows) {
 }
 
 async function pollLeaderboard() {
-  const res = await api(huntPath('/leaderboard?limit=20'), { useEtag: true });
+  const res = await api(huntPath(`/leaderboard?limit=${BOARD_PAGE}&offset=${boardPager.offset}`), { useEtag: true });
   if (!res.ok) throw new Error(`leaderboard: ${errorMessage(res)}`);
   if (!res.fresh) return;
   const d = res.data || {};
   renderLeaderboardRows($('#leaderboard'), d.rows);
+  boardPager.show(d.total ?? 0);
+  actions.knowPlayers(d.rows);
   $('#leaderboard-meta').textContent = `As of seq ${d.seq ?? '?'} · ${d.total ?? '?'} players`;
   if (typeof d.seq === 'number') setLatestSeq(d.seq);
 }
@@ -579,57 +592,6 @@ function drawHeatmap(hm) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Event log
-
-function eventQuery(after) {
-  const q = new URLSearchParams();
-  for (const [name, sel] of [['player', '#events-player'], ['type', '#events-type'], ['clue', '#events-clue']]) {
-    const v = $(sel).value.trim();
-    if (v) q.set(name, v);
-  }
-  if (after != null && after !== '') q.set('after', String(after));
-  const limit = $('#events-limit').value.trim();
-  if (limit) q.set('limit', limit);
-  return q.toString();
-}
-
-function auditButton(player) {
-  if (!player) return el('td', '');
-  const td = el('td');
-  const b = el('button', player, 'audit-link secondary');
-  b.type = 'button';
-  b.dataset.player = player;
-  b.setAttribute('aria-label', `Score audit of ${player}`);
-  td.append(b);
-  return td;
-}
-
-async function loadEvents(more) {
-  if (!selected) return;
-  const after = more ? eventsNextAfter : $('#events-after').value.trim();
-  const meta = $('#events-meta');
-  try {
-    const res = await api(huntPath(`/events?${eventQuery(after)}`));
-    if (!res.ok) {
-      meta.textContent = `Could not load events: ${errorMessage(res)}`;
-      return;
-    }
-    const events = (res.data && res.data.events) || [];
-    const rows = events.map((e) => row([
-      num(e.seq), el('td', fmtTime(e.ts)), el('td', e.type), auditButton(e.player), el('td', e.clue ?? ''),
-      el('td', e.cmd ?? ''), el('td', e.data == null ? '' : JSON.stringify(e.data), 'data'),
-    ], { seq: e.seq }));
-    const tbody = $('#events-table');
-    if (more) tbody.append(...rows); else tbody.replaceChildren(...rows);
-    eventsNextAfter = res.data ? res.data.next_after ?? null : null;
-    $('#events-more').hidden = eventsNextAfter == null;
-    meta.textContent = `${tbody.children.length} events shown${eventsNextAfter == null ? ' (end of log)' : ''}`;
-  } catch (err) {
-    if (!(err instanceof Unauthorized)) meta.textContent = `Could not load events: ${err.message}`;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Score audit
 
 async function loadAudit(player) {
@@ -670,29 +632,6 @@ async function loadAudit(player) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Time travel
-
-async function loadTimeTravel() {
-  if (!selected) return;
-  // Sequence numbers start at 1 (the hunt's creation); the server refuses at_seq=0.
-  const seq = Math.max(1, Math.floor(Number($('#timetravel-seq').value) || 1));
-  const meta = $('#timetravel-meta');
-  meta.textContent = `Loading seq ${seq}…`;
-  try {
-    const res = await api(huntPath(`/leaderboard?at_seq=${seq}&limit=20`), { useEtag: true });
-    if (!res.ok) {
-      meta.textContent = `Could not load seq ${seq}: ${errorMessage(res)}`;
-      return;
-    }
-    const d = res.data || {};
-    renderLeaderboardRows($('#timetravel-table'), d.rows);
-    meta.textContent = `Leaderboard as of seq ${d.seq ?? seq} · ${d.total ?? '?'} players`;
-  } catch (err) {
-    if (!(err instanceof Unauthorized)) meta.textContent = `Could not reach the server: ${err.message}`;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Wiring
 
 function main() {
@@ -722,11 +661,6 @@ function main() {
   $('#reveal-btn').addEventListener('click', () => control('reveal'));
   $('#pause-btn').addEventListener('click', () => control('pause'));
   $('#end-btn').addEventListener('click', () => control('end'));
-  $('#events-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    loadEvents(false);
-  });
-  $('#events-more').addEventListener('click', () => loadEvents(true));
   $('#events-table').addEventListener('click', (ev) => {
     const b = ev.target.closest('button.audit-link');
     if (b) loadAudit(b.dataset.player);
@@ -734,17 +668,6 @@ function main() {
   $('#audit-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     loadAudit($('#audit-player').value.trim());
-  });
-  $('#timetravel-range').addEventListener('input', () => {
-    $('#timetravel-seq').value = $('#timetravel-range').value;
-  });
-  $('#timetravel-range').addEventListener('change', loadTimeTravel);
-  $('#timetravel-seq').addEventListener('input', () => {
-    $('#timetravel-range').value = $('#timetravel-seq').value;
-  });
-  $('#timetravel-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    loadTimeTravel();
   });
   window.addEventListener('resize', () => {
     if (lastHeatmap) drawHeatmap(lastHeatmap);

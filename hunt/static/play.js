@@ -15,6 +15,8 @@
 //   #announcement    the latest announcement from the organisers (role="alert"; hidden until one
 //                    comes, or once dismissed): #announcement-text, #announcement-close; it has
 //                    data-seq of its feed item; announcements are also kept in #feed
+//   #side-clock      timed play (clock.js): "Your start in ...", "Your time left: ...", "Next clue
+//                    opens in ...", "Scoreboard freezes in ..." (hidden when nothing is timed)
 //   #hunt-description  the hunt's description (hidden when it has none)
 //   #hunt-times      shown when the hunt has a start or an end: #hunt-schedule (the local times)
 //                    and #hunt-countdown ("starts in 1:02:03" / "ends in 4:05", updated every second)
@@ -48,6 +50,7 @@
 // may have unanswered; commands beyond it wait here, in order, until an answer makes room.
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
+import { setupClock } from './clock.js';
 import { showMedia, showNotices } from './cluemedia.js';  // images and recordings, intro and outro
 import { setupMap } from './cluemap.js';  // the map of open geo clues, when the organiser has it on
 
@@ -117,6 +120,7 @@ const device = deviceId();
 // Game state (the server is the authority; this only mirrors it for display)
 
 let hunt = null;                 // public hunt definition from GET /hunts/{id}
+let sideClock = null;            // timed play's countdowns (clock.js)
 const found = new Set();         // clue ids this player has found
 const hintsTaken = new Map();    // clue id -> number of hints taken (from progress or acks)
 const seenFeed = new Set(saved.feed.map((f) => f.seq));
@@ -510,6 +514,7 @@ function onFeed(item) {
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
   if (kind === 'announcement') showAnnouncement(item);
+  if (kind === 'schedule' || kind === 'board_freeze_scheduled') refreshHunt();  // a new clock: count to it
   if (['media_changed', 'map_changed', 'hunt_ended', 'hunt_started'].includes(kind)) refreshHunt();
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
@@ -935,9 +940,14 @@ async function refreshHunt() {
       if (!known) continue;
       known.prompt = clue.prompt;
       known.locked = clue.locked;
+      known.opens_at = clue.opens_at;
+      known.closes_at = clue.closes_at;
       known.media = clue.media;
       known.hints = clue.hints;
     }
+    hunt.window = fresh.window;
+    hunt.freeze_at = fresh.freeze_at;
+    if (sideClock) sideClock.update();
     for (const key of ['intro', 'outro', 'map', 'map_tiles']) hunt[key] = fresh[key];
     showNotices(hunt, mediaContext());
     clueMap.update(hunt);
@@ -1004,6 +1014,7 @@ async function main() {
   setStatus(hunt.status);
   for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);
   if (saved.token) showGame(); else showJoin();
+  sideClock = setupClock($('#side-clock'), { getHunt: () => hunt, refresh: refreshHunt, you: true });
   connect();
 }
 

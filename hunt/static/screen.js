@@ -3,7 +3,10 @@
 //
 // Element ids: #screen-title, #screen-status, #screen-countdown ("Starts in ..." / "Ends in ..."),
 // #screen-board (<tbody>, rows data-player), #screen-frozen (shown while the scoreboard is frozen),
-// #screen-feed (<ol>, newest first, <li data-seq>), #screen-error.
+// #screen-feed (<ol>, newest first, <li data-seq>), #screen-error, #screen-clock (timed play:
+// clock.js's countdowns to the play window, the next clue release and a scheduled freeze).
+
+import { setupClock } from './clock.js';
 
 const POLL_MS = 2000;
 const ROWS = 15;
@@ -70,4 +73,5 @@ async function poll() {
 
 poll();
 setInterval(poll, POLL_MS);
+setupClock($('#screen-clock'), { getHunt: () => hunt, refresh: poll });
 setInterval(tick, 1000);

@@ -100,10 +100,14 @@ class MemoryHuntStore:
         return found[::-1]
 
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
-             player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:
+             player: str | None = None, type_: str | None = None, clue: str | None = None,
+             from_ts: int | None = None, to_ts: int | None = None,
+             newest_first: bool = False) -> Iterator[Recorded]:
         count = 0
-        for record in self.events:
+        for record in reversed(self.events) if newest_first else self.events:
             if record.seq <= after or (until is not None and record.seq > until):
+                continue
+            if (from_ts is not None and record.ts < from_ts) or (to_ts is not None and record.ts > to_ts):
                 continue
             kind, who, which, _ = event_to_fields(record.event)
             if (player is not None and who != player) or (type_ is not None and kind != type_) or (
@@ -113,6 +117,9 @@ class MemoryHuntStore:
                 return
             count += 1
             yield record
+
+    def seq_at_time(self, ts: int) -> int:
+        return max((r.seq for r in self.events if r.ts <= ts), default=0)
 
     def recent_keys(self, limit: int) -> tuple[list[Recorded], bool]:
         keyed = [r for r in self.events if r.cmd is not None]

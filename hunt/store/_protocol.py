@@ -53,7 +53,14 @@ class HuntStore(Protocol):
     def state_at(self, seq: int) -> HuntState | None: ...
 
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
-             player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterable[Recorded]: ...
+             player: str | None = None, type_: str | None = None, clue: str | None = None,
+             from_ts: int | None = None, to_ts: int | None = None,
+             newest_first: bool = False) -> Iterable[Recorded]:
+        """Events with seq in (after, until], of ``player``/``type_``/``clue`` when given, with
+        ``from_ts <= ts <= to_ts``; in seq order, or newest first; at most ``limit``."""
+
+    def seq_at_time(self, ts: int) -> int:
+        """The seq of the last event at or before ``ts`` (epoch ms); 0 if there is none."""
 
     def read_back(self, types: Sequence[str], *, until: int, limit: int,
                   first_finds_only: bool = False) -> list[Recorded]:

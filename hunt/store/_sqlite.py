@@ -354,18 +354,21 @@ class SqliteHuntStore:
         return replay(tail, state)
 
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
-             player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterator[Recorded]:
-        """Events with seq > after (and <= until), filtered by the indexed columns, in seq order."""
+             player: str | None = None, type_: str | None = None, clue: str | None = None,
+             from_ts: int | None = None, to_ts: int | None = None,
+             newest_first: bool = False) -> Iterator[Recorded]:
+        """Events with seq > after (and <= until), filtered by the indexed columns and by time
+        (``from_ts <= ts <= to_ts``), in seq order (``newest_first``: the reverse)."""
         clauses: list[str] = ["seq > ?"]
         params: list[Any] = [after]
-        if until is not None:
-            clauses.append("seq <= ?")
-            params.append(until)
-        for column, value in (("player", player), ("type", type_), ("clue", clue)):
+        for clause, value in (("seq <= ?", until), ("player = ?", player), ("type = ?", type_),
+                              ("clue = ?", clue), ("ts >= ?", from_ts), ("ts <= ?", to_ts)):
             if value is not None:
-                clauses.append(f"{column} = ?")
+                clauses.append(clause)
                 params.append(value)
         sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq"
+        if newest_first:
+            sql += " DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         try:
@@ -373,6 +376,16 @@ class SqliteHuntStore:
                 yield row_to_record(row)
         except sqlite3.DatabaseError as err:
             raise CorruptStore(f"{self.path.name}: {err}") from err
+
+    def seq_at_time(self, ts: int) -> int:
+        """The seq of the last event at or before ``ts`` (epoch ms), 0 if none: the log's clock
+        never runs backwards, so the events up to it are the hunt as it was at ``ts``."""
+        try:
+            row = self._conn.execute("SELECT seq FROM events WHERE ts <= ? ORDER BY ts DESC, seq DESC LIMIT 1",
+                                     (ts,)).fetchone()
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(f"{self.path.name}: {err}") from err
+        return 0 if row is None else int(row[0])
 
     def read_back(self, types: Sequence[str], *, until: int, limit: int,
                   first_finds_only: bool = False) -> list[Recorded]:

@@ -157,8 +157,14 @@ class FaultyStore:
         return self.inner.state_at(seq)
 
     def read(self, *, after: int = 0, until: int | None = None, limit: int | None = None,
-             player: str | None = None, type_: str | None = None, clue: str | None = None) -> Iterable[Recorded]:
-        return self.inner.read(after=after, until=until, limit=limit, player=player, type_=type_, clue=clue)
+             player: str | None = None, type_: str | None = None, clue: str | None = None,
+             from_ts: int | None = None, to_ts: int | None = None,
+             newest_first: bool = False) -> Iterable[Recorded]:
+        return self.inner.read(after=after, until=until, limit=limit, player=player, type_=type_, clue=clue,
+                               from_ts=from_ts, to_ts=to_ts, newest_first=newest_first)
+
+    def seq_at_time(self, ts: int) -> int:
+        return self.inner.seq_at_time(ts)
 
     def recent_keys(self, limit: int) -> tuple[list[Recorded], bool]:
         return self.inner.recent_keys(limit)

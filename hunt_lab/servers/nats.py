@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["LocalNatsServer", "find_nats_server", "free_port"]
@@ -36,10 +37,14 @@ def free_port() -> int:
 
 
 class LocalNatsServer:
-    """One nats-server process with JetStream; ``kill()`` then ``start()`` keeps port and store."""
+    """One nats-server process with JetStream; ``kill()`` then ``start()`` keeps port and store.
 
-    def __init__(self, binary: str, store_dir: Path, log_path: Path) -> None:
+    ``extra_args`` go to the command line after the usual ones (a cluster's routes, a name).
+    """
+
+    def __init__(self, binary: str, store_dir: Path, log_path: Path, *, extra_args: Sequence[str] = ()) -> None:
         self.binary = binary
+        self.extra_args = tuple(extra_args)
         self.store_dir = store_dir
         self.log_path = log_path
         self.port = free_port()
@@ -59,7 +64,8 @@ class LocalNatsServer:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [self.binary, "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)],
+                [self.binary, "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port),
+                 *self.extra_args],
                 stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:

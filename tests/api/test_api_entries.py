@@ -156,6 +156,12 @@ async def test_bad_verdicts_and_queue_queries_are_clear_errors(server: Server) -
     assert (await server.http.post(f"{judge}/99/judge", json={"verdict": "maybe"})).status_code == 400
     assert (await server.http.post(f"{judge}/99/judge", json={"verdict": "approve", "bonus": "5"})).status_code == 400
     assert (await server.http.get(judge, params={"status": "lost"})).status_code == 400
+    # An entry number past what a seq can be is no entry (it once crashed a gateway's forwarder,
+    # which cannot encode an integer over 64 bits).
+    for huge in (2**63, 2**70):
+        refused = await server.http.post(f"{judge}/{huge}/judge", json={"verdict": "approve"})
+        assert refused.status_code == 404, huge
+    assert (await server.http.get("/health")).status_code == 200
 
 
 async def test_a_verdict_reusing_another_commands_id_is_refused(server: Server) -> None:

@@ -88,6 +88,16 @@ def test_sign_in_create_and_control_a_hunt(page: Page, server: LiveServer, hunt_
             ("#start-btn", "active", {"Start": False, "Pause": True, "End": True}),
             ("#end-btn", "ended", {"Start": False, "Pause": False, "End": False})):
         page.click(button)
+        if button == "#end-btn":  # End asks first, the focus on Cancel; Cancel (or Escape) changes nothing
+            page.until(lambda: page.q("#confirm-dialog").is_displayed(), "the confirmation")
+            assert "End the hunt now?" in page.text("#confirm-text")
+            assert page.js("return document.activeElement.id") == "confirm-no"
+            page.click("#confirm-no")
+            page.until(lambda: not page.q("#confirm-dialog").is_displayed(), "the confirmation closed")
+            assert server.events(hunt_id)[-1]["type"] == "hunt_started"
+            page.click(button)
+            page.until(lambda: page.q("#confirm-dialog").is_displayed(), "the confirmation again")
+            page.click("#confirm-yes")
         page.until_text("#control-result", f"the hunt is {status}")
         page.until_equal("#hunt-status", status)
         page.until(lambda status=status: hunt_status_in_list(page, hunt_id) == status, f"{status} in the list")
@@ -132,19 +142,21 @@ def test_live_views_audit_and_time_travel(page: Page, server: LiveServer, hunt_i
     page.until_equal("#stat-players", "3")
     page.until(lambda: re.fullmatch(r"\d+(\.\d)?", page.text("#stat-rate")), "an event rate (events/s)")
 
-    # The event log, searched by player, then by type and clue.
+    # The event log, newest first, players by name: searched by player, then by type and clue.
     page.type("#events-player", bob)
     page.click("#events-btn")
-    page.until(lambda: {row[3] for row in table(page, "#events-table")} == {bob}, "only Bob's events")
+    page.until(lambda: {row[3] for row in table(page, "#events-table")} == {"Bob"}, "only Bob's events")
     types = [row[2] for row in table(page, "#events-table")]
-    assert types == ["player_joined", "clue_found", "clue_found", "clue_found", "pinged", "pinged"]
+    assert types == ["pinged", "pinged", "clue_found", "clue_found", "clue_found", "player_joined"]
+    assert {b.get_attribute("data-player") for b in page.all("#events-table button.audit-link")} == {bob}
     page.type("#events-player", "")
     page.type("#events-type", "clue_found")
     page.type("#events-clue", "c1")
     page.click("#events-btn")
     page.until(lambda: len(table(page, "#events-table")) == 3, "the three finds of c1")
     assert {(row[2], row[4]) for row in table(page, "#events-table")} == {("clue_found", "c1")}
-    assert "3 events shown" in page.text("#events-meta")
+    assert [row[3] for row in table(page, "#events-table")] == ["Cy", "Bob", "Ann"]
+    assert "3 events, newest first" in page.text("#events-meta")
 
     # A player's score audit, opened from the log: every point, and its sum equals the score.
     page.click(f'#events-table button.audit-link[data-player="{bob}"]')

@@ -25,11 +25,13 @@ from hunt.domain import (
     CheckIn,
     ClueFound,
     EndHunt,
+    FreezeBoard,
     JoinHunt,
     PauseHunt,
     PingLocation,
     Recorded,
     Rejected,
+    SetSchedule,
     StartHunt,
     SubmitCode,
     TakeHint,
@@ -42,7 +44,8 @@ def test_every_command_kind_crosses_unchanged() -> None:
         JoinHunt("j1", "Ann", "red"), AnswerClue("p1", "a1", "c1", "lighthouse"), CheckIn("p1", "k1", "c2", 53.5, 9.9),
         SubmitCode("p1", "s1", "c3", "X7K2"), TakeHint("p1", "h1", "c1"), PingLocation("p1", "g1", 1.5, -2.25),
         StartHunt("go"), PauseHunt("wait"), EndHunt("stop"), AdjustScore("adj", "p1", -5, "late"),
-        BanPlayer("ban", "p2", "cheating"),
+        BanPlayer("ban", "p2", "cheating"), FreezeBoard("fz", at=1_780_000_000_000),
+        SetSchedule("sch", team="Gulls", starts_at=1_780_000_000_000, window_s=5400),
     ]
     assert decode_commands(encode_commands(commands)) == commands
 

@@ -108,6 +108,48 @@ def test_read_filters_by_player_type_and_clue(store: Any, log: list[Recorded], w
         assert list(store.read(after=expected[0].seq, limit=2, **where)) == expected[1:3]
 
 
+def paired_times(log: list[Recorded]) -> list[Recorded]:
+    """``log`` with two events in each second (the log's clock never runs backwards, but several
+    events may share a millisecond)."""
+    return [dataclasses.replace(r, ts=log[0].ts + (r.seq - 1) // 2 * 1000) for r in log]
+
+
+@pytest.mark.parametrize(("from_ts", "to_ts"), [(None, None), (10, None), (None, 10), (10, 20), (20, 10),
+                                                (-5, 0), (0, 0), (29, 400)])
+def test_read_filters_by_time_and_reads_newest_first(store: Any, log: list[Recorded], from_ts: int | None,
+                                                     to_ts: int | None) -> None:
+    log = paired_times(log)
+    fill(store, log)
+    second = {None: None, **{n: log[0].ts + n * 1000 for n in (-5, 0, 10, 20, 29, 400)}}
+    low, high = second[from_ts], second[to_ts]
+    expected = [r for r in log if (low is None or r.ts >= low) and (high is None or r.ts <= high)]
+    assert list(store.read(from_ts=low, to_ts=high)) == expected
+    assert list(store.read(from_ts=low, to_ts=high, newest_first=True)) == expected[::-1]
+    # Newest first pages backwards: each page ends just before the seq the last one stopped at.
+    pages, until = [], None
+    while True:
+        page = list(store.read(from_ts=low, to_ts=high, until=until, limit=4, newest_first=True))
+        pages.extend(page)
+        if len(page) < 4:
+            break
+        until = page[-1].seq - 1
+    assert pages == expected[::-1]
+    # With the other filters and the range.
+    mine = [r for r in expected if event_to_fields(r.event)[1] == "p2" and r.seq > 10]
+    assert list(store.read(after=10, player="p2", from_ts=low, to_ts=high, newest_first=True)) == mine[::-1]
+
+
+def test_the_seq_at_a_clock_time_is_the_last_event_at_or_before_it(store: Any, log: list[Recorded]) -> None:
+    assert store.seq_at_time(log[0].ts) == 0  # nothing yet
+    log = paired_times(log)
+    fill(store, log)
+    assert store.seq_at_time(log[0].ts - 1) == 0
+    assert store.seq_at_time(log[0].ts) == 2  # both events of the first second
+    assert store.seq_at_time(log[0].ts + 999) == 2
+    assert store.seq_at_time(log[0].ts + 10_000) == 22
+    assert store.seq_at_time(log[-1].ts) == store.seq_at_time(2**63 - 1) == LENGTH
+
+
 # -- the sequence ------------------------------------------------------------------------------
 
 
