@@ -245,6 +245,10 @@ def response_schemas() -> dict[str, Any]:
             "ends_at": {}, "team_size": nullable_i, "hint_policy": s, "allow_typed_position": _BOOL,
             "frozen": _BOOL, "freeze_at": nullable_i,
             "window": {"type": obj, "properties": {"starts_at": nullable_i, "ends_at": nullable_i}},
+            "intro": {"type": obj, "description": "{text, media: [{hash, alt, type}]}"},
+            "outro": {"type": obj, "description": "as intro; at the end, or to a side that found every clue"},
+            "map": {"type": obj, "description": "while the map is on: {areas: [{clue, title, lat, lon, radius_m}]}"},
+            "map_tiles": {"type": obj, "description": "{url, attribution} of the configured tile server"},
             "clues": {"type": arr, "items": {"type": obj, "properties": {
                 "id": s, "kind": s, "points": i,
                 "value": {**i, "description": "what it scores its next finder now"}}}}}},

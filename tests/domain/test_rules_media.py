@@ -25,7 +25,7 @@ from hunt.domain import (
     shown_media,
     visible_media,
 )
-from tests.support.domain import CRANE, Game, answer, clue, end, example, hint, hunt
+from tests.support.domain import CRANE, T0, Game, answer, clue, end, example, hint, hunt
 
 IMG = hashlib.sha256(b"image").hexdigest()
 SOUND = hashlib.sha256(b"sound").hexdigest()
@@ -238,3 +238,15 @@ def test_no_map_without_the_option_or_before_the_start() -> None:
     pending = Game(hunt(clue("c2", "geo", show_on_map=True), map=True), active=False)
     bob = pending.join("Bob")
     assert map_areas(pending.state, pending.state.sides[bob], pending.now) == []
+
+
+def test_a_timed_clue_shows_its_media_and_map_area_only_once_released() -> None:
+    later = T0 + 3_600_000
+    game = Game(hunt(clue("c1", opens_at=later), clue("c2", "geo", show_on_map=True, opens_at=later), map=True))
+    game.send(add(IMG))
+    game.send(attach("clue", [{"hash": IMG, "alt": "x"}], "c1"))
+    ann = game.join("Ann")
+    side = game.state.sides[ann]
+    assert visible_media(game.state, side, game.now) == set() and map_areas(game.state, side, game.now) == []
+    assert visible_media(game.state, side, later) == {IMG}
+    assert [a["clue"] for a in map_areas(game.state, side, later)] == ["c2"]
