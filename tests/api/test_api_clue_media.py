@@ -4,11 +4,12 @@ a player may fetch (only what their side may see), the map's areas, and live pus
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
+import trio
 
 from hunt.domain import haversine_m
 from tests.support.api import Connect, OpenServer, Player, Server
@@ -39,15 +40,29 @@ async def attach(server: Server, target: str, media: list[dict[str, Any]], **whe
     return await server.http.post(f"/admin/hunts/{HUNT_ID}/attach", json={"target": target, "media": media, **where})
 
 
-async def fetch(public: httpx.AsyncClient, digest: str, player: Player | None = None) -> httpx.Response:
+async def fetch(public: httpx.AsyncClient, digest: str, player: Player | None = None, *,
+                shown: bool = False) -> httpx.Response:
+    """The file as a player gets it; ``shown``: it should be visible now (with --workers 2 the
+    gateway that answers may apply the last command a moment after its ack: ask again until then)."""
     headers = {"Authorization": f"Bearer {player.token}"} if player else {}
-    return await public.get(f"/hunts/{HUNT_ID}/media/{digest}", headers=headers)
+    with trio.move_on_after(5):
+        while (response := await public.get(f"/hunts/{HUNT_ID}/media/{digest}", headers=headers)).status_code \
+                == 404 and shown:
+            await trio.sleep(0.05)
+    return response
 
 
-async def view(public: httpx.AsyncClient, player: Player | None = None) -> dict[str, Any]:
+async def view(public: httpx.AsyncClient, player: Player | None = None,
+               until: Callable[[dict[str, Any]], bool] = lambda _: True) -> dict[str, Any]:
+    """The public view of the hunt, once ``until`` holds for it (see fetch)."""
     headers = {"Authorization": f"Bearer {player.token}"} if player else {}
-    response = await public.get(f"/hunts/{HUNT_ID}", headers=headers)
-    assert response.status_code == 200, response.text
+    with trio.move_on_after(5):
+        while True:
+            response = await public.get(f"/hunts/{HUNT_ID}", headers=headers)
+            assert response.status_code == 200, response.text
+            if until(response.json()):
+                break
+            await trio.sleep(0.05)
     return response.json()
 
 
@@ -119,19 +134,20 @@ async def test_a_player_fetches_only_the_media_their_side_may_see(server: Server
             hidden = await fetch(public, digest, ann)
             assert hidden.status_code == 404 and hidden.json()["error"] == "not_found"
         await ann.request({"op": "hint", "id": "h1", "clue": "c1"})
-        assert (await fetch(public, sha(MP3), ann)).content == MP3
-        hints = next(c for c in (await view(public, ann))["clues"] if c["id"] == "c1")["hints"]
+        assert (await fetch(public, sha(MP3), ann, shown=True)).content == MP3
+        seen = await view(public, ann, lambda v: "media" in v["clues"][0]["hints"][0])
+        hints = next(c for c in seen["clues"] if c["id"] == "c1")["hints"]
         assert hints[0]["media"][0]["alt"] == "hint media" and "media" not in hints[1]
         assert (await fetch(public, sha(MP3))).status_code == 404  # somebody without the token: no
         await ann.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
-        shown = await fetch(public, sha(GIF), ann)
+        shown = await fetch(public, sha(GIF), ann, shown=True)
         assert shown.status_code == 200 and shown.headers["cache-control"].startswith("private")
         assert "sandbox" in shown.headers["content-security-policy"]
-        c3 = next(c for c in (await view(public, ann))["clues"] if c["id"] == "c3")
+        c3 = next(c for c in (await view(public, ann, lambda v: "media" in v["clues"][2]))["clues"] if c["id"] == "c3")
         assert c3["media"] == [{"hash": sha(GIF), "alt": "clue media", "type": "image/gif"}]
         assert (await fetch(public, sha(OGG), ann)).status_code == 404
     assert (await server.http.post(f"/admin/hunts/{HUNT_ID}/end")).status_code == 200
-    assert (await fetch(public, sha(OGG))).content == OGG  # the outro, at the end
+    assert (await fetch(public, sha(OGG), shown=True)).content == OGG  # the outro, at the end
     assert (await view(public))["outro"]["media"][0]["type"] == "audio/ogg"
     assert (await fetch(public, "0" * 64)).status_code == 404
     assert (await public.get(f"/hunts/{HUNT_ID}/media/..%2f..%2fsecrets")).status_code == 404
@@ -167,7 +183,7 @@ async def test_the_map_shows_marked_open_geo_clues_as_areas_and_its_switch_is_pu
         assert switched.status_code == 200 and switched.json()["map"] is True
         pushed = await ann.wait_for(lambda f: f["op"] == "feed" and f.get("kind") == "map_changed")
         assert pushed["map"] is True
-        [area] = (await view(public, ann))["map"]["areas"]
+        [area] = (await view(public, ann, lambda v: "map" in v))["map"]["areas"]
         assert area["clue"] == "c2" and area["radius_m"] == 300
         assert haversine_m(area["lat"], area["lon"], *CRANE) + 30 <= 300.5
         assert (await view(public))["map"] == {"areas": []}  # without a side: no areas
@@ -176,7 +192,7 @@ async def test_the_map_shows_marked_open_geo_clues_as_areas_and_its_switch_is_pu
         resent = await server.http.post(f"/admin/hunts/{HUNT_ID}/map", json={"enabled": True, "id": "map-on"})
         assert resent.json()["duplicate"] is True
         await ann.request({"op": "checkin", "id": "k1", "clue": "c2", "lat": CRANE[0], "lon": CRANE[1]})
-        assert (await view(public, ann))["map"]["areas"] == []  # found: off the map
+        assert (await view(public, ann, lambda v: not v["map"]["areas"]))["map"]["areas"] == []  # found: off it
         assert (await server.http.post(f"/admin/hunts/{HUNT_ID}/attach", json={"target": "intro", "media": []})
                 ).status_code == 200
         changed = await ann.wait_for(lambda f: f["op"] == "feed" and f.get("kind") == "media_changed")
