@@ -146,15 +146,20 @@ function signedIn() {
 }
 
 let shownKey = '';
+let shownTargets = '';
 
 async function refresh() {
   if (!hunt || !signedIn()) return;
   try {
-    const [media, detail] = await Promise.all([api('/media'), definition ? null : api('')]);
-    if (detail) {
-      if (!detail.ok) return;
+    const [media, detail] = await Promise.all([api('/media'), api('')]);
+    if (!detail.ok) return;
+    // The targets follow the definition (clues and hints may be added or fixed during the hunt).
+    const targetsKey = JSON.stringify(detail.data.definition.clues.map((c) => [c.id, c.title, (c.hints || []).length]));
+    if (targetsKey !== shownTargets) {
+      shownTargets = targetsKey;
       definition = detail.data.definition;
       renderTargets();
+      shownKey = '';
     }
     if (!media.ok) return;
     library = media.data;
@@ -225,6 +230,7 @@ function watch() {
     for (const url of previews.values()) URL.revokeObjectURL(url);
     previews.clear();
     shownKey = '';
+    shownTargets = '';
     $('#media-result').textContent = '';
     panel.hidden = !hunt;
     refresh();

@@ -128,3 +128,12 @@ def test_the_dashboard_uploads_attaches_and_switches_the_map(page: Page, server:
     assert library["map"] is True
     join(page, hunt_id, "Cy")
     page.until(lambda: image_shown(page, "#clue-c1-media img"), "the image on the player page")
+    assert page.q("#clue-c1-media img").get_attribute("alt") == "The lighthouse from the pier"
+    page.until(lambda: page.q("#map-panel").is_displayed(), "the map the dashboard turned on")
+
+    with dashboard_tab(page, hunt_id):
+        page.until(lambda: page.all('#media-targets li[data-target="clue:c1"] .media-remove'), "the remove button")
+        page.click('#media-targets li[data-target="clue:c1"] .media-remove')
+        page.until_text("#media-result", "shows 0 files")
+        page.until(lambda: not page.all('#media-targets li[data-target="clue:c1"]'), "c1 without media")
+    assert "clue:c1" not in server.http.get(f"/admin/hunts/{hunt_id}/media").json()["targets"]
