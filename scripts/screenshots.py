@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests package, for its helpers
 
 from tests.support.browser import (  # noqa: E402
-    CRANE,
     Page,
     join,
     join_and_play,
@@ -36,6 +35,7 @@ from tests.support.browser import (  # noqa: E402
     storage_key,
     ws_session,
 )
+from tests.support.hunts import CRANE  # noqa: E402
 
 HUNT = "harbor-2026"
 FISH_MARKET = (53.5457, 9.9497)
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         page.until(lambda: page.text("#stat-rate") != "\u2013", "an event rate", timeout_s=6)
         page.type("#events-type", "clue_found")
         page.click("#events-btn")
-        page.until_text("#events-meta", "events shown")
+        page.until_text("#events-meta", "newest first")
         page.click(f'#events-table button.audit-link[data-player="{ann}"]')
         page.until_text("#audit-check", "equals the score")
         page.type("#timetravel-seq", str(early))

@@ -2,7 +2,8 @@
 
 Reads of a live hunt come from memory (cached per state version, with ETags); history
 (events, export, time travel) is read from the log through its indexes, off the event loop.
-Commands (start, pause, end, freeze, reveal, adjust, ban, announce) go through the hunt's actor like players' do, with
+Commands (start, pause, end, reopen, freeze, reveal, adjust, ban, announce, and the edits of
+``_edits.py``) go through the hunt's actor like players' do, with
 an optional client ``id`` as the idempotency key.
 """
 
@@ -32,6 +33,7 @@ from ..domain import (
     EndHunt,
     PauseHunt,
     Rejected,
+    ReopenHunt,
     RevealBoard,
     StartHunt,
 )
@@ -39,6 +41,7 @@ from ..engine import HuntExists, StoreLocked, record_to_dict
 from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
 from ._buckets import retry_after_ms
 from ._context import ApiContext
+from ._edits import edit_routes
 from ._errors import RetryLater, wire_error
 from ._gate import client_of
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
@@ -59,8 +62,8 @@ BAN_FIELDS = frozenset({"id", "reason"})
 ADJUST_FIELDS = frozenset({"id", "player", "delta", "reason"})
 ANNOUNCE_FIELDS = frozenset({"id", "text", "team", "player"})
 # freeze (which may take a time) is in _timing.
-_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | RevealBoard]] = {
-    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "reveal": RevealBoard}
+_CONTROLS: dict[str, type[StartHunt | PauseHunt | EndHunt | RevealBoard | ReopenHunt]] = {
+    "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "reveal": RevealBoard, "reopen": ReopenHunt}
 
 
 class HuntIdConverter(BaseConverter):
@@ -234,6 +237,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             ctx.guard.ban_player(hunt_id, player)
         return response
 
+    edit_routes(blueprint, ctx)
     return blueprint
 
 

@@ -104,6 +104,14 @@ class Guard:
                 self.address(key).banned.add(hunt_id)
 
 
+    def unban_player(self, hunt_id: str, player: str) -> None:
+        """A ban was lifted: its player's devices and addresses may bring new players again."""
+        for key in self._player_addresses.get((hunt_id, player), ()):
+            record = self._addresses.get(key)
+            if record is not None:
+                record.banned.discard(hunt_id)
+
+
 class ConnectionGuard:
     """The limits of one connection, and of its address and device, checked before a command is submitted."""
 

@@ -25,6 +25,8 @@ __all__ = ["openapi_document"]
 _HUNT_ID = {"name": "hunt_id", "in": "path", "required": True, "description": "an id that names no hunt is 404",
             "schema": HUNT_ID}
 _PLAYER = {"name": "player", "in": "path", "required": True, "schema": {"type": "string"}}
+_CLUE = {"name": "clue", "in": "path", "required": True, "description": "a clue id that names no clue is 404",
+         "schema": {"type": "string"}}
 _QUERY = query_schemas()
 
 # Which error codes a status stands for, per kind of route (the codes are in docs/protocol.md).
@@ -124,6 +126,35 @@ def _media_paths(hunt: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+def _edit_paths(hunt: tuple[Any, ...], player: tuple[Any, ...]) -> dict[str, Any]:
+    clue = (*hunt, _CLUE)
+
+    def preview(summary: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"post": _op(summary, "admin", _json(_ref("EditPlan")), params=clue, body=body,
+                            errors=(404, 409, 503))}
+
+    return {
+        "/admin/hunts/{hunt_id}/clues/{clue}/edit/preview": preview(
+            "what an edit of a clue would do: the clue after it, the score corrections rescore asks for, and the "
+            "sides whose earlier wrong attempts it would accept (nothing is recorded)", _body("EditPreview")),
+        "/admin/hunts/{hunt_id}/clues/{clue}/edit": _command(
+            "edit a clue (prompt, points, answers, ...): clue_edited, then the corrections and the chosen credits "
+            "as their own events", clue, _body("EditClue")),
+        "/admin/hunts/{hunt_id}/clues/{clue}/retire/preview": preview(
+            "what withdrawing a clue would do to scores (nothing is recorded)", _body("RetirePreview", required=False)),
+        "/admin/hunts/{hunt_id}/clues/{clue}/retire": _command(
+            "withdraw a clue: nobody may find it any more (clue_retired, and corrections if asked)", clue,
+            _body("RetireClue", required=False)),
+        "/admin/hunts/{hunt_id}/clues/{clue}/unlock": _command(
+            "open a clue to one team or player whatever its prerequisites (clue_unlocked)", clue, _body("Unlock")),
+        "/admin/hunts/{hunt_id}/times": _command(
+            "change the hunt's start or end time (times_changed): extend the end, move a start not yet reached",
+            hunt, _body("Times")),
+        "/admin/hunts/{hunt_id}/players/{player}/unban": _command(
+            "lift a player's ban (player_unbanned)", player, _body("Unban", required=False)),
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     pages = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
@@ -183,8 +214,11 @@ def openapi_document() -> dict[str, Any]:
             errors=read, cached=True)},
         "/admin/hunts/{hunt_id}/players/{player}/ban": _command(
             "ban a player (recorded as an event)", player, _body("Ban", required=False)),
-        "/admin/hunts/{hunt_id}/clues": {"get": _op("per-clue stats", "admin", _json(_ref("Clues")), params=hunt,
-                                                    errors=read, cached=True)},
+        "/admin/hunts/{hunt_id}/clues": {
+            "get": _op("per-clue stats", "admin", _json(_ref("Clues")), params=hunt, errors=read, cached=True),
+            "post": _command("add a clue to a running hunt (recorded as clue_added; pushed to players)", hunt,
+                             _body("AddClue"))["post"]},
+        **_edit_paths(hunt, player),
         "/admin/hunts/{hunt_id}/team-code": {"get": _op(
             "a team's code, for the organiser to hand out (team hunts; the team need not exist yet)", "admin",
             _json({"type": "object", "required": ["team", "side", "team_code", "members"], "properties": {
@@ -265,6 +299,7 @@ def openapi_document() -> dict[str, Any]:
         **_media_paths(hunt),
     }
     summaries = {"start": "start (or resume) the hunt", "pause": "pause the hunt", "end": "end the hunt",
+                 "reopen": "reopen an ended hunt (409 if it reached its scheduled end: move the end first)",
                  "reveal": "reveal the standings frozen by freeze (or call off a scheduled freeze)"}
     for action, summary in summaries.items():
         paths[f"/admin/hunts/{{hunt_id}}/{action}"] = _command(summary, hunt, _body("Control", required=False))

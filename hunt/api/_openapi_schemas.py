@@ -19,6 +19,7 @@ from ..domain import (
     MAX_ANNOUNCEMENT,
     MAX_BONUS,
     MAX_CLUES,
+    MAX_CREDITS,
     MAX_HINTS,
     MAX_MEDIA_ITEMS,
     MAX_OFFSET_S,
@@ -28,6 +29,7 @@ from ..domain import (
     MAX_POINTS,
     MAX_REASON,
     MAX_REPLY,
+    MAX_SCHEDULES,
     MAX_TEAM_SIZE,
     MAX_TEXT,
     MAX_TIME_MS,
@@ -158,7 +160,7 @@ DEFINITION = _object({
     "allow_typed_position": _BOOL,
     "window_s": {**_WINDOW, "description": "each side's time to play from its own start"},
     "team_starts": {"anyOf": [{"type": "null"}, {
-        "type": "object", "maxProperties": 10_000, "additionalProperties": _SCHEDULE,
+        "type": "object", "maxProperties": MAX_SCHEDULES, "additionalProperties": _SCHEDULE,
         "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": f"[^{_SPACE}]"}}],
         "description": "teams mode only: {team name: its own start and window}"},
     "freeze_at": {**_TIME, "description": "the scoreboard freezes for players at this time; " + _TIME["description"]},
@@ -181,8 +183,47 @@ _COMMAND_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS,
 _REASON = {"type": "string", "maxLength": MAX_REASON}
 
 
+# An edit's changes: any field of a clue but its id and kind; null removes an optional field.
+CLUE_CHANGES = _object({key: {"anyOf": [{"type": "null"}, schema]} for key, schema in CLUE["properties"].items()
+                        if key not in ("id", "kind")}, minProperties=1,
+                       description="the clue fields to change (null removes one). Beyond this schema: the clue "
+                                   "with the changes must be a valid clue of its kind (as in a definition), "
+                                   "keep the hints already taken, and change something; else 400 naming the field")
+_VERSION = {**_int(0, MAX_JSON_INT), "description": "the definition version a preview gave: refused (409) if the "
+                                                    "hunt was edited since"}
+_EPOCH_MS = {"anyOf": [{"type": "null"}, _int(0, MAX_TIME_MS)], "description": "epoch milliseconds, or null"}
+
+
+def _edit_bodies() -> dict[str, Any]:
+    edit_rescore = {"enum": ["keep", "correct"], "description": "keep (the default): points already awarded "
+                                                                "stay; correct: each finder gets the difference"}
+    retire_rescore = {"enum": ["keep", "remove"], "description": "keep (the default) or take back what finders got"}
+    return {
+        "EditPreview": _object({"changes": CLUE_CHANGES, "rescore": edit_rescore}, required=("changes",)),
+        "EditClue": _object({"id": _COMMAND_ID, "changes": CLUE_CHANGES, "rescore": edit_rescore,
+                             "version": _VERSION,
+                             "credit": {"type": "array", "maxItems": MAX_CREDITS, "uniqueItems": True,
+                                        "items": _STRING, "description": "players the preview listed to credit"}},
+                            required=("changes",)),
+        "RetirePreview": _object({"rescore": retire_rescore}),
+        "RetireClue": _object({"id": _COMMAND_ID, "rescore": retire_rescore, "version": _VERSION}),
+        "AddClue": _object({"id": _COMMAND_ID, "clue": CLUE, "version": _VERSION}, required=("clue",),
+                           description="the clue goes last; beyond the clue schema it must fit the hunt (an "
+                                       "unused id, prerequisites that exist), else 400 naming the field"),
+        "Unlock": _object({"id": _COMMAND_ID, "team": _STRING, "player": _STRING},
+                          oneOf=[{"required": ["team"]}, {"required": ["player"]}],
+                          description="for one team (by name) or one player (by id): exactly one"),
+        "Times": _object({"id": _COMMAND_ID, "starts_at": _EPOCH_MS, "ends_at": _EPOCH_MS},
+                            anyOf=[{"required": ["starts_at"]}, {"required": ["ends_at"]}],
+                            description="a start moves only before the hunt begins; an end must be in the future "
+                                        "and after the start (else 409)"),
+        "Unban": _object({"id": _COMMAND_ID, "reason": _REASON}),
+    }
+
+
 def body_schemas() -> dict[str, Any]:
     return {
+        **_edit_bodies(),
         "Definition": DEFINITION,
         "Control": _object({"id": _COMMAND_ID}),
         "Freeze": _object({"id": _COMMAND_ID, "at": {**_TIME, "description": "freeze at this time (null or a "
@@ -290,6 +331,11 @@ def response_schemas() -> dict[str, Any]:
             "seq": i, "map": _BOOL, "media": {"type": arr, "items": {"type": obj, "properties": {
                 "hash": s, "size": i, "type": s, "seq": i, "ts": i, "shown_with": {"type": arr}}}},
             "targets": {"type": obj}, "missing": {"type": arr, "items": s}}},
+        "EditPlan": {"type": obj, "required": ["clue", "change", "version", "finders", "corrections", "credits"],
+                     "properties": {"clue": s, "change": s, "version": i, "finders": i, "unchecked": i,
+                                    "document": {"type": obj}, "public": {"type": obj},
+                                    "corrections": {"type": arr, "items": {"type": obj}},
+                                    "credits": {"type": arr, "items": {"type": obj}}}},
         "Imported": {"type": obj, "required": ["id", "events"], "properties": {"id": s, "events": i}},
         "Cluster": {"type": obj, "required": ["node", "lease_s", "nodes", "hunts"], "properties": {
             "node": s, "lease_s": {"type": "number"},

@@ -47,18 +47,19 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
     definition = state.definition.public()
     values = clue_values(state)
     status = state.status_at(now_ms)
-    found = state.sides[player.side].found if player is not None else {}
-    side_id = player.side if player is not None else None
     side = state.sides[player.side] if player is not None else None
+    side_id = player.side if player is not None else None
     shown = set(visible_targets(state, side, now_ms))  # whose media this viewer may see
     clues = []
     for clue, view in zip(state.definition.clues, definition["clues"], strict=True):
+        if clue.retired:  # withdrawn by the organisers: gone from the players' view
+            continue
         view["value"] = values[view["id"]]
         waiting = False
         if clue.times:
             times, waiting = clue_clock(state, side_id, clue, now_ms)
             view.update(times)
-        if status == "pending" or (status != "ended" and (waiting or state.definition.missing_before(clue, found))):
+        if status == "pending" or (status != "ended" and (waiting or state.missing_for(side, clue))):
             view = {key: value for key, value in view.items() if key != "prompt"}
             view["locked"] = True
         _add_media(state, view, shown)
@@ -207,7 +208,7 @@ def clue_table(state: HuntState) -> dict[str, Any]:
     for clue in state.definition.clues:
         stats = state.clue_stats[clue.id]
         rows.append({
-            "id": clue.id, "title": clue.title, "kind": clue.kind, "points": clue.points,
+            "id": clue.id, "title": clue.title, "kind": clue.kind, "points": clue.points, "retired": clue.retired,
             "attempts": stats.attempts, "wrong": stats.wrong, "finders": stats.finders,
             "first_finder": stats.first_finder, "median_solve_s": stats.median_solve_s(),
             "hints_taken": stats.hints_taken,

@@ -1,8 +1,9 @@
 """``hunt serve --cluster NATS_URL --node NAME``: this process is one node of a cluster.
 
-The node runs its engine (the hunts whose lease it holds), answers the other nodes over NATS,
-and serves the player websocket, admin HTTP and pages for every hunt of the cluster through a
-:class:`hunt.cluster.ClusterEngine` (see docs/cluster.md). SIGINT/SIGTERM: the server stops
+The node runs its engine (the hunts whose lease it holds; every batch goes to the log of record,
+the replicated stream, before it is acked, and a hunt taken over is caught up from it), answers
+the other nodes over NATS, and serves the player websocket, admin HTTP and pages for every hunt
+of the cluster through a :class:`hunt.cluster.ClusterEngine` (see docs/cluster.md). SIGINT/SIGTERM: the server stops
 accepting and finishes its requests, then the node hands its hunts over (each actor drains,
 then its lease is deleted so another node takes it at once), then the engine closes.
 """
@@ -16,9 +17,8 @@ from functools import partial
 import trio
 
 from ..api import Secrets, create_app, serve
-from ..cluster import open_bus, open_node
+from ..cluster import open_bus, open_logged_engine, open_node
 from ..config import Config
-from ..engine import open_engine
 from ..relay import read_analytics
 
 __all__ = ["cluster_problem", "main_cluster"]
@@ -54,12 +54,15 @@ async def main_cluster(config: Config, secrets: Secrets, sample: bool, announce:
                 log.info("%s: node %s hands its hunts over and stops", signal.Signals(signum).name, name)
                 return
 
-        async with open_bus(config.cluster.nats_url, name) as bus, open_engine(config) as engine, \
-                open_node(config, bus, engine, name) as node:
+        async with open_bus(config.cluster.nats_url, name) as bus, \
+                open_logged_engine(config, name) as (engine, stores), \
+                open_node(config, bus, engine, name, prepare=stores.prepare) as node:
             gateway = node.gateway
             app = create_app(config, gateway, secrets=secrets, analytics=partial(read_analytics, config.data_path))
             sample_id = await ensure_sample(gateway) if sample else None
             async with trio.open_nursery() as nursery:
+                # the stream refused this node's append: another node owns the hunt; let it go
+                stores.on_fenced = partial(nursery.start_soon, node.leases.release)
                 port = await nursery.start(partial(serve, config, gateway, app=app, shutdown_trigger=stop_on_signal))
                 announce(config, secrets, port, sample_id)  # type: ignore[operator]
         log.info("node %s stopped: hunts handed over, mailboxes drained, snapshots written", name)

@@ -26,7 +26,7 @@ from ._forward import Forwarder
 from ._gateway import GatewayEngine, HashPlacement, OwnerOnly, OwnerView, Placement, open_gateway_engine
 from ._leases import Leases, NodeInfo
 from ._log import LogDiverged, LogFenced, LogUnavailable, RecordLog, open_record_log
-from ._logstores import CaughtUp, LoggedHuntStore, LoggedHuntStores
+from ._logstores import CaughtUp, LoggedHuntStore, LoggedHuntStores, open_logged_engine
 from ._nats import find_nats_server, open_local_nats
 from ._node import ClusterEngine, ClusterNode, LeasePlacement, open_node
 from ._owner import OwnerStatistics, serve_owner
@@ -62,6 +62,7 @@ __all__ = [
     "open_bus",
     "open_gateway_engine",
     "open_local_nats",
+    "open_logged_engine",
     "open_node",
     "open_record_log",
     "serve_owner",

@@ -17,8 +17,9 @@ A message is the batch's records, one a line, each exactly the public form the s
 (:func:`hunt.store.record_to_dict`, plus ``hunt``: the relay's message body), so analytics can
 read this stream as it reads the relay's. Its id is ``<hunt>:<last seq of the batch>`` (the
 stream drops a second copy within its duplicate window); headers ``Hunt-First-Seq`` and
-``Hunt-Last-Seq`` say which seqs it holds. Nothing secret is in a record (join ids are keyed
-hashes), so nothing secret reaches the broker.
+``Hunt-Last-Seq`` say which seqs it holds. A node that takes a hunt over appends an empty
+message (a takeover mark, :meth:`RecordLog.take_over`): a reader skips it. Nothing secret is
+in a record (join ids are keyed hashes), so nothing secret reaches the broker.
 
 Exceptions (the engine and the API see them as the store's):
 
@@ -120,6 +121,16 @@ class RecordLog:
             expected = self._publish(hunt_id, chunk, expected)
         return expected
 
+    def take_over(self, hunt_id: str, seq: int, expected: int) -> int:
+        """Append a takeover mark (no records; ``Hunt-Last-Seq`` stays ``seq``) after stream seq
+        ``expected``, so that a stale owner's next append, which expects an older seq, is
+        refused even before the new owner writes anything. Returns its stream seq.
+
+        Raises LogFenced (another node moved the subject on meanwhile), LogUnavailable.
+        """
+        headers = {HEADER_LAST_SUBJECT_SEQ: str(expected), HEADER_FIRST: str(seq + 1), HEADER_LAST: str(seq)}
+        return self._send(hunt_id, b"", headers, expected, dedup=False)
+
     def last(self, hunt_id: str) -> tuple[int, int]:
         """(last hunt seq, its stream seq) on the hunt's subject; (0, 0) when it has none.
 
@@ -188,18 +199,21 @@ class RecordLog:
         first, last = records[0].seq, records[-1].seq
         headers = {HEADER_MSG_ID: f"{hunt_id}:{last}", HEADER_LAST_SUBJECT_SEQ: str(expected),
                    HEADER_FIRST: str(first), HEADER_LAST: str(last)}
+        return self._send(hunt_id, encode_batch(hunt_id, records), headers, expected, dedup=True)
+
+    def _send(self, hunt_id: str, body: bytes, headers: dict[str, str], expected: int, *, dedup: bool) -> int:
         timeout = self.settings.log_publish_timeout_s
         try:
-            ack = self._run(self._js.publish(self.subject(hunt_id), encode_batch(hunt_id, records),
-                                             timeout=timeout, stream=self.stream, headers=headers))
+            ack = self._run(self._js.publish(self.subject(hunt_id), body, timeout=timeout, stream=self.stream,
+                                             headers=headers))
         except APIError as err:
             if err.err_code == ERR_WRONG_LAST_SEQUENCE:
                 raise LogFenced(f"hunt {hunt_id!r}: the stream moved past {expected}; another node owns it") from err
             raise LogUnavailable(f"hunt {hunt_id!r}: the stream refused the append: {err}") from err
-        if ack.duplicate:
+        if dedup and ack.duplicate:
             # The stream already holds a batch ending at this seq: written by another owner (a
             # retry of ours would have re-synced first). Acking would ack somebody else's event.
-            raise LogFenced(f"hunt {hunt_id!r}: seq {last} is already in the stream")
+            raise LogFenced(f"hunt {hunt_id!r}: seq {headers[HEADER_LAST]} is already in the stream")
         return int(ack.seq)
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -239,17 +253,25 @@ class RecordLog:
                 raise
 
     async def _close(self) -> None:
+        """Close the connection, then end every task nats-py left on the loop (a reconnect loop
+        to a dead server, a subscription's reader), so that nothing is left half-run."""
         if self._nc is not None:
             with contextlib.suppress(Exception):
-                await self._nc.close()
+                await asyncio.wait_for(self._nc.close(), 2)
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
 
 @asynccontextmanager
-async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hunt-log") -> AsyncIterator[RecordLog]:
+async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hunt-log",
+                          connect_timeout_s: float = CONNECT_TIMEOUT_S) -> AsyncIterator[RecordLog]:
     """Connect to NATS (``url``: one URL or several, comma-separated; a cluster's are tried in
     turn), create the log stream if it is missing, and close the connection after the block.
+    Once connected, the connection follows the cluster (reconnects to any node, for ever).
 
-    Raises LogUnavailable when NATS does not answer within 10 s.
+    Raises LogUnavailable when NATS does not answer within ``connect_timeout_s``.
     """
     record_log = RecordLog(settings)
     loop = record_log._loop
@@ -259,14 +281,20 @@ async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hun
 
     async def setup() -> None:
         await record_log._connect(servers, name)
-        await record_log._ensure_stream()
+        try:
+            await record_log._ensure_stream()
+        except APIError as err:  # say, R3 asked of a single server
+            raise LogUnavailable(f"cannot create the log stream {settings.log_stream} "
+                                 f"(R{settings.replicas}): {err}") from err
 
     try:
         try:
-            with trio.fail_after(CONNECT_TIMEOUT_S):
+            with trio.fail_after(connect_timeout_s):
                 await trio.to_thread.run_sync(
-                    lambda: asyncio.run_coroutine_threadsafe(setup(), loop).result(CONNECT_TIMEOUT_S),
+                    lambda: asyncio.run_coroutine_threadsafe(setup(), loop).result(connect_timeout_s),
                     abandon_on_cancel=True)
+        except LogUnavailable:
+            raise
         except (trio.TooSlowError, TimeoutError, nats.errors.Error, OSError) as err:
             raise LogUnavailable(f"cannot reach NATS at {url}: {err!r}") from err
         yield record_log

@@ -15,7 +15,9 @@
   `unavailable` and stops the actor; this node marks the hunt fenced, so every later open
   raises LogFenced too (the actor does not come back), and calls ``on_fenced(hunt_id)`` on the
   Trio thread so that the node can drop its lease. :meth:`LoggedHuntStores.fence` does the same
-  from outside (a lease lost); :meth:`LoggedHuntStores.catch_up` lifts it.
+  from outside (a lease lost); :meth:`LoggedHuntStores.catch_up` lifts it. A node taking a hunt
+  over appends a takeover mark once caught up, so the previous owner is refused at its next
+  append even when the new owner has not written anything yet.
 - **Catch-up.** Opening a hunt's writer first brings its file up to date from the stream
   (records after the file's last seq, through the store, so indexes and snapshots stay right),
   or builds the file from the stream when this node has none. A file with events the stream has
@@ -31,17 +33,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import trio
 
+from ..config import Config
 from ..domain import Recorded
-from ..store import HuntExists, HuntNotFound, HuntStore, HuntStores, StoreError, encode_snapshot
-from ._log import LogDiverged, LogFenced, RecordLog
+from ..engine import Engine, open_engine
+from ..store import HuntExists, HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, encode_snapshot
+from ._log import LogDiverged, LogFenced, RecordLog, open_record_log
 
-__all__ = ["CaughtUp", "LoggedHuntStore", "LoggedHuntStores"]
+__all__ = ["CaughtUp", "LoggedHuntStore", "LoggedHuntStores", "open_logged_engine"]
 
 log = logging.getLogger("hunt.cluster.log")
 
@@ -105,22 +110,37 @@ class LoggedHuntStores:
     # -- the node's calls -------------------------------------------------------------------
 
     async def catch_up(self, hunt_id: str) -> CaughtUp:
-        """Bring the hunt's file up to date from the stream (or build it), and lift a fence.
+        """Bring the hunt's file up to date from the stream (or build it), append a takeover
+        mark (from then on the stream refuses the previous owner's appends, even before this
+        node writes), and lift a fence.
 
         Call it when this node gains the hunt's lease, while the hunt is not loaded here (the
         engine's next open catches up again, cheaply: one request). Raises HuntNotFound (neither
-        the stream nor this node has the hunt), LogUnavailable, LogDiverged, StoreLocked.
+        the stream nor this node has the hunt), LogFenced (another node took it over meanwhile),
+        LogUnavailable, LogDiverged, StoreLocked.
         """
 
         def run() -> CaughtUp:
             store, caught = self._sync(hunt_id)
-            store.close()
-            return caught
+            try:
+                mark = self.log.take_over(hunt_id, caught.seq, caught.stream_seq)
+            finally:
+                store.close()
+            return CaughtUp(caught.seq, mark, caught.applied)
 
         caught = await trio.to_thread.run_sync(run)
         with self._lock:
             self._fenced.discard(hunt_id)
         return caught
+
+    async def prepare(self, hunt_id: str) -> bool:
+        """The node's hook when it gains a hunt's lease (``open_node(prepare=...)``): catch up;
+        False when neither the stream nor this node has the hunt. Other errors raise."""
+        try:
+            await self.catch_up(hunt_id)
+        except HuntNotFound:
+            return False
+        return True
 
     def fence(self, hunt_id: str) -> None:
         """Step down from a hunt (say, its lease lapsed): its next commit and open raise LogFenced."""
@@ -239,3 +259,16 @@ class LoggedHuntStore:
 
     def __getattr__(self, name: str) -> Any:  # everything else (last_snapshot_seq included) is the file's
         return getattr(self.inner, name)
+
+
+@asynccontextmanager
+async def open_logged_engine(config: Config, name: str) -> AsyncIterator[tuple[Engine, LoggedHuntStores]]:
+    """A cluster node's engine: its hunt files under the data dir, their log of record the stream
+    at ``cluster.nats_url``. Give ``stores.prepare`` to ``open_node`` and point
+    ``stores.on_fenced`` at the node's lease release. Raises LogUnavailable."""
+    async with open_record_log(config.cluster, config.cluster.nats_url, name=f"{name}-log") as record_log:
+        files = SqliteHuntStores(config.data_path, synchronous=config.store.synchronous,
+                                 busy_timeout_ms=config.store.busy_timeout_ms)
+        stores = LoggedHuntStores(files, record_log, snapshot_every=config.store.snapshot_every)
+        async with open_engine(config, stores=stores) as engine:
+            yield engine, stores

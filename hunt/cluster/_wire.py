@@ -33,14 +33,18 @@ from actors import (
 )
 
 from ..domain import (
+    AddClue,
     AddMedia,
     AdjustScore,
     Announce,
     AnswerClue,
     BanPlayer,
+    ChangeTimes,
     CheckIn,
     Command,
+    CreditClue,
     DefinitionError,
+    EditClue,
     EndHunt,
     FreezeBoard,
     JoinHunt,
@@ -49,6 +53,8 @@ from ..domain import (
     PingLocation,
     Recorded,
     Rejected,
+    ReopenHunt,
+    RetireClue,
     RevealBoard,
     SetMap,
     SetMedia,
@@ -57,6 +63,8 @@ from ..domain import (
     SubmitCode,
     SubmitEntry,
     TakeHint,
+    UnbanPlayer,
+    UnlockClue,
 )
 from ..engine import (
     Ack,
@@ -92,8 +100,9 @@ _COMMANDS: dict[str, type] = {
     "join": JoinHunt, "answer": AnswerClue, "checkin": CheckIn, "code": SubmitCode, "hint": TakeHint,
     "ping": PingLocation, "start": StartHunt, "pause": PauseHunt, "end": EndHunt, "adjust": AdjustScore,
     "ban": BanPlayer, "announce": Announce, "entry": SubmitEntry, "judge": JudgeEntry, "freeze": FreezeBoard,
-    "reveal": RevealBoard, "schedule": SetSchedule, "add_media": AddMedia, "set_media": SetMedia,
-    "set_map": SetMap,
+    "reveal": RevealBoard, "schedule": SetSchedule, "edit_clue": EditClue, "add_clue": AddClue,
+    "retire_clue": RetireClue, "unlock_clue": UnlockClue, "times": ChangeTimes, "reopen": ReopenHunt,
+    "unban": UnbanPlayer, "credit": CreditClue, "add_media": AddMedia, "set_media": SetMedia, "set_map": SetMap,
 }
 _TAGS = {cls: tag for tag, cls in _COMMANDS.items()}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}

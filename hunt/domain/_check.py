@@ -20,6 +20,7 @@ from ._definition import Clue
 from ._errors import Rejected
 from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 from ._messages import (
+    AddClue,
     AdjustScore,
     Announce,
     Announced,
@@ -29,8 +30,15 @@ from ._messages import (
     BanPlayer,
     BoardFrozen,
     BoardRevealed,
+    ChangeTimes,
+    ClueAdded,
+    ClueEdited,
     ClueFound,
+    ClueRetired,
+    ClueUnlocked,
     Command,
+    CreditClue,
+    EditClue,
     EndHunt,
     EntryJudged,
     EntrySubmitted,
@@ -40,6 +48,7 @@ from ._messages import (
     HuntCreated,
     HuntEnded,
     HuntPaused,
+    HuntReopened,
     HuntStarted,
     JudgeEntry,
     PauseHunt,
@@ -47,14 +56,23 @@ from ._messages import (
     PingLocation,
     PlayerBanned,
     PlayerJoined,
+    PlayerUnbanned,
     Recorded,
+    ReopenHunt,
+    RetireClue,
     RevealBoard,
+    ScheduleSet,
     ScoreAdjusted,
+    SetSchedule,
     StartHunt,
     SubmitEntry,
     TakeHint,
+    TimesChanged,
+    UnbanPlayer,
+    UnlockClue,
 )
 from ._names import clean_name
+from ._revise import clue_document
 from ._rules import _attempt, _check_rate, _found, _join, decide
 from ._state import HuntState
 
@@ -97,6 +115,8 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
         case HintTaken(player=player, clue=clue):
             _principal(recorded, player)
             _same(decide(state, TakeHint(player, cmd, clue), ts), event)
+        case ClueFound(player=player, clue=clue, method="credit"):
+            _admin(state, recorded, CreditClue(cmd, player, clue), ts)
         case ClueFound(player=player, clue=clue, method=method):
             _principal(recorded, player)
             who, side, found = _attempt(state, player, clue, _kind(method), ts)
@@ -127,8 +147,11 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, PauseHunt(cmd), ts)
         case HuntEnded():
             _admin(state, recorded, EndHunt(cmd), ts)
-        case BoardFrozen():
-            _admin(state, recorded, FreezeBoard(cmd), ts)
+        case BoardFrozen(at=at):
+            _admin(state, recorded, FreezeBoard(cmd, at=at), ts)
+        case ScheduleSet(player=player, team=team, starts_at=starts_at, offset_ms=offset, window_ms=window):
+            # Seconds in the command, ms in the event: a doctored event off the second differs.
+            _admin(state, recorded, SetSchedule(cmd, team, player, starts_at, _seconds(offset), _seconds(window)), ts)
         case BoardRevealed():
             _admin(state, recorded, RevealBoard(cmd), ts)
         case EntrySubmitted(player=player, clue=clue, kind=kind, text=text):
@@ -137,6 +160,21 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
                                             event.media_type), ts), event)
         case EntryJudged(entry=entry, approved=approved, bonus=bonus, message=message):
             _admin(state, recorded, JudgeEntry(cmd, entry, approved, bonus, message), ts)
+        case ClueEdited(clue=clue, document=document):
+            _admin(state, recorded, EditClue(cmd, clue, _changes(state, clue, document)), ts)
+        case ClueAdded(document=document):
+            _admin(state, recorded, AddClue(cmd, document), ts)
+        case ClueRetired(clue=clue):
+            _admin(state, recorded, RetireClue(cmd, clue), ts)
+        case TimesChanged(starts_at=starts_at, ends_at=ends_at):
+            _admin(state, recorded, ChangeTimes(cmd, {"starts_at": starts_at, "ends_at": ends_at}), ts)
+        case ClueUnlocked(player=player, clue=clue, side=side):
+            team = None if player is not None else state.sides[side].name
+            _admin(state, recorded, UnlockClue(cmd, clue, team, player), ts)
+        case HuntReopened():
+            _admin(state, recorded, ReopenHunt(cmd), ts)
+        case PlayerUnbanned(player=player, reason=reason):
+            _admin(state, recorded, UnbanPlayer(cmd, player, reason), ts)
         case MediaAdded(hash=digest, size=size, type=media_type):
             _admin(state, recorded, AddMedia(cmd, digest, size, media_type), ts)
         case MediaSet(target=target, clue=clue, hint=hint, media=media):
@@ -146,6 +184,15 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
         case Announced(player=player, side=side, text=text):
             team = state.sides[side].name if side is not None and side in state.sides else side
             _admin(state, recorded, Announce(cmd, text, team, player), ts)
+
+
+def _changes(state: HuntState, clue: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The changes an edit to ``document`` was made of (fields it dropped as None); the id and kind stay."""
+    current = clue_document(state.definition, clue)
+    if any(document.get(key) != current.get(key) for key in ("id", "kind")):
+        raise NotProduced(f"an edit of clue {clue!r} cannot change its id or kind")
+    dropped = {key: None for key in current if key not in document}
+    return {**dropped, **{key: value for key, value in document.items() if key not in ("id", "kind")}}
 
 
 def _kept_name(value: Any, what: str, max_chars: int) -> str:
@@ -164,6 +211,10 @@ def _unfound_attempt(state: HuntState, recorded: Recorded, player: str, clue: st
         raise NotProduced(f"clue {clue!r} was already found: a repeat is attempt_repeated")
     _check_rate(state, who, attempted, ts)
     return attempted
+
+
+def _seconds(ms: object) -> object:
+    return ms // 1000 if isinstance(ms, int) and not isinstance(ms, bool) else ms
 
 
 def _kind(method: object) -> str:

@@ -13,7 +13,16 @@ from ._errors import DefinitionError
 from ._matching import Partial, parse_partials, parse_patterns
 from ._media_refs import MediaRef, Notice, parse_media_refs, parse_presentation
 from ._text import normalize_answer, normalize_code
-from ._timing import CLUE_TIME_KEYS, ClueTimes, Schedule, parse_clue_times, parse_schedule, parse_time, parse_window
+from ._timing import (
+    CLUE_TIME_KEYS,
+    MAX_SCHEDULES,
+    ClueTimes,
+    Schedule,
+    parse_clue_times,
+    parse_schedule,
+    parse_time,
+    parse_window,
+)
 
 __all__ = [
     "ENTRY_KINDS",
@@ -97,6 +106,7 @@ class Clue:
     show_on_map: bool = False  # geo clues: an area around the spot is drawn on the players' map
     map_radius_m: float = 0.0  # ... that large (the check-in circle lies somewhere inside it)
     raw: Mapping[str, Any] | None = None
+    retired: bool = False  # withdrawn during the hunt: nobody may find it, and nothing waits for it
     times: ClueTimes = NO_TIMES  # when it opens and closes (absolute, or after the side's own start)
 
     def check(self, normalized: str) -> bool | int:
@@ -153,6 +163,7 @@ class HuntDefinition:
     allow_typed_position: bool = False  # the player page may offer "type a position" (testing)
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
     team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
+    retired_ids: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     window_ms: int | None = None  # each side's time to play from its own start (None: to the end)
     team_starts: tuple[tuple[str, Schedule], ...] = ()  # teams mode: (team name, its own start and window)
     freeze_at: int | None = None  # the scoreboard freezes for players at this time (epoch ms)
@@ -166,12 +177,13 @@ class HuntDefinition:
     def missing_before(self, clue: Clue, found: Collection[str]) -> list[str]:
         """The clues still to find before ``clue`` opens to a side that has ``found`` these:
         its ``after`` list, and in a sequential hunt every clue before it. Empty: it is open."""
-        missing = [needed for needed in clue.after if needed not in found]
+        retired = self.retired_ids  # a withdrawn clue holds nothing back
+        missing = [needed for needed in clue.after if needed not in found and needed not in retired]
         if self.order == "sequential":
             for earlier in self.clues:
                 if earlier.id == clue.id:
                     break
-                if earlier.id not in found and earlier.id not in missing:
+                if earlier.id not in found and earlier.id not in missing and not earlier.retired:
                     missing.append(earlier.id)
         return missing
 
@@ -188,10 +200,9 @@ _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "a
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
              "allow_typed_position", "window_s", "team_starts", "freeze_at", "intro", "outro", "map"}
 MAX_TEAM_SIZE = 10_000
-MAX_TEAM_STARTS = 10_000
 _CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
-              "partial", *CLUE_TIME_KEYS, "media", "show_on_map", "map_radius_m"}
+              "partial", "retired", *CLUE_TIME_KEYS, "media", "show_on_map", "map_radius_m"}
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -272,6 +283,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
         clues=final, clue_index={clue.id: clue for clue in final},
+        retired_ids=frozenset(clue.id for clue in final if clue.retired),
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
         heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft, team_size=team_size,
         description=description, hint_policy=hint_policy, allow_typed_position=typed_position,
@@ -295,8 +307,8 @@ def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple
         if mode != "teams":
             raise DefinitionError("team_starts: only allowed when mode is teams")
         raw = _mapping(top["team_starts"], "team_starts")
-        if len(raw) > MAX_TEAM_STARTS:
-            raise DefinitionError(f"team_starts: at most {MAX_TEAM_STARTS} teams")
+        if len(raw) > MAX_SCHEDULES:
+            raise DefinitionError(f"team_starts: at most {MAX_SCHEDULES} teams")
         for name, schedule in raw.items():
             if not isinstance(name, str) or not name.strip() or len(name) > 64:
                 raise DefinitionError("team_starts: each key must be a team name of 1-64 characters")
@@ -316,7 +328,8 @@ def _clue(raw: Any, i: int) -> Clue:
     kind = _choice(data.get("kind"), f"{where}.kind", ("answer", "geo", "code", "mission"))
     points = _int(data.get("points", 0), f"{where}.points", 0, MAX_POINTS)
     keep = _bool(data.get("keep_punctuation", False), f"{where}.keep_punctuation")
-    fields: dict[str, Any] = {"keep_punctuation": keep}
+    fields: dict[str, Any] = {"keep_punctuation": keep,
+                              "retired": _bool(data.get("retired", False), f"{where}.retired")}
     if kind == "answer":
         normalize = partial(normalize_answer, keep_punctuation=keep)
         fields["pattern_sources"], fields["patterns"] = parse_patterns(data.get("patterns"), f"{where}.patterns")

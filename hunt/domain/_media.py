@@ -191,12 +191,13 @@ def visible_targets(state: HuntState, side: Side | None, now_ms: int) -> list[st
     keys = ["intro"]
     status = state.status_at(now_ms)
     found = side.found if side is not None else {}
-    if status == "ended" or (side is not None and all(clue.id in found for clue in state.definition.clues)):
+    if status == "ended" or (side is not None and all(clue.id in found or clue.retired
+                                                      for clue in state.definition.clues)):
         keys.append("outro")
     if side is None and status != "ended":
         return keys
     for clue in state.definition.clues:
-        if status == "pending" or (status != "ended" and not is_open(state, clue, side, now_ms)):
+        if clue.retired or status == "pending" or (status != "ended" and not is_open(state, clue, side, now_ms)):
             continue
         keys.append(f"clue:{clue.id}")
     if side is not None:
@@ -207,8 +208,9 @@ def visible_targets(state: HuntState, side: Side | None, now_ms: int) -> list[st
 
 def is_open(state: HuntState, clue: Clue, side: Side | None, now_ms: int) -> bool:
     """Whether a clue is open to a side (None: to somebody who has not joined) during the hunt:
-    its prerequisites found and, in timed play, released for the side (as the player view says)."""
-    if state.definition.missing_before(clue, side.found if side is not None else {}):
+    not withdrawn, its prerequisites found (or the organisers unlocked it for the side) and, in
+    timed play, released for the side (as the player view says)."""
+    if clue.retired or state.missing_for(side, clue):
         return False
     if not clue.times:
         return True

@@ -11,10 +11,30 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ._edit_messages import (
+    DEFINITION_EDITS,
+    AddClue,
+    ChangeTimes,
+    ClueAdded,
+    ClueEdited,
+    ClueRetired,
+    ClueUnlocked,
+    CreditClue,
+    EditClue,
+    HuntReopened,
+    PlayerUnbanned,
+    ReopenHunt,
+    RetireClue,
+    TimesChanged,
+    UnbanPlayer,
+    UnlockClue,
+)
 from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 
 __all__ = [
+    "DEFINITION_EDITS",
     "EVENT_TYPES",
+    "AddClue",
     "AddMedia",
     "AdjustScore",
     "Announce",
@@ -26,9 +46,16 @@ __all__ = [
     "BanPlayer",
     "BoardFrozen",
     "BoardRevealed",
+    "ChangeTimes",
     "CheckIn",
+    "ClueAdded",
+    "ClueEdited",
     "ClueFound",
+    "ClueRetired",
+    "ClueUnlocked",
     "Command",
+    "CreditClue",
+    "EditClue",
     "EndHunt",
     "EntryJudged",
     "EntrySubmitted",
@@ -38,6 +65,7 @@ __all__ = [
     "HuntCreated",
     "HuntEnded",
     "HuntPaused",
+    "HuntReopened",
     "HuntStarted",
     "JoinHunt",
     "JudgeEntry",
@@ -49,7 +77,10 @@ __all__ = [
     "Pinged",
     "PlayerBanned",
     "PlayerJoined",
+    "PlayerUnbanned",
     "Recorded",
+    "ReopenHunt",
+    "RetireClue",
     "RevealBoard",
     "ScheduleSet",
     "ScoreAdjusted",
@@ -60,6 +91,9 @@ __all__ = [
     "SubmitCode",
     "SubmitEntry",
     "TakeHint",
+    "TimesChanged",
+    "UnbanPlayer",
+    "UnlockClue",
     "event_from_fields",
     "event_to_fields",
 ]
@@ -145,6 +179,7 @@ class AdjustScore:
     delta: int
     reason: str
     principal: str = "admin"
+    version: int | None = None  # a correction after an edit: refused unless the definition is at this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +258,8 @@ class RevealBoard:
 
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
            | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
-           | FreezeBoard | RevealBoard | SetSchedule | AddMedia | SetMedia | SetMap)
+           | FreezeBoard | RevealBoard | SetSchedule | EditClue | AddClue | RetireClue | UnlockClue | ChangeTimes
+           | ReopenHunt | UnbanPlayer | CreditClue | AddMedia | SetMedia | SetMap)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -251,7 +287,7 @@ class ClueFound:
     TYPE = "clue_found"
     player: str
     clue: str
-    method: str  # "answer" | "checkin" | "code"
+    method: str  # "answer" | "checkin" | "code" | "credit" (by the organisers, see CreditClue)
     points: int  # awarded, bonus included: the ledger never recomputes it
     bonus: int
     score: int  # the scoring side's score after this event
@@ -267,6 +303,8 @@ class AttemptFailed:
     method: str
     reason: str  # "wrong" | "too_far"
     distance_m: float | None = None  # for admins only: players get a coarse band (rules.distance_band)
+    # The wrong answer or code as sent (admins only): an answer fix says whom it would have accepted.
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,14 +435,16 @@ class BoardRevealed:
 
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
-         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | MediaAdded
+         | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | ClueEdited
+         | ClueAdded | ClueRetired | TimesChanged | ClueUnlocked | HuntReopened | PlayerUnbanned | MediaAdded
          | MediaSet | MapSet)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
-                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet, MediaAdded,
+                EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet, ClueEdited,
+                ClueAdded, ClueRetired, TimesChanged, ClueUnlocked, HuntReopened, PlayerUnbanned, MediaAdded,
                 MediaSet, MapSet)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)

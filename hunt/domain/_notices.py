@@ -9,7 +9,7 @@ from ._messages import Announce, Announced
 from ._names import clean_name
 from ._state import HuntState, team_side_id
 
-__all__ = ["MAX_ANNOUNCEMENT", "decide_announce"]
+__all__ = ["MAX_ANNOUNCEMENT", "decide_announce", "team_of"]
 
 MAX_ANNOUNCEMENT = 1000
 
@@ -26,12 +26,13 @@ def decide_announce(state: HuntState, command: Announce) -> Announced:
             raise Rejected("unknown_player", f"no player {_shown(command.player)} in this hunt")
         return Announced(command.player, None, text.strip())
     if command.team is not None:
-        side = _team(state, command.team)
+        side = team_of(state, command.team)
         return Announced(None, side, text.strip())
     return Announced(None, None, text.strip())
 
 
-def _team(state: HuntState, team: Any) -> str:
+def team_of(state: HuntState, team: Any) -> str:
+    """The side id of the team named ``team``, or Rejected (a solo hunt, no such team)."""
     if state.definition.mode != "teams":
         raise Rejected("bad_request", "this hunt is played solo: it has no teams")
     name = clean_name(team, "team", 64) if isinstance(team, str) else None

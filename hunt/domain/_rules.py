@@ -12,10 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ._definition import Clue
+from ._edits import check_version, decide_edit_command, reward
+from ._edits import known_player as _known_player
 from ._errors import Rejected
 from ._media import decide_add_media, decide_set_map, decide_set_media
 from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 from ._messages import (
+    AddClue,
     AdjustScore,
     Announce,
     Announced,
@@ -26,9 +29,16 @@ from ._messages import (
     BanPlayer,
     BoardFrozen,
     BoardRevealed,
+    ChangeTimes,
     CheckIn,
+    ClueAdded,
+    ClueEdited,
     ClueFound,
+    ClueRetired,
+    ClueUnlocked,
     Command,
+    CreditClue,
+    EditClue,
     EndHunt,
     EntryJudged,
     EntrySubmitted,
@@ -37,6 +47,7 @@ from ._messages import (
     HintTaken,
     HuntEnded,
     HuntPaused,
+    HuntReopened,
     HuntStarted,
     JoinHunt,
     JudgeEntry,
@@ -45,7 +56,10 @@ from ._messages import (
     PingLocation,
     PlayerBanned,
     PlayerJoined,
+    PlayerUnbanned,
     Recorded,
+    ReopenHunt,
+    RetireClue,
     RevealBoard,
     ScheduleSet,
     ScoreAdjusted,
@@ -54,6 +68,9 @@ from ._messages import (
     SubmitCode,
     SubmitEntry,
     TakeHint,
+    TimesChanged,
+    UnbanPlayer,
+    UnlockClue,
 )
 from ._missions import decide_judge, decide_submit
 from ._names import clean_name
@@ -123,6 +140,7 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
                 raise Rejected("invalid_state", "the hunt has already ended")
             return HuntEnded()
         case AdjustScore(player=player_id, delta=delta, reason=reason):
+            check_version(state, command.version)
             player = _known_player(state, player_id)
             if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0 or abs(delta) > MAX_ADJUST:
                 raise Rejected("bad_request", f"delta must be a non-zero integer within ±{MAX_ADJUST}")
@@ -141,6 +159,11 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
                                  lambda player, clue: _attempt(state, player, clue, "mission", now_ms))
         case JudgeEntry():
             return decide_judge(state, command)
+        case UnbanPlayer(reason=reason):
+            _check_reason(reason)
+            return decide_edit_command(state, command, now_ms)
+        case EditClue() | AddClue() | RetireClue() | UnlockClue() | ChangeTimes() | ReopenHunt() | CreditClue():
+            return decide_edit_command(state, command, now_ms)
         case AddMedia():
             return decide_add_media(state, command)
         case SetMedia():
@@ -163,7 +186,7 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
         case Pinged():
             return {"result": "ok"}
         case ClueFound(clue=clue, method=method, points=points, bonus=bonus, score=score, hints_cost=hints_cost):
-            result = "checked_in" if method == "checkin" else "correct"
+            result = {"checkin": "checked_in", "credit": "credited"}.get(method, "correct")
             found: dict[str, Any] = {"result": result, "clue": clue, "points": points, "bonus": bonus,
                                      "score": score}
             if hints_cost:
@@ -177,10 +200,12 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
         case AttemptRepeated(clue=clue):
             return {"result": "already_found", "clue": clue}
         case AttemptPartial(clue=clue, index=index):
-            reply = state.definition.clue_index[clue].partials[index].reply
+            # The clue as it is now: an edit may have changed (or dropped) the reply since.
+            partials = state.definition.clue_index[clue].partials
+            reply = partials[index].reply if index < len(partials) else "Keep going"
             return {"result": "keep_going", "clue": clue, "reply": reply}
         case HintTaken(clue=clue, index=index, cost=cost, score=score, deferred=deferred):
-            hint = state.definition.clue_index[clue].hints[index]
+            hint = state.definition.clue_index[clue].hints[index]  # an edit never drops a hint taken
             fields = {"result": "hint", "clue": clue, "index": index, "text": hint.text, "cost": cost,
                       "score": score}
             if deferred:
@@ -225,6 +250,16 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "status": "paused"}
         case HuntEnded():
             return {"result": "ok", "status": "ended"}
+        case HuntReopened():
+            return {"result": "ok", "status": "active"}
+        case ClueEdited(clue=clue) | ClueAdded(clue=clue) | ClueRetired(clue=clue):
+            return {"result": "ok", "clue": clue, "change": event.TYPE}
+        case ClueUnlocked(clue=clue, side=side):
+            return {"result": "ok", "clue": clue, "side": side}
+        case TimesChanged(starts_at=starts_at, ends_at=ends_at):
+            return {"result": "ok", "starts_at": starts_at, "ends_at": ends_at}
+        case PlayerUnbanned(player=player):
+            return {"result": "ok", "player": player, "banned": False}
     return {"result": "ok"}
 
 
@@ -245,7 +280,7 @@ def _guess(state: HuntState, player_id: str, clue_id: Any, text: Any, method: st
         return _found(state, player, side, clue, method)
     if right is not False:  # a partial answer: "keep going", not wrong
         return AttemptPartial(player.id, clue.id, method, right)
-    return AttemptFailed(player.id, clue.id, method, "wrong")
+    return AttemptFailed(player.id, clue.id, method, "wrong", text=text)
 
 
 def distance_band(distance_m: float) -> str:
@@ -279,13 +314,6 @@ def _join(state: HuntState, name: Any, team: Any, team_code_ok: bool, now_ms: in
     return PlayerJoined(f"p{len(state.players) + 1}", name, team)
 
 
-def _known_player(state: HuntState, player_id: Any) -> Player:
-    player = state.players.get(player_id) if isinstance(player_id, str) else None
-    if player is None:
-        raise Rejected("unknown_player", f"no player {player_id!r} in this hunt")
-    return player
-
-
 def _active_player(state: HuntState, player_id: str, now_ms: int) -> Player:
     player = state.players.get(player_id)
     if player is None:
@@ -315,7 +343,9 @@ def _open_clue(state: HuntState, side: Side, clue_id: Any, now_ms: int) -> Clue:
     clue = state.definition.clue(clue_id) if isinstance(clue_id, str) else None
     if clue is None:
         raise Rejected("unknown_clue", f"no clue {clue_id!r} in this hunt")
-    missing = state.definition.missing_before(clue, side.found)
+    if clue.retired:
+        raise Rejected("unknown_clue", f"“{clue.title}” was withdrawn by the organisers")
+    missing = state.missing_for(side, clue)
     if missing:
         titles = ", ".join(f"“{state.definition.clue_index[needed].title}”" for needed in missing)
         raise Rejected("locked", f"“{clue.title}” opens after {titles}")
@@ -345,12 +375,7 @@ def _hint(policy: str, player: Player, side: Side, clue: Clue, index: int) -> Hi
 
 def _found(state: HuntState, player: Player, side: Side, clue: Clue, method: str) -> ClueFound:
     earlier = state.clue_stats[clue.id].finders
-    value = clue.value(earlier)
-    bonus = clue.first_bonus if earlier == 0 else 0
-    hints_cost = 0
-    if state.definition.hint_policy == "deduct_from_reward":
-        # The hints the side took on this clue come off its reward, never below zero.
-        hints_cost = min(value, sum(hint.cost for hint in clue.hints[:side.hints.get(clue.id, 0)]))
+    value, bonus, hints_cost = reward(state, side, clue, earlier)
     points = value - hints_cost
     return ClueFound(player.id, clue.id, method, points, bonus, side.score + points, earlier + 1, hints_cost)
 

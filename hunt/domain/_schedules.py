@@ -13,7 +13,16 @@ from ._errors import Rejected
 from ._messages import BoardFrozen, BoardRevealed, FreezeBoard, RevealBoard, ScheduleSet, SetSchedule
 from ._names import clean_name
 from ._state import HuntState, team_side_id
-from ._timing import MAX_OFFSET_S, MAX_TIME_MS, MAX_WINDOW_S, clue_times, format_time, own_start, side_window
+from ._timing import (
+    MAX_OFFSET_S,
+    MAX_SCHEDULES,
+    MAX_TIME_MS,
+    MAX_WINDOW_S,
+    clue_times,
+    format_time,
+    own_start,
+    side_window,
+)
 
 __all__ = ["check_clue_time", "check_window", "decide_freeze", "decide_reveal", "decide_schedule"]
 
@@ -58,13 +67,17 @@ def decide_schedule(state: HuntState, command: SetSchedule) -> ScheduleSet:
         if state.definition.mode != "teams":
             raise Rejected("bad_request", "this hunt is played solo: a schedule is for a player")
         name = clean_name(team, "team", 64)
-        return ScheduleSet(None, team_side_id(name), name, starts_at, offset, window)
-    if state.definition.mode == "teams":
+        event = ScheduleSet(None, team_side_id(name), name, starts_at, offset, window)
+    elif state.definition.mode == "teams":
         raise Rejected("bad_request", "this hunt is played in teams: a schedule is for a team (its players "
                                       "share its clock)")
-    if not isinstance(player, str) or player not in state.players:
+    elif not isinstance(player, str) or player not in state.players:
         raise Rejected("unknown_player", f"no player {repr(player)[:80]} in this hunt")
-    return ScheduleSet(player, state.players[player].side, None, starts_at, offset, window)
+    else:
+        event = ScheduleSet(player, state.players[player].side, None, starts_at, offset, window)
+    if event.side not in state.schedules and len(state.schedules) >= MAX_SCHEDULES:
+        raise Rejected("invalid_state", f"at most {MAX_SCHEDULES} sides may have their own schedule")
+    return event
 
 
 def decide_freeze(state: HuntState, command: FreezeBoard, now_ms: int) -> BoardFrozen:

@@ -13,30 +13,39 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from ._definition import HuntDefinition, RuleDefaults, parse_definition
+from ._definition import Clue, HuntDefinition, RuleDefaults, parse_definition
 from ._media import apply_media, media_from_dict, media_to_dict
 from ._media_messages import MapSet, MediaAdded, MediaSet
 from ._messages import (
+    DEFINITION_EDITS,
     AttemptFailed,
     AttemptPartial,
     AttemptRepeated,
     BoardFrozen,
     BoardRevealed,
+    ClueAdded,
+    ClueEdited,
     ClueFound,
+    ClueRetired,
+    ClueUnlocked,
     EntryJudged,
     EntrySubmitted,
     HintTaken,
     HuntCreated,
     HuntEnded,
     HuntPaused,
+    HuntReopened,
     HuntStarted,
     Pinged,
     PlayerBanned,
     PlayerJoined,
+    PlayerUnbanned,
     Recorded,
     ScheduleSet,
     ScoreAdjusted,
+    TimesChanged,
 )
+from ._revise import apply_edit, revised
 from ._timing import Schedule, apply_schedule, elapsed_ms, own_start, restore_timing, timing_snapshot
 
 __all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
@@ -75,6 +84,7 @@ class Side:
     active: bool = True  # False once banned (solo): off the leaderboard
     last_ts: int = 0  # time of the last scoring event (or of joining)
     elapsed: int = 0  # ... after the side's own start: the tie-break (see timing.elapsed_ms)
+    unlocked: list[str] = field(default_factory=list)  # clues the organisers opened to this side
 
     def key(self) -> tuple[int, int, int, str]:
         """Its place on the leaderboard: more points first; on a tie, who got there sooner after
@@ -188,6 +198,19 @@ class HuntState:
         standing = self.frozen.get(side_id)
         return (None, 0) if standing is None else (standing[0], standing[1])
 
+    @property
+    def version(self) -> int:
+        """The definition's version: how many edits (clue_edited, clue_added, ...) it has had."""
+        return sum(self.counts[kind] for kind in DEFINITION_EDITS)
+
+    def missing_for(self, side: Side | None, clue: Clue) -> list[str]:
+        """The clues ``side`` must still find before ``clue`` opens to it (none if the organisers
+        unlocked it for the side); ``side`` None: a side that has found nothing."""
+        if side is None:
+            return self.definition.missing_before(clue, ())
+        if clue.id in side.unlocked:
+            return []
+        return self.definition.missing_before(clue, side.found)
     def frozen_at(self, now_ms: int) -> bool:
         """Whether players see frozen standings at ``now_ms`` (frozen, or a scheduled freeze is due)."""
         return self.frozen is not None or (self.freeze_at is not None and now_ms >= self.freeze_at)
@@ -280,6 +303,12 @@ class HuntState:
                 self.manual_status = "ended"
             case HuntCreated(incarnation=incarnation):
                 self.incarnation = incarnation
+            case ClueEdited() | ClueAdded() | ClueRetired() | TimesChanged():
+                self.definition = revised(self.definition, event)
+                for clue in self.definition.clues:  # an added clue
+                    self.clue_stats.setdefault(clue.id, ClueStats())
+            case ClueUnlocked() | HuntReopened() | PlayerUnbanned():
+                apply_edit(self, event)
 
     def _freeze(self) -> None:
         self.freeze_at = None
@@ -302,6 +331,8 @@ class HuntState:
 
     def _found(self, recorded: Recorded, event: ClueFound) -> None:
         entry = {"type": "clue_found", "clue": event.clue, "player": event.player, "bonus": event.bonus}
+        if event.method == "credit":
+            entry["credited"] = True
         if event.hints_cost:
             entry["hints_cost"] = event.hints_cost
         self._award(recorded, event.player, event.clue, event.points, entry)
@@ -382,7 +413,7 @@ class HuntState:
             ],
             "sides": [
                 [s.id, s.name, list(s.members), s.score, s.order_seq, dict(s.found), dict(s.hints),
-                 list(s.ledger), s.active]
+                 list(s.ledger), s.active, list(s.unlocked)]
                 for s in self.sides.values()
             ],
             "clue_stats": {
@@ -417,9 +448,11 @@ class HuntState:
                                         _copy_lists(recent), tuple(location) if location else None, pings)
         side_times = restore_timing(state, data.get("timing"))
         for row in data["sides"]:
-            sid, name, members, score, order_seq, found, hints, ledger, active = row
+            sid, name, members, score, order_seq, found, hints, ledger, active, *unlocked = row
+            # unlocked: absent in snapshots written before unlocks existed
             side = Side(sid, name, list(members), score, order_seq, dict(found), dict(hints), list(ledger),
                         active, *side_times.get(sid, (0, 0)))
+            side.unlocked = list(unlocked[0]) if unlocked else []
             state.sides[sid] = side
             if active:
                 state.leaderboard.add(side.key())

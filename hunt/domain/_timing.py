@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLUE_TIME_KEYS",
     "MAX_OFFSET_S",
+    "MAX_SCHEDULES",
     "MAX_TIME_MS",
     "MAX_WINDOW_S",
     "ClueTimes",
@@ -48,6 +49,7 @@ __all__ = [
 MAX_TIME_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z: a later time is a typo
 MAX_OFFSET_S = 7 * 86_400  # a side starts at most a week after the hunt
 MAX_WINDOW_S = 7 * 86_400
+MAX_SCHEDULES = 10_000  # sides with their own schedule (a hunt's state stays bounded)
 CLUE_TIME_KEYS = ("opens_at", "closes_at", "opens_after_s", "closes_after_s")
 _SCHEDULE_KEYS = {"starts_at", "offset_s", "window_s"}
 

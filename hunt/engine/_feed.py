@@ -21,20 +21,27 @@ from ..domain import (
     Announced,
     BoardFrozen,
     BoardRevealed,
+    ClueAdded,
+    ClueEdited,
     ClueFound,
+    ClueRetired,
+    ClueUnlocked,
     EntryJudged,
     EntrySubmitted,
     HintTaken,
     HuntEnded,
     HuntPaused,
+    HuntReopened,
     HuntStarted,
     HuntState,
     MapSet,
     MediaSet,
     PlayerBanned,
+    PlayerUnbanned,
     Recorded,
     ScheduleSet,
     ScoreAdjusted,
+    TimesChanged,
     format_time,
     side_window,
 )
@@ -44,13 +51,14 @@ __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_it
 # Event types that become feed items; used to fetch missed items from the log on resume.
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
               "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed",
-              "schedule_set", "media_set", "map_set")
+              "schedule_set", "clue_edited", "clue_added", "clue_retired", "times_changed", "hunt_reopened",
+              "clue_unlocked", "player_unbanned", "media_set", "map_set")
 
 # Event types whose feed items may be for everybody (clue_found: the first find only), which a
 # latecomer gets as the recent feed (media_set and map_set go to everybody too, but only live: a
 # latecomer reads the hunt as it is now).
 PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced", "board_frozen",
-                     "board_revealed")
+                     "board_revealed", "clue_edited", "clue_added", "clue_retired", "times_changed", "hunt_reopened")
 
 # (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
@@ -66,8 +74,10 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
             clue = state.definition.clue(clue_id)
             title = clue.title if clue else clue_id
             side = state.sides[player.side] if player else None
+            text = (f"{name} was credited with {title} (+{points})" if recorded.event.method == "credit"
+                    else f"{name} found {title} (+{points})")
             base.update(kind="clue_found", player=player_id, name=name, clue=clue_id, clue_title=title,
-                        points=points, first=nth == 1, text=f"{name} found {title} (+{points})")
+                        points=points, first=nth == 1, text=text)
             if side is not None and side.id != player_id:
                 base["team"] = side.name
             return recorded.seq, None if nth == 1 else _audience(state, player_id), base
@@ -157,7 +167,38 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
         case PlayerBanned(player=player_id, reason=reason):
             base.update(kind="player_banned", player=player_id, reason=reason, text="You were banned from the hunt")
             return recorded.seq, (player_id,), base
+        case ClueEdited() | ClueAdded() | ClueRetired() | TimesChanged() | HuntReopened() | ClueUnlocked() \
+                | PlayerUnbanned():
+            return _edit_item(recorded, state, base)
     return None
+
+
+def _edit_item(recorded: Recorded, state: HuntState, base: dict[str, Any]) -> FeedItem:
+    """An edit's news: what changed, never how (no answers; a prompt only in the hunt's view, where
+    it shows to whom it is open). Pages fetch the hunt again when they get one."""
+    match recorded.event:
+        case ClueEdited(clue=clue_id) | ClueAdded(clue=clue_id) | ClueRetired(clue=clue_id):
+            kind = recorded.event.TYPE
+            clue = state.definition.clue(clue_id)
+            title = clue.title if clue else clue_id
+            text = {"clue_edited": f"Erratum: {title} was updated", "clue_added": f"A new clue: {title}",
+                    "clue_retired": f"{title} was withdrawn"}[kind]
+            base.update(kind=kind, clue=clue_id, clue_title=title, text=text)
+        case TimesChanged(starts_at=starts_at, ends_at=ends_at):
+            base.update(kind="times_changed", starts_at=starts_at, ends_at=ends_at,
+                        text="The hunt's times changed" + (": it now ends later" if ends_at else ""))
+        case HuntReopened():
+            base.update(kind="hunt_reopened", status="active", text="The hunt has reopened")
+        case ClueUnlocked(clue=clue_id, side=side_id):
+            clue = state.definition.clue(clue_id)
+            title = clue.title if clue else clue_id
+            base.update(kind="clue_unlocked", clue=clue_id, clue_title=title, text=f"{title} is open to you now")
+            side = state.sides.get(side_id)
+            return recorded.seq, tuple(side.members) if side else (), base
+        case PlayerUnbanned(player=player_id):
+            base.update(kind="player_unbanned", player=player_id, text="You may play again")
+            return recorded.seq, (player_id,), base
+    return recorded.seq, None, base
 
 
 def _names(state: HuntState, player_id: str, clue_id: str) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import APIError, NotFoundError
 
 from ..config import BrokerConfig
-from ..domain import valid_id
+from ..domain import public_clue_document, valid_id
 from ._errors import BrokerUnavailable, StreamMismatch
 
 __all__ = [
@@ -73,12 +73,30 @@ def body_from_row(hunt_id: str, row: dict[str, Any]) -> bytes:
 
     Byte for byte ``orjson.dumps({**record_to_dict(record), "hunt": hunt_id})``: the stored
     ``data`` JSON is spliced in as it is instead of being decoded into the domain and encoded
-    again (twice as fast, and the relay's CPU is what bounds its throughput).
+    again (twice as fast, and the relay's CPU is what bounds its throughput). Except for the
+    events in ``_REDACTED``, whose secrets are taken out first (a wrong answer's text, an
+    edited clue's answers).
     """
+    data: Any = orjson.Fragment(row["data"])
+    if row["type"] in _REDACTED:
+        data = _REDACTED[row["type"]](orjson.loads(row["data"]))
     return orjson.dumps({
         "seq": row["seq"], "ts": row["ts"], "type": row["type"], "player": row["player"], "clue": row["clue"],
-        "cmd": row["cmd"], "principal": row["principal"], "data": orjson.Fragment(row["data"]), "hunt": hunt_id,
+        "cmd": row["cmd"], "principal": row["principal"], "data": data, "hunt": hunt_id,
     })
+
+
+def _without_text(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "text": None} if "text" in data else data
+
+
+def _public_clue(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "document": public_clue_document(data.get("document"))}
+
+
+# Events whose data holds what the broker must not carry: a wrong answer as sent (it may be a
+# right one after an answer fix), and an edited or added clue's answers, codes and position.
+_REDACTED = {"attempt_failed": _without_text, "clue_edited": _public_clue, "clue_added": _public_clue}
 
 
 async def connect(config: BrokerConfig, *, name: str, on_closed: Any = None) -> NATS:

@@ -1,7 +1,8 @@
 // The dashboard's organiser actions beyond start/pause/end: adjust a score, ban a player,
 // download the event log (export) and create a hunt from one (import), and the confirmation
 // every destructive action asks first. Imported by admin.js, which hands it its helpers:
-//   setupActions({api, huntPath, errorMessage, Unauthorized, token, selected, playerLabel, afterImport})
+//   setupActions({api, huntPath, errorMessage, Unauthorized, token, selected, playerLabel, playerNames,
+//                 afterImport}); its playerId(typed) reads a player's id or name as their id
 //
 // Element ids (stable; end-to-end tests drive them):
 //   #confirm-dialog    <dialog>: #confirm-text, #confirm-yes, #confirm-no (Escape cancels; the
@@ -37,14 +38,15 @@ function fmtBytes(n) {
   return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-export function setupActions({ api, huntPath, errorMessage, Unauthorized, token, selected, playerLabel, afterImport }) {
-  const known = new Map();  // player id -> name, from the leaderboard
+export function setupActions({ api, huntPath, errorMessage, Unauthorized, token, selected, playerLabel, playerNames,
+  afterImport }) {
+  const known = new Map();  // player id -> name, from the leaderboard: the choices of #player-options
   let exportUrl = null;
 
-  // A player typed as an id, or as the name of exactly one player seen: their id.
+  // A player typed as an id, or as the name of exactly one player seen (any case): their id.
   function playerId(typed) {
-    if (known.has(typed)) return typed;
-    const ids = [...known].filter(([, name]) => name.toLowerCase() === typed.toLowerCase()).map(([id]) => id);
+    if (playerNames.has(typed)) return typed;
+    const ids = [...playerNames].filter(([, name]) => name.toLowerCase() === typed.toLowerCase()).map(([id]) => id);
     return ids.length === 1 ? ids[0] : typed;
   }
 
@@ -147,6 +149,7 @@ export function setupActions({ api, huntPath, errorMessage, Unauthorized, token,
   $('#import-form').addEventListener('submit', onImport);
 
   return {
+    playerId,
     knowPlayers(rows) {
       let added = false;
       for (const r of rows || []) {

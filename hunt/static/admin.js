@@ -137,7 +137,8 @@ const judging = setupJudging({ api, huntPath, errorMessage, token: () => token }
 const past = setupHistory({ api, huntPath, errorMessage, Unauthorized, renderBoard: renderLeaderboardRows,
   playerNames });
 const actions = setupActions({ api, huntPath, errorMessage, Unauthorized, token: () => token, selected: () => selected,
-  playerLabel, afterImport: async (id) => { await refreshHunts(); selectHunt(id); } });
+  playerLabel, playerNames, afterImport: async (id) => { await refreshHunts(); selectHunt(id); } });
+let boardShown = null;           // the offset of the leaderboard page on screen
 const boardPager = new Pager('leaderboard', BOARD_PAGE, () => pollLeaderboard().catch((e) => showError(e.message)));
 
 // ---------------------------------------------------------------------------------------------
@@ -354,6 +355,7 @@ function selectHunt(id) {
   $('#hunt-detail').hidden = false;
   $('#judging').hidden = false;
   judging.reset();
+  document.dispatchEvent(new CustomEvent('hunt-selected', { detail: id }));  // edits.js
   $('#hunt-title').textContent = id;
   $('#hunt-id').textContent = id;
   const link = $('#play-link');
@@ -368,6 +370,7 @@ function selectHunt(id) {
     $(sel).textContent = '';
   }
   past.reset();
+  boardShown = null;
   actions.reset();
   boardPager.reset();
   for (const sel of ['#timetravel-range', '#timetravel-seq']) {
@@ -403,7 +406,8 @@ function renderLeaderboardRows(tbody, rows) {
 async function pollLeaderboard() {
   const res = await api(huntPath(`/leaderboard?limit=${BOARD_PAGE}&offset=${boardPager.offset}`), { useEtag: true });
   if (!res.ok) throw new Error(`leaderboard: ${errorMessage(res)}`);
-  if (!res.fresh) return;
+  if (!res.fresh && boardShown === boardPager.offset) return;  // a 304 for another page is still news here
+  boardShown = boardPager.offset;
   const d = res.data || {};
   renderLeaderboardRows($('#leaderboard'), d.rows);
   boardPager.show(d.total ?? 0);
@@ -667,7 +671,7 @@ function main() {
   });
   $('#audit-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    loadAudit($('#audit-player').value.trim());
+    loadAudit(actions.playerId($('#audit-player').value.trim()));
   });
   window.addEventListener('resize', () => {
     if (lastHeatmap) drawHeatmap(lastHeatmap);

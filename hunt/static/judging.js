@@ -8,16 +8,20 @@
 //   #judging-media     the photo (<img>) or video (<video controls>) of the selected entry
 //   #judging-text, #judging-meta      its text, and who sent it for which clue
 //   #judging-bonus, #judging-message, #judging-approve, #judging-reject, #judging-result
+//   #judging-prev, #judging-next, #judging-page   the pages of the queue (50 entries each)
 // Keys (when no text field has the focus): j / k next / previous entry, a approve, r reject,
 // b the bonus field, m the message field; Escape leaves a field.
 
 const $ = (sel) => document.querySelector(sel);
+const PAGE = 50;  // entries per page (#judging-prev / #judging-next)
 
 export function setupJudging({ api, huntPath, errorMessage, token }) {
   let entries = [];
   let current = 0;
   let mediaUrl = null;
   let shownKey = '';
+  let pages = [0];  // page i lists the entries after pages[i] (oldest first)
+  let page = 0;
 
   function el(tag, text, cls) {
     const e = document.createElement(tag);
@@ -27,7 +31,8 @@ export function setupJudging({ api, huntPath, errorMessage, token }) {
   }
 
   async function refresh() {
-    const params = new URLSearchParams({ status: $('#judging-status').value, limit: '200' });
+    const params = new URLSearchParams({ status: $('#judging-status').value, limit: String(PAGE) });
+    if (pages[page]) params.set('after', String(pages[page]));
     for (const [name, sel] of [['clue', '#judging-clue'], ['player', '#judging-player']]) {
       const value = $(sel).value.trim();
       if (value) params.set(name, value);
@@ -39,6 +44,11 @@ export function setupJudging({ api, huntPath, errorMessage, token }) {
     const again = entries.findIndex((e) => e.entry === keep);
     current = again >= 0 ? again : Math.min(current, Math.max(0, entries.length - 1));
     $('#judging-count').textContent = `${res.data.counts.pending} waiting`;
+    pages = pages.slice(0, page + 1);
+    if (res.data.next_after != null) pages.push(res.data.next_after);
+    $('#judging-prev').disabled = page === 0;
+    $('#judging-next').disabled = res.data.next_after == null;
+    $('#judging-page').textContent = entries.length || page ? `page ${page + 1}` : '';
     render();
   }
 
@@ -128,11 +138,18 @@ export function setupJudging({ api, huntPath, errorMessage, token }) {
 
   $('#judging-approve').addEventListener('click', () => judge('approve'));
   $('#judging-reject').addEventListener('click', () => judge('reject'));
-  $('#judging-filter').addEventListener('submit', (ev) => { ev.preventDefault(); refresh(); });
-  $('#judging-status').addEventListener('change', () => refresh());
+  const firstPage = () => { pages = [0]; page = 0; return refresh(); };
+  $('#judging-filter').addEventListener('submit', (ev) => { ev.preventDefault(); firstPage(); });
+  $('#judging-status').addEventListener('change', firstPage);
+  $('#judging-prev').addEventListener('click', () => { page = Math.max(0, page - 1); refresh(); });
+  $('#judging-next').addEventListener('click', () => {
+    if (pages[page + 1] == null) return;
+    page += 1;
+    refresh();
+  });
   document.addEventListener('keydown', onKey);
   return {
     refresh,
-    reset() { entries = []; current = 0; shownKey = ''; render(); },
+    reset() { entries = []; current = 0; shownKey = ''; pages = [0]; page = 0; render(); },
   };
 }

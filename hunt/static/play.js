@@ -50,6 +50,7 @@
 // may have unanswered; commands beyond it wait here, in order, until an answer makes room.
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
+import { EDIT_KINDS, mergeHunt } from './play_edits.js';
 import { setupClock } from './clock.js';
 import { showMedia, showNotices } from './cluemedia.js';  // images and recordings, intro and outro
 import { setupMap } from './cluemap.js';  // the map of open geo clues, when the organiser has it on
@@ -223,7 +224,8 @@ function clueTitle(id) {
 // Clues
 
 function isOpen(clue, index) {
-  if (found.has(clue.id)) return true;
+  // The server sends a prompt only for a clue open to this side (organisers may unlock one).
+  if (found.has(clue.id) || (clue.prompt !== undefined && !clue.locked)) return true;
   if (hunt.order === 'sequential' && hunt.clues.slice(0, index).some((c) => !found.has(c.id))) {
     return false;
   }
@@ -472,7 +474,8 @@ function renderFeedItem(item) {
   while (feed.children.length > 100) feed.lastElementChild.remove();
 }
 
-const STATUS_BY_KIND = { hunt_started: 'active', hunt_resumed: 'active', hunt_paused: 'paused', hunt_ended: 'ended' };
+const STATUS_BY_KIND = { hunt_started: 'active', hunt_resumed: 'active', hunt_paused: 'paused', hunt_ended: 'ended',
+  hunt_reopened: 'active' };
 
 function rememberHint(clueId, index, text, cost) {
   // By index: the buyer hears of a hint twice (its ack, and the feed item for the whole side).
@@ -514,6 +517,7 @@ function onFeed(item) {
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
   if (kind === 'announcement') showAnnouncement(item);
+  if (EDIT_KINDS.has(kind)) reloadHunt();
   if (kind === 'schedule' || kind === 'board_freeze_scheduled') refreshHunt();  // a new clock: count to it
   if (['media_changed', 'map_changed', 'hunt_ended', 'hunt_started'].includes(kind)) refreshHunt();
   // Your find, or (in team hunts) your team's: the item names the finder's team.
@@ -954,6 +958,21 @@ async function refreshHunt() {
     renderClues();
   } catch {
     // offline: the next find, status change or greeting tries again
+  }
+}
+
+// An organiser's edit: the clues and times as they are now (see play_edits.js).
+async function reloadHunt() {
+  if (!hunt) return;
+  try {
+    const res = await fetchHunt();
+    if (!res.ok) return;
+    mergeHunt(hunt, await res.json(), clueEls);
+    if (sideClock) sideClock.update();
+    renderClues();
+    showTimes();
+  } catch {
+    // offline: the next greeting fetches the hunt again
   }
 }
 

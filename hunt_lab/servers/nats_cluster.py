@@ -36,28 +36,43 @@ __all__ = ["LocalNatsCluster"]
 
 CLUSTER_NAME = "hunt-lab"
 READY_TIMEOUT_S = 30.0
+START_ATTEMPTS = 3
 HTTP_TIMEOUT_S = 1.0
 
 
 class LocalNatsCluster:
-    """``size`` nats-server processes routed to each other, JetStream on every one."""
+    """``size`` nats-server processes routed to each other, JetStream on every one (``size`` 1:
+    one plain JetStream server, for a benchmark's R1 baseline)."""
 
     def __init__(self, binary: str, root: Path, size: int = 3) -> None:
         if size < 1:
             raise ValueError("a cluster needs at least one node")
+        self.binary = binary
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        route_ports = [free_port() for _ in range(size)]
-        self.monitor_ports = [free_port() for _ in range(size)]
+        self.size = size
         self.paused: set[int] = set()
         self.nodes: list[LocalNatsServer] = []
+        self.monitor_ports: list[int] = []
+        self._builds = 0
+        self._build()
+
+    def _build(self) -> None:
+        """Choose free ports for every node (client, route, monitoring) and describe the nodes."""
+        size = self.size
+        folder = self.root if self._builds == 0 else self.root / f"retry{self._builds}"  # no stale meta state
+        folder.mkdir(exist_ok=True)
+        self._builds += 1
+        route_ports = [free_port() for _ in range(size)]
+        self.monitor_ports = [free_port() for _ in range(size)]
+        self.nodes = []
         for index in range(size):
-            routes = ",".join(f"nats://127.0.0.1:{port}" for i, port in enumerate(route_ports) if i != index)
-            args = ["-n", self.node_name(index), "--cluster_name", CLUSTER_NAME,
-                    "--cluster", f"nats://127.0.0.1:{route_ports[index]}", "-m", str(self.monitor_ports[index])]
-            if routes:
-                args += ["--routes", routes]
-            self.nodes.append(LocalNatsServer(binary, self.root / f"store{index}", self.root / f"n{index}.log",
+            args = ["-n", self.node_name(index), "-m", str(self.monitor_ports[index])]
+            if size > 1:  # one server alone is plain JetStream (a cluster of one would wait for peers)
+                routes = ",".join(f"nats://127.0.0.1:{port}" for i, port in enumerate(route_ports) if i != index)
+                args += ["--cluster_name", CLUSTER_NAME, "--cluster", f"nats://127.0.0.1:{route_ports[index]}",
+                         "--routes", routes]
+            self.nodes.append(LocalNatsServer(self.binary, folder / f"store{index}", folder / f"n{index}.log",
                                               extra_args=args))
 
     @staticmethod
@@ -81,14 +96,25 @@ class LocalNatsCluster:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> None:
-        """Start every node; return when they are routed and agree on a meta leader."""
-        try:
-            for node in self.nodes:
-                node.start()
-            self.wait_ready(timeout)
-        except BaseException:
-            self.close()
-            raise
+        """Start every node; return when they are routed and agree on a meta leader.
+
+        A node that exits at once (most likely a port another process took between our choice
+        and its start: the machine is shared) makes it start again on fresh ports, 3 times at most.
+        """
+        for attempt in range(START_ATTEMPTS):
+            try:
+                for node in self.nodes:
+                    node.start()
+                self.wait_ready(timeout)
+                return
+            except RuntimeError:
+                self.close()
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                self._build()
+            except BaseException:
+                self.close()
+                raise
 
     def kill(self, index: int) -> None:
         """SIGKILL node ``index`` (by pid) and wait for it to go."""
@@ -137,6 +163,8 @@ class LocalNatsCluster:
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> str:
         """Wait until every running node has a route to each other running node and all name the
         same meta leader; return its name. Raises RuntimeError after ``timeout`` seconds."""
+        if len(self.nodes) == 1:
+            return self.node_name(0)  # started means ready (LocalNatsServer waited for it)
         deadline = time.monotonic() + timeout
         while True:
             running = self.running()

@@ -252,6 +252,9 @@ async def test_export_then_import_round_trips(hunt: str, server: Server, connect
                {"op": "code", "id": "s1", "clue": "c3", "code": "X7K2"})
     await play(connect, "Bob", {"op": "checkin", "id": "k1", "clue": "c2", "lat": CRANE[0], "lon": CRANE[1]})
     await server.http.post(f"/admin/hunts/{HUNT_ID}/players/p2/ban", json={"reason": "shared codes"})
+    timed = await server.http.post(f"/admin/hunts/{HUNT_ID}/schedule", json={"player": "p1", "window_s": 7200})
+    freeze = await server.http.post(f"/admin/hunts/{HUNT_ID}/freeze", json={"at": "2099-01-01T00:00:00Z"})
+    assert timed.status_code == 200 and freeze.status_code == 200
     export = await server.http.get(f"/admin/hunts/{HUNT_ID}/export")
     assert export.status_code == 200 and export.headers["content-type"].startswith("application/x-ndjson")
     lines = export.content.splitlines()
@@ -266,7 +269,7 @@ async def test_export_then_import_round_trips(hunt: str, server: Server, connect
         assert imported.json() == {"id": HUNT_ID, "events": len(lines)}
         again = await other.http.get(f"/admin/hunts/{HUNT_ID}/export")
         assert again.content == export.content
-        for path in ("/leaderboard", "/players/p1", "/clues"):
+        for path in ("/leaderboard", "/players/p1", "/clues", "/schedule"):
             mine = await server.http.get(f"/admin/hunts/{HUNT_ID}{path}")
             theirs = await other.http.get(f"/admin/hunts/{HUNT_ID}{path}")
             assert mine.json() == theirs.json(), path

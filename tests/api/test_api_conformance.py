@@ -7,10 +7,10 @@ and response schemas, valid data accepted, invalid data refused, 405 with ``Allo
 undeclared methods, auth not ignored. Bounded: a fixed seed, a few examples per operation and
 a time budget.
 
-Two operations take bodies whose rules JSON Schema cannot say in full (a definition's cross-
-field rules; an NDJSON export is a string to a schema), so for them a schema-valid body may
-still be refused with 400; the document says which rules those are. Everything else must
-match exactly.
+Four operations take bodies whose rules JSON Schema cannot say in full (a definition's cross-
+field rules, and a clue's when one is added or edited; an NDJSON export is a string to a
+schema), so for them a schema-valid body may still be refused with 400; the document says
+which rules those are. Everything else must match exactly.
 """
 
 from __future__ import annotations
@@ -49,6 +49,16 @@ enabled = false
 include-path-regex = "^/admin/hunts(/import)?$"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
+
+[[operations]]
+include-path-regex = "^/admin/hunts/[{{]hunt_id[}}]/clues(/[{{]clue[}}]/edit(/preview)?)?$"
+include-method = "POST"
+parameters = {{ hunt_id = "{HUNT_ID}", clue = "c1" }}
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409", "429"]
+
+[[operations]]
+include-path-regex = "^/admin/hunts/[{{]hunt_id[}}]/clues/[{{]clue[}}]/"
+parameters = {{ hunt_id = "{HUNT_ID}", clue = "c2" }}
 
 [[operations]]
 include-path-regex = "^/(admin/)?hunts/[{{]hunt_id[}}]"

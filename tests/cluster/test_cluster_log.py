@@ -8,17 +8,20 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import trio
 
-from actors import ActivationFailed, ActorCrashed
-from hunt.cluster import LogFenced, RecordLog, open_record_log
+from actors import ActivationFailed, ActorCrashed, RequestTimeout
+from hunt.cluster import LogDiverged, LogFenced, LoggedHuntStores, LogUnavailable, RecordLog, open_record_log
 from hunt.config import Config
-from hunt.domain import HuntCreated, JoinHunt, PingLocation, Recorded, StartHunt
-from hunt.engine import Ack, Engine
+from hunt.domain import HuntCreated, JoinHunt, Pinged, PingLocation, Recorded, StartHunt
+from hunt.engine import Ack, Engine, open_engine
 from hunt.store import HuntExists, SqliteHuntStore, SqliteHuntStores
 from hunt_lab.faults.store import FaultPlan, FaultyStores
+from hunt_lab.servers.nats import free_port
 from hunt_lab.servers.nats_cluster import LocalNatsCluster
+from tests.support.api import ADMIN_TOKEN, join_id, open_socket, run_server
 from tests.support.cluster import hunt_seqs, logged_engine, raw_log
 from tests.support.engine import disk_replay
 from tests.support.hunts import HUNT_ID
@@ -192,3 +195,144 @@ async def test_a_duplicate_publish_is_dropped_by_the_stream_and_not_acked(
     with pytest.raises(LogFenced):  # and with the right expected seq: the message id catches it
         await trio.to_thread.run_sync(record_log.append, HUNT_ID, created, stream_seq)
     assert [m[0] for m in await raw_log(nats_cluster.urls)] == [SUBJECT]
+
+
+async def stream_leader(record_log: RecordLog) -> str:
+    info = await trio.to_thread.run_sync(lambda: record_log._run(record_log._js.stream_info(record_log.stream)))
+    return str(info.cluster.leader)
+
+
+async def submit_until_acked(engine: Engine, command: PingLocation, deadline_s: float = 20.0) -> Ack:
+    """Resend one command (same id) until it is acked, as a client does after `unavailable`."""
+    with trio.fail_after(deadline_s):
+        while True:
+            try:
+                [result] = await engine.submit(HUNT_ID, [command])
+            except (ActorCrashed, ActivationFailed, RequestTimeout):
+                await trio.sleep(0.1)
+                continue
+            assert isinstance(result, Ack), result
+            return result
+
+
+async def test_play_goes_on_when_the_stream_leader_node_is_killed(
+        record_log: RecordLog, nats_cluster: LocalNatsCluster, node_config: Callable[..., Config],
+        hunt_document: dict[str, Any]) -> None:
+    async with logged_engine(node_config("a"), record_log) as (engine, _):
+        await start_hunt(engine, hunt_document)
+        acked = [await submit_until_acked(engine, PingLocation("p1", f"before-{n}", 53.5, 9.9)) for n in range(5)]
+        leader = await stream_leader(record_log)
+        await trio.to_thread.run_sync(nats_cluster.kill, int(leader.removeprefix("n")))
+        acked += [await submit_until_acked(engine, PingLocation("p1", f"after-{n}", 53.5, 9.9)) for n in range(10)]
+        assert await stream_leader(record_log) != leader
+    seqs = [ack.seq for ack in acked]
+    assert seqs == sorted(set(seqs))  # each acked once, in order (a resend after `unavailable` is a duplicate)
+    messages = await raw_log([url for i, url in enumerate(nats_cluster.urls) if i in nats_cluster.running()])
+    assert hunt_seqs(messages, SUBJECT) == list(range(1, seqs[-1] + 1))  # exactly once, no gap
+
+
+async def test_without_nats_commands_are_unavailable_at_once_and_nothing_is_committed(
+        record_log: RecordLog, nats_cluster: LocalNatsCluster, node_config: Callable[..., Config],
+        hunt_document: dict[str, Any]) -> None:
+    config = node_config("a")
+    async with logged_engine(config, record_log) as (engine, _):
+        await start_hunt(engine, hunt_document)
+        held = file_seq(config)
+        await trio.to_thread.run_sync(nats_cluster.close)
+        timeout = config.cluster.log_publish_timeout_s
+        started = trio.current_time()
+        with pytest.raises(ActorCrashed):
+            await engine.submit(HUNT_ID, [PingLocation("p1", "no-nats", 53.5, 9.9)])
+        assert trio.current_time() - started < timeout + 2
+        started = trio.current_time()
+        with pytest.raises(ActivationFailed):  # the reload cannot check the stream: it refuses too
+            await engine.submit(HUNT_ID, [PingLocation("p1", "no-nats", 53.5, 9.9)])
+        assert trio.current_time() - started < timeout + 2
+        assert file_seq(config) == held
+
+
+async def test_opening_the_log_without_nats_fails_clearly(nats_binary: str) -> None:
+    with trio.fail_after(5), pytest.raises(LogUnavailable, match="cannot reach NATS"):
+        async with open_record_log(Config().cluster, f"nats://127.0.0.1:{free_port()}", connect_timeout_s=1):
+            pass
+
+
+async def test_no_secret_reaches_the_stream(record_log: RecordLog, nats_cluster: LocalNatsCluster,
+                                            tmp_path: Path) -> None:
+    """A join id is a bearer secret (the log holds its keyed hash), and neither the player's
+    token nor the admin token is ever part of a record."""
+
+    def stores(config: Config) -> LoggedHuntStores:
+        return LoggedHuntStores(SqliteHuntStores(config.data_path, synchronous="OFF"), record_log)
+
+    secret_join = join_id("a secret join id")
+    async with run_server(tmp_path / "api", stores=stores) as server:
+        await server.create_hunt()
+        async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as player:
+            joined = await player.join("Ann", cmd=secret_join)
+            reply = await player.request({"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
+            assert reply["op"] == "ack", reply
+    messages = await raw_log(nats_cluster.urls)
+    text = b"\n".join(data + orjson.dumps(headers) for _, data, headers in messages)
+    assert hunt_seqs(messages, SUBJECT)[-1] == reply["seq"]
+    assert b"player_joined" in text and b'"cmd":"jk-' in text  # the join, under its keyed hash
+    for secret in (secret_join, joined["token"], ADMIN_TOKEN):
+        assert secret.encode() not in text
+
+
+async def test_a_takeover_fences_the_old_owner_before_the_new_one_writes(
+        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any]) -> None:
+    async with logged_engine(node_config("old"), record_log) as (old, _), \
+            logged_engine(node_config("new"), record_log) as (_, new_stores):
+        await start_hunt(old, hunt_document)
+        await pings(old, "old-", 2)
+        await new_stores.catch_up(HUNT_ID)  # the new owner writes nothing yet
+        with pytest.raises(ActorCrashed):
+            await old.submit(HUNT_ID, [PingLocation("p1", "stale", 53.5, 9.9)])
+
+
+async def test_a_file_the_stream_has_never_seen_becomes_the_log_of_record(
+        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any]) -> None:
+    """A hunt imported, or kept from before cluster mode: its first logged open appends it."""
+    config = node_config("a")
+    async with open_engine(config) as plain:  # no log: a file of its own
+        await start_hunt(plain, hunt_document)
+        await pings(plain, "early-", 5)
+        original = (await plain.state(HUNT_ID)).to_dict()
+    async with logged_engine(config, record_log) as (engine, _):
+        assert (await engine.state(HUNT_ID)).to_dict() == original
+        [ack] = await pings(engine, "logged-", 1)
+    assert (await trio.to_thread.run_sync(record_log.last, HUNT_ID))[0] == ack.seq
+    async with logged_engine(node_config("b"), record_log) as (other, stores):
+        await stores.catch_up(HUNT_ID)
+        assert (await other.state(HUNT_ID)).seq == ack.seq
+
+
+async def test_a_file_ahead_of_the_stream_is_not_served(
+        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any]) -> None:
+    first, second = node_config("a"), node_config("b")
+    async with logged_engine(first, record_log) as (engine, _):
+        await start_hunt(engine, hunt_document)
+    async with logged_engine(second, record_log) as (_, stores):
+        await stores.catch_up(HUNT_ID)
+    async with open_engine(second) as plain:  # events written behind the log's back
+        await pings(plain, "rogue-", 2)
+    async with logged_engine(second, record_log) as (engine, _):
+        with pytest.raises(ActivationFailed) as refused:
+            await engine.submit(HUNT_ID, [PingLocation("p1", "x", 53.5, 9.9)])
+        assert isinstance(refused.value.__cause__, LogDiverged)
+
+
+async def test_a_batch_larger_than_one_message_goes_as_several_in_order(
+        record_log: RecordLog, nats_cluster: LocalNatsCluster) -> None:
+    created = [Recorded(seq=1, ts=1, event=HuntCreated({"id": HUNT_ID}, "inc"))]
+    stream_seq = await trio.to_thread.run_sync(record_log.append, HUNT_ID, created, 0)
+    batch = [Recorded(seq, 2, Pinged("p1", 53.5, 9.9), f"ping-{seq:06d}-" + "x" * 200, "p1")
+             for seq in range(2, 6002)]  # about 1.8 MB, over the server's 1 MB max_payload
+    last_stream = await trio.to_thread.run_sync(record_log.append, HUNT_ID, batch, stream_seq)
+    messages = await raw_log(nats_cluster.urls)
+    assert len(messages) >= 3 and max(len(data) for _, data, _ in messages) < 1024 * 1024
+    assert hunt_seqs(messages, SUBJECT) == list(range(1, 6002))
+    read = await trio.to_thread.run_sync(
+        lambda: [record for _, records in record_log.read(HUNT_ID, 0, last_stream) for record in records])
+    assert read == created + batch

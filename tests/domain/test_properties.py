@@ -1,11 +1,13 @@
 """Determinism on random games (docs/architecture.md, Guarantees): live state == full replay == snapshot + tail.
 
-Random streams of joins, answers, check-ins, codes, hints, pings, status changes, adjustments
-and bans, from known and unknown players, right and wrong, at random increasing times, are
+Random streams of joins, answers, check-ins, codes, hints, pings, status changes, adjustments,
+bans, sides' own schedules and (scheduled) freezes, from known and unknown players, right and
+wrong, on clues some of which open and close on the clock, at random increasing times, are
 decided and applied live. Then the live state must equal a replay of the whole log (as kept
 and as it comes back from the store), and a snapshot taken at a random point, through JSON and
 back, plus a replay of the rest. Every score must be explained by its ledger, and the
-leaderboard must be the sides sorted by score, then by who got there first.
+leaderboard must be the sides sorted by score, then by how long after its own start each got
+there, then by who got there first.
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hunt.domain import Command, HuntState, Rejected, outcome, replay
+from hunt.domain import (
+    Command,
+    FreezeBoard,
+    HuntState,
+    Rejected,
+    RevealBoard,
+    SetSchedule,
+    outcome,
+    replay,
+    side_window,
+)
 from tests.support.domain import (
     CRANE,
     T0,
@@ -44,9 +56,9 @@ DETERMINISM = settings(max_examples=200, deadline=None, suppress_health_check=[H
 CLUES = [
     clue("a1", answers=["lighthouse"], decay={"per_finder": 10, "min": 50}, first_bonus=20,
          hints=[{"text": "It blinks.", "cost": 10}, {"text": "It is tall.", "cost": 0}]),
-    clue("g1", "geo", points=50, hints=[{"text": "Look up.", "cost": 5}]),
+    clue("g1", "geo", points=50, hints=[{"text": "Look up.", "cost": 5}], closes_at=T0 + 300_000),
     clue("k1", "code", points=30, after=["a1"]),
-    clue("a2", answers=["anchor"], points=40, first_bonus=5),
+    clue("a2", answers=["anchor"], points=40, first_bonus=5, opens_after_s=20),
 ]
 CLUE_IDS = [c["id"] for c in CLUES] + ["nope"]
 RIGHT = {"a1": "Lighthouse", "a2": " ANCHOR", "k1": "x7k-2", "g1": "X7K2"}
@@ -55,7 +67,7 @@ FAR = north_of(CRANE, 500)
 
 # Mostly play ("find" uses the clue's own op), now and then an admin.
 WEIGHTS = {"find": 24, "join": 3, "answer": 1, "checkin": 1, "code": 1, "hint": 4, "ping": 6,
-           "start": 3, "pause": 1, "end": 1, "adjust": 2, "ban": 1}
+           "start": 3, "pause": 1, "end": 1, "adjust": 2, "ban": 1, "schedule": 2, "freeze": 1, "reveal": 1}
 OPS = [op for op, weight in WEIGHTS.items() for _ in range(weight)]
 FIND = {"a1": "answer", "a2": "answer", "g1": "checkin", "k1": "code", "nope": "answer"}
 
@@ -83,7 +95,7 @@ steps = st.lists(
 )
 
 
-def command(op: str, player: int, clue_id: str, right: bool, aux: int, mode: str) -> Command:
+def command(op: str, player: int, clue_id: str, right: bool, aux: int, mode: str, now: int) -> Command:
     pid = f"p{player + 1}"
     match FIND[clue_id] if op == "find" else op:
         case "join":
@@ -104,13 +116,26 @@ def command(op: str, player: int, clue_id: str, right: bool, aux: int, mode: str
             return adjust(pid, aux * 7, "by hand")  # 0 is refused
         case "ban":
             return ban(pid, "random")
+        case "schedule":  # aux 0: back to the hunt's clock; now and then a team in a solo hunt (refused)
+            who = {"team": TEAMS[aux % len(TEAMS)]} if mode == "teams" or aux == 3 else {"player": pid}
+            timing = {} if aux == 0 else {"offset_s": abs(aux) * 5, "window_s": 30 + abs(aux) * 40}
+            return SetSchedule(f"s{now}", **who, **timing)
+        case "freeze":
+            return FreezeBoard(f"f{now}", at=now + aux * 3000)
+        case "reveal":
+            return RevealBoard(f"r{now}")
     return {"start": start, "pause": pause, "end": end}[op]()
 
 
 def check_scores_and_leaderboard(state: HuntState) -> None:
     for side in state.sides.values():
         assert side.score == sum(entry["points"] for entry in side.ledger)
-    ranked = sorted((s for s in state.sides.values() if s.active), key=lambda s: (-s.score, s.order_seq))
+    def elapsed(side: Any) -> int:  # from the side's last scoring event (or its creation) and its own start
+        reached = side.ledger[-1]["ts"] if side.ledger else min(state.players[m].joined_ts for m in side.members)
+        start = side_window(state, side.id)[0]
+        return 0 if start is None else max(0, reached - start)
+
+    ranked = sorted((s for s in state.sides.values() if s.active), key=lambda s: (-s.score, elapsed(s), s.order_seq))
     assert [row["player"] for row in state.top(len(state.sides))] == [s.id for s in ranked]
     for rank, side in enumerate(ranked, 1):
         assert state.rank_of(side.id) == rank
@@ -131,7 +156,7 @@ def test_live_replayed_and_restored_states_agree(
     for i, (op, player, clue_id, right, aux, dt) in enumerate(script):
         if i == cut:
             snapshot = game.state.to_dict()  # kept as it is while the game goes on
-        sent = command(op, player, clue_id, right, aux, document["mode"])
+        sent = command(op, player, clue_id, right, aux, document["mode"], game.now + dt)
         ack = game.attempt(sent, at=game.now + dt)
         if not isinstance(ack, Rejected) and "score" in ack:
             scorer = ack["player"] if op == "adjust" else sent.principal

@@ -14,8 +14,10 @@ from hunt.domain import (
     DefinitionError,
     HuntState,
     Recorded,
+    RetireClue,
     SetMap,
     SetMedia,
+    UnlockClue,
     check,
     haversine_m,
     map_areas,
@@ -250,3 +252,16 @@ def test_a_timed_clue_shows_its_media_and_map_area_only_once_released() -> None:
     assert visible_media(game.state, side, game.now) == set() and map_areas(game.state, side, game.now) == []
     assert visible_media(game.state, side, later) == {IMG}
     assert [a["clue"] for a in map_areas(game.state, side, later)] == ["c2"]
+
+
+def test_an_unlocked_clue_shows_its_media_and_a_withdrawn_one_does_not() -> None:
+    game = game_with_media(mode="solo")
+    game.send(attach("clue", [{"hash": IMG, "alt": "x"}], "c3"))  # c3 opens after c1
+    game.send(attach("clue", [{"hash": SOUND, "alt": "y"}], "c2"))
+    ann = game.join("Ann")
+    side = game.state.sides[ann]
+    assert visible_media(game.state, side, game.now) == {SOUND}
+    game.send(UnlockClue("u1", "c3", None, ann))
+    assert visible_media(game.state, side, game.now) == {SOUND, IMG}
+    game.send(RetireClue("r1", "c2"))
+    assert visible_media(game.state, side, game.now) == {IMG}

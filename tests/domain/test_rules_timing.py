@@ -4,6 +4,7 @@ across staggered starts and the scheduled scoreboard freeze. Every decision is a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from hunt.domain import (
     DefinitionError,
     FreezeBoard,
     HuntState,
+    Recorded,
     RevealBoard,
     SetSchedule,
+    check,
     clue_times,
     parse_definition,
     replay,
@@ -147,6 +150,18 @@ def test_a_bad_schedule_is_refused_and_changes_nothing(document: dict[str, Any],
     assert game.reject(command).code == code
 
 
+def test_the_number_of_sides_with_their_own_schedule_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hunt.domain._schedules.MAX_SCHEDULES", 2)
+    game = Game(teams())
+    game.send(SetSchedule("s1", team="Gulls", window_s=60))
+    game.send(SetSchedule("s2", team="Owls", window_s=60))
+    refused = game.reject(SetSchedule("s3", team="Crabs", window_s=60))
+    assert refused.code == "invalid_state" and "at most 2 sides" in refused.message
+    game.send(SetSchedule("s4", team="Owls", window_s=90))  # changing one that has a schedule is fine
+    game.send(SetSchedule("s5", team="Owls"))  # and back to the hunt's clock frees its place
+    game.send(SetSchedule("s6", team="Crabs", window_s=60))
+
+
 def test_no_schedule_for_an_ended_hunt() -> None:
     game = Game(teams(), active=False)
     game.send(end())
@@ -247,3 +262,30 @@ def test_a_freeze_time_in_the_definition_freezes_without_a_command() -> None:
     game.send(answer(ann, "c2", "anchor"), at=T0 + 6 * MIN)
     assert game.state.public_standing(ann) == (1, 100) and game.state.sides[ann].score == 200
     replays_to_the_same_state(game)
+
+
+# -- imported logs --------------------------------------------------------------------------------
+
+
+def test_imported_schedules_and_freezes_must_be_ones_the_rules_give() -> None:
+    game = Game(teams())
+    gull = game.join("Ann", "Gulls")
+    game.send(SetSchedule("s1", team="Gulls", offset_s=600, window_s=1800))
+    game.send(FreezeBoard("f1", at=T0 + 60 * MIN))
+    game.send(answer(gull, "c1", "lighthouse"), at=T0 + 20 * MIN)
+    for cut in range(2, len(game.log)):
+        check(replay(game.log[:cut]), game.log[cut])  # the real ones pass
+    schedule, freeze, found = game.log[-3], game.log[-2], game.log[-1]
+    forgeries = [
+        (schedule, replace(schedule.event, offset_ms=600_500), "the rules give"),  # not whole seconds
+        (schedule, replace(schedule.event, side="team:owls"), "the rules give"),
+        (freeze, replace(freeze.event, at=T0 - MIN), "the rules give"),  # a freeze "scheduled" in the past
+    ]
+    for record, event, message in forgeries:
+        state = replay(game.log[:record.seq - 1])
+        with pytest.raises(ValueError, match=message):
+            check(state, Recorded(record.seq, record.ts, event, record.cmd, record.principal))
+    # A find before the side's own start: the rules refuse it.
+    early = Recorded(found.seq, T0 + 5 * MIN, found.event, found.cmd, found.principal)
+    with pytest.raises(ValueError, match="outside_window"):
+        check(replay(game.log[:found.seq - 1]), early)

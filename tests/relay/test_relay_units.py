@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from hunt.config import Config, ConfigError, load_config
-from hunt.domain import AttemptFailed, ClueFound, HuntCreated, Pinged, PlayerJoined, Recorded
+from hunt.domain import AttemptFailed, ClueEdited, ClueFound, HuntCreated, Pinged, PlayerJoined, Recorded
 from hunt.engine import open_engine
 from hunt.relay import CURSOR_KEY, HuntLag, RelayStatistics, read_analytics, read_relay_status, run_relay
 from hunt.relay._analytics import APPLIED, DUPLICATE, FOREIGN, GAP, Projection
@@ -46,6 +46,28 @@ def test_a_message_body_is_the_public_event_form_plus_the_hunt(data_dir: Path) -
         assert outbox.committed() == 5 and outbox.cursor() == 0 and outbox.ts_of(4) == 4_000
     finally:
         outbox.close()
+
+
+def test_a_message_body_carries_no_wrong_answer_text_and_no_edited_clue_secrets(data_dir: Path) -> None:
+    edited = {"id": "c1", "title": "Old light", "kind": "answer", "answers": ["lighthouse"], "patterns": ["light.*"],
+              "points": 150, "hints": [{"text": "It blinks.", "cost": 10}]}
+    records = [*RECORDS[:3], Recorded(4, 4_000, AttemptFailed("p1", "c1", "answer", "wrong", text="lite house"),
+                                      "c2", "p1"),
+               Recorded(5, 5_000, ClueEdited("c1", edited), "e1", "admin")]
+    store = SqliteHuntStore.create(data_dir, "alpha")
+    try:
+        store.append(records)
+    finally:
+        store.close()
+    outbox = HuntOutbox(data_dir, "alpha")
+    try:
+        bodies = [orjson.loads(body) for _, _, body in outbox.read(3, 100)]
+    finally:
+        outbox.close()
+    assert bodies[0]["data"]["text"] is None
+    assert bodies[1]["data"]["document"] == {"id": "c1", "title": "Old light", "kind": "answer", "points": 150,
+                                             "hints": [{"cost": 10}]}
+    assert b"lighthouse" not in orjson.dumps(bodies) and b"It blinks" not in orjson.dumps(bodies)
 
 
 def test_message_ids_and_subjects_parse_strictly() -> None:
