@@ -174,7 +174,6 @@ class ClusterConfig:
     node: str = ""
     key_file: str = ""
     bucket_prefix: str = "hunt"
-    kv_replicas: int = 3
     lease_s: float = 5.0
     ack_guard_s: float = 1.0
     claim_every_s: float = 0.25
@@ -396,7 +395,6 @@ def _validate(config: Config) -> None:
         "cluster.log_publish_timeout_s": config.cluster.log_publish_timeout_s,
         "cluster.log_catch_up_batch": config.cluster.log_catch_up_batch,
         "cluster.lease_s": config.cluster.lease_s,
-        "cluster.kv_replicas": config.cluster.kv_replicas,
         "cluster.claim_every_s": config.cluster.claim_every_s,
         "cluster.claims_at_once": config.cluster.claims_at_once,
         "cluster.history_chunk_bytes": config.cluster.history_chunk_bytes,

@@ -7,8 +7,10 @@ hunt over websockets (answers, check-ins, codes, hints, location pings), then wr
 
     play.png        the player page of a player in the middle of the game (1280 px wide)
     play-phone.png  the same page on a phone (375 CSS px wide, at 2x)
-    admin.png       the organiser dashboard: live leaderboard, funnel, pings, event log,
-                    a player's score audit and the leaderboard at an earlier sequence
+    admin.png       the organiser dashboard: live leaderboard, funnel, pings, a photo in the
+                    judging queue, the event log (newest first, by name), a player's score
+                    audit and the leaderboard at an earlier clock time
+    screen.png      the big screen (/screen/<hunt>) for a projector (1280 x 720)
 
 Needs Chromium and chromedriver (Debian: ``apt-get install chromium chromium-driver``) and the
 test extra (``pip install -e '.[test]'``, for selenium). Uses the browser tests' helpers.
@@ -17,9 +19,12 @@ test extra (``pip install -e '.[test]'``, for selenium). Uses the browser tests'
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import tempfile
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests package, for its helpers
@@ -54,17 +59,43 @@ C4 = {"op": "answer", "clue": "c4", "answer": "bronze"}
 C5 = {"op": "checkin", "clue": "c5", "lat": FISH_MARKET[0], "lon": FISH_MARKET[1]}
 
 
-def play_some(port: int) -> int:
-    """Players of the sample hunt, over real websockets. Returns a seq from early in the game."""
+def photo() -> bytes:
+    """A small picture for the photo mission: sky, water and a ship's hull (a PNG)."""
+    try:
+        from PIL import Image, ImageDraw
+    except ImportError:  # no Pillow: a 1x1 PNG does as well
+        return (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+                b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d"
+                b"\x00\x00\x00\x00IEND\xaeB`\x82")
+    image = Image.new("RGB", (480, 320), (135, 190, 235))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 210, 480, 320), fill=(30, 90, 140))
+    draw.polygon([(90, 170), (390, 170), (350, 225), (130, 225)], fill=(120, 30, 30))
+    draw.rectangle((180, 110, 300, 170), fill=(240, 240, 240))
+    draw.rectangle((230, 60, 245, 110), fill=(60, 60, 60))
+    for x in (40, 440):  # two of the crew on the quay
+        draw.ellipse((x - 14, 232, x + 14, 260), fill=(250, 210, 170))
+        draw.rectangle((x - 16, 260, x + 16, 320), fill=(230, 120, 20))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def play_some(port: int, http: httpx.Client) -> int:
+    """Players of the sample hunt, over real websockets, and a crew photo for the judges.
+    Returns the time (epoch ms) of a find early in the game."""
     replies = join_and_play(port, HUNT, "Mia", C1, C3, *walk((53.5430, 9.9700), CRANE, 6), C2)
-    early = replies[1]["seq"]
+    early = http.get(f"/admin/hunts/{HUNT}/events", params={"after": replies[2]["seq"] - 1, "limit": 1}).json()
+    sent = http.post(f"/hunts/{HUNT}/entries", params={"clue": "c7", "id": "mia-photo"}, content=photo(),
+                     headers={"Content-Type": "image/png", "Authorization": f"Bearer {replies[0]['token']}"})
+    assert sent.status_code == 200, sent.text
     join_and_play(port, HUNT, "Jonas", {"op": "hint", "clue": "c4"}, C4,
                   {"op": "answer", "clue": "c1", "answer": "lamp"}, C1, *walk(CRANE, FISH_MARKET, 12), C2, C5)
     join_and_play(port, HUNT, "Lea", C2, {"op": "hint", "clue": "c1"}, C1, *walk(FISH_MARKET, CRANE, 8))
     join_and_play(port, HUNT, "Noah", C4, {"op": "answer", "clue": "c1", "answer": "light tower"})
     join_and_play(port, HUNT, "Emma", {"op": "answer", "clue": "c4", "answer": "brass"},
                   {"op": "hint", "clue": "c4"}, C4)
-    return int(early)
+    return int(early["events"][0]["ts"])
 
 
 def shrink(path: Path) -> None:
@@ -93,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         page = Page(chromium.driver, server.base)
         # Ann joins in the browser first, so her feed hears of the others' first finds.
         ann = join(page, HUNT, "Ann")
-        early = play_some(server.port)
+        early = play_some(server.port, server.http)
         page.until_text("#feed", "Jonas found Fish market")
 
         # Ann takes a hint and solves two clues.
@@ -130,17 +161,26 @@ def main(argv: list[str] | None = None) -> int:
         sign_in(page, f"/admin#hunt={HUNT}")
         page.until_text("#leaderboard-meta", "players")
         page.until(lambda: page.text("#stat-rate") != "\u2013", "an event rate", timeout_s=6)
+        page.until(lambda: page.js("const i = document.querySelector('#judging-media img');"
+                                   "return i && i.complete && i.naturalWidth > 0"), "the photo in the judging queue")
         page.type("#events-type", "clue_found")
         page.click("#events-btn")
         page.until_text("#events-meta", "newest first")
         page.click(f'#events-table button.audit-link[data-player="{ann}"]')
         page.until_text("#audit-check", "equals the score")
-        page.type("#timetravel-seq", str(early))
-        page.click("#timetravel-btn")
-        page.until_text("#timetravel-meta", f"as of seq {early}")
+        page.js("const t = document.querySelector('#timetravel-time'); const d = new Date(arguments[0]);"
+                "t.value = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 23);", early)
+        page.click("#timetravel-time-btn")
+        page.until_text("#timetravel-meta", "Leaderboard as of")
         page.js("window.scrollTo(0, 0); document.activeElement.blur()")
         page.screenshot(out / "admin.png")
-    for name in ("play.png", "play-phone.png", "admin.png"):
+
+        page.viewport(1280, 720)
+        page.open(f"/screen/{HUNT}")
+        page.until(lambda: len(page.all("#screen-board tr")) >= 5, "the big screen's leaderboard")
+        page.until(lambda: len(page.all("#screen-feed li")) >= 3, "the big screen's feed")
+        page.screenshot(out / "screen.png", full_page=False)
+    for name in ("play.png", "play-phone.png", "admin.png", "screen.png"):
         shrink(out / name)
         print(f"{out / name} ({(out / name).stat().st_size // 1024} KiB)")
     return 0

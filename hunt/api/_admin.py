@@ -47,7 +47,7 @@ from ._gate import client_of
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
 from ._identity import team_code_view
 from ._imports import import_stream
-from ._public import leaderboard_response, serve_cached
+from ._public import division_query, leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
 
 __all__ = ["ADJUST_FIELDS", "ANNOUNCE_FIELDS", "BAN_FIELDS", "CONTROL_FIELDS", "EXPORT_CHUNK", "HuntIdConverter",
@@ -137,7 +137,8 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
         state = await engine.state_at(hunt_id, at_seq)
         if state is None:
             raise NotFound(f"no events up to seq {at_seq}")
-        return _with_etag(leaderboard_page(state, limit, offset))
+        division = division_query(state, request.args.get("division"))
+        return _with_etag(leaderboard_page(state, limit, offset, division=division))
 
     @blueprint.get("/<hunt:hunt_id>/players/<player>")
     async def player(hunt_id: str, player: str) -> Response:

@@ -27,6 +27,7 @@ from ._load import LoopLag
 from ._media import MediaStore
 from ._public import public_blueprint
 from ._rates import Rates
+from ._team_admin import team_admin_blueprint
 from ._timing import timing_blueprint
 from ._tokens import PlayerTokens, Secrets, load_secrets
 
@@ -91,6 +92,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.extensions["hunt"] = ctx
     app.register_blueprint(public_blueprint(ctx))
     app.register_blueprint(admin_blueprint(ctx))
+    app.register_blueprint(team_admin_blueprint(ctx))
     app.register_blueprint(cluster_blueprint(ctx))
     media = MediaStore(config.data_path, limits.uploads_in_flight)
     app.register_blueprint(entries_blueprint(ctx, media))

@@ -25,7 +25,7 @@ def schedule_view(state: HuntState) -> dict[str, Any]:
             "score": side.score if side else 0, "elapsed_ms": side.elapsed if side else 0})
     clues = []
     for clue in definition.clues:
-        if clue.times:
+        if clue.times and not clue.retired:
             times = clue.times
             clues.append({"id": clue.id, "title": clue.title, "opens_at": times.opens_at,
                           "closes_at": times.closes_at,

@@ -33,6 +33,7 @@ _QUERY = query_schemas()
 _MEANING = {
     400: "bad_request: malformed JSON, a missing or unknown field, a field of the wrong type or out of range",
     401: "unauthorized: no admin token, or a wrong one",
+    403: "banned or removed: the player is banned from the hunt, or was taken off their team",
     404: "unknown_hunt, unknown_player or not_found",
     409: "hunt_exists, invalid_state (the command does not fit the hunt's status)",
     413: "too_large: the body is over its limit (limits.max_body_bytes, limits.max_import_bytes)",
@@ -126,6 +127,43 @@ def _media_paths(hunt: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+def _team_paths(hunt: tuple[Any, ...], player: tuple[Any, ...], paging: tuple[Any, ...]) -> dict[str, Any]:
+    """Teams and divisions: the team list and every organiser's command on teams."""
+    team = (*hunt, {"name": "team", "in": "path", "required": True, "description": "the team's side id "
+                    "(e.g. team:gulls; 404 unknown_team for one that is not a team of the hunt)",
+                    "schema": {"type": "string"}})
+    with_code = _json(_ref("TeamCommandResult"))
+    return {
+        "/admin/hunts/{hunt_id}/teams": {
+            "get": _op("the teams: name, captain, members, size cap, roster lock, division, score, code and "
+                       "invite link (409 in a solo hunt)", "admin", _json(_ref("Teams")), params=(*hunt, *paging),
+                       errors=(400, 404, 409, 503)),
+            "post": _op("make a team (a passcode of your own, or a generated one): recorded as an event", "admin",
+                        with_code, params=hunt, body=_body("CreateTeam"), errors=(404, 409, 503))},
+        "/admin/hunts/{hunt_id}/teams/{team}/rename": _command("rename a team (its side id stays)", team,
+                                                                 _body("RenameTeam")),
+        "/admin/hunts/{hunt_id}/teams/{team}/passcode": {"post": _op(
+            "give a team a new passcode: yours, or a newly generated code (the old one stops working)", "admin",
+            with_code, params=team, body=_body("TeamPasscode", required=False), errors=(404, 409, 503))},
+        "/admin/hunts/{hunt_id}/teams/{team}/size": _command("a team's own size cap (null: the hunt's team_size)",
+                                                               team, _body("TeamSize")),
+        "/admin/hunts/{hunt_id}/teams/{team}/captain": _command("hand a team's captaincy to one of its players",
+                                                                  team, _body("Captain")),
+        "/admin/hunts/{hunt_id}/teams/{team}/lock": _command(
+            "lock a team's roster now or at a chosen time (or unlock it): later joins are refused",
+            team, _body("Lock", required=False)),
+        "/admin/hunts/{hunt_id}/lock": _command(
+            "lock every team's roster now or at a chosen time (or unlock them): later joins and new teams are "
+            "refused", hunt, _body("Lock", required=False)),
+        "/admin/hunts/{hunt_id}/players/{player}/remove": _command(
+            "take a player off their team's roster (they can no longer act; they may join again)", player,
+            _body("Remove", required=False)),
+        "/admin/hunts/{hunt_id}/division": _command(
+            "put a side (a team's side id, or a solo player's id) in a division, or in none", hunt,
+            _body("SetDivision")),
+    }
+
+
 def _edit_paths(hunt: tuple[Any, ...], player: tuple[Any, ...]) -> dict[str, Any]:
     clue = (*hunt, _CLUE)
 
@@ -162,6 +200,8 @@ def openapi_document() -> dict[str, Any]:
     paging = (_query("limit", "rows (at most limits.page_limit_max: more is capped)"),
               _query("offset", "rows to skip"))
     read = (404, 503)  # a hunt that does not exist; one that cannot be loaded right now
+    division = _query("division", "a division id of the hunt (404 unknown_division otherwise); absent: the "
+                                  "overall board")
     paths: dict[str, Any] = {
         "/health": {"get": _op("liveness: 503 while the server stops", "public", _json(_ref("Health")),
                                errors=(503,))},
@@ -172,8 +212,9 @@ def openapi_document() -> dict[str, Any]:
         "/hunts/{hunt_id}": {"get": _op("public view of a hunt (no answers, codes, coordinates or hint texts)",
                                         "public", _json(_ref("PublicHunt")), params=hunt, errors=read,
                                         cached=True)},
-        "/hunts/{hunt_id}/leaderboard": {"get": _op("live leaderboard", "public", _json(_ref("Leaderboard")),
-                                                    params=hunt + paging, errors=(400, *read), cached=True)},
+        "/hunts/{hunt_id}/leaderboard": {"get": _op("live leaderboard (of one division with ?division=)", "public",
+                                                    _json(_ref("Leaderboard")), params=(*hunt, *paging, division),
+                                                    errors=(400, *read), cached=True)},
         "/play/{hunt_id}": {"get": _op("the player page (404 for an id that is not a hunt id)", "pages", pages,
                                        params=hunt, errors=(404,))},
         "/admin": {"get": _op("the admin page", "pages", pages)},
@@ -205,9 +246,11 @@ def openapi_document() -> dict[str, Any]:
                                               _json(_ref("HuntDetail")), params=hunt, errors=read, cached=True)},
         "/admin/hunts/{hunt_id}/leaderboard": {"get": _op(
             "leaderboard, paginated; at_seq: as of that sequence number; at_time: as of that clock time, the "
-            "last seq at or before it (both: the earlier; 404 before the first event)", "admin",
+            "last seq at or before it (both: the earlier; 404 before the first event); division: that division's "
+            "board", "admin",
             _json(_ref("Leaderboard")), params=(*hunt, *paging, _query("at_seq", "time travel: as of this seq"),
-                                                _query("at_time", "time travel: as of this time (epoch ms)")),
+                                                _query("at_time", "time travel: as of this time (epoch ms)"),
+                                                division),
             errors=(400, *read), cached=True)},
         "/admin/hunts/{hunt_id}/players/{player}": {"get": _op(
             "a player's progress and score audit", "admin", _json(_ref("PlayerDetail")), params=player,
@@ -222,7 +265,9 @@ def openapi_document() -> dict[str, Any]:
         "/admin/hunts/{hunt_id}/team-code": {"get": _op(
             "a team's code, for the organiser to hand out (team hunts; the team need not exist yet)", "admin",
             _json({"type": "object", "required": ["team", "side", "team_code", "members"], "properties": {
-                "team": {"type": "string"}, "side": {"type": "string"}, "team_code": {"type": "string"},
+                "team": {"type": "string"}, "side": {"type": "string"},
+                "team_code": {"type": ["string", "null"],
+                              "description": "null when the organiser chose the passcode (only its hash is kept)"},
                 "members": {"type": "integer"}}}),
             params=(*hunt, {**_query("team", "the team's name (control, format and invisible characters are "
                                              "refused)"), "required": True}), errors=(400, 404, 409, 503))},
@@ -274,7 +319,7 @@ def openapi_document() -> dict[str, Any]:
                 **{t: {"schema": {"type": "string", "format": "binary"}} for t in (
                     "image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4", "video/quicktime",
                     "video/webm")}}},
-            errors=(400, 401, 404, 409, 413, 503))},
+            errors=(400, 401, 403, 404, 409, 413, 503))},
         "/admin/hunts/{hunt_id}/entries": {"get": _op(
             "the judging queue: mission entries, oldest first", "admin", _json({"type": "object", "properties": {
                 "seq": {"type": "integer"}, "entries": {"type": "array", "items": {"type": "object"}},
@@ -289,6 +334,7 @@ def openapi_document() -> dict[str, Any]:
             (*hunt, {"name": "entry", "in": "path", "required": True,
                      "schema": {"type": "integer", "minimum": 0, "maximum": MAX_QUERY_INT}}),
             _body("Judge")),
+        **_team_paths(hunt, player, paging),
         "/admin/hunts/{hunt_id}/media/{digest}": {"get": _op(
             "any of the hunt's media (a mission's photo or video, a clue's image or recording), by its SHA-256 "
             "(its type read from its bytes)", "admin",

@@ -11,17 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import (
+    DIVISION_CHOICES,
     ENTRY_KINDS,
     EVENT_TYPES,
     HINT_POLICIES,
     MAX_ADJUST,
-    MAX_ALT,
     MAX_ANNOUNCEMENT,
     MAX_BONUS,
     MAX_CLUES,
     MAX_CREDITS,
+    MAX_DIVISIONS,
     MAX_HINTS,
-    MAX_MEDIA_ITEMS,
     MAX_OFFSET_S,
     MAX_PARTIALS,
     MAX_PATTERN_CHARS,
@@ -30,20 +30,23 @@ from ..domain import (
     MAX_REASON,
     MAX_REPLY,
     MAX_SCHEDULES,
+    MAX_TEAM_NAME,
     MAX_TEAM_SIZE,
     MAX_TEXT,
     MAX_TIME_MS,
     MAX_VERDICT,
     MAX_WINDOW_S,
-    MEDIA_TARGETS,
     RESERVED_IDS,
+    TEAM_CREATION,
 )
 from ..protocol import MAX_ID_CHARS, ErrorCode
 from ._http import MAX_QUERY_INT, MAX_QUERY_TEXT
+from ._openapi_media import clue_fields, definition_fields, media_bodies, media_list, media_responses, public_fields
 
-__all__ = ["HUNT_ID", "HUNT_ID_PATTERN", "body_schemas", "query_schemas", "response_schemas"]
+__all__ = ["HUNT_ID", "HUNT_ID_PATTERN", "PASSCODE_PATTERN", "body_schemas", "query_schemas", "response_schemas"]
 
 HUNT_ID_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$"
+PASSCODE_PATTERN = "^[A-Za-z0-9]{4,32}$"  # a team passcode the organiser chooses
 HUNT_ID = {"type": "string", "pattern": HUNT_ID_PATTERN, "not": {"enum": sorted(RESERVED_IDS)}}
 CLUE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 # Python's str.isspace() characters, spelled out (a regex's \s differs between languages).
@@ -86,12 +89,7 @@ _SECRETS = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern
 
 _ONLY_ANSWER = ("patterns", "partial")
 _ONLY_GEO = ("show_on_map", "map_radius_m")
-_MEDIA = {"type": "array", "maxItems": MAX_MEDIA_ITEMS, "uniqueItems": True, "items": _object({
-    "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "the SHA-256 of an uploaded file"},
-    "alt": {"type": "string", "minLength": 1, "maxLength": MAX_ALT, "pattern": f"[^{_SPACE}]",
-            "description": "what the image shows or the recording is"}}, required=("hash", "alt")),
-    "description": "images and recordings shown with it, by hash (each hash once)"}
-_NOTICE = _object({"text": {"type": "string", "maxLength": MAX_TEXT}, "media": _MEDIA})
+_MEDIA = media_list(_object, _SPACE)
 _CLUE_KINDS = {
     "answer": {"anyOf": [{"required": ["answers"]}, {"required": ["patterns"]}],
                "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon", "radius_m", "accepts",
@@ -138,10 +136,7 @@ CLUE = _object({
     "opens_after_s": {**_OFFSET, "anyOf": [{"type": "null"}, _int(0, MAX_WINDOW_S)],
                       "description": "seconds after the side's own start"},
     "closes_after_s": {**_WINDOW, "description": "seconds after the side's own start"},
-    "media": _MEDIA,
-    "show_on_map": {**_BOOL, "description": "geo clues: an area around the spot is on the players' map"},
-    "map_radius_m": {**_number(0.1, 100_000), "description": "geo clues: that area's radius, at least radius_m "
-                                                            "(default: 3 x radius_m, at least 100)"},
+    **clue_fields(_MEDIA),
 }, required=("id", "title", "kind"),
     allOf=[{"if": {"properties": {"kind": {"const": kind}}}, "then": rule} for kind, rule in _CLUE_KINDS.items()])
 
@@ -158,25 +153,33 @@ DEFINITION = _object({
     "team_size": {"anyOf": [{"type": "null"}, _int(1, MAX_TEAM_SIZE)], "description": "teams mode only"},
     "hint_policy": {"enum": list(HINT_POLICIES)},
     "allow_typed_position": _BOOL,
+    "divisions": {"type": "array", "maxItems": MAX_DIVISIONS, "items": _object({
+        "id": {"type": "string", "pattern": CLUE_ID_PATTERN},
+        "title": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": f"[^{_SPACE}]"}},
+        required=("id",)), "description": "separate leaderboards (ids unique); the overall board stays"},
+    "division_choice": {"enum": list(DIVISION_CHOICES),
+                        "description": "join: a side picks its division when it joins; organiser: only the "
+                                       "organiser sets divisions"},
+    "team_creation": {"enum": list(TEAM_CREATION), "description": "teams mode only: who makes teams"},
     "window_s": {**_WINDOW, "description": "each side's time to play from its own start"},
     "team_starts": {"anyOf": [{"type": "null"}, {
         "type": "object", "maxProperties": MAX_SCHEDULES, "additionalProperties": _SCHEDULE,
         "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": f"[^{_SPACE}]"}}],
         "description": "teams mode only: {team name: its own start and window}"},
     "freeze_at": {**_TIME, "description": "the scoreboard freezes for players at this time; " + _TIME["description"]},
-    "intro": {**_NOTICE, "description": "shown before and at the start"},
-    "outro": {**_NOTICE, "description": "shown at the end, or to a side that found every clue"},
-    "map": {**_BOOL, "description": "the players' map of open geo clues marked show_on_map"},
+    **definition_fields(_object, _MEDIA),
     "clues": {"type": "array", "minItems": 1, "maxItems": MAX_CLUES, "items": CLUE},
 }, required=("id", "title", "clues"),
     description="A hunt definition. Beyond this schema: clue ids are unique, every id in `after` names "
                 "another clue, prerequisites form no cycle, `decay.min` <= `points`, `ends_at` > "
-                "`starts_at`, `team_size` and `team_starts` only with mode teams, a clue closes after it opens "
-                "and gives each edge once (`opens_at` or `opens_after_s`), a schedule gives `starts_at` or "
-                "`offset_s`, not both, `map_radius_m` >= `radius_m`, and an ISO time must parse with a zone; "
+                "`starts_at`, `team_size`, `team_starts` and `team_creation` only with mode teams, a clue closes "
+                "after it opens and gives each edge once (`opens_at` or `opens_after_s`), a schedule gives "
+                "`starts_at` or `offset_s`, not both, division ids are unique, `map_radius_m` >= `radius_m`, and "
+                "an ISO time must parse with a zone; "
                 "a definition that breaks one of these is refused with 400 naming the field.",
     allOf=[{"if": {"not": {"properties": {"mode": {"const": "teams"}}, "required": ["mode"]}},
-            "then": {"properties": {"team_size": {"type": "null"}, "team_starts": {"type": "null"}}}}])
+            "then": {"properties": {"team_size": {"type": "null"}, "team_starts": {"type": "null"}},
+                     "not": {"required": ["team_creation"]}}}])
 
 _COMMAND_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS,
                "description": "the idempotency key; sent again, the command answers with its first outcome"}
@@ -240,15 +243,39 @@ def body_schemas() -> dict[str, Any]:
         "Judge": _object({"id": _COMMAND_ID, "verdict": {"enum": ["approve", "reject"]},
                           "bonus": _int(0, MAX_BONUS), "message": {"type": "string", "maxLength": MAX_VERDICT}},
                          required=("verdict",), description="a bonus only with approve"),
-        "Attach": _object({"id": _COMMAND_ID, "target": {"enum": list(MEDIA_TARGETS)},
-                           "clue": _STRING, "hint": _int(0, MAX_HINTS - 1), "media": _MEDIA},
-                          required=("target", "media"),
-                          description="clue (an id of the hunt) with target clue or hint; hint (an index of that "
-                                      "clue's hints) with target hint; every hash an uploaded file's"),
-        "Map": _object({"id": _COMMAND_ID, "enabled": _BOOL}, required=("enabled",)),
+        **_team_bodies(),
+        **media_bodies(_object, _COMMAND_ID, _MEDIA),
         "Adjust": _object({"id": _COMMAND_ID, "player": _STRING, "reason": _REASON,
                            "delta": {**_int(-MAX_ADJUST, MAX_ADJUST), "not": {"const": 0}}},
                           required=("player", "delta")),
+    }
+
+
+_TEAM_NAME = {"type": "string", "minLength": 1, "maxLength": MAX_TEAM_NAME, "pattern": f"[^{_SPACE}]",
+              "description": "control, format and invisible characters are refused"}
+_SIZE = {"anyOf": [{"type": "null"}, _int(1, MAX_TEAM_SIZE)]}
+_DIVISION = {"type": ["string", "null"], "description": "a division id of the hunt (404 unknown_division otherwise)"}
+
+
+def _team_bodies() -> dict[str, Any]:
+    passcode = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": PASSCODE_PATTERN}],
+                "description": "4-32 letters or digits, case does not matter (only its keyed hash is kept); null "
+                               "or absent: a generated code"}
+    return {
+        "CreateTeam": _object({"id": _COMMAND_ID, "name": _TEAM_NAME, "passcode": passcode, "size": _SIZE,
+                               "division": _DIVISION}, required=("name",)),
+        "RenameTeam": _object({"id": _COMMAND_ID, "name": _TEAM_NAME}, required=("name",)),
+        "TeamPasscode": _object({"id": _COMMAND_ID, "passcode": passcode}),
+        "TeamSize": _object({"id": _COMMAND_ID, "size": {**_SIZE, "description": "null: the hunt's team_size"}},
+                            required=("size",)),
+        "Captain": _object({"id": _COMMAND_ID, "player": _STRING}, required=("player",)),
+        "Lock": _object({"id": _COMMAND_ID, "locked": {**_BOOL, "description": "false unlocks (default true)"},
+                         "at": {**_TIME, "description": "when the lock begins: " + _TIME["description"]
+                                + "; absent or null: now. Only with a lock."}},
+                        description="an unlock (locked false) takes no at"),
+        "Remove": _object({"id": _COMMAND_ID, "reason": {"type": "string", "maxLength": 500}}),
+        "SetDivision": _object({"id": _COMMAND_ID, "side": _STRING, "division": _DIVISION},
+                               required=("side", "division")),
     }
 
 
@@ -268,31 +295,34 @@ def query_schemas() -> dict[str, dict[str, Any]]:
         "clue": {"type": "string", "maxLength": MAX_QUERY_TEXT},
         "type": {"enum": ["", *sorted(EVENT_TYPES)]},
         "team": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_TEXT},
+        "division": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_TEXT},
     }
 
 
 def response_schemas() -> dict[str, Any]:
     obj, arr, s, i = "object", "array", _STRING, _INT
     nullable_s, nullable_i = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
-    row = {"type": obj, "properties": {"rank": i, "player": s, "name": s, "score": i, "team": nullable_s}}
+    row = {"type": obj, "properties": {"rank": i, "player": s, "name": s, "score": i, "team": nullable_s,
+                                       "captain": {**s, "description": "team hunts: the captain's name"},
+                                       "division": s}}
     return {
         "Error": {"type": obj, "required": ["error", "message"], "properties": {
             "error": {"type": "string", "enum": [code.value for code in ErrorCode]}, "message": s,
             "retry_after_ms": {"type": "integer", "minimum": 1}}},
         "Leaderboard": {"type": obj, "required": ["seq", "total", "rows"],
-                        "properties": {"seq": i, "total": i, "rows": {"type": arr, "items": row}, "frozen": _BOOL}},
+                        "properties": {"seq": i, "total": i, "rows": {"type": arr, "items": row}, "frozen": _BOOL,
+                                       "division": s}},
+        **_team_responses(),
         "PublicHunt": {"type": obj, "required": ["id", "title", "status", "clues"], "properties": {
             "id": s, "title": s, "description": s, "mode": s, "order": s, "status": s, "starts_at": {},
             "ends_at": {}, "team_size": nullable_i, "hint_policy": s, "allow_typed_position": _BOOL,
             "frozen": _BOOL, "freeze_at": nullable_i,
             "window": {"type": obj, "properties": {"starts_at": nullable_i, "ends_at": nullable_i}},
-            "intro": {"type": obj, "description": "{text, media: [{hash, alt, type}]}"},
-            "outro": {"type": obj, "description": "as intro; at the end, or to a side that found every clue"},
-            "map": {"type": obj, "description": "while the map is on: {areas: [{clue, title, lat, lon, radius_m}]}"},
-            "map_tiles": {"type": obj, "description": "{url, attribution} of the configured tile server"},
+            **public_fields(),
             "clues": {"type": arr, "items": {"type": obj, "properties": {
                 "id": s, "kind": s, "points": i,
-                "value": {**i, "description": "what it scores its next finder now"}}}}}},
+                "value": {**i, "description": "what it scores its next finder now"},
+                "opens_at": nullable_i, "closes_at": nullable_i, "closed": _BOOL}}}}},
         "Schedule": {"type": obj, "required": ["seq", "sides", "clues"], "properties": {
             "seq": i, "mode": {"enum": ["solo", "teams"]}, "began": nullable_i,
             "starts_at": {}, "ends_at": {}, "window_s": nullable_i,
@@ -327,10 +357,7 @@ def response_schemas() -> dict[str, Any]:
             "next_after": nullable_i, "next_before": nullable_i}},
         "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
             "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
-        "MediaLibrary": {"type": obj, "required": ["seq", "media", "targets", "missing", "map"], "properties": {
-            "seq": i, "map": _BOOL, "media": {"type": arr, "items": {"type": obj, "properties": {
-                "hash": s, "size": i, "type": s, "seq": i, "ts": i, "shown_with": {"type": arr}}}},
-            "targets": {"type": obj}, "missing": {"type": arr, "items": s}}},
+        **media_responses(),
         "EditPlan": {"type": obj, "required": ["clue", "change", "version", "finders", "corrections", "credits"],
                      "properties": {"clue": s, "change": s, "version": i, "finders": i, "unchecked": i,
                                     "document": {"type": obj}, "public": {"type": obj},
@@ -347,4 +374,25 @@ def response_schemas() -> dict[str, Any]:
                 "id": s, "owner": nullable_s, "lease_age_s": {"type": ["number", "null"]}}}}}},
         "Health": {"type": obj, "required": ["status"], "properties": {"status": {"enum": ["ok", "stopping"]},
                                                                       "hunts": i, "active": i}},
+    }
+
+
+def _team_responses() -> dict[str, Any]:
+    obj, arr, s, i = "object", "array", _STRING, _INT
+    nullable_s, nullable_i = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+    member = {"type": obj, "properties": {"player": s, "name": s}}
+    team = {"type": obj, "required": ["side", "name", "captain", "members"], "properties": {
+        "side": s, "name": s, "score": i, "rank": nullable_i, "captain": {"anyOf": [{"type": "null"}, member]},
+        "members": {"type": arr, "items": member}, "size": nullable_i, "cap": nullable_i, "locked_at": nullable_i,
+        "locked": _BOOL, "division": nullable_s, "passcode": {"enum": ["generated", "organiser"]},
+        "team_code": {**nullable_s, "description": "the generated code; null when the organiser chose the passcode"},
+        "invite": {**nullable_s, "description": "the player page's link with the team and its code filled in"}}}
+    return {
+        "Teams": {"type": obj, "required": ["seq", "total", "rows"], "properties": {
+            "seq": i, "total": i, "rows": {"type": arr, "items": team}, "rosters_locked_at": nullable_i,
+            "rosters_locked": _BOOL, "team_creation": s, "team_size": nullable_i, "divisions": {"type": arr}}},
+        "TeamCommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
+            "id": s, "seq": i, "result": s, "duplicate": _BOOL, "side": s, "team": s,
+            "team_code": {**nullable_s, "description": "the team's passcode: yours (this once) or the generated one"},
+            "invite": nullable_s}},
     }

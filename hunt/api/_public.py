@@ -13,7 +13,7 @@ from quart import Blueprint, Response, request, send_file
 
 from ..domain import HuntState, valid_id
 from ..engine import HuntNotFound
-from ..protocol import NotFound, frames
+from ..protocol import BadRequest, ErrorCode, NotFound, frames
 from ._clock import timing_phase
 from ._context import ApiContext
 from ._http import json_response, query_int
@@ -21,7 +21,7 @@ from ._metrics import check_metrics_access, metrics_registry, metrics_response
 from ._openapi import openapi_document
 from ._views import hunt_public, is_published, leaderboard_page
 
-__all__ = ["DEFAULT_PAGE", "STATIC_DIR", "public_blueprint", "serve_cached"]
+__all__ = ["DEFAULT_PAGE", "STATIC_DIR", "division_query", "public_blueprint", "serve_cached"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # The only names /static/ serves, fixed at start-up: a request's filename is looked up here and
@@ -42,14 +42,30 @@ async def serve_cached(ctx: ApiContext, hunt_id: str, key: Hashable, build: Call
 
 
 async def leaderboard_response(ctx: ApiContext, hunt_id: str, *, public: bool = False) -> Response:
-    """The leaderboard page; ``public``: as players may see it (while frozen, as of the freeze)."""
+    """The leaderboard page; ``public``: as players may see it (while frozen, as of the freeze);
+    ``?division=``: that division's board."""
     limit = query_int("limit", DEFAULT_PAGE, 1, ctx.config.limits.page_limit_max)
     offset = query_int("offset", 0, 0)
     assert limit is not None and offset is not None
     now_ms = ctx.now_ms()
-    frozen = (await ctx.engine.state(hunt_id)).frozen_at(now_ms)  # a scheduled freeze may come due between events
-    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset, public, frozen),
-                              lambda state: leaderboard_page(state, limit, offset, public=public, now_ms=now_ms))
+    state = await ctx.engine.state(hunt_id)
+    frozen = state.frozen_at(now_ms)  # a scheduled freeze may come due between events
+    division = division_query(state, request.args.get("division"))
+    return await serve_cached(ctx, hunt_id, ("leaderboard", limit, offset, public, frozen, division),
+                              lambda state: leaderboard_page(state, limit, offset, public=public, now_ms=now_ms,
+                                                             division=division))
+
+
+def division_query(state: HuntState, raw: str | None) -> str | None:
+    """``?division=`` of a leaderboard: None when absent; 400 when empty, 404 when the hunt has
+    no such division."""
+    if raw is None:
+        return None
+    if raw == "":
+        raise BadRequest("division must be a division id (leave it out for the overall board)")
+    if state.definition.teams.division(raw) is None:
+        raise NotFound(f"no division {raw[:64]!r} in this hunt", code=ErrorCode.UNKNOWN_DIVISION)
+    return raw
 
 
 async def published_state(ctx: ApiContext, hunt_id: str) -> HuntState:

@@ -117,12 +117,18 @@ class Pushes:
         top, etag = self.hub.cached(("push-top", top_n), lambda: state.public_top(top_n), orjson.dumps)
         values, values_etag = self.hub.cached("push-values", lambda: dynamic_values(state), orjson.dumps)
         you = you_row(state, self.player or "")
-        key = (etag, values_etag, tuple(sorted(you.items())) if you else None, frozen)
+        # A side in a division is sent its division's board too (one encoding per division).
+        division = you.get("division") if you else None
+        board = None
+        if division is not None:
+            board = division, self.hub.cached(("push-top", top_n, division),
+                                              lambda: state.public_top(top_n, division=division), orjson.dumps)
+        key = (etag, values_etag, tuple(sorted(you.items())) if you else None, frozen, board and board[1][1])
         if key == self._board_sent:
             return None
         self._board_sent = key
         return frames.text(frames.leaderboard(state.seq, top, you, values if values != b"{}" else None,
-                                              frozen=frozen))
+                                              frozen=frozen, division=board and (board[0], board[1][0])))
 
     async def _push_feed(self) -> None:
         hub, cursor = self.hub, self._feed_cursor

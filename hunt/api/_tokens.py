@@ -13,8 +13,13 @@ The same key, through keys derived for each purpose, also gives:
   and the broker see instead of the id, which is a bearer secret (resending it returns the
   player's token);
 - each team's **team code**, the passcode that lets a player join a team that exists. It is
-  derived, not stored: the captain (the team's first player) and the organiser can always be
-  told it again, and no log, export or broker message holds it.
+  derived, not stored: the captain and the organiser can always be told it again, and no log,
+  export or broker message holds it. A new code is a new *generation* (the team's
+  ``code_gen``, counted in the log);
+- the **passcode hash** of a passcode the organiser chose for a team instead: the log keeps only
+  this keyed hash, so neither the log, an export nor the broker can give the passcode away
+  (and, without the server's key, it cannot be guessed offline either). Nobody can be told it
+  again; the organiser hands it out.
 
 Both secrets live in the data directory, created on first start with mode 0600; an admin
 token set in the configuration (``HUNT_ADMIN_TOKEN`` or ``server.admin_token``) takes the
@@ -34,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
+from ..domain import Side
 
-__all__ = ["PlayerTokens", "Secrets", "load_secrets"]
+__all__ = ["PlayerTokens", "Secrets", "fold_passcode", "load_secrets"]
 
 log = logging.getLogger("hunt.api")
 
@@ -60,6 +66,7 @@ class PlayerTokens:
         self._key = key
         self._join_key = hmac.new(key, b"hunt join ids", hashlib.sha256).digest()
         self._team_key = hmac.new(key, b"hunt team codes", hashlib.sha256).digest()
+        self._passcode_key = hmac.new(key, b"hunt team passcodes", hashlib.sha256).digest()
 
     def issue(self, hunt_id: str, player: str, incarnation: str | None = None) -> str:
         return f"{player}.{self._sign(hunt_id, player, incarnation)}"
@@ -82,10 +89,12 @@ class PlayerTokens:
         digest = hmac.new(self._join_key, f"{hunt_id}\0{join_id}".encode(), hashlib.sha256).digest()
         return JOIN_KEY_PREFIX + _b64(digest[:16])
 
-    def team_code(self, hunt_id: str, incarnation: str | None, side_id: str) -> str:
-        """The passcode of a team (by its side id, e.g. ``team:gulls``): two groups of four
-        letters or digits, e.g. ``K7QM-3XWA``."""
+    def team_code(self, hunt_id: str, incarnation: str | None, side_id: str, generation: int = 0) -> str:
+        """The generated passcode of a team (by its side id, e.g. ``team:gulls``) in its
+        ``generation``: two groups of four letters or digits, e.g. ``K7QM-3XWA``."""
         message = f"{hunt_id}\0{incarnation or ''}\0{side_id}".encode()
+        if generation:
+            message += f"\0{generation}".encode()
         number = int.from_bytes(hmac.new(self._team_key, message, hashlib.sha256).digest(), "big")
         chars = []
         for _ in range(TEAM_CODE_CHARS):
@@ -94,18 +103,38 @@ class PlayerTokens:
         half = TEAM_CODE_CHARS // 2
         return "".join(chars[:half]) + "-" + "".join(chars[half:])
 
-    def team_code_matches(self, hunt_id: str, incarnation: str | None, side_id: str, given: object) -> bool:
-        """Whether ``given`` is the team's code; case, spaces and dashes do not matter."""
+    def team_code_matches(self, hunt_id: str, incarnation: str | None, side: Side, given: object) -> bool:
+        """Whether ``given`` is the team's passcode (the organiser's, else its generated code);
+        case, spaces and dashes do not matter."""
         if not isinstance(given, str) or len(given) > 64:
             return False
-        typed = "".join(ch for ch in given.upper() if ch not in " -")
-        expected = self.team_code(hunt_id, incarnation, side_id).replace("-", "")
+        if side.passcode is not None:
+            return hmac.compare_digest(self.passcode_hash(hunt_id, incarnation, given).encode(), side.passcode.encode())
+        typed = fold_passcode(given)
+        expected = self.team_code(hunt_id, incarnation, side.id, side.code_gen).replace("-", "")
         return hmac.compare_digest(typed.encode(), expected.encode())
+
+    def passcode_hash(self, hunt_id: str, incarnation: str | None, passcode: str) -> str:
+        """The keyed hash (64 hex digits) the log keeps of a passcode the organiser chose."""
+        message = f"{hunt_id}\0{incarnation or ''}\0{fold_passcode(passcode)}".encode()
+        return hmac.new(self._passcode_key, message, hashlib.sha256).hexdigest()
+
+    def shown_code(self, hunt_id: str, incarnation: str | None, side: Side) -> str | None:
+        """The team's code as the captain and the organiser may be told it: the generated one;
+        None when the organiser chose the passcode (only its hash is kept)."""
+        if side.passcode is not None:
+            return None
+        return self.team_code(hunt_id, incarnation, side.id, side.code_gen)
 
     def _sign(self, hunt_id: str, player: str, incarnation: str | None) -> str:
         # A NUL separator: no id contains one, so (hunt, player, incarnation) never collide.
         message = f"{hunt_id}\0{player}" if incarnation is None else f"{hunt_id}\0{player}\0{incarnation}"
         return _b64(hmac.new(self._key, message.encode(), hashlib.sha256).digest())
+
+
+def fold_passcode(text: str) -> str:
+    """A passcode as it is compared: upper case, without spaces and dashes."""
+    return "".join(ch for ch in text.upper() if ch not in " -")
 
 
 def _b64(digest: bytes) -> str:

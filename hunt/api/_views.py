@@ -69,6 +69,8 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
         "mode": definition["mode"], "order": definition["order"], "status": status,
         "starts_at": definition["starts_at"], "ends_at": definition["ends_at"],
         "hint_policy": definition["hint_policy"], "allow_typed_position": definition["allow_typed_position"],
+        "team_size": definition["team_size"], "divisions": definition["divisions"],
+        "division_choice": definition["division_choice"], "team_creation": definition["team_creation"],
         **timing_public(state, side_id, now_ms), "clues": clues,
         **_notices_and_map(state, shown, side, now_ms),
     }
@@ -111,18 +113,22 @@ def dynamic_values(state: HuntState) -> dict[str, int]:
 
 
 def leaderboard_page(state: HuntState, limit: int, offset: int, *, public: bool = False,
-                     now_ms: int | None = None) -> dict[str, Any]:
-    """``{"seq", "total", "rows": [{"rank", "player", "name", "score"}], "frozen"?: true}``;
-    ``public``: as players may see it (while the scoreboard is frozen, the standings as of the
-    freeze). ``frozen`` is there while the scoreboard is frozen (for organisers too, who see it live);
-    with ``now_ms``, also once a scheduled freeze is due (the standings then are still the live ones)."""
-    if state.frozen is None:
-        page = {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset)}
-        return page | {"frozen": True} if now_ms is not None and state.frozen_at(now_ms) else page
-    if public:
-        return {"seq": state.seq, "total": len(state.frozen_rows), "rows": state.public_top(limit, offset),
-                "frozen": True}
-    return {"seq": state.seq, "total": len(state.leaderboard), "rows": state.top(limit, offset), "frozen": True}
+                     now_ms: int | None = None, division: str | None = None) -> dict[str, Any]:
+    """``{"seq", "total", "rows": [{"rank", "player", "name", "score", "captain"?, "division"?}],
+    "frozen"?: true, "division"?: id}``; ``public``: as players may see it (while the scoreboard is
+    frozen, the standings as of the freeze). ``frozen`` is there while the scoreboard is frozen
+    (for organisers too, who see it live); with ``now_ms``, also once a scheduled freeze is due
+    (the standings then are still the live ones). ``division``: that division's board (ranks within it)."""
+    page: dict[str, Any] = {"seq": state.seq}
+    if public and state.frozen is not None:
+        page.update(total=len(state.frozen_board(division)), rows=state.public_top(limit, offset, division))
+    else:
+        page.update(total=len(state.board(division)), rows=state.top(limit, offset, division))
+    if state.frozen is not None or (now_ms is not None and state.frozen_at(now_ms)):
+        page["frozen"] = True
+    if division is not None:
+        page["division"] = division
+    return page
 
 
 def you_row(state: HuntState, player_id: str) -> dict[str, Any] | None:
@@ -136,6 +142,9 @@ def you_row(state: HuntState, player_id: str) -> dict[str, Any] | None:
     if player.team is not None:
         row["team"] = side.name
         row["side"] = side.id
+    if side.division is not None:
+        row["division"] = side.division
+        row["division_rank"] = state.public_division_rank(side.id)
     return row
 
 
@@ -187,7 +196,7 @@ def welcome_view(state: HuntState, player: Player, now_ms: int) -> dict[str, Any
     return {
         "player": player.id, "seq": state.seq, "name": player.name,
         "team": player.team, "status": state.status_at(now_ms), "banned": player.banned,
-        "score": side.score, "rank": rank, "progress": progress,
+        "score": side.score, "rank": rank, "progress": progress, "division": side.division,
     }
 
 

@@ -17,7 +17,7 @@ from functools import partial
 import trio
 
 from ..api import Secrets, create_app, serve
-from ..cluster import open_bus, open_logged_engine, open_node
+from ..cluster import open_cluster_node
 from ..config import Config
 from ..relay import read_analytics
 
@@ -54,15 +54,11 @@ async def main_cluster(config: Config, secrets: Secrets, sample: bool, announce:
                 log.info("%s: node %s hands its hunts over and stops", signal.Signals(signum).name, name)
                 return
 
-        async with open_bus(config.cluster.nats_url, name) as bus, \
-                open_logged_engine(config, name) as (engine, stores), \
-                open_node(config, bus, engine, name, prepare=stores.prepare) as node:
+        async with open_cluster_node(config) as node:
             gateway = node.gateway
             app = create_app(config, gateway, secrets=secrets, analytics=partial(read_analytics, config.data_path))
             sample_id = await ensure_sample(gateway) if sample else None
             async with trio.open_nursery() as nursery:
-                # the stream refused this node's append: another node owns the hunt; let it go
-                stores.on_fenced = partial(nursery.start_soon, node.leases.release)
                 port = await nursery.start(partial(serve, config, gateway, app=app, shutdown_trigger=stop_on_signal))
                 announce(config, secrets, port, sample_id)  # type: ignore[operator]
         log.info("node %s stopped: hunts handed over, mailboxes drained, snapshots written", name)

@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 trio.run(_main, config, secrets, args.sample, reload)
             else:
                 trio.run(_main_workers, config, secrets, args.sample)
-    except DataDirLocked as err:
+    except (DataDirLocked, ValueError) as err:  # ValueError: a secret or key file that cannot be read
         print(f"hunt serve: {err}", file=sys.stderr)
         return 2
     except OSError as err:

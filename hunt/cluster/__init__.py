@@ -28,7 +28,7 @@ from ._leases import Leases, NodeInfo
 from ._log import LogDiverged, LogFenced, LogUnavailable, RecordLog, open_record_log
 from ._logstores import CaughtUp, LoggedHuntStore, LoggedHuntStores, open_logged_engine
 from ._nats import find_nats_server, open_local_nats
-from ._node import ClusterEngine, ClusterNode, LeasePlacement, open_node
+from ._node import ClusterEngine, ClusterNode, LeasePlacement, open_cluster_node, open_node
 from ._owner import OwnerStatistics, serve_owner
 from ._replica import Replica
 from ._wire import Subjects, WireFailure
@@ -60,6 +60,7 @@ __all__ = [
     "WireFailure",
     "find_nats_server",
     "open_bus",
+    "open_cluster_node",
     "open_gateway_engine",
     "open_local_nats",
     "open_logged_engine",

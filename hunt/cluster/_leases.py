@@ -36,6 +36,8 @@ from typing import Any
 import orjson
 import trio
 
+from actors import RequestTimeout
+
 from ..config import Config
 from ..engine import HuntExists
 from ._bus import Bus
@@ -44,7 +46,7 @@ __all__ = ["Leases", "NodeInfo"]
 
 log = logging.getLogger("hunt.cluster.leases")
 
-WATCH_STALL_RENEWALS = 4  # renewal rounds without an update from the watcher (ours included): watch again
+WATCH_STALL_RENEWALS = 2  # renewal rounds without an update from the watcher (ours included): watch again
 
 
 @dataclass
@@ -86,7 +88,7 @@ class Leases:
         self.renew_every_s = cluster.lease_s / 3
         self.claim_every_s = cluster.claim_every_s
         self.claims_at_once = cluster.claims_at_once
-        self.replicas = cluster.kv_replicas
+        self.replicas = cluster.replicas
         self.cluster_bucket = f"{cluster.bucket_prefix}-cluster"
         self.catalog_bucket = f"{cluster.bucket_prefix}-catalog"
         self._prepare = prepare
@@ -144,6 +146,12 @@ class Leases:
         return {hunt: (lease.node, now - lease.seen) for hunt, lease in sorted(self.leases.items())
                 if now - lease.seen <= self.lease_s}
 
+    async def _kv(self, make: Callable[[Any], Any]) -> Any:
+        """One KV call, at most ``lease_s`` long (NATS may be reconnecting): RequestTimeout after."""
+        with trio.move_on_after(self.lease_s):
+            return await self.bus.call(make)
+        raise RequestTimeout(f"no answer from the KV bucket within {self.lease_s} s")  # 503 unavailable
+
     # -- the catalog -----------------------------------------------------------------------
 
     async def register(self, hunt_id: str) -> bool:
@@ -151,7 +159,7 @@ class Leases:
         from nats.js.errors import KeyWrongLastSequenceError
 
         try:
-            await self.bus.call(lambda nc: _kv_create(nc, self.catalog_bucket, hunt_id, b"{}"))
+            await self._kv(lambda nc: _kv_create(nc, self.catalog_bucket, hunt_id, b"{}"))
         except KeyWrongLastSequenceError:
             return False
         self.catalog.add(hunt_id)
@@ -159,7 +167,7 @@ class Leases:
 
     async def unregister(self, hunt_id: str) -> None:
         self.catalog.discard(hunt_id)
-        await self.bus.call(lambda nc: _kv_delete(nc, self.catalog_bucket, hunt_id, None))
+        await self._kv(lambda nc: _kv_delete(nc, self.catalog_bucket, hunt_id, None))
 
     # -- claiming and releasing ------------------------------------------------------------
 
@@ -179,7 +187,7 @@ class Leases:
         try:
             sent = trio.current_time()
             try:
-                revision = await self.bus.call(lambda nc: _kv_create(nc, self.cluster_bucket, f"lease.{hunt_id}",
+                revision = await self._kv(lambda nc: _kv_create(nc, self.cluster_bucket, f"lease.{hunt_id}",
                                                                      self._lease_body()))
             except KeyWrongLastSequenceError:
                 if errors:
@@ -215,7 +223,7 @@ class Leases:
         self._notify()
         await self._on_lost(hunt_id)
         try:
-            await self.bus.call(lambda nc: _kv_delete(nc, self.cluster_bucket, f"lease.{hunt_id}", held.revision))
+            await self._kv(lambda nc: _kv_delete(nc, self.cluster_bucket, f"lease.{hunt_id}", held.revision))
         except Exception as err:  # it lapses by itself within lease_s
             log.warning("releasing the lease of %s: %r", hunt_id, err)
         log.info("node %s released %s", self.name, hunt_id)
@@ -226,7 +234,7 @@ class Leases:
         (its actor drains) before its lease is deleted, and another node takes it at once."""
         self.stopping = True
         try:
-            await self.bus.call(lambda nc: _kv_delete(nc, self.cluster_bucket, f"node.{self.name}", None))
+            await self._kv(lambda nc: _kv_delete(nc, self.cluster_bucket, f"node.{self.name}", None))
         except Exception as err:
             log.warning("removing node %s's heartbeat: %r", self.name, err)
         async with trio.open_nursery() as nursery:
@@ -244,8 +252,8 @@ class Leases:
     async def run(self, *, task_status: trio.TaskStatus[Leases] = trio.TASK_STATUS_IGNORED) -> None:
         """Open the buckets, watch them, heartbeat, renew and claim until cancelled."""
         ttl, replicas = self.lease_s, self.replicas
-        await self.bus.call(lambda nc: _open_bucket(nc, self.cluster_bucket, ttl, replicas))
-        await self.bus.call(lambda nc: _open_bucket(nc, self.catalog_bucket, None, replicas))
+        await self._kv(lambda nc: _open_bucket(nc, self.cluster_bucket, ttl, replicas))
+        await self._kv(lambda nc: _open_bucket(nc, self.catalog_bucket, None, replicas))
         await self._heartbeat()
         await self._watch()
         async with trio.open_nursery() as nursery:
@@ -316,7 +324,7 @@ class Leases:
     async def _heartbeat(self) -> None:
         body = orjson.dumps({"hunts": len(self.held), "events_per_s": round(self._events_per_s(), 1)})
         try:
-            await self.bus.call(lambda nc: _kv_put(nc, self.cluster_bucket, f"node.{self.name}", body))
+            await self._kv(lambda nc: _kv_put(nc, self.cluster_bucket, f"node.{self.name}", body))
         except Exception as err:
             log.warning("heartbeat of %s: %r", self.name, err)
 
@@ -339,12 +347,12 @@ class Leases:
         sent = trio.current_time()
         body = self._lease_body()
         updates = [(f"lease.{hunt_id}", h.revision) for hunt_id, h in held.items()]
+        outcomes: list[Any] | None = None
         try:
-            with trio.move_on_after(self.lease_s):
+            with trio.move_on_after(self.lease_s):  # NATS reconnecting: give up this round, not the node
                 outcomes = await self.bus.call(lambda nc: _kv_update_all(nc, self.cluster_bucket, updates, body))
         except Exception as err:
             log.warning("renewing leases: %r", err)
-            outcomes = None
         if outcomes is None:
             outcomes = [None] * len(held)
         for (hunt_id, h), outcome in zip(held.items(), outcomes, strict=True):
@@ -370,7 +378,10 @@ class Leases:
 
     async def _claim_limited(self, limiter: trio.CapacityLimiter, hunt_id: str) -> None:
         async with limiter:
-            await self.claim(hunt_id)
+            try:
+                await self.claim(hunt_id)
+            except Exception as err:  # NATS unreachable for now: the next round tries again
+                log.warning("node %s could not claim %s: %r", self.name, hunt_id, err)
 
     async def _expire_held(self) -> None:
         now = trio.current_time()

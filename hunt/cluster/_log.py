@@ -81,10 +81,6 @@ class LogDiverged(CorruptStore):
     file that the stream lacks."""
 
 
-def encode_batch(hunt_id: str, records: Sequence[Recorded]) -> bytes:
-    return b"\n".join(orjson.dumps({**record_to_dict(r), "hunt": hunt_id}) for r in records)
-
-
 def decode_batch(data: bytes) -> list[Recorded]:
     """Raises LogDiverged for a message that is not a batch of records."""
     try:
@@ -117,8 +113,8 @@ class RecordLog:
         Raises LogFenced (refused: the subject moved on, or the batch is already there) or
         LogUnavailable (no ack within the publish timeout).
         """
-        for chunk in self._chunks(hunt_id, records):
-            expected = self._publish(hunt_id, chunk, expected)
+        for first, last, body in self._chunks(hunt_id, records):
+            expected = self._publish(hunt_id, first, last, body, expected)
         return expected
 
     def take_over(self, hunt_id: str, seq: int, expected: int) -> int:
@@ -181,25 +177,29 @@ class RecordLog:
 
     # -- inside -----------------------------------------------------------------------------
 
-    def _chunks(self, hunt_id: str, records: Sequence[Recorded]) -> Iterator[list[Recorded]]:
+    def _chunks(self, hunt_id: str, records: Sequence[Recorded]) -> Iterator[tuple[int, int, bytes]]:
+        """``(first seq, last seq, body)`` of each message: every record encoded once, as many
+        lines to a message as fit under the server's max_payload."""
         limit = max(int(getattr(self._nc, "max_payload", 1 << 20)) - PAYLOAD_HEADROOM, 1)
-        chunk: list[Recorded] = []
-        size = 0
+        lines: list[bytes] = []
+        size = first = last = 0
         for record in records:
-            line = len(orjson.dumps(record_to_dict(record))) + len(hunt_id) + 12
-            if chunk and size + line > limit:
-                yield chunk
-                chunk, size = [], 0
-            chunk.append(record)
-            size += line
-        if chunk:
-            yield chunk
+            line = orjson.dumps({**record_to_dict(record), "hunt": hunt_id})
+            if lines and size + len(line) + 1 > limit:
+                yield first, last, b"\n".join(lines)
+                lines, size = [], 0
+            if not lines:
+                first = record.seq
+            last = record.seq
+            lines.append(line)
+            size += len(line) + 1
+        if lines:
+            yield first, last, b"\n".join(lines)
 
-    def _publish(self, hunt_id: str, records: list[Recorded], expected: int) -> int:
-        first, last = records[0].seq, records[-1].seq
+    def _publish(self, hunt_id: str, first: int, last: int, body: bytes, expected: int) -> int:
         headers = {HEADER_MSG_ID: f"{hunt_id}:{last}", HEADER_LAST_SUBJECT_SEQ: str(expected),
                    HEADER_FIRST: str(first), HEADER_LAST: str(last)}
-        return self._send(hunt_id, encode_batch(hunt_id, records), headers, expected, dedup=True)
+        return self._send(hunt_id, body, headers, expected, dedup=True)
 
     def _send(self, hunt_id: str, body: bytes, headers: dict[str, str], expected: int, *, dedup: bool) -> int:
         timeout = self.settings.log_publish_timeout_s

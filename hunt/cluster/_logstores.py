@@ -42,7 +42,7 @@ import trio
 
 from ..config import Config
 from ..domain import Recorded
-from ..engine import Engine, open_engine
+from ..engine import Engine, open_engine, wall_clock_ms
 from ..store import HuntExists, HuntNotFound, HuntStore, HuntStores, SqliteHuntStores, StoreError, encode_snapshot
 from ._log import LogDiverged, LogFenced, RecordLog, open_record_log
 
@@ -262,13 +262,14 @@ class LoggedHuntStore:
 
 
 @asynccontextmanager
-async def open_logged_engine(config: Config, name: str) -> AsyncIterator[tuple[Engine, LoggedHuntStores]]:
+async def open_logged_engine(config: Config, name: str, *, clock: Callable[[], int] = wall_clock_ms,
+                             ) -> AsyncIterator[tuple[Engine, LoggedHuntStores]]:
     """A cluster node's engine: its hunt files under the data dir, their log of record the stream
-    at ``cluster.nats_url``. Give ``stores.prepare`` to ``open_node`` and point
-    ``stores.on_fenced`` at the node's lease release. Raises LogUnavailable."""
+    at ``cluster.nats_url``. ``open_node(..., log=stores)`` catches a hunt up (``stores.prepare``)
+    when it takes the lease and releases the lease when the stream fences it. Raises LogUnavailable."""
     async with open_record_log(config.cluster, config.cluster.nats_url, name=f"{name}-log") as record_log:
         files = SqliteHuntStores(config.data_path, synchronous=config.store.synchronous,
                                  busy_timeout_ms=config.store.busy_timeout_ms)
         stores = LoggedHuntStores(files, record_log, snapshot_every=config.store.snapshot_every)
-        async with open_engine(config, stores=stores) as engine:
+        async with open_engine(config, clock=clock, stores=stores) as engine:
             yield engine, stores

@@ -10,15 +10,20 @@ A node is the ``--workers N`` owner and a gateway in one process, on a shared NA
   history comes from the owner (:class:`~._remote.RemoteReader`), the hunts are the cluster's
   catalog, and a new hunt is created on the least-loaded node (``P.node.<node>`` request).
 
-Use it as ``async with open_node(config, bus, engine, prepare) as node``: ``node.gateway`` is
-the engine to give the API; on exit the node hands every hunt over (releases its leases after
-its actors drained) before the block's engine closes.
+The log of record (``_log``, ``_logstores``) is under the engine: every committed batch is in
+the hunt's subject of the replicated stream before it is acked, a node that gains a lease
+catches the hunt's file up from the stream before it serves (``prepare``), and a node whose
+append the stream refused (another node wrote the hunt since) drops the lease at once.
+
+Use it as ``async with open_cluster_node(config) as node`` (the bus, the log, the engine and
+the node): ``node.gateway`` is the engine to give the API; on exit the node hands every hunt
+over (releases its leases after its actors drained) before the engine closes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, TypeVar
@@ -32,14 +37,15 @@ from ..config import Config
 from ..domain import HuntDefinition, parse_definition
 from ..engine import Engine, HuntExists, wall_clock_ms
 from ..store import HuntStore
-from ._bus import Bus
+from ._bus import Bus, open_bus
 from ._gateway import GatewayEngine, OwnerView
 from ._leases import Leases
+from ._logstores import LoggedHuntStores, open_logged_engine
 from ._owner import serve_owner
 from ._remote import HistoryClient, RemoteReader, serve_history
 from ._wire import Subjects, decode_failure, encode_failure
 
-__all__ = ["ClusterEngine", "ClusterNode", "LeasePlacement", "open_node"]
+__all__ = ["ClusterEngine", "ClusterNode", "LeasePlacement", "open_cluster_node", "open_node"]
 
 log = logging.getLogger("hunt.cluster.node")
 
@@ -152,7 +158,7 @@ class ClusterEngine(GatewayEngine):
         target = self.node.leases.least_loaded()
         if target == self.node.name:
             return await self.node.create_here(document)
-        data = await self.history._request(Subjects(self.config.workers.subject_prefix).node(target),
+        data = await self.history.request(Subjects(self.config.workers.subject_prefix).node(target),
                                            orjson.dumps({"d": document}))
         if data[:1] != b"=":
             raise decode_failure(data)
@@ -207,23 +213,42 @@ class _Rate:
 
 
 @asynccontextmanager
+async def open_cluster_node(config: Config, *, clock: Callable[[], int] = wall_clock_ms,
+                            ) -> AsyncIterator[ClusterNode]:
+    """Node ``cluster.node`` on ``cluster.nats_url`` for the block: its bus, its log of record
+    (under its engine's stores), its engine over its data dir, and the node."""
+    name = config.cluster.node
+    async with open_bus(config.cluster.nats_url, name) as bus, \
+            open_logged_engine(config, name, clock=clock) as (engine, stores), \
+            open_node(config, bus, engine, name, log=stores, clock=clock) as node:
+        yield node
+
+
+@asynccontextmanager
 async def open_node(config: Config, bus: Bus, engine: Engine, name: str, *,
-                    prepare: Callable[[str], Awaitable[bool]] | None = None,
+                    log: LoggedHuntStores | None = None,
                     clock: Callable[[], int] = wall_clock_ms) -> AsyncIterator[ClusterNode]:
     """Run node ``name`` for the block (see the module's docstring).
 
-    ``prepare(hunt_id)`` brings a hunt whose lease this node just took up to date before it
-    serves it (the log's catch-up); without one, the node serves the hunts its data dir has.
+    With ``log`` (the engine's stores, over the log of record) a hunt whose lease this node
+    just took is caught up from the stream before it serves, a hunt it loses is fenced (its
+    next commit is refused), and a fenced hunt's lease is dropped. Without it (tests of the
+    leases and forwarding alone) the node serves only the hunts its data dir has.
     """
     async def unload(hunt_id: str) -> None:
+        if log is not None:
+            log.fence(hunt_id)  # nothing more of this hunt commits here, even what is in its mailbox
         if engine.is_active(hunt_id):
             await engine.unload(hunt_id)
 
-    async def has_file(hunt_id: str) -> bool:
-        return engine.discover(hunt_id)
+    async def catch_up(hunt_id: str) -> bool:
+        ready = await log.prepare(hunt_id) if log is not None else True
+        return ready and engine.discover(hunt_id)  # a file the catch-up built is this engine's now
 
     async with trio.open_nursery() as nursery:
-        leases = Leases(config, bus, name, prepare or has_file, unload, load=_Rate(engine))
+        leases = Leases(config, bus, name, catch_up, unload, load=_Rate(engine))
+        if log is not None:
+            log.on_fenced = lambda hunt_id: nursery.start_soon(leases.release, hunt_id)
         node = ClusterNode(config, bus, engine, leases)
         await nursery.start(leases.run)
         await nursery.start(partial(serve_owner, config, engine, bus, name, accepts=leases.holds))

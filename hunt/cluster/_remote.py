@@ -5,9 +5,10 @@ data dir (its copy may be missing, or stale from an earlier ownership). It asks 
 instead, on ``P.hist.<owner>.<hunt>`` (request/reply), and the owner reads its own file:
 
 - ``read`` (events with the indexes' filters, at most ``engine.history_page`` a request: a
-  reader pages), ``read_back`` (the latest feed items), ``load`` (the current state, from
-  memory when the hunt is loaded, else from disk without waking it), ``state_at`` (time
-  travel), ``verify`` (replay == snapshots == live, on the owner);
+  reader pages, and asks for smaller pages when a page is over the bound), ``read_back``
+  (the latest feed items), ``load`` (the current state, from
+  memory when the hunt is loaded, else from disk without waking it), ``state_at`` and
+  ``seq_at_time`` (time travel), ``verify`` (replay == snapshots == live, on the owner);
 - a reply is ``=`` and the payload, or ``#`` and ``{"t": token, "n": parts, "s": size}`` when
   the payload is over ``cluster.history_chunk_bytes`` (NATS's max_payload is 1 MB): the parts
   are fetched with ``{"op": "part"}``, the owner keeping at most ``cluster.history_cached``
@@ -19,7 +20,8 @@ Why ask the owner rather than read the replicated stream: the owner's file has t
 has none of them, and a read through the owner costs one request per page.
 
 The owner answers only for hunts it serves (``holds``); a node asked about a hunt it does not
-serve says ``stopped`` (503, retry), and the asking node's view of the owners catches up.
+serve says ``stopped`` (503, retry), and the asking node's view of the owners catches up. It
+reads at most ``workers.owner_inflight`` requests at once; more are answered ``overloaded``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from ..config import Config
 from ..domain import HuntState, Recorded
 from ..engine import Engine, TooLarge
 from ..store import decode_snapshot, encode_snapshot
-from ._bus import Bus, BusTimeout
+from ._bus import OVERLOADED_REPLY, Bus, BusTimeout
 from ._wire import Subjects, WireFailure, decode_failure, decode_records, encode_failure, encode_records
 
 __all__ = ["HistoryClient", "RemoteReader", "serve_history"]
@@ -62,12 +64,25 @@ class _HistoryServer:
         self.max_bytes = config.cluster.history_max_bytes
         self.cached_max = config.cluster.history_cached
         self.cached: OrderedDict[str, bytes] = OrderedDict()
+        self.capacity = config.workers.owner_inflight
+        self.inflight = 0
 
     def on_request(self, subject: str, data: bytes, reply: str) -> None:
-        if reply:
-            self.nursery.start_soon(self._handle, subject.rpartition(".")[2], data, reply)
+        if not reply:
+            return
+        if self.inflight >= self.capacity:  # as for command batches: `overloaded` at once, no queue
+            self.bus.publish(reply, OVERLOADED_REPLY)
+            return
+        self.inflight += 1
+        self.nursery.start_soon(self._handle, subject.rpartition(".")[2], data, reply)
 
     async def _handle(self, hunt_id: str, data: bytes, reply: str) -> None:
+        try:
+            await self._answer(hunt_id, data, reply)
+        finally:
+            self.inflight -= 1
+
+    async def _answer(self, hunt_id: str, data: bytes, reply: str) -> None:
         try:
             body = orjson.loads(data)
             op, args = body["op"], body.get("a", {})
@@ -91,11 +106,10 @@ class _HistoryServer:
                 records = await engine.read_events(
                     hunt_id, after=int(args.get("after", 0)), until=args.get("until"), limit=limit,
                     player=args.get("player"), type_=args.get("type_"), clue=args.get("clue"),
-                    from_ts=args.get("from_ts"), to_ts=args.get("to_ts"),
-                    newest_first=bool(args.get("newest_first")))
+                    from_ts=args.get("from_ts"), to_ts=args.get("to_ts"), newest_first=bool(args.get("newest_first")))
                 return encode_records(records)
             case "seq_at_time":
-                return b"%d" % await engine.seq_at_time(hunt_id, int(args["ts"]))
+                return orjson.dumps(await engine.seq_at_time(hunt_id, int(args["ts"])))
             case "read_back":
                 types, until = tuple(args["types"]), int(args["until"])
                 limit, first = min(int(args["limit"]), self.page), bool(args.get("first_finds_only"))
@@ -168,7 +182,7 @@ class HistoryClient:
         """The owner's payload. Raises ActorStopped (nobody serves the hunt now), TooLarge,
         RequestTimeout, or the owner's error."""
         subject = self.subjects.history(self.owner_of(hunt_id), hunt_id)
-        data = await self._request(subject, orjson.dumps({"op": op, "a": args}))
+        data = await self.request(subject, orjson.dumps({"op": op, "a": args}))
         if data[:1] == WHOLE:
             return data[1:]
         if data[:1] != CHUNKED:
@@ -178,13 +192,14 @@ class HistoryClient:
             raise TooLarge(f"the reply is {header['s']} bytes, over cluster.history_max_bytes ({self.max_bytes})")
         parts = []
         for index in range(header["n"]):
-            part = await self._request(subject, orjson.dumps({"op": "part", "a": {"t": header["t"], "i": index}}))
+            part = await self.request(subject, orjson.dumps({"op": "part", "a": {"t": header["t"], "i": index}}))
             if part[:1] != WHOLE:
                 raise decode_failure(part)
             parts.append(part[1:])
         return b"".join(parts)
 
-    async def _request(self, subject: str, body: bytes) -> bytes:
+    async def request(self, subject: str, body: bytes) -> bytes:
+        """One request on the bus; RequestTimeout when no reply came in time."""
         try:
             return await self.bus.request(subject, body, self.timeout_s)
         except BusTimeout as err:
@@ -207,16 +222,22 @@ class RemoteReader:
              from_ts: int | None = None, to_ts: int | None = None,
              newest_first: bool = False) -> Iterator[Recorded]:
         page = self.client.page
+        filters = {"player": player, "type_": type_, "clue": clue, "from_ts": from_ts, "to_ts": to_ts,
+                   "newest_first": newest_first}
         while limit is None or limit > 0:
             ask = page if limit is None else min(limit, page)
-            records = decode_records(self._ask("read", after=after, until=until, limit=ask, player=player,
-                                               type_=type_, clue=clue, from_ts=from_ts, to_ts=to_ts,
-                                               newest_first=newest_first))
+            try:
+                records = decode_records(self._ask("read", after=after, until=until, limit=ask, **filters))
+            except TooLarge:
+                if ask == 1:
+                    raise  # one event past the bound: nothing smaller to ask for
+                page = max(ask // 2, 1)  # big events: smaller pages, each under the bound
+                continue
             yield from records
             if len(records) < ask:
                 return
-            if newest_first:  # the next page is older: below the last seq seen
-                until = records[-1].seq - 1
+            if newest_first:
+                until = records[-1].seq - 1  # the next page is older
             else:
                 after = records[-1].seq
             if limit is not None:

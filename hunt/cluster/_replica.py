@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from actors import ActorStopped
+
 from ..domain import HuntState, Recorded
 from ._bus import Bus
 from ._wire import WireFailure, decode_records
@@ -119,6 +121,9 @@ class Replica:
             async for data in self._receive:
                 try:
                     await self._take(data)
+                except ActorStopped as err:  # cluster mode: the hunt is moving; the next push reads again
+                    log.debug("hunt %s: replica update waits: %r", self.hub.hunt_id, err)
+                    self._lost = True
                 except Exception as err:  # e.g. the log could not be read: try again with the next push
                     log.error("hunt %s: replica update failed: %r", self.hub.hunt_id, err)
                     self._lost = True

@@ -75,6 +75,8 @@ from ._names import clean_name
 from ._revise import clue_document
 from ._rules import _attempt, _check_rate, _found, _join, decide
 from ._state import HuntState
+from ._team_messages import TEAM_EVENT_CLASSES
+from ._teams import team_command
 
 __all__ = ["NotProduced", "check"]
 
@@ -105,10 +107,10 @@ def check(state: HuntState, recorded: Recorded) -> None:
 def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
     cmd = recorded.cmd or ""
     match event:
-        case PlayerJoined(name=name, team=team):
+        case PlayerJoined(name=name, team=team, division=division):
             _principal(recorded, "join")
             # A join to a team that exists was made with its code; names as earlier rules kept them.
-            _same(_join(state, name, team, True, ts, clean=_kept_name), event)
+            _same(_join(state, name, team, True, ts, division, clean=_kept_name), event)
         case Pinged(player=player, lat=lat, lon=lon):
             _principal(recorded, player)
             _same(decide(state, PingLocation(player, cmd, lat, lon), ts), event)
@@ -160,6 +162,8 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
                                             event.media_type), ts), event)
         case EntryJudged(entry=entry, approved=approved, bonus=bonus, message=message):
             _admin(state, recorded, JudgeEntry(cmd, entry, approved, bonus, message), ts)
+        case _ if isinstance(event, TEAM_EVENT_CLASSES):
+            _admin(state, recorded, team_command(cmd, event), ts)  # type: ignore[arg-type]
         case ClueEdited(clue=clue, document=document):
             _admin(state, recorded, EditClue(cmd, clue, _changes(state, clue, document)), ts)
         case ClueAdded(document=document):
@@ -213,7 +217,7 @@ def _unfound_attempt(state: HuntState, recorded: Recorded, player: str, clue: st
     return attempted
 
 
-def _seconds(ms: object) -> object:
+def _seconds(ms: Any) -> Any:  # a doctored event may hold anything: the rules judge it
     return ms // 1000 if isinstance(ms, int) and not isinstance(ms, bool) else ms
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeGuard
 
-from ._errors import DefinitionError
+from ._divisions import TeamOptions, parse_team_options
+from ._errors import DefinitionError, Rejected
 from ._matching import Partial, parse_partials, parse_patterns
 from ._media_refs import MediaRef, Notice, parse_media_refs, parse_presentation
+from ._names import clean_name, team_side_id
 from ._text import normalize_answer, normalize_code
 from ._timing import (
     CLUE_TIME_KEYS,
@@ -25,6 +28,7 @@ from ._timing import (
 )
 
 __all__ = [
+    "CLUE_KEYS",
     "ENTRY_KINDS",
     "HINT_POLICIES",
     "ID_PATTERN",
@@ -163,6 +167,7 @@ class HuntDefinition:
     allow_typed_position: bool = False  # the player page may offer "type a position" (testing)
     clue_index: Mapping[str, Clue] = field(default_factory=dict, compare=False, repr=False)
     team_size: int | None = None  # teams mode: the most players a team may have (None: no cap)
+    teams: TeamOptions = field(default_factory=TeamOptions)  # divisions, who picks them, who creates teams
     retired_ids: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     window_ms: int | None = None  # each side's time to play from its own start (None: to the end)
     team_starts: tuple[tuple[str, Schedule], ...] = ()  # teams mode: (team name, its own start and window)
@@ -192,17 +197,20 @@ class HuntDefinition:
             "id": self.id, "title": self.title, "description": self.description, "mode": self.mode,
             "order": self.order, "starts_at": self.starts_at, "ends_at": self.ends_at, "team_size": self.team_size,
             "hint_policy": self.hint_policy, "allow_typed_position": self.allow_typed_position,
+            "divisions": [{"id": d.id, "title": d.title} for d in self.teams.divisions],
+            "division_choice": self.teams.division_choice, "team_creation": self.teams.team_creation,
             "clues": [clue.public() for clue in self.clues],
         }
 
 
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
-             "allow_typed_position", "window_s", "team_starts", "freeze_at", "intro", "outro", "map"}
+             "allow_typed_position", "window_s", "team_starts", "freeze_at", "divisions", "division_choice",
+             "team_creation", "intro", "outro", "map"}
 MAX_TEAM_SIZE = 10_000
-_CLUE_KEYS = {"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
+CLUE_KEYS = frozenset({"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
-              "partial", "retired", *CLUE_TIME_KEYS, "media", "show_on_map", "map_radius_m"}
+              "partial", "retired", *CLUE_TIME_KEYS, "media", "show_on_map", "map_radius_m"})
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -277,6 +285,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
     if "allow_typed_position" in top:
         typed_position = document["allow_typed_position"] = _bool(top["allow_typed_position"],
                                                                   "allow_typed_position")
+    teams = parse_team_options(top, mode, document)
     window_ms, team_starts, freeze_at = _timed(top, mode, document)
     intro, outro, show_map = parse_presentation(top, document)
     final = tuple(replace(clue, raw=None) for clue in clues)
@@ -286,7 +295,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         retired_ids=frozenset(clue.id for clue in final if clue.retired),
         wrong_attempts_max=attempts_max, wrong_attempts_window_ms=int(window_s * 1000),
         heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft, team_size=team_size,
-        description=description, hint_policy=hint_policy, allow_typed_position=typed_position,
+        description=description, hint_policy=hint_policy, allow_typed_position=typed_position, teams=teams,
         window_ms=window_ms, team_starts=team_starts, freeze_at=freeze_at,
         intro=intro, outro=outro, map=show_map,
     )
@@ -309,10 +318,16 @@ def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple
         raw = _mapping(top["team_starts"], "team_starts")
         if len(raw) > MAX_SCHEDULES:
             raise DefinitionError(f"team_starts: at most {MAX_SCHEDULES} teams")
-        for name, schedule in raw.items():
-            if not isinstance(name, str) or not name.strip() or len(name) > 64:
-                raise DefinitionError("team_starts: each key must be a team name of 1-64 characters")
-            starts.append((name.strip(), parse_schedule(schedule, f"team_starts.{name}")))
+        sides: dict[str, str] = {}
+        for raw_name, schedule in raw.items():
+            try:
+                name = clean_name(raw_name, "team", 64)
+            except Rejected as err:
+                raise DefinitionError(f"team_starts: {err.message}") from None
+            if (side := team_side_id(name)) in sides:
+                raise DefinitionError(f"team_starts: {sides[side]!r} and {name!r} are the same team")
+            sides[side] = name
+            starts.append((name, parse_schedule(schedule, f"team_starts.{name}")))
         document["team_starts"] = {name: schedule.document() for name, schedule in starts}
     return window_ms, tuple(starts), freeze_at
 
@@ -320,7 +335,7 @@ def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple
 def _clue(raw: Any, i: int) -> Clue:
     where = f"clues[{i}]"
     data = _mapping(raw, where)
-    _no_unknown(data, _CLUE_KEYS, f"{where}.")
+    _no_unknown(data, CLUE_KEYS, f"{where}.")
     clue_id = data.get("id")
     if not isinstance(clue_id, str) or _CLUE_ID.fullmatch(clue_id) is None:
         raise DefinitionError(f"{where}.id: must be 1-64 characters of letters, digits, '-' or '_'")
@@ -412,7 +427,7 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _no_unknown(data: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+def _no_unknown(data: Mapping[str, Any], allowed: AbstractSet[str], prefix: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise DefinitionError(f"{prefix}{unknown[0]}: unknown field")

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ._definition import Clue
+from ._definition import CLUE_KEYS, Clue
 from ._edit_messages import (
     AddClue,
     ChangeTimes,
@@ -54,9 +54,9 @@ from ._timing import parse_time
 __all__ = ["EDITABLE", "MAX_CREDITS", "Correction", "Credit", "Plan", "accepts_attempt", "check_version",
            "decide_edit_command", "edited_clue", "known_player", "plan_edit", "plan_retire", "reward"]
 
-# What an edit may change in a clue: everything but its id, its kind and whether it is withdrawn.
-EDITABLE = frozenset({"title", "prompt", "points", "answers", "codes", "lat", "lon", "radius_m", "decay",
-                      "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns", "partial"})
+# What an edit may change in a clue: every field a definition may give it (release times, media
+# and any field added later included), but its id, its kind and whether it is withdrawn.
+EDITABLE = CLUE_KEYS - {"id", "kind", "retired"}
 MAX_CREDITS = 1000  # sides credited by one answer fix (a preview lists at most this many)
 _TITLE_IN_REASON = 80
 

@@ -18,6 +18,7 @@ RefusalCode = Literal[
     "already_found", "bad_request", "banned", "hunt_not_active", "internal", "invalid_state", "locked",
     "no_more_hints", "not_joined", "rate_limited", "team_full", "unauthorized", "unknown_clue", "unknown_op",
     "unknown_player", "unknown_team", "wrong_kind", "entry_pending", "unknown_entry",
+    "roster_locked", "unknown_division", "removed",
     "outside_window",
 ]
 REFUSAL_CODES: frozenset[str] = frozenset(get_args(RefusalCode))

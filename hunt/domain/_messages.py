@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from . import _team_messages as teams
 from ._edit_messages import (
     DEFINITION_EDITS,
     AddClue,
@@ -112,6 +113,7 @@ class JoinHunt:
     team: str | None = None
     principal: str = "join"
     team_code_ok: bool = False
+    division: str | None = None  # the division the new side plays in (hunts with divisions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +261,9 @@ class RevealBoard:
 Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocation | StartHunt
            | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
            | FreezeBoard | RevealBoard | SetSchedule | EditClue | AddClue | RetireClue | UnlockClue | ChangeTimes
-           | ReopenHunt | UnbanPlayer | CreditClue | AddMedia | SetMedia | SetMap)
+           | ReopenHunt | UnbanPlayer | CreditClue | teams.CreateTeam | teams.RenameTeam | teams.SetTeamPasscode
+           | teams.SetTeamSize | teams.SetCaptain | teams.RemovePlayer | teams.LockRosters | teams.SetDivision
+           | AddMedia | SetMedia | SetMap)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -280,6 +284,10 @@ class PlayerJoined:
     player: str
     name: str
     team: str | None
+    # The team's side id, when it is not the one its name gives (a renamed team, or a new team
+    # whose name folds to a renamed team's old id); None in every event written before.
+    side: str | None = None
+    division: str | None = None  # the division a new side chose at join
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,16 +444,16 @@ class BoardRevealed:
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
          | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | ClueEdited
-         | ClueAdded | ClueRetired | TimesChanged | ClueUnlocked | HuntReopened | PlayerUnbanned | MediaAdded
-         | MediaSet | MapSet)
+         | ClueAdded | ClueRetired | TimesChanged | ClueUnlocked | HuntReopened | PlayerUnbanned | teams.TeamEvent
+         | MediaAdded | MediaSet | MapSet)
 
 _EVENT_CLASSES: dict[str, type] = {
-    cls.TYPE: cls
+    cls.TYPE: cls  # type: ignore[attr-defined]
     for cls in (HuntCreated, PlayerJoined, ClueFound, AttemptFailed, AttemptRepeated, HintTaken,
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
                 EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet, ClueEdited,
-                ClueAdded, ClueRetired, TimesChanged, ClueUnlocked, HuntReopened, PlayerUnbanned, MediaAdded,
-                MediaSet, MapSet)
+                ClueAdded, ClueRetired, TimesChanged, ClueUnlocked, HuntReopened, PlayerUnbanned,
+                *teams.TEAM_EVENT_CLASSES, MediaAdded, MediaSet, MapSet)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

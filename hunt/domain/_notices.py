@@ -7,7 +7,7 @@ from typing import Any
 from ._errors import Rejected
 from ._messages import Announce, Announced
 from ._names import clean_name
-from ._state import HuntState, team_side_id
+from ._state import HuntState
 
 __all__ = ["MAX_ANNOUNCEMENT", "decide_announce", "team_of"]
 
@@ -36,10 +36,10 @@ def team_of(state: HuntState, team: Any) -> str:
     if state.definition.mode != "teams":
         raise Rejected("bad_request", "this hunt is played solo: it has no teams")
     name = clean_name(team, "team", 64) if isinstance(team, str) else None
-    side = team_side_id(name) if name else None
-    if side is None or side not in state.sides:
+    side = state.team_by_name(name) if name else None  # by its name now (a renamed team keeps its id)
+    if side is None:
         raise Rejected("unknown_team", f"no team {_shown(team)} in this hunt")
-    return side
+    return side.id
 
 
 def _shown(value: Any) -> str:

@@ -85,4 +85,4 @@ def apply_edit(state: HuntState, event: ClueUnlocked | HuntReopened | PlayerUnba
             side = state.sides[player.side]
             if not side.active:  # a solo player's side left the leaderboard with the ban: it comes back
                 side.active = True
-                state.leaderboard.add(side.key())
+                state.board_add(side)

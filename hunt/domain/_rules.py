@@ -76,7 +76,9 @@ from ._missions import decide_judge, decide_submit
 from ._names import clean_name
 from ._notices import decide_announce
 from ._schedules import check_clue_time, check_window, decide_freeze, decide_reveal, decide_schedule
-from ._state import HuntState, Player, Side, team_side_id
+from ._state import HuntState, Player, Side
+from ._team_messages import TEAM_COMMAND_CLASSES, TEAM_EVENT_CLASSES
+from ._teams import decide_team, join_division, join_team, team_outcome
 from ._text import haversine_m, normalize_answer, normalize_code
 
 __all__ = ["DISTANCE_BANDS", "MAX_ANSWER", "MAX_NAME", "decide", "distance_band", "outcome"]
@@ -122,8 +124,10 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             if index >= len(clue.hints):
                 raise Rejected("no_more_hints", f"“{clue.title}” has no more hints")
             return _hint(state.definition.hint_policy, player, side, clue, index)
-        case JoinHunt(name=name, team=team, team_code_ok=team_code_ok):
-            return _join(state, name, team, team_code_ok, now_ms)
+        case JoinHunt(name=name, team=team, team_code_ok=team_code_ok, division=division):
+            return _join(state, name, team, team_code_ok, now_ms, division)
+        case _ if isinstance(command, TEAM_COMMAND_CLASSES):
+            return decide_team(state, command, now_ms)  # type: ignore[arg-type]
         case StartHunt():
             status = state.status_at(now_ms)
             if status == "active":
@@ -191,6 +195,8 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
                                      "score": score}
             if hints_cost:
                 found["hints_cost"] = hints_cost
+            if method == "credit":  # an organiser's: say whose
+                found["player"] = event.player
             return found
         case AttemptFailed(clue=clue, reason=reason, distance_m=distance):
             fields: dict[str, Any] = {"result": reason, "clue": clue}
@@ -214,7 +220,10 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
         case PlayerJoined(player=player, name=name, team=team):
             fields = {"result": "joined", "player": player, "name": name, "team": team}
             if team is not None:
-                fields["captain"] = state.sides[state.players[player].side].members[0] == player
+                fields["captain"] = state.sides[state.players[player].side].captain == player
+            division = state.sides[state.players[player].side].division
+            if division is not None:
+                fields["division"] = division
             return fields
         case ScoreAdjusted(player=player, delta=delta, score=score):
             return {"result": "ok", "player": player, "points": delta, "score": score}
@@ -260,6 +269,8 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
             return {"result": "ok", "starts_at": starts_at, "ends_at": ends_at}
         case PlayerUnbanned(player=player):
             return {"result": "ok", "player": player, "banned": False}
+        case _ if isinstance(event, TEAM_EVENT_CLASSES):
+            return team_outcome(event)  # type: ignore[arg-type]
     return {"result": "ok"}
 
 
@@ -291,27 +302,19 @@ def distance_band(distance_m: float) -> str:
     return FAR_BAND
 
 
-def _join(state: HuntState, name: Any, team: Any, team_code_ok: bool, now_ms: int, *,
+def _join(state: HuntState, name: Any, team: Any, team_code_ok: bool, now_ms: int, division: Any = None, *,
           clean: Callable[[Any, str, int], str] = clean_name) -> PlayerJoined:
     if state.status_at(now_ms) == "ended":
         raise Rejected("hunt_not_active", "the hunt has ended")
     name = clean(name, "name", MAX_NAME)
+    player_id = f"p{len(state.players) + 1}"
     if state.definition.mode != "teams":
         if team is not None:
             raise Rejected("bad_request", "this hunt is played solo: leave out team")
-        return PlayerJoined(f"p{len(state.players) + 1}", name, None)
-    if team is None:
-        raise Rejected("bad_request", "this hunt is played in teams: team must be a non-empty string")
-    team = clean(team, "team", MAX_NAME)
-    side = state.sides.get(team_side_id(team))
-    if side is not None:  # an existing team: only with its passcode, and while it has room
-        if not team_code_ok:
-            raise Rejected("unauthorized", f"team {side.name!r} exists: joining it needs its team code "
-                                           "(from its captain or the organiser)")
-        cap = state.definition.team_size
-        if cap is not None and len(side.members) >= cap:
-            raise Rejected("team_full", f"team {side.name!r} already has {cap} players")
-    return PlayerJoined(f"p{len(state.players) + 1}", name, team)
+        return PlayerJoined(player_id, name, None, division=join_division(state, division, None))
+    team, side_id = join_team(state, team, team_code_ok, now_ms, clean)
+    chosen = join_division(state, division, state.team_by_name(team))
+    return PlayerJoined(player_id, name, team, side_id, chosen)
 
 
 def _active_player(state: HuntState, player_id: str, now_ms: int) -> Player:
@@ -320,6 +323,9 @@ def _active_player(state: HuntState, player_id: str, now_ms: int) -> Player:
         raise Rejected("not_joined", "join or say hello first")
     if player.banned:
         raise Rejected("banned", "this player is banned from the hunt")
+    if player.removed:
+        raise Rejected("removed", f"the organiser took you off team {state.sides[player.side].name!r}: "
+                                  "join again to play")
     status = state.status_at(now_ms)
     if status != "active":
         raise Rejected("hunt_not_active", f"the hunt is {status}")

@@ -67,7 +67,8 @@ def decide_schedule(state: HuntState, command: SetSchedule) -> ScheduleSet:
         if state.definition.mode != "teams":
             raise Rejected("bad_request", "this hunt is played solo: a schedule is for a player")
         name = clean_name(team, "team", 64)
-        event = ScheduleSet(None, team_side_id(name), name, starts_at, offset, window)
+        existing = state.team_by_name(name)  # a renamed team keeps its side id
+        event = ScheduleSet(None, existing.id if existing else team_side_id(name), name, starts_at, offset, window)
     elif state.definition.mode == "teams":
         raise Rejected("bad_request", "this hunt is played in teams: a schedule is for a team (its players "
                                       "share its clock)")

@@ -13,6 +13,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
+from ._boards import BoardsMixin
 from ._definition import Clue, HuntDefinition, RuleDefaults, parse_definition
 from ._media import apply_media, media_from_dict, media_to_dict
 from ._media_messages import MapSet, MediaAdded, MediaSet
@@ -45,10 +46,22 @@ from ._messages import (
     ScoreAdjusted,
     TimesChanged,
 )
+from ._names import fold_team_name, team_side_id
 from ._revise import apply_edit, revised
-from ._timing import Schedule, apply_schedule, elapsed_ms, own_start, restore_timing, timing_snapshot
+from ._team_messages import TEAM_EVENT_CLASSES
+from ._team_state import apply_team_event, team_extras, team_extras_from_dict
+from ._timing import (
+    Schedule,
+    apply_freeze,
+    apply_schedule,
+    elapsed_ms,
+    freeze_standings,
+    own_start,
+    restore_timing,
+    timing_snapshot,
+)
 
-__all__ = ["ClueStats", "HuntState", "Player", "Side", "replay", "team_side_id"]
+__all__ = ["ClueStats", "HuntState", "Player", "Side", "fold_team_name", "replay", "team_side_id"]
 
 SNAPSHOT_VERSION = 1
 
@@ -67,6 +80,7 @@ class Player:
     recent_wrong: dict[str, list[int]] = field(default_factory=dict)
     location: tuple[float, float, int] | None = None  # lat, lon, ts
     pings: int = 0
+    removed: bool = False  # taken off their team's roster by the organiser: may no longer act
 
 
 @dataclass(slots=True)
@@ -85,6 +99,15 @@ class Side:
     last_ts: int = 0  # time of the last scoring event (or of joining)
     elapsed: int = 0  # ... after the side's own start: the tie-break (see timing.elapsed_ms)
     unlocked: list[str] = field(default_factory=list)  # clues the organisers opened to this side
+    # Teams only (see _team_state): the captain's player id, the keyed hash of an organiser's
+    # passcode (None: the generated code of generation code_gen), the team's own size cap (None:
+    # the hunt's team_size), the time its roster locks (None: open), and its division.
+    captain: str | None = None
+    passcode: str | None = None
+    code_gen: int = 0
+    size: int | None = None
+    locked_at: int | None = None
+    division: str | None = None
 
     def key(self) -> tuple[int, int, int, str]:
         """Its place on the leaderboard: more points first; on a tie, who got there sooner after
@@ -110,7 +133,7 @@ class ClueStats:
         return round(float(middle) / 1000, 3)
 
 
-class HuntState:
+class HuntState(BoardsMixin):
     """Everything that is known about one hunt, kept current by :meth:`apply`."""
 
     def __init__(self, definition: HuntDefinition) -> None:
@@ -139,6 +162,10 @@ class HuntState:
         # ({side: [rank, score]}, and the rows in rank order); organisers still see them live.
         self.frozen: dict[str, list[int]] | None = None
         self.frozen_rows: list[str] = []
+        self.rosters_locked_at: int | None = None  # every team's roster locks at this time (None: open)
+        self.team_names: dict[str, str] = {}  # folded team name -> side id (renames included)
+        # A leaderboard per division (the overall one above holds every side).
+        self.division_boards: dict[str, SortedList] = {d.id: SortedList() for d in definition.teams.divisions}
         # A freeze scheduled for this time (epoch ms): the first event at or after it freezes the
         # standings as they were before it (so they are the standings at that time).
         self.freeze_at: int | None = definition.freeze_at
@@ -164,30 +191,22 @@ class HuntState:
             return "active"
         return "pending"
 
-    def rank_of(self, side_id: str) -> int | None:
-        """1-based rank of a side on the leaderboard, in O(log n); None if not ranked."""
-        side = self.sides.get(side_id)
-        if side is None or not side.active:
-            return None
-        return int(self.leaderboard.index(side.key())) + 1
-
-    def top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    def top(self, limit: int, offset: int = 0, division: str | None = None) -> list[dict[str, Any]]:
         rows = []
-        for i, key in enumerate(self.leaderboard.islice(offset, offset + limit)):
+        for i, key in enumerate(self.board(division).islice(offset, offset + limit)):
             side = self.sides[key[-1]]
-            rows.append({"rank": offset + i + 1, "player": side.id, "name": side.name,
-                         "score": side.score})
+            rows.append(self._row(side, offset + i + 1, side.score))
         return rows
 
-    def public_top(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
-        """:meth:`top` as players may see it: while the scoreboard is frozen, as of the freeze."""
+    def public_top(self, limit: int, offset: int = 0, division: str | None = None) -> list[dict[str, Any]]:
+        """:meth:`top` as players may see it: while the scoreboard is frozen, as of the freeze
+        (a division's rows ranked among the division's sides)."""
         if self.frozen is None:
-            return self.top(limit, offset)
-        rows = []
-        for side_id in self.frozen_rows[offset:offset + limit]:
-            rank, score = self.frozen[side_id]
-            rows.append({"rank": rank, "player": side_id, "name": self.sides[side_id].name, "score": score})
-        return rows
+            return self.top(limit, offset, division)
+        frozen = self.frozen_board(division)
+        return [self._row(self.sides[side_id], (offset + i + 1) if division else self.frozen[side_id][0],
+                          self.frozen[side_id][1])
+                for i, side_id in enumerate(frozen[offset:offset + limit])]
 
     def public_standing(self, side_id: str) -> tuple[int | None, int]:
         """(rank, score) of a side as players may see them (frozen: as of the freeze; a side that
@@ -228,7 +247,7 @@ class HuntState:
         self.seq = recorded.seq
         self.last_ts = recorded.ts
         if self.freeze_at is not None and recorded.ts >= self.freeze_at:
-            self._freeze()  # a scheduled freeze came due: the standings before this event
+            freeze_standings(self)  # a scheduled freeze came due: the standings before this event
         event = recorded.event
         self.counts[event.TYPE] += 1
         match event:
@@ -262,10 +281,7 @@ class HuntState:
             case MediaAdded() | MediaSet() | MapSet():
                 apply_media(self, recorded)
             case BoardFrozen(at=at):
-                if at is not None and at > recorded.ts:
-                    self.freeze_at = at
-                elif self.frozen is None:
-                    self._freeze()
+                apply_freeze(self, at, recorded.ts)
             case BoardRevealed():
                 self.frozen, self.frozen_rows, self.freeze_at = None, [], None
             case ScheduleSet():
@@ -291,7 +307,7 @@ class HuntState:
                 player.banned = True
                 side = self.sides[player.side]
                 if side.members == [player_id] and side.active:
-                    self.leaderboard.remove(side.key())
+                    self.board_remove(side)
                     side.active = False
             case HuntStarted():
                 self.manual_status = "active"
@@ -309,22 +325,23 @@ class HuntState:
                     self.clue_stats.setdefault(clue.id, ClueStats())
             case ClueUnlocked() | HuntReopened() | PlayerUnbanned():
                 apply_edit(self, event)
-
-    def _freeze(self) -> None:
-        self.freeze_at = None
-        self.frozen_rows = [key[-1] for key in self.leaderboard]
-        self.frozen = {side_id: [rank, self.sides[side_id].score] for rank, side_id in enumerate(self.frozen_rows, 1)}
+            case _ if isinstance(event, TEAM_EVENT_CLASSES):
+                apply_team_event(self, recorded, event)
 
     def _joined(self, recorded: Recorded, event: PlayerJoined) -> None:
-        side_id = event.player if event.team is None else team_side_id(event.team)
+        side_id = event.player if event.team is None else event.side or team_side_id(event.team)
         side = self.sides.get(side_id)
         if side is None:
             side = Side(id=side_id, name=event.name if event.team is None else event.team.strip(),
                         members=[], order_seq=recorded.seq, last_ts=recorded.ts,
-                        elapsed=elapsed_ms(self, side_id, recorded.ts))
+                        elapsed=elapsed_ms(self, side_id, recorded.ts), division=event.division)
             self.sides[side_id] = side
-            self.leaderboard.add(side.key())
+            self.board_add(side)
+            if event.team is not None:
+                self.team_names[fold_team_name(side.name)] = side_id
         side.members.append(event.player)
+        if event.team is not None and side.captain is None:
+            side.captain = event.player  # the first player of a team (or to join an empty one)
         self.players[event.player] = Player(
             id=event.player, name=event.name, side=side_id, team=event.team,
             joined_seq=recorded.seq, joined_ts=recorded.ts)
@@ -380,14 +397,14 @@ class HuntState:
 
     def _score(self, side: Side, delta: int, recorded: Recorded, entry: dict[str, Any]) -> None:
         if side.active:
-            self.leaderboard.remove(side.key())
+            self.board_remove(side)
         side.score += delta
         side.order_seq = recorded.seq
         side.last_ts = recorded.ts
         side.elapsed = elapsed_ms(self, side.id, recorded.ts)
         side.ledger.append({"seq": recorded.seq, "ts": recorded.ts, "points": delta, **entry})
         if side.active:
-            self.leaderboard.add(side.key())
+            self.board_add(side)
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -428,6 +445,7 @@ class HuntState:
             "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
             "media": media_to_dict(self),
             "timing": timing_snapshot(self),
+            **team_extras(self),
         }
 
     @classmethod
@@ -454,8 +472,10 @@ class HuntState:
                         active, *side_times.get(sid, (0, 0)))
             side.unlocked = list(unlocked[0]) if unlocked else []
             state.sides[sid] = side
-            if active:
-                state.leaderboard.add(side.key())
+        team_extras_from_dict(state, data)  # captains, divisions, ...: before the boards are filled
+        for side in state.sides.values():
+            if side.active:
+                state.board_add(side)
         for clue_id, row in data["clue_stats"].items():
             attempts, wrong, finders, first, hints_taken, times = row
             state.clue_stats[clue_id] = ClueStats(attempts, wrong, finders, first, hints_taken,
@@ -477,11 +497,6 @@ class HuntState:
 
 def _copy_lists(lists: dict[str, list[int]]) -> dict[str, list[int]]:
     return {key: list(values) for key, values in lists.items()}
-
-
-def team_side_id(team: str) -> str:
-    """Teams are keyed by their case- and space-folded name."""
-    return "team:" + " ".join(team.casefold().split())
 
 
 def replay(events: list[Recorded] | deque[Recorded], state: HuntState | None = None) -> HuntState:

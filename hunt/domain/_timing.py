@@ -31,11 +31,13 @@ __all__ = [
     "MAX_WINDOW_S",
     "ClueTimes",
     "Schedule",
+    "apply_freeze",
     "apply_schedule",
     "began",
     "clue_times",
     "elapsed_ms",
     "format_time",
+    "freeze_standings",
     "own_start",
     "parse_clue_times",
     "parse_schedule",
@@ -224,10 +226,25 @@ def apply_schedule(state: HuntState, event: ScheduleSet) -> None:
     side = state.sides.get(event.side)
     if side is not None:
         if side.active:
-            state.leaderboard.remove(side.key())
+            state.board_remove(side)
         side.elapsed = elapsed_ms(state, side.id, side.last_ts)
         if side.active:
-            state.leaderboard.add(side.key())
+            state.board_add(side)
+
+
+def freeze_standings(state: HuntState) -> None:
+    """Keep the standings as they are now for players (organisers go on seeing them live)."""
+    state.freeze_at = None
+    state.frozen_rows = [key[-1] for key in state.leaderboard]
+    state.frozen = {side_id: [rank, state.sides[side_id].score] for rank, side_id in enumerate(state.frozen_rows, 1)}
+
+
+def apply_freeze(state: HuntState, at: int | None, ts: int) -> None:
+    """A board_frozen event at ``ts``: a freeze scheduled for a later ``at``, else one at once."""
+    if at is not None and at > ts:
+        state.freeze_at = at
+    elif state.frozen is None:
+        freeze_standings(state)
 
 
 def timing_snapshot(state: HuntState) -> dict[str, Any]:
@@ -244,4 +261,5 @@ def restore_timing(state: HuntState, data: dict[str, Any] | None) -> dict[str, l
         return {}
     state.freeze_at = data["freeze_at"]
     state.schedules = {side: Schedule(start, offset, window) for side, start, offset, window in data["schedules"]}
-    return data["sides"]
+    sides: dict[str, list[int]] = data["sides"]
+    return sides

@@ -433,7 +433,7 @@ class Engine:
             active = self._router.is_active(hunt_id)
             try:
                 state = await self.state(hunt_id) if active else await self._peek(hunt_id)
-            except (StoreError, ActorStopped, RequestTimeout) as err:  # one unreadable (or, in a
+            except (StoreError, ActorStopped, RequestTimeout, TooLarge) as err:  # one unreadable (or, in a
                 # cluster, moving) hunt must not hide every other hunt
                 log.warning("listing hunts: %s cannot be read: %s", hunt_id, err)
                 rows.append(HuntSummary(hunt_id, hunt_id, "unavailable", 0, 0, active))

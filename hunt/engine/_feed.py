@@ -45,6 +45,7 @@ from ..domain import (
     format_time,
     side_window,
 )
+from ._team_feed import TEAM_FEED_TYPES, team_feed_item
 
 __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_item"]
 
@@ -52,13 +53,14 @@ __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_it
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
               "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed",
               "schedule_set", "clue_edited", "clue_added", "clue_retired", "times_changed", "hunt_reopened",
-              "clue_unlocked", "player_unbanned", "media_set", "map_set")
+              "clue_unlocked", "player_unbanned", *TEAM_FEED_TYPES, "media_set", "map_set")
 
 # Event types whose feed items may be for everybody (clue_found: the first find only), which a
 # latecomer gets as the recent feed (media_set and map_set go to everybody too, but only live: a
 # latecomer reads the hunt as it is now).
 PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced", "board_frozen",
-                     "board_revealed", "clue_edited", "clue_added", "clue_retired", "times_changed", "hunt_reopened")
+                     "board_revealed", "clue_edited", "clue_added", "clue_retired", "times_changed", "hunt_reopened",
+                     "roster_locked")
 
 # (seq, the player ids it is for, or None for everybody, the item: hunt.protocol.frames.feed sends it)
 FeedItem = tuple[int, tuple[str, ...] | None, dict[str, Any]]
@@ -170,7 +172,7 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
         case ClueEdited() | ClueAdded() | ClueRetired() | TimesChanged() | HuntReopened() | ClueUnlocked() \
                 | PlayerUnbanned():
             return _edit_item(recorded, state, base)
-    return None
+    return team_feed_item(recorded, state, base)
 
 
 def _edit_item(recorded: Recorded, state: HuntState, base: dict[str, Any]) -> FeedItem:

@@ -57,7 +57,11 @@ class ErrorCode(StrEnum):
     OUTSIDE_WINDOW = "outside_window", 409, ("timed play: before the side's own start or after its window, or a "
                                              "clue not released yet or closed (the message says when)")
     BANNED = "banned", 403, "the player is banned from the hunt"
-    TEAM_FULL = "team_full", 409, "the team already has the hunt's team_size players"
+    TEAM_FULL = "team_full", 409, "the team already has as many players as its size cap (or the hunt's team_size)"
+    ROSTER_LOCKED = "roster_locked", 409, ("the organiser locked the team's roster (or every roster): nobody new may "
+                                           "join it, and no new team may be made while every roster is locked")
+    UNKNOWN_DIVISION = "unknown_division", 404, "no division with this id in the hunt"
+    REMOVED = "removed", 403, "the organiser took the player off their team's roster: join again to play"
     INVALID_STATE = "invalid_state", 409, "an admin command that does not fit the hunt's status"
     HUNT_EXISTS = "hunt_exists", 409, "a hunt with this id already exists"
     RATE_LIMITED = "rate_limited", 429, ("too many wrong attempts on a clue, too many commands, pings or joins, or "

@@ -59,6 +59,7 @@ class JoinOp:
     team: str | None
     team_code: str | None = None  # to join a team that exists
     device: str | None = None  # the client's own device id: limits and bans hold per device too
+    division: str | None = None  # the division a new side plays in (hunts with divisions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,7 @@ def to_command(request: PlayerOp, player: str | None) -> Command:
 
 
 def join_command(request: JoinOp) -> JoinHunt:
-    return JoinHunt(cmd=request.id, name=request.name, team=request.team)
+    return JoinHunt(cmd=request.id, name=request.name, team=request.team, division=request.division)
 
 
 def loads_object(data: str | bytes, what: str) -> dict[str, Any]:
@@ -193,9 +194,10 @@ def _op(frame: dict[str, Any]) -> str:
 
 
 def _join(frame: dict[str, Any]) -> JoinOp:
-    team, code = frame.get("team"), frame.get("team_code")
+    team, code, division = frame.get("team"), frame.get("team_code"), frame.get("division")
     return JoinOp(check_join_id(_id(frame)), _text(frame, "name"), None if team is None else _text(frame, "team"),
-                  None if code is None else _text(frame, "team_code"), _device(frame))
+                  None if code is None else _text(frame, "team_code"), _device(frame),
+                  None if division is None else _text(frame, "division"))
 
 
 def _hello(frame: dict[str, Any]) -> HelloOp:

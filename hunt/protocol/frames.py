@@ -69,13 +69,16 @@ def hunt_status(status: str, seq: int) -> Frame:
 
 
 def leaderboard(seq: int, top: bytes, you: Mapping[str, Any] | None, values: bytes | None = None,
-                frozen: bool = False) -> Frame:
-    """``{"op":"leaderboard","seq":N,"top":[...],"you":{..},"values"?:{clue: points}}``; ``top``
-    (and ``values``: what clues whose value falls as they are found would score now) come
+                frozen: bool = False, division: tuple[str, bytes] | None = None) -> Frame:
+    """``{"op":"leaderboard","seq":N,"top":[...],"you":{..},"values"?:{clue: points},
+    "division"?:{"id","top":[...]}}``; ``top`` (and ``values``: what clues whose value falls as
+    they are found would score now; and ``division``: the top of the player's division) come
     encoded (once per hunt version, shared by every connection) and are embedded as they are."""
     frame: Frame = {"op": "leaderboard", "seq": seq, "top": orjson.Fragment(top), "you": you}
     if values is not None:
         frame["values"] = orjson.Fragment(values)
+    if division is not None:
+        frame["division"] = {"id": division[0], "top": orjson.Fragment(division[1])}
     if frozen:  # the standings as of the scoreboard's freeze (organisers see them live)
         frame["frozen"] = True
     return frame

@@ -30,8 +30,10 @@
 //   #audit-form, #audit-player, #audit-btn, #audit-summary, #audit-table (<tbody>), #audit-sum,
 //   #audit-check, #audit-progress
 //   #judging ...      the judging queue of mission entries: see judging.js
+//   #cluster ...      the nodes and leases of a cluster (cluster mode only): see cluster.js
 
 import { setupJudging } from './judging.js';
+import { setupCluster } from './cluster.js';
 import { BOARD_PAGE, Pager, setupHistory } from './history.js';
 import { confirmAction, setupActions } from './actions.js';
 
@@ -134,6 +136,7 @@ async function api(path, { method = 'GET', body, useEtag = false, contentType = 
 
 const huntPath = (suffix = '') => `/admin/hunts/${encodeURIComponent(selected)}${suffix}`;
 const judging = setupJudging({ api, huntPath, errorMessage, token: () => token });
+const cluster = setupCluster({ api, errorMessage });
 const past = setupHistory({ api, huntPath, errorMessage, Unauthorized, renderBoard: renderLeaderboardRows,
   playerNames });
 const actions = setupActions({ api, huntPath, errorMessage, Unauthorized, token: () => token, selected: () => selected,
@@ -211,6 +214,7 @@ async function signIn(candidate) {
     $('#dashboard').hidden = false;
     $('#logout-btn').hidden = false;
     renderHunts(res.data);
+    cluster.refresh().catch((e) => showError(e.message));
     const fromHash = new URLSearchParams(location.hash.slice(1)).get('hunt');
     if (fromHash) selectHunt(fromHash);
     startPolling();
@@ -502,6 +506,7 @@ async function tick() {
     if (document.visibilityState !== 'hidden' && token) {
       pollCount += 1;
       if (pollCount % HUNT_LIST_EVERY === 0) await refreshHunts().catch(() => {});
+      await cluster.refresh().catch((e) => { if (!(e instanceof Unauthorized)) showError(e.message); });
       await pollSelected();
     }
   } finally {

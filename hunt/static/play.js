@@ -8,6 +8,7 @@
 //   #join-form, #join-name, #join-team and #join-code (shown in teams mode only, #join-team-field,
 //                    #join-code-field), #join-btn
 //   #team-code       the team's code, shown to its captain (#team-code-stat)
+//   teams and divisions (#team-stat, #division-stat, #division-board, #join-division): teams-play.js
 //   #game            game area (hidden until joined)
 //   #player-name, #score, #rank   (plain numbers in #score and #rank; "–" when unknown)
 //   #share-location  checkbox: send location pings every 15 s
@@ -50,6 +51,7 @@
 // may have unanswered; commands beyond it wait here, in order, until an answer makes room.
 
 import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './missions.js';
+import { joinExtras, onDivisionBoard, onTeamFeed, setupTeamJoin, showTeam } from './teams-play.js';
 import { EDIT_KINDS, mergeHunt } from './play_edits.js';
 import { setupClock } from './clock.js';
 import { showMedia, showNotices } from './cluemedia.js';  // images and recordings, intro and outro
@@ -223,9 +225,14 @@ function clueTitle(id) {
 // ---------------------------------------------------------------------------------------------
 // Clues
 
+// Timed play: a clue the server says opens later (its prompt comes once it has).
+const opensLater = (clue) => clue.opens_at != null && clue.opens_at > Date.now() && clue.locked === true;
+
 function isOpen(clue, index) {
+  if (found.has(clue.id)) return true;
+  if (opensLater(clue)) return false;
   // The server sends a prompt only for a clue open to this side (organisers may unlock one).
-  if (found.has(clue.id) || (clue.prompt !== undefined && !clue.locked)) return true;
+  if (clue.prompt !== undefined && !clue.locked) return true;
   if (hunt.order === 'sequential' && hunt.clues.slice(0, index).some((c) => !found.has(c.id))) {
     return false;
   }
@@ -294,12 +301,14 @@ function renderClues() {
   if (!hunt) return;
   const list = $('#clues');
   let locked = 0;
+  let later = 0;
   hunt.clues.forEach((clue, index) => {
     const parts = clueEls.get(clue.id) || buildClue(clue);
     if (!parts.li.isConnected) list.append(parts.li);
     const open = isOpen(clue, index);
     parts.li.hidden = !open;
-    if (!open) locked += 1;
+    if (!open && opensLater(clue) && !found.has(clue.id)) later += 1;
+    else if (!open) locked += 1;
     const isFound = found.has(clue.id);
     parts.li.classList.toggle('found', isFound);
     // The server sends a clue's prompt only once it is open to this player (GET /hunts/{id}).
@@ -311,9 +320,10 @@ function renderClues() {
     const value = typeof clue.value === 'number' ? clue.value : clue.points;
     const waiting = clue.kind === 'mission' && !isFound && (entries.get(clue.id) || {}).status === 'pending';
     parts.li.classList.toggle('pending', waiting);
+    const closed = clue.closes_at != null && clue.closes_at <= Date.now();  // timed play
     parts.li.querySelector('.meta').textContent = isFound ? `${kindText} · found ✓`
-      : `${kindText} · ${value} points now${waiting ? ' · waiting for a judge' : ''}`;
-    parts.submit.disabled = isFound || waiting;
+      : `${kindText} · ${value} points now${waiting ? ' · waiting for a judge' : ''}${closed ? ' · closed' : ''}`;
+    parts.submit.disabled = isFound || waiting || closed;
     if (parts.input) parts.input.disabled = isFound;
 
     const hints = clue.hints || [];
@@ -335,8 +345,10 @@ function renderClues() {
       parts.hintBtn.hidden = true;
     }
   });
-  $('#clues-locked').textContent =
-    locked === 0 ? '' : `${locked} more ${locked === 1 ? 'clue is' : 'clues are'} locked: solve the open ones to unlock them.`;
+  $('#clues-locked').textContent = [
+    locked === 0 ? '' : `${locked} more ${locked === 1 ? 'clue is' : 'clues are'} locked: solve the open ones to unlock them.`,
+    later === 0 ? '' : `${later} more ${later === 1 ? 'clue opens' : 'clues open'} on the clock (see the countdown).`,
+  ].filter(Boolean).join(' ');
 }
 
 function markFound(clueId) {
@@ -517,6 +529,7 @@ function onFeed(item) {
   const kind = item.kind ?? item.type;
   if (STATUS_BY_KIND[kind]) setStatus(item.status ?? STATUS_BY_KIND[kind]);
   if (kind === 'announcement') showAnnouncement(item);
+  if (onTeamFeed(item, saved) && ws) ws.close();  // greet again: the welcome has the captain's code
   if (EDIT_KINDS.has(kind)) reloadHunt();
   if (kind === 'schedule' || kind === 'board_freeze_scheduled') refreshHunt();  // a new clock: count to it
   if (['media_changed', 'map_changed', 'hunt_ended', 'hunt_started'].includes(kind)) refreshHunt();
@@ -557,6 +570,7 @@ function onLeaderboard(msg) {
   }
   $('#leaderboard').replaceChildren(...rows);
   $('#leaderboard-frozen').hidden = !msg.frozen;
+  onDivisionBoard(msg, mine);
   if (msg.values && typeof msg.values === 'object' && hunt) {
     // What clues whose value falls as they are found would score now.
     for (const clue of hunt.clues) if (typeof msg.values[clue.id] === 'number') clue.value = msg.values[clue.id];
@@ -665,6 +679,7 @@ function onAck(msg) {
       if (typeof msg.seq === 'number') saved.since = Math.max(saved.since || 0, msg.seq);
       persist();
       showTeamCode(msg.team_code);
+      showTeam(msg, huntId);
       setWindow(msg.window);
       applyProgress(msg.progress);  // a team that has already played: what it found, its hints
       onGreeted();
@@ -711,7 +726,7 @@ function onError(msg) {
       return;
     }
     helloId = null;
-    if (msg.code === 'unauthorized' || msg.code === 'bad_request') {
+    if (msg.code === 'unauthorized' || msg.code === 'bad_request' || msg.code === 'removed') {
       // The token is no longer valid here (e.g. the server's data was reset): join again.
       saved.player = null;
       saved.token = null;
@@ -754,6 +769,13 @@ function onError(msg) {
   }
   if (cmd && cmd.op === 'join') $('#join-btn').disabled = false;
   if (msg.code === 'not_joined' && saved.token) ws && ws.close();
+  if (msg.code === 'removed' && saved.token) {  // taken off the team by the organiser: join again
+    saved.player = null;
+    saved.token = null;
+    saved.pending = [];
+    persist();
+    showJoin();
+  }
 }
 
 function dispatch(msg) {
@@ -768,6 +790,7 @@ function dispatch(msg) {
       if (typeof msg.name === 'string') saved.name = msg.name;
       if (msg.team !== undefined) saved.team = msg.team;
       showTeamCode(msg.team_code);
+      showTeam(msg, huntId);
       applyProgress(msg.progress);
       setScore(msg.score);
       setRank(msg.rank);
@@ -887,6 +910,7 @@ function onJoinSubmit(ev) {
   const teamCode = $('#join-code').value.trim();
   const fields = hunt && hunt.mode === 'teams' ? { name, team, device } : { name, device };
   if (fields.team && teamCode) fields.team_code = teamCode;
+  Object.assign(fields, joinExtras());
   command('join', fields);
 }
 
@@ -1030,6 +1054,7 @@ async function main() {
   showNotices(hunt, mediaContext());
   clueMap.update(hunt);
   $('#manual-position').hidden = !typedPositionAllowed();
+  setupTeamJoin(hunt);
   setStatus(hunt.status);
   for (const [id, texts] of Object.entries(saved.hints)) hintsTaken.set(id, texts.length);
   if (saved.token) showGame(); else showJoin();

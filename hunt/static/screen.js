@@ -5,6 +5,7 @@
 // #screen-board (<tbody>, rows data-player), #screen-frozen (shown while the scoreboard is frozen),
 // #screen-feed (<ol>, newest first, <li data-seq>), #screen-error, #screen-clock (timed play:
 // clock.js's countdowns to the play window, the next clue release and a scheduled freeze).
+// /screen/{hunt_id}?division=ID shows that division's board (#screen-board-heading names it).
 
 import { setupClock } from './clock.js';
 
@@ -13,6 +14,8 @@ const ROWS = 15;
 const $ = (sel) => document.querySelector(sel);
 const huntId = decodeURIComponent((location.pathname.match(/\/screen\/([^/]+)\/?$/) || [])[1] || '');
 let hunt = null;
+const division = new URLSearchParams(location.search).get('division');
+const boardQuery = division ? `&division=${encodeURIComponent(division)}` : '';
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -46,12 +49,14 @@ async function poll() {
   try {
     const id = encodeURIComponent(huntId);
     const [info, board, feed] = await Promise.all([
-      getJson(`/hunts/${id}`), getJson(`/hunts/${id}/leaderboard?limit=${ROWS}`), getJson(`/hunts/${id}/feed`)]);
+      getJson(`/hunts/${id}`), getJson(`/hunts/${id}/leaderboard?limit=${ROWS}${boardQuery}`), getJson(`/hunts/${id}/feed`)]);
     hunt = info;
     document.title = `${info.title} — big screen`;
     $('#screen-title').textContent = info.title;
     $('#screen-status').textContent = info.status;
     $('#screen-frozen').hidden = !board.frozen;
+    const shown = division && (info.divisions || []).find((d) => d.id === division);
+    if (shown) $('#screen-board-heading').textContent = `Leaderboard: ${shown.title}`;
     $('#screen-board').replaceChildren(...board.rows.map((r) => {
       const tr = el('tr');
       tr.dataset.player = r.player;

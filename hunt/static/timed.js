@@ -6,11 +6,11 @@
 // Element ids (stable; end-to-end tests drive them):
 //   #timed             the panel (hidden until a hunt is selected)
 //   #timed-clock       the hunt's clock: start, end, each side's window, freeze time (or "frozen")
-//   #schedule-form     #schedule-who (team name, or player id in a solo hunt; its label says which),
-//                      #schedule-start (datetime-local, local time), #schedule-offset (minutes after
-//                      the hunt's start; instead of a start), #schedule-window (minutes),
-//                      #schedule-btn, #schedule-clear (back to the hunt's clock), #schedule-result
-//   #schedule-table    <tbody>: one <tr data-side="..."> per side with its own schedule
+//   #timed-form        #timed-who (team name, or player id in a solo hunt; its label says which),
+//                      #timed-start (datetime-local, local time), #timed-offset (minutes after
+//                      the hunt's start; instead of a start), #timed-window (minutes),
+//                      #timed-btn, #timed-clear (back to the hunt's clock), #timed-result
+//   #timed-table       <tbody>: one <tr data-side="..."> per side with its own schedule
 //   #timed-clues       <tbody>: the clues that open or close on the clock
 //   #freeze-form       #freeze-at (datetime-local), #freeze-at-btn, #freeze-cancel, #freeze-result
 
@@ -23,25 +23,25 @@ let table = null;
 const PANEL = `
   <h2 id="timed-heading">Timed play</h2>
   <p id="timed-clock" class="muted" role="status"></p>
-  <form id="schedule-form" novalidate>
+  <form id="timed-form" novalidate>
     <div class="row">
-      <div class="field"><label for="schedule-who" id="schedule-who-label">Team name</label>
-        <input id="schedule-who" type="text" maxlength="64" autocomplete="off" required></div>
-      <div class="field"><label for="schedule-start">Starts at (local time)</label>
-        <input id="schedule-start" type="datetime-local" step="1"></div>
-      <div class="field"><label for="schedule-offset">or minutes after the hunt's start</label>
-        <input id="schedule-offset" type="number" min="0" max="10080" step="1" inputmode="numeric"></div>
-      <div class="field"><label for="schedule-window">Window (minutes)</label>
-        <input id="schedule-window" type="number" min="1" max="10080" step="1" inputmode="numeric"></div>
-      <button id="schedule-btn" type="submit">Set schedule</button>
-      <button id="schedule-clear" type="button" class="secondary">Back to the hunt's clock</button>
+      <div class="field"><label for="timed-who" id="timed-who-label">Team name</label>
+        <input id="timed-who" type="text" maxlength="64" autocomplete="off" required></div>
+      <div class="field"><label for="timed-start">Starts at (local time)</label>
+        <input id="timed-start" type="datetime-local" step="1"></div>
+      <div class="field"><label for="timed-offset">or minutes after the hunt's start</label>
+        <input id="timed-offset" type="number" min="0" max="10080" step="1" inputmode="numeric"></div>
+      <div class="field"><label for="timed-window">Window (minutes)</label>
+        <input id="timed-window" type="number" min="1" max="10080" step="1" inputmode="numeric"></div>
+      <button id="timed-btn" type="submit">Set schedule</button>
+      <button id="timed-clear" type="button" class="secondary">Back to the hunt's clock</button>
     </div>
   </form>
-  <p id="schedule-result" role="status"></p>
+  <p id="timed-result" role="status"></p>
   <table>
     <thead><tr><th scope="col">Side</th><th scope="col">Starts</th><th scope="col">Window ends</th>
       <th scope="col">Set as</th><th scope="col" class="num">Players</th></tr></thead>
-    <tbody id="schedule-table"></tbody>
+    <tbody id="timed-table"></tbody>
   </table>
   <table>
     <thead><tr><th scope="col">Timed clue</th><th scope="col">Opens</th><th scope="col">Closes</th></tr></thead>
@@ -86,11 +86,11 @@ function say(sel, text, ok) {
 function render() {
   if (!table) return;
   const t = table;
-  const window = t.window_s ? `each side plays ${Math.round(t.window_s / 60)} min from its own start` : 'no window';
+  const span = t.window_s ? `each side plays ${Math.round(t.window_s / 60)} min from its own start` : 'no window';
   const freeze = t.frozen ? 'the scoreboard is frozen' : t.freeze_at != null ? `freezes at ${fmt(t.freeze_at)}` : 'no freeze scheduled';
-  $('#timed-clock').textContent = `Hunt start ${fmt(t.began ?? t.starts_at)} · end ${fmt(t.ends_at)} · ${window} · ${freeze}`;
-  $('#schedule-who-label').textContent = t.mode === 'teams' ? 'Team name' : 'Player id';
-  $('#schedule-table').replaceChildren(...t.sides.map((s) => {
+  $('#timed-clock').textContent = `Hunt start ${fmt(t.began ?? t.starts_at)} · end ${fmt(t.ends_at)} · ${span} · ${freeze}`;
+  $('#timed-who-label').textContent = t.mode === 'teams' ? 'Team name' : 'Player id';
+  $('#timed-table').replaceChildren(...t.sides.map((s) => {
     const tr = el('tr');
     tr.dataset.side = s.side;
     const set = Object.entries(s.schedule).map(([k, v]) => (k === 'starts_at' ? `starts ${fmt(v)}` : `${k} ${v}`)).join(', ');
@@ -125,24 +125,24 @@ async function refresh() {
 
 async function onSchedule(ev, clear) {
   ev.preventDefault();
-  const who = $('#schedule-who').value.trim();
-  if (!who) return say('#schedule-result', 'Name the team (or the player, in a solo hunt) first.', false);
+  const who = $('#timed-who').value.trim();
+  if (!who) return say('#timed-result', 'Name the team (or the player, in a solo hunt) first.', false);
   const body = { [table && table.mode === 'solo' ? 'player' : 'team']: who };
   if (!clear) {
-    const start = localMs($('#schedule-start').value);
-    const offset = $('#schedule-offset').value;
-    const window = $('#schedule-window').value;
+    const start = localMs($('#timed-start').value);
+    const offset = $('#timed-offset').value;
+    const minutes = $('#timed-window').value;
     if (start != null) body.starts_at = start;
     if (offset !== '') body.offset_s = Math.round(Number(offset) * 60);
-    if (window !== '') body.window_s = Math.round(Number(window) * 60);
+    if (minutes !== '') body.window_s = Math.round(Number(minutes) * 60);
   }
   const res = await call('/schedule', body);
   if (res.ok) {
     const d = res.data;
-    say('#schedule-result', clear ? `${who} is back on the hunt's clock.`
+    say('#timed-result', clear ? `${who} is back on the hunt's clock.`
       : `Set: ${who} ${d.starts_at != null ? `starts ${fmt(d.starts_at)}` : d.offset_s != null ? `starts ${d.offset_s / 60} min after the hunt` : "starts with the hunt"}${d.window_s != null ? `, ${d.window_s / 60} min window` : ''}.`, true);
   } else {
-    say('#schedule-result', `Could not set the schedule: ${res.message}`, false);
+    say('#timed-result', `Could not set the schedule: ${res.message}`, false);
   }
   await refresh();
 }
@@ -172,8 +172,8 @@ function setup() {
   panel.innerHTML = PANEL;  // a fixed template: no data goes through innerHTML
   const detail = $('#hunt-detail');
   detail.after(panel);
-  $('#schedule-form').addEventListener('submit', (ev) => onSchedule(ev, false));
-  $('#schedule-clear').addEventListener('click', (ev) => onSchedule(ev, true));
+  $('#timed-form').addEventListener('submit', (ev) => onSchedule(ev, false));
+  $('#timed-clear').addEventListener('click', (ev) => onSchedule(ev, true));
   $('#freeze-form').addEventListener('submit', onFreeze);
   $('#freeze-cancel').addEventListener('click', onCancel);
   refresh();

@@ -11,6 +11,7 @@ import trio
 from hunt.cli._common import add_config_options, config_from_args, console, err_console
 
 from ._extra import needs_lab_extra
+from .bench_cluster import register_cluster
 from .bench_log import register_bench_log
 from .bench_reliability import register_bench
 
@@ -59,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e2e.add_argument("--json", action="store_true", help="print one JSON object")
     e2e.set_defaults(func=needs_lab_extra(_e2e))
     register_bench(kinds)  # overload, connections, crash
+    register_cluster(kinds)  # failover
     register_bench_log(kinds)  # record-log
 
 

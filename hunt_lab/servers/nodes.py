@@ -24,7 +24,7 @@ import httpx
 import trio
 
 from hunt.api import create_app, load_secrets, serve
-from hunt.cluster import ClusterNode, open_bus, open_logged_engine, open_node
+from hunt.cluster import ClusterNode, open_cluster_node
 from hunt.config import Config, load_config
 
 from .process import ServerProcess
@@ -41,13 +41,12 @@ def write_cluster_key(path: Path) -> Path:
     return path
 
 
-def node_env(nats_url: str, key_file: Path, *, lease_s: float = 2.0, kv_replicas: int = 1,
+def node_env(nats_url: str, key_file: Path, *, lease_s: float = 2.0, replicas: int = 1,
              **extra: str) -> dict[str, str]:
     """The environment of a node child: the cluster, the shared key and token, a fast lease."""
     return {"HUNT_CLUSTER_NATS_URL": nats_url, "HUNT_CLUSTER_KEY_FILE": str(key_file),
             "HUNT_CLUSTER_LEASE_S": str(lease_s), "HUNT_CLUSTER_ACK_GUARD_S": str(round(lease_s / 5, 3)),
-            "HUNT_CLUSTER_KV_REPLICAS": str(kv_replicas), "HUNT_CLUSTER_REPLICAS": str(kv_replicas),
-            "HUNT_STORE_SYNCHRONOUS": "NORMAL", **extra}
+            "HUNT_CLUSTER_REPLICAS": str(replicas), "HUNT_STORE_SYNCHRONOUS": "NORMAL", **extra}
 
 
 def node_process(root: Path, name: str, env: dict[str, str]) -> ServerProcess:
@@ -75,8 +74,7 @@ class LocalNode:
 
 def local_node_config(data_dir: Path, nats_url: str, name: str, key_file: Path, **sections: dict[str, Any],
                       ) -> Config:
-    cluster = {"nats_url": nats_url, "node": name, "key_file": str(key_file), "kv_replicas": 1, "replicas": 1,
-               "lease_s": 2.0,
+    cluster = {"nats_url": nats_url, "node": name, "key_file": str(key_file), "replicas": 1, "lease_s": 2.0,
                "ack_guard_s": 0.4, **sections.pop("cluster", {})}
     settings: dict[str, dict[str, Any]] = {
         "server": {"data_dir": str(data_dir), "port": 0, "admin_token": ADMIN_TOKEN},
@@ -93,9 +91,7 @@ async def open_local_node(data_dir: Path, nats_url: str, name: str, key_file: Pa
     config = local_node_config(data_dir, nats_url, name, key_file, **sections)
     node_secrets = load_secrets(config)
     stopping = trio.Event()
-    async with open_bus(nats_url, name) as bus, open_logged_engine(config, name) as (engine, stores), \
-            open_node(config, bus, engine, name, prepare=stores.prepare) as node, trio.open_nursery() as nursery:
-        stores.on_fenced = partial(nursery.start_soon, node.leases.release)
+    async with open_cluster_node(config) as node, trio.open_nursery() as nursery:
         app = create_app(config, node.gateway, secrets=node_secrets)
         port = await nursery.start(partial(serve, config, node.gateway, app=app, shutdown_trigger=stopping.wait,
                                            ws_ping_interval_s=None))

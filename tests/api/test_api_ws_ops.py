@@ -158,7 +158,7 @@ async def test_team_hunts_join_with_a_team(server: Server, connect: Connect) -> 
     assert found["score"] == 120
     assert board["you"] == {"player": "p1", "name": "Ann", "score": 120, "rank": 1, "team": "Gulls",
                             "side": "team:gulls"}
-    assert board["top"] == [{"rank": 1, "player": "team:gulls", "name": "Gulls", "score": 120}]
+    assert board["top"] == [{"rank": 1, "player": "team:gulls", "name": "Gulls", "score": 120, "captain": "Ann"}]
 
 
 async def test_a_binary_frame_is_read_as_utf8_text(hunt: str, connect: Connect) -> None:

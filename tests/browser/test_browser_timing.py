@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.support.browser import LiveServer, Page, dashboard_tab, join
+from tests.support.hunts import sample_hunt
 
 pytestmark = pytest.mark.browser
 
@@ -25,20 +26,23 @@ def test_the_dashboard_sets_a_players_window_and_the_player_page_counts_down(pag
     player = join(page, hunt_id, "Ann")
     with dashboard_tab(page, hunt_id):
         page.until(lambda: page.q("#timed").is_displayed(), "the timed play panel")
-        page.until_text("#schedule-who-label", "Player id")
-        page.type("#schedule-who", player)
-        page.type("#schedule-offset", "60")
-        page.click("#schedule-btn")
-        page.until_text("#schedule-result", "starts 60 min after the hunt")
-        page.until(lambda: page.q(f'#schedule-table tr[data-side="{player}"]') is not None, "the side's row")
+        page.until_text("#timed-who-label", "Player id")
+        page.type("#timed-who", player)
+        page.type("#timed-offset", "60")
+        page.click("#timed-btn")
+        page.until_text("#timed-result", "starts 60 min after the hunt")
+        page.until(lambda: page.q(f'#timed-table tr[data-side="{player}"]') is not None, "the side's row")
+        # Each panel of the dashboard is its own module: none may take another's element ids.
+        assert page.js("const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);"
+                       "return ids.filter((id, i) => ids.indexOf(id) !== i);") == []
     page.until_text("#side-clock", "Your start in 0:5")  # pushed: the page fetched its new window
     with dashboard_tab(page, hunt_id):
         page.until(lambda: page.q("#timed").is_displayed(), "the timed play panel")
-        page.type("#schedule-who", player)
-        page.type("#schedule-offset", "0")
-        page.type("#schedule-window", "30")
-        page.click("#schedule-btn")
-        page.until_text("#schedule-result", "30 min window")
+        page.type("#timed-who", player)
+        page.type("#timed-offset", "0")
+        page.type("#timed-window", "30")
+        page.click("#timed-btn")
+        page.until_text("#timed-result", "30 min window")
     page.until_text("#side-clock", "Your time left: 0:2")
 
 
@@ -61,3 +65,20 @@ def test_the_freeze_time_picker_schedules_the_freeze_and_both_pages_count_down(p
         page.until_text("#freeze-result", "players see the live standings")
         page.until_text("#timed-clock", "no freeze scheduled")
     assert [e["type"] for e in server.events(hunt_id, type="board_frozen")] == ["board_frozen"]
+
+
+def test_a_clue_released_on_the_clock_appears_with_its_prompt_when_it_opens(page: Page, server: LiveServer,
+                                                                          hunt_id: str) -> None:
+    clues = sample_hunt(hunt_id)["clues"]
+    bell = next(c for c in clues if c["id"] == "c4")
+    bell["opens_at"] = int(time.time() * 1000) + 4000
+    server.create_hunt(hunt_id, clues=clues)
+    join(page, hunt_id, "Cy")
+    page.until_text("#clues-locked", "1 more clue opens on the clock")
+    page.until_text("#side-clock", "Next clue opens in 0:00:0")
+    assert not page.q("#clue-c4").is_displayed()
+    page.until(lambda: page.q("#clue-c4").is_displayed(), "the clue once it opens", timeout_s=15)
+    assert page.text("#clue-c4 .prompt") == bell["prompt"]
+    page.type("#clue-c4-input", "bronze")
+    page.click("#clue-c4-submit")
+    page.until_text("#clue-c4-result", "Correct")

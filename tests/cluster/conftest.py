@@ -55,18 +55,18 @@ async def workers_server(open_workers: WorkersServer) -> AsyncIterator[LocalServ
 
 
 @pytest.fixture
-def nats_cluster(tmp_path: Path, nats_binary: str) -> Iterator[LocalNatsCluster]:
-    """Three nats-server nodes with JetStream, routed on loopback and agreed on a meta leader;
-    ``nats_cluster.urls`` for clients, ``kill(i)`` / ``pause(i)`` / ``resume(i)`` / ``restart(i)``
-    for faults. Every node is killed after the test."""
-    with LocalNatsCluster(nats_binary, tmp_path / "nats-cluster") as cluster:
-        yield cluster
-
-
-@pytest.fixture
 def jetstream(tmp_path: Path, nats_binary: str) -> Any:
     """One nats-server with JetStream (cluster mode's leases and catalog on a single server)."""
     server = LocalNatsServer(nats_binary, tmp_path / "js", tmp_path / "nats.log")
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path: Path, nats_binary: str) -> Iterator[LocalNatsCluster]:
+    """Three nats-server nodes with JetStream, routed on loopback and agreed on a meta leader;
+    ``nats_cluster.urls`` for clients, ``kill(i)`` / ``pause(i)`` / ``resume(i)`` / ``restart(i)``
+    for faults. Every node is killed after the test."""
+    with LocalNatsCluster(nats_binary, tmp_path / "nats-cluster") as cluster:
+        yield cluster

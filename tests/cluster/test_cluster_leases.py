@@ -31,7 +31,7 @@ class Node:
 async def open_nodes(url: str, *names: str, ready: Callable[[str], bool] = lambda _: True,
                      ) -> AsyncIterator[list[Node]]:
     config = load_config(None, env={}, overrides={"cluster": {
-        "kv_replicas": 1, "lease_s": LEASE_S, "ack_guard_s": 0.3, "claim_every_s": 0.05}})
+        "replicas": 1, "lease_s": LEASE_S, "ack_guard_s": 0.3, "claim_every_s": 0.05}})
     async with AsyncExitStack() as stack, trio.open_nursery() as nursery:
         nodes = []
         for name in names:

@@ -20,7 +20,7 @@ from tests.support.hunts import harbor
 
 pytestmark = pytest.mark.cluster
 
-R3 = {"replicas": 3, "kv_replicas": 3}
+R3 = {"replicas": 3}
 
 
 async def request(ws: Any, frame: dict[str, Any]) -> dict[str, Any]:

@@ -99,3 +99,59 @@ async def test_admin_cluster_shows_the_nodes_their_hunts_and_lease_ages(two_node
     assert hunt["id"] == "h1" and hunt["owner"] == owner
     assert owner == "b" or 0 <= hunt["lease_age_s"] <= 2.0
     assert (await b.http.get("/admin/cluster", headers={"Authorization": "Bearer wrong"})).status_code == 401
+
+
+async def test_history_crosses_in_parts_pages_shrink_and_a_state_past_the_bound_is_a_413(
+        tmp_path: Path, jetstream: LocalNatsServer) -> None:
+    key = write_cluster_key(tmp_path / "cluster.key")
+    small = {"history_chunk_bytes": 1024, "history_max_bytes": 5000}
+    async with open_local_node(tmp_path / "a", jetstream.url, "a", key, cluster=small) as a, \
+            open_local_node(tmp_path / "b", jetstream.url, "b", key, cluster=small) as b:
+        await wait_for(lambda: len(b.node.leases.live_nodes()) == 2)
+        assert (await a.http.post("/admin/hunts", json=harbor("h1"))).status_code == 201
+        reader = b if a.node.leases.holds("h1") else a  # the node without the file
+        for index in range(12):
+            sent = await reader.http.post("/admin/hunts/h1/announce", json={"id": f"n{index}", "text": "x" * 500})
+            assert sent.status_code == 200, sent.text
+        three = await reader.http.get("/admin/hunts/h1/events", params={"limit": 3})
+        assert three.status_code == 200 and len(three.json()["events"]) == 3  # ~2 KB: in parts of 1 KB
+        past = await reader.http.get("/admin/hunts/h1/leaderboard", params={"at_seq": 5})
+        assert past.status_code == 200
+        everything = await reader.http.get("/admin/hunts/h1/export")  # 13 events, ~8 KB: in smaller pages
+        assert everything.status_code == 200 and len(everything.text.strip().splitlines()) == 13
+        big = harbor("big", description="y" * 2000)  # its state alone is over the bound
+        big["clues"][0]["prompt"] = big["clues"][1]["title"] = "z" * 2000
+        big["clues"][2]["title"] = "w" * 2000
+        created = await reader.http.post("/admin/hunts", json=big)  # created, but its state cannot cross
+        assert created.status_code == 413, created.text
+        refused = await reader.http.get("/admin/hunts/big/leaderboard", params={"at_seq": 1})
+        assert refused.status_code == 413, refused.text
+        assert "cluster.history_max_bytes" in refused.json()["message"]
+
+
+async def test_a_graceful_stop_hands_the_hunt_over_with_its_log_and_its_idempotency_keys(
+        tmp_path: Path, jetstream: LocalNatsServer) -> None:
+    key = write_cluster_key(tmp_path / "cluster.key")
+    async with open_local_node(tmp_path / "b", jetstream.url, "b", key) as b:
+        async with open_local_node(tmp_path / "a", jetstream.url, "a", key) as a:
+            await wait_for(lambda: len(b.node.leases.live_nodes()) == 2)
+            assert (await a.http.post("/admin/hunts", json=harbor("h1"))).status_code == 201
+            assert a.node.leases.holds("h1")  # the least loaded: both had none, "a" sorts first
+            assert (await b.http.post("/admin/hunts/h1/start")).status_code == 200
+            async with open_websocket(b.ws_url("h1")) as ws:
+                joined = await request(ws, {"op": "join", "id": secrets.token_hex(16), "name": "Ann"})
+                found = await request(ws, {"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
+            assert found["op"] == "ack", found
+        stopped = trio.current_time()  # a handed h1 over as it stopped: b takes it without waiting for a lapse
+        await wait_for(lambda: b.node.leases.holds("h1"))
+        assert trio.current_time() - stopped < b.node.leases.lease_s
+        async with open_websocket(b.ws_url("h1")) as ws:
+            welcome = await request(ws, {"op": "hello", "id": "h", "token": joined["token"]})
+            assert welcome["op"] == "welcome" and welcome["seq"] == found["seq"], welcome
+            again = await request(ws, {"op": "answer", "id": "a1", "clue": "c1", "answer": "lighthouse"})
+            assert again["op"] == "ack" and again["duplicate"] is True and again["seq"] == found["seq"], again
+            checked = await request(ws, {"op": "checkin", "id": "g1", "clue": "c2", "lat": 53.5441, "lon": 9.9667})
+            assert checked["op"] == "ack" and checked["seq"] == found["seq"] + 1, checked
+        export = [orjson.loads(line) for line in (await b.http.get("/admin/hunts/h1/export")).text.splitlines()]
+        assert [event["seq"] for event in export] == list(range(1, checked["seq"] + 1))
+        assert [event["cmd"] for event in export].count("a1") == 1

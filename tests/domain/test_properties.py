@@ -1,7 +1,8 @@
 """Determinism on random games (docs/architecture.md, Guarantees): live state == full replay == snapshot + tail.
 
 Random streams of joins, answers, check-ins, codes, hints, pings, status changes, adjustments,
-bans, sides' own schedules and (scheduled) freezes, from known and unknown players, right and
+bans, sides' own schedules and (scheduled) freezes, the organisers' edits (points, withdrawals,
+unlocks, credits, unbans, reopening, a new end), from known and unknown players, right and
 wrong, on clues some of which open and close on the clock, at random increasing times, are
 decided and applied live. Then the live state must equal a replay of the whole log (as kept
 and as it comes back from the store), and a snapshot taken at a random point, through JSON and
@@ -19,12 +20,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hunt.domain import (
+    ChangeTimes,
     Command,
+    CreditClue,
+    EditClue,
     FreezeBoard,
     HuntState,
     Rejected,
+    ReopenHunt,
+    RetireClue,
     RevealBoard,
     SetSchedule,
+    UnbanPlayer,
+    UnlockClue,
+    check,
     outcome,
     replay,
     side_window,
@@ -67,7 +76,8 @@ FAR = north_of(CRANE, 500)
 
 # Mostly play ("find" uses the clue's own op), now and then an admin.
 WEIGHTS = {"find": 24, "join": 3, "answer": 1, "checkin": 1, "code": 1, "hint": 4, "ping": 6,
-           "start": 3, "pause": 1, "end": 1, "adjust": 2, "ban": 1, "schedule": 2, "freeze": 1, "reveal": 1}
+           "start": 3, "pause": 1, "end": 1, "adjust": 2, "ban": 1, "schedule": 2, "freeze": 1, "reveal": 1,
+           "edit": 1, "retire": 1, "unlock": 1, "credit": 1, "unban": 1, "reopen": 1, "times": 1}
 OPS = [op for op, weight in WEIGHTS.items() for _ in range(weight)]
 FIND = {"a1": "answer", "a2": "answer", "g1": "checkin", "k1": "code", "nope": "answer"}
 
@@ -124,6 +134,22 @@ def command(op: str, player: int, clue_id: str, right: bool, aux: int, mode: str
             return FreezeBoard(f"f{now}", at=now + aux * 3000)
         case "reveal":
             return RevealBoard(f"r{now}")
+    edit = f"e{now}"
+    match op:
+        case "edit":
+            return EditClue(edit, clue_id, {"points": 40 + 10 * aux} if right else {"first_bonus": 3 + aux})
+        case "retire":
+            return RetireClue(edit, clue_id)
+        case "unlock":
+            return UnlockClue(edit, clue_id, player=pid)
+        case "credit":
+            return CreditClue(edit, pid, clue_id)
+        case "unban":
+            return UnbanPlayer(edit, pid)
+        case "reopen":
+            return ReopenHunt(edit)
+        case "times":
+            return ChangeTimes(edit, {"ends_at": T0 + 700_000 + 10_000 * aux} if right else {"ends_at": None})
     return {"start": start, "pause": pause, "end": end}[op]()
 
 
@@ -159,7 +185,7 @@ def test_live_replayed_and_restored_states_agree(
         sent = command(op, player, clue_id, right, aux, document["mode"], game.now + dt)
         ack = game.attempt(sent, at=game.now + dt)
         if not isinstance(ack, Rejected) and "score" in ack:
-            scorer = ack["player"] if op == "adjust" else sent.principal
+            scorer = ack["player"] if op in ("adjust", "credit") else sent.principal
             assert game.state.side_of(scorer).score == ack["score"]
     if snapshot is None:
         snapshot = game.state.to_dict()
@@ -173,5 +199,9 @@ def test_live_replayed_and_restored_states_agree(
 
     check_scores_and_leaderboard(game.state)
     check_scores_and_leaderboard(restored)
+    checked = replay(game.log[:1])  # the import check (and `hunt verify`) accepts every event the rules made
+    for recorded in game.log[1:]:
+        check(checked, recorded)
+        checked.apply(recorded)
     for recorded in game.log[1:]:
         assert outcome(replayed, recorded) == game.acks[recorded.seq]

@@ -174,8 +174,8 @@ def test_teammates_share_found_clues_score_and_one_leaderboard_row() -> None:
     assert game.send(answer(cat, "c1", "lighthouse"))["points"] == 90  # teams are the finders
     assert game.score(ann) == game.score(bob) == 150
     assert game.state.top(10) == [
-        {"rank": 1, "player": "team:red foxes", "name": "Red Foxes", "score": 150},
-        {"rank": 2, "player": "team:owls", "name": "Owls", "score": 90}]
+        {"rank": 1, "player": "team:red foxes", "name": "Red Foxes", "score": 150, "captain": "Ann"},
+        {"rank": 2, "player": "team:owls", "name": "Owls", "score": 90, "captain": "Cat"}]
     assert game.state.rank_of("team:red foxes") == 1
     assert [entry["player"] for entry in game.ledger(bob)] == [ann, bob]
     assert game.state.side_of(ann).members == [ann, bob]

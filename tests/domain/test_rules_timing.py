@@ -67,7 +67,9 @@ def test_timed_fields_are_parsed_and_kept_in_the_canonical_form() -> None:
     ({"team_starts": {"Gulls": {"starts_at": T0, "offset_s": 60}}}, "give starts_at or offset_s, not both"),
     ({"team_starts": {"Gulls": {"window": 60}}}, "team_starts.Gulls.window: unknown field"),
     ({"team_starts": {"Gulls": {"offset_s": -1}}}, "team_starts.Gulls.offset_s: must be an integer"),
-    ({"team_starts": {" ": {"offset_s": 1}}}, "team_starts: each key must be a team name"),
+    ({"team_starts": {" ": {"offset_s": 1}}}, "team_starts: team must be"),
+    ({"team_starts": {"Gulls": {"offset_s": 1}, " gulls": {"offset_s": 2}}}, "'Gulls' and 'gulls' are the same team"),
+    ({"team_starts": {"\u202eGulls": {"offset_s": 1}}}, "team_starts: team"),
     ({"team_starts": ["Gulls"]}, "team_starts: must be an object"),
 ])
 def test_bad_timed_fields_are_refused_naming_the_field(top: dict[str, Any], message: str) -> None:

@@ -15,13 +15,14 @@ import orjson
 import pytest
 
 from hunt.config import Config
-from hunt.domain import AdjustScore, AnswerClue, PingLocation, TakeHint, replay
+from hunt.domain import AdjustScore, AnswerClue, FreezeBoard, PingLocation, SetSchedule, TakeHint, replay
 from hunt.engine import Engine, InvalidImport, open_engine, verify_hunt
 from hunt.store import SqliteHuntStore, dict_to_record, encode_snapshot, hunt_path, record_to_dict
 from tests.support.engine import OpenHunt
 from tests.support.hunts import HUNT_ID
 
 YEAR_2100_MS = 4_102_444_800_000
+YEAR_2099_MS = 4_070_908_800_000
 
 
 async def play(engine: Engine) -> None:
@@ -30,7 +31,9 @@ async def play(engine: Engine) -> None:
                     TakeHint("p2", "h1", "c1"),  # line 7: hint_taken
                     PingLocation("p3", "g1", 1.0, 1.0),  # line 8: pinged
                     AnswerClue("p2", "w1", "c1", "nope"),  # line 9: attempt_failed
-                    AdjustScore("adj1", "p3", 5, "bonus")):  # line 10: score_adjusted
+                    AdjustScore("adj1", "p3", 5, "bonus"),  # line 10: score_adjusted
+                    SetSchedule("sch1", player="p3", offset_s=0, window_s=3600),  # line 11: schedule_set
+                    FreezeBoard("frz1", at=YEAR_2099_MS)):  # line 12: board_frozen, scheduled
         await engine.submit(HUNT_ID, [command])
 
 
@@ -80,8 +83,16 @@ def someone_else(item: dict[str, Any]) -> None:  # p2's hint recorded as a comma
     item["principal"] = "p1"
 
 
+def window_of_another_side(item: dict[str, Any]) -> None:  # p3's schedule moved onto p1's side
+    item["data"]["side"] = "p1"
+
+
+def freeze_in_the_past(item: dict[str, Any]) -> None:  # a "scheduled" freeze for a time already past
+    item["data"]["at"] = 1
+
+
 DOCTORED = [(6, huge_score), (9, locked_clue), (7, missing_hint), (8, future), (4, taken_player_id),
-            (10, huge_adjustment), (7, someone_else)]
+            (10, huge_adjustment), (7, someone_else), (11, window_of_another_side), (12, freeze_in_the_past)]
 
 
 async def test_an_honest_export_imports(lines: list[bytes], make_config: Callable[..., Config],

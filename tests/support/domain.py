@@ -88,9 +88,9 @@ def _cmd() -> str:
     return f"cmd-{next(_cmd_ids)}"
 
 
-def join(name: Any, team: Any = None, *, team_code_ok: bool = True) -> JoinHunt:
+def join(name: Any, team: Any = None, *, team_code_ok: bool = True, division: Any = None) -> JoinHunt:
     """A join; ``team_code_ok``: the joiner gave the team's code (the API checks it)."""
-    return JoinHunt(_cmd(), name, team, team_code_ok=team_code_ok)
+    return JoinHunt(_cmd(), name, team, team_code_ok=team_code_ok, division=division)
 
 
 def answer(player: str, clue_id: Any, text: Any) -> AnswerClue:
