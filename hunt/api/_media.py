@@ -122,14 +122,15 @@ class MediaStore:
                     async for chunk in body:
                         size += len(chunk)
                         if size > limit:
-                            raise TooLarge(f"a {kind} may have at most {limit} bytes")
+                            raise TooLarge(f"{_article(kind)} {kind} may have at most {limit} bytes")
                         if len(head) < SNIFF_BYTES:
                             head = (head + chunk)[:SNIFF_BYTES]
                         digest.update(chunk)
                         await out.write(chunk)
                 media_type = sniff(head)
                 if size == 0 or media_type not in allowed:
-                    raise BadRequest(f"a {kind} must be one of {', '.join(allowed)} (read from its bytes)")
+                    raise BadRequest(f"{_article(kind)} {kind} must be one of {', '.join(allowed)} "
+                                     "(read from its bytes)")
                 final = folder / digest.hexdigest()
                 created = await trio.to_thread.run_sync(_place, draft, final)
             except BaseException:
@@ -171,6 +172,10 @@ class MediaStore:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
         return response
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
 
 
 def _head(path: Path) -> bytes:
