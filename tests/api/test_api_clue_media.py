@@ -106,7 +106,7 @@ async def test_uploads_are_bounded_in_size_and_number(open_server: OpenServer) -
         await server.create_hunt()
         big = await upload(server, PNG)  # 1032 bytes
         assert big.status_code == 413 and big.json()["error"] == "too_large"
-        assert big.json()["message"] == "an image may have at most 1000 bytes"
+        assert big.json()["message"].endswith("image may have at most 1000 bytes")
         assert (await upload(server, GIF, "image/gif")).status_code == 200
         assert (await upload(server, OGG, "audio/ogg")).status_code == 200  # audio has its own limit
         full = await upload(server, MP3, "audio/mpeg")
