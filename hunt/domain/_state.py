@@ -15,6 +15,8 @@ from sortedcontainers import SortedList
 
 from ._boards import BoardsMixin
 from ._definition import Clue, HuntDefinition, RuleDefaults, parse_definition
+from ._media import apply_media, media_from_dict, media_to_dict
+from ._media_messages import MapSet, MediaAdded, MediaSet
 from ._messages import (
     DEFINITION_EDITS,
     AttemptFailed,
@@ -170,6 +172,11 @@ class HuntState(BoardsMixin):
         # Sides' own starts and windows (timed play), by side id; a team's may come before it exists.
         self.schedules: dict[str, Schedule] = {team_side_id(name): schedule
                                                for name, schedule in definition.team_starts}
+        # Clue media (see _media): uploaded files by hash {"hash","size","type","seq","ts"}, the
+        # media_set lists by target key, and the map switch (None: as the definition says).
+        self.media: dict[str, dict[str, Any]] = {}
+        self.attached: dict[str, list[dict[str, Any]]] = {}
+        self.map_enabled: bool | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -271,6 +278,8 @@ class HuntState(BoardsMixin):
                 self._judged(recorded, event)
             case AttemptRepeated():
                 pass
+            case MediaAdded() | MediaSet() | MapSet():
+                apply_media(self, recorded)
             case BoardFrozen(at=at):
                 apply_freeze(self, at, recorded.ts)
             case BoardRevealed():
@@ -434,6 +443,7 @@ class HuntState(BoardsMixin):
             "heatmap_overflow": self.heatmap_overflow,
             "entries": list(self.entries.values()),
             "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
+            "media": media_to_dict(self),
             "timing": timing_snapshot(self),
             **team_extras(self),
         }
@@ -476,6 +486,7 @@ class HuntState(BoardsMixin):
         if data.get("frozen") is not None:  # absent in snapshots written before freezes existed
             state.frozen_rows = [side for side, _, _ in data["frozen"]]
             state.frozen = {side: [rank, score] for side, rank, score in data["frozen"]}
+        media_from_dict(state, data.get("media"))  # absent in snapshots written before clue media existed
         for entry in data.get("entries", ()):  # absent in snapshots written before missions existed
             state.entries[entry["seq"]] = dict(entry)
             state.side_entries.setdefault(entry["side"], {})[entry["clue"]] = entry["seq"]
