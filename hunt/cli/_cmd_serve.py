@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("hunt serve: --workers must be at least 1", file=sys.stderr)
         return 2
-    cluster = {key: value for key, value in (("nats_url", args.cluster), ("node", args.node)) if value}
+    cluster = {key: value for key, value in (("nats_url", getattr(args, "cluster", None)),
+                                             ("node", getattr(args, "node", None))) if value}
     config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}),
                               **({"cluster": cluster} if cluster else {}))
     if args.check:
