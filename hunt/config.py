@@ -169,7 +169,7 @@ class ClusterConfig:
     log_subject_prefix: str = "hunt-log"
     replicas: int = 3
     log_publish_timeout_s: float = 2.0
-    log_catch_up_batch: int = 256
+    log_catch_up_batch: int = 64
     nats_url: str = ""
     node: str = ""
     key_file: str = ""

@@ -18,6 +18,7 @@ from ._buckets import BucketTable
 from ._clue_media import MEDIA_UPLOAD_SUFFIX, clue_media_blueprint
 from ._cluster import cluster_blueprint
 from ._context import ADDRESSES_TRACKED, ApiContext
+from ._edits import edits_blueprint
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
 from ._gate import ConnectionGate
@@ -98,6 +99,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.register_blueprint(entries_blueprint(ctx, media))
     app.register_blueprint(clue_media_blueprint(ctx, media))
     app.register_blueprint(timing_blueprint(ctx))
+    app.register_blueprint(edits_blueprint(ctx))
     page_headers = page_headers_for(config)
 
     @app.before_request

@@ -14,7 +14,7 @@ from ._divisions import TeamOptions, parse_team_options
 from ._errors import DefinitionError, Rejected
 from ._matching import Partial, parse_partials, parse_patterns
 from ._media_refs import MediaRef, Notice, parse_media_refs, parse_presentation
-from ._names import clean_name, team_side_id
+from ._names import clean_name, fold_team_name
 from ._text import normalize_answer, normalize_code
 from ._timing import (
     CLUE_TIME_KEYS,
@@ -324,7 +324,7 @@ def _timed(top: Mapping[str, Any], mode: str, document: dict[str, Any]) -> tuple
                 name = clean_name(raw_name, "team", 64)
             except Rejected as err:
                 raise DefinitionError(f"team_starts: {err.message}") from None
-            if (side := team_side_id(name)) in sides:
+            if (side := fold_team_name(name)) in sides:
                 raise DefinitionError(f"team_starts: {sides[side]!r} and {name!r} are the same team")
             sides[side] = name
             starts.append((name, parse_schedule(schedule, f"team_starts.{name}")))

@@ -14,6 +14,7 @@ from hunt.domain import (
     FreezeBoard,
     HuntState,
     Recorded,
+    RenameTeam,
     RevealBoard,
     SetSchedule,
     check,
@@ -119,6 +120,16 @@ def test_the_organiser_sets_a_start_for_a_team_before_it_exists_and_can_take_it_
     assert game.reject(answer(gull, "c2", "anchor"), at=T0 + 20 * MIN).code == "outside_window"
     game.send(SetSchedule("s2", team="Gulls"))  # back to the hunt's clock: no window
     assert game.send(answer(gull, "c2", "anchor"))["result"] == "correct"
+    replays_to_the_same_state(game)
+
+
+def test_a_renamed_team_keeps_its_clock_and_is_scheduled_by_its_new_name() -> None:
+    game = Game(teams())
+    gull = game.join("Ann", "Gulls")
+    game.send(RenameTeam("r1", "team:gulls", "Sea Gulls"))
+    ack = game.send(SetSchedule("s1", team="sea gulls", offset_s=3600))
+    assert ack["side"] == "team:gulls" and game.state.schedules["team:gulls"].offset_ms == 3_600_000
+    assert game.reject(answer(gull, "c1", "lighthouse")).code == "outside_window"
     replays_to_the_same_state(game)
 
 
