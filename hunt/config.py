@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Config", "ConfigError", "load_config"]
+__all__ = ["Config", "ConfigError", "load_config", "tile_origin"]
 
 
 class ConfigError(Exception):
@@ -93,6 +93,9 @@ class LimitsConfig:
     max_photo_bytes: int = 10_485_760
     max_video_bytes: int = 52_428_800
     uploads_in_flight: int = 16
+    max_clue_image_bytes: int = 5_242_880
+    max_clue_audio_bytes: int = 20_971_520
+    max_hunt_media: int = 200
     connections: int = 4096
     body_timeout_s: float = 30.0
     import_body_timeout_s: float = 600.0
@@ -166,7 +169,7 @@ class ClusterConfig:
     log_subject_prefix: str = "hunt-log"
     replicas: int = 3
     log_publish_timeout_s: float = 2.0
-    log_catch_up_batch: int = 256
+    log_catch_up_batch: int = 64
     nats_url: str = ""
     node: str = ""
     key_file: str = ""
@@ -195,6 +198,12 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MapConfig:
+    tile_url: str = ""
+    tile_attribution: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server: ServerConfig = ServerConfig()
     engine: EngineConfig = EngineConfig()
@@ -207,6 +216,7 @@ class Config:
     cluster: ClusterConfig = ClusterConfig()
     logging: LoggingConfig = LoggingConfig()
     backup: BackupConfig = BackupConfig()
+    map: MapConfig = MapConfig()
 
     @property
     def data_path(self) -> Path:
@@ -359,6 +369,9 @@ def _validate(config: Config) -> None:
         "limits.max_photo_bytes": config.limits.max_photo_bytes,
         "limits.max_video_bytes": config.limits.max_video_bytes,
         "limits.uploads_in_flight": config.limits.uploads_in_flight,
+        "limits.max_clue_image_bytes": config.limits.max_clue_image_bytes,
+        "limits.max_clue_audio_bytes": config.limits.max_clue_audio_bytes,
+        "limits.max_hunt_media": config.limits.max_hunt_media,
         "game.wrong_attempts_max": config.game.wrong_attempts_max,
         "game.address_wrong_attempts_max": config.game.address_wrong_attempts_max,
         "game.guard_addresses_max": config.game.guard_addresses_max,
@@ -434,6 +447,7 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"engine.dedup_filter_error must be between 0 and 1, got {config.engine.dedup_filter_error}")
     if config.game.heatmap_cell_deg <= 0:
         raise ConfigError("game.heatmap_cell_deg must be positive")
+    _validate_map(config.map)
 
 
 def _validate_cluster(cluster: ClusterConfig) -> None:
@@ -454,3 +468,26 @@ def _validate_cluster(cluster: ClusterConfig) -> None:
     if cluster.history_chunk_bytes > 900_000:
         raise ConfigError("cluster.history_chunk_bytes must stay under NATS's 1 MB max_payload (at most 900000), "
                           f"got {cluster.history_chunk_bytes}")
+
+
+# A tile server's URL template: http(s), a host (and port), and {z}, {x} and {y} in the path. No
+# quotes, spaces or semicolons: its origin goes into the pages' Content-Security-Policy.
+_TILE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/{}@%&=?+-]*")
+
+
+def _validate_map(config: MapConfig) -> None:
+    url = config.tile_url
+    if url and (not _TILE_URL.fullmatch(url) or not all(part in url for part in ("{z}", "{x}", "{y}"))):
+        raise ConfigError("map.tile_url must be empty or an http(s) URL template with {z}, {x} and {y}, "
+                          f"e.g. https://tile.example.org/{{z}}/{{x}}/{{y}}.png; got {url!r}")
+    if len(config.tile_attribution) > 200:
+        raise ConfigError("map.tile_attribution must have at most 200 characters")
+
+
+def tile_origin(config: Config) -> str | None:
+    """The origin (scheme://host[:port]) of ``map.tile_url``, or None when no tiles are configured."""
+    url = config.map.tile_url
+    if not url:
+        return None
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -3,7 +3,8 @@
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
 Starts ``hunt serve --sample`` in a temporary directory, lets a few players play the sample
-hunt over websockets (answers, check-ins, codes, hints, location pings), then writes
+hunt over websockets (answers, check-ins, codes, hints, location pings, a photo, in the
+Families and Schools divisions), then writes
 
     play.png        the player page of a player in the middle of the game (1280 px wide)
     play-phone.png  the same page on a phone (375 CSS px wide, at 2x)
@@ -11,6 +12,8 @@ hunt over websockets (answers, check-ins, codes, hints, location pings), then wr
                     judging queue, the event log (newest first, by name), a player's score
                     audit and the leaderboard at an earlier clock time
     screen.png      the big screen (/screen/<hunt>) for a projector (1280 x 720)
+    crew.png        the player page of a crew member of the team hunt harbor-crews, who joined
+                    crew Gulls through its invite link (the team's code filled in)
 
 Needs Chromium and chromedriver (Debian: ``apt-get install chromium chromium-driver``) and the
 test extra (``pip install -e '.[test]'``, for selenium). Uses the browser tests' helpers.
@@ -20,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import secrets
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -31,7 +36,6 @@ sys.path.insert(0, str(ROOT))  # the tests package, for its helpers
 
 from tests.support.browser import (  # noqa: E402
     Page,
-    join,
     join_and_play,
     live_server,
     missing_browser,
@@ -43,6 +47,7 @@ from tests.support.browser import (  # noqa: E402
 from tests.support.hunts import CRANE  # noqa: E402
 
 HUNT = "harbor-2026"
+CREWS = "harbor-crews"
 FISH_MARKET = (53.5457, 9.9497)
 
 
@@ -81,18 +86,28 @@ def photo() -> bytes:
     return out.getvalue()
 
 
+def play_in(port: int, division: str, name: str, *commands: dict[str, object]) -> list[dict[str, Any]]:
+    """``join_and_play`` in a division (the sample hunt has Families and Schools)."""
+    frames: list[dict[str, object]] = [{"op": "join", "id": secrets.token_urlsafe(16), "name": name,
+                                        "division": division}]
+    frames += [{"id": f"{name}-{i}", **command} for i, command in enumerate(commands)]
+    replies = ws_session(port, HUNT, frames)
+    assert all(reply["op"] == "ack" for reply in replies), replies
+    return replies
+
+
 def play_some(port: int, http: httpx.Client) -> int:
     """Players of the sample hunt, over real websockets, and a crew photo for the judges.
     Returns the time (epoch ms) of a find early in the game."""
-    replies = join_and_play(port, HUNT, "Mia", C1, C3, *walk((53.5430, 9.9700), CRANE, 6), C2)
+    replies = play_in(port, "families", "Mia", C1, C3, *walk((53.5430, 9.9700), CRANE, 6), C2)
     early = http.get(f"/admin/hunts/{HUNT}/events", params={"after": replies[2]["seq"] - 1, "limit": 1}).json()
     sent = http.post(f"/hunts/{HUNT}/entries", params={"clue": "c7", "id": "mia-photo"}, content=photo(),
                      headers={"Content-Type": "image/png", "Authorization": f"Bearer {replies[0]['token']}"})
     assert sent.status_code == 200, sent.text
-    join_and_play(port, HUNT, "Jonas", {"op": "hint", "clue": "c4"}, C4,
-                  {"op": "answer", "clue": "c1", "answer": "lamp"}, C1, *walk(CRANE, FISH_MARKET, 12), C2, C5)
-    join_and_play(port, HUNT, "Lea", C2, {"op": "hint", "clue": "c1"}, C1, *walk(FISH_MARKET, CRANE, 8))
-    join_and_play(port, HUNT, "Noah", C4, {"op": "answer", "clue": "c1", "answer": "light tower"})
+    play_in(port, "schools", "Jonas", {"op": "hint", "clue": "c4"}, C4,
+            {"op": "answer", "clue": "c1", "answer": "lamp"}, C1, *walk(CRANE, FISH_MARKET, 12), C2, C5)
+    play_in(port, "families", "Lea", C2, {"op": "hint", "clue": "c1"}, C1, *walk(FISH_MARKET, CRANE, 8))
+    play_in(port, "schools", "Noah", C4, {"op": "answer", "clue": "c1", "answer": "light tower"})
     join_and_play(port, HUNT, "Emma", {"op": "answer", "clue": "c4", "answer": "brass"},
                   {"op": "hint", "clue": "c4"}, C4)
     return int(early["events"][0]["ts"])
@@ -122,8 +137,15 @@ def main(argv: list[str] | None = None) -> int:
             live_server(Path(tmp), sample=True, LIMITS_LEADERBOARD_PUSH_INTERVAL_MS="100") as server, \
             open_chromium(1280, 900) as chromium:
         page = Page(chromium.driver, server.base)
-        # Ann joins in the browser first, so her feed hears of the others' first finds.
-        ann = join(page, HUNT, "Ann")
+        # Ann joins in the browser first (in the Families division), so her feed hears of the
+        # others' first finds.
+        page.open(f"/play/{HUNT}")
+        page.until(lambda: page.q("#join-division-field").is_displayed(), "the join form's divisions")
+        page.type("#join-name", "Ann")
+        page.js("document.querySelector('#join-division').value = 'families'")
+        page.click("#join-btn")
+        page.until(lambda: page.q("#game").is_displayed(), "the game after joining")
+        ann = page.storage(storage_key(HUNT))["player"]
         early = play_some(server.port, server.http)
         page.until_text("#feed", "Jonas found Fish market")
 
@@ -180,7 +202,27 @@ def main(argv: list[str] | None = None) -> int:
         page.until(lambda: len(page.all("#screen-board tr")) >= 5, "the big screen's leaderboard")
         page.until(lambda: len(page.all("#screen-feed li")) >= 3, "the big screen's feed")
         page.screenshot(out / "screen.png", full_page=False)
-    for name in ("play.png", "play-phone.png", "admin.png", "screen.png"):
+
+        # The team hunt: crew Gulls (made by the organiser, in Families) plays; Kai joins it in
+        # the browser through the invite link the organiser hands out, which fills in its code.
+        page.reset_viewport()
+        [gulls] = server.http.get(f"/admin/hunts/{CREWS}/teams").json()["rows"]
+        crew = [{"op": "join", "id": secrets.token_urlsafe(16), "name": "Ida", "team": "Gulls",
+                 "team_code": gulls["team_code"]}, {"id": "i1", **C1}, {"id": "i2", **C3}]
+        ws_session(server.port, CREWS, crew)
+        ws_session(server.port, CREWS, [{"op": "join", "id": secrets.token_urlsafe(16), "name": "Tom",
+                                         "team": "Otters", "division": "schools"}, {"id": "t1", **C4}])
+        page.open(gulls["invite"])
+        page.until(lambda: page.q("#join-code").get_attribute("value") or page.js(
+            "return document.querySelector('#join-code').value"), "the code from the invite link")
+        page.type("#join-name", "Kai")
+        page.click("#join-btn")
+        page.until(lambda: page.q("#game").is_displayed(), "Kai in crew Gulls")
+        page.until_text("#team-name", "Gulls")
+        page.until_text("#leaderboard", "Otters")
+        page.js("document.activeElement.blur()")
+        page.screenshot(out / "crew.png")
+    for name in ("play.png", "play-phone.png", "admin.png", "screen.png", "crew.png"):
         shrink(out / name)
         print(f"{out / name} ({(out / name).stat().st_size // 1024} KiB)")
     return 0

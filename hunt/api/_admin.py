@@ -2,8 +2,8 @@
 
 Reads of a live hunt come from memory (cached per state version, with ETags); history
 (events, export, time travel) is read from the log through its indexes, off the event loop.
-Commands (start, pause, end, reopen, freeze, reveal, adjust, ban, announce, and the edits of
-``_edits.py``) go through the hunt's actor like players' do, with
+Commands (start, pause, end, reopen, reveal, adjust, ban, announce; edits are in ``_edits.py``)
+go through the hunt's actor like players' do, with
 an optional client ``id`` as the idempotency key.
 """
 
@@ -41,7 +41,6 @@ from ..engine import HuntExists, StoreLocked, record_to_dict
 from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
 from ._buckets import retry_after_ms
 from ._context import ApiContext
-from ._edits import edit_routes
 from ._errors import RetryLater, wire_error
 from ._gate import client_of
 from ._http import error_response, etag_of, json_response, query_int, query_text, read_json
@@ -238,7 +237,6 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
             ctx.guard.ban_player(hunt_id, player)
         return response
 
-    edit_routes(blueprint, ctx)
     return blueprint
 
 

@@ -10,13 +10,15 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ..config import Config
+from ..config import Config, tile_origin
 from ..engine import Engine
 from ..protocol import TooLarge
 from ._admin import HuntIdConverter, admin_blueprint
 from ._buckets import BucketTable
+from ._clue_media import MEDIA_UPLOAD_SUFFIX, clue_media_blueprint
 from ._cluster import cluster_blueprint
 from ._context import ADDRESSES_TRACKED, ApiContext
+from ._edits import edits_blueprint
 from ._entries import ENTRIES_PATH, entries_blueprint
 from ._errors import wire_error
 from ._gate import ConnectionGate
@@ -48,6 +50,17 @@ PAGE_HEADERS = {
                                 "form-action 'self'; frame-ancestors 'none'"),
     "X-Frame-Options": "DENY",
 }
+
+
+def page_headers_for(config: Config) -> dict[str, str]:
+    """PAGE_HEADERS, with the map's tile server (``map.tile_url``) allowed as a source of images
+    when one is configured (and only then)."""
+    origin = tile_origin(config)
+    if origin is None:
+        return PAGE_HEADERS
+    policy = PAGE_HEADERS["Content-Security-Policy"].replace("img-src 'self' data: blob:",
+                                                             f"img-src 'self' data: blob: {origin}")
+    return {**PAGE_HEADERS, "Content-Security-Policy": policy}
 
 
 def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None, collectors: tuple[Any, ...] = (),
@@ -82,14 +95,21 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
     app.register_blueprint(admin_blueprint(ctx))
     app.register_blueprint(team_admin_blueprint(ctx))
     app.register_blueprint(cluster_blueprint(ctx))
-    app.register_blueprint(entries_blueprint(ctx, MediaStore(config.data_path, limits.uploads_in_flight)))
+    media = MediaStore(config.data_path, limits.uploads_in_flight)
+    app.register_blueprint(entries_blueprint(ctx, media))
+    app.register_blueprint(clue_media_blueprint(ctx, media))
     app.register_blueprint(timing_blueprint(ctx))
+    app.register_blueprint(edits_blueprint(ctx))
+    page_headers = page_headers_for(config)
 
     @app.before_request
     async def refuse_large_bodies() -> None:
         limit = limits.max_import_bytes if request.path == IMPORT_PATH else limits.max_body_bytes
         if request.method == "POST" and request.path.startswith("/hunts/") and request.path.endswith(ENTRIES_PATH):
             limit = max(limits.max_photo_bytes, limits.max_video_bytes)  # checked per kind while streaming
+        if request.method == "POST" and request.path.startswith("/admin/hunts/") \
+                and request.path.endswith(MEDIA_UPLOAD_SUFFIX):
+            limit = max(limits.max_clue_image_bytes, limits.max_clue_audio_bytes)
         if request.content_length is not None and request.content_length > limit:
             raise TooLarge(f"the body may have at most {limit} bytes")
 
@@ -98,7 +118,7 @@ def create_app(config: Config, engine: Engine, *, secrets: Secrets | None = None
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if response.mimetype == "text/html":
-            for name, value in PAGE_HEADERS.items():
+            for name, value in page_headers.items():
                 response.headers.setdefault(name, value)
         return response
 

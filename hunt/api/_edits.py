@@ -15,6 +15,7 @@ from quart import Blueprint, Response
 
 from ..domain import (
     MAX_CREDITS,
+    MAX_REASON,
     MAX_TIME_MS,
     AddClue,
     AdjustScore,
@@ -36,11 +37,13 @@ from ..domain import (
     public_clue_document,
 )
 from ..protocol import BadRequest
+from ._admin import client_id, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
 from ._http import error_response, json_response, read_json
 
-__all__ = ["ADD_FIELDS", "EDIT_FIELDS", "RETIRE_FIELDS", "TIMES_FIELDS", "UNLOCK_FIELDS", "edit_routes"]
+__all__ = ["ADD_FIELDS", "EDIT_FIELDS", "RETIRE_FIELDS", "TIMES_FIELDS", "UNBAN_FIELDS", "UNLOCK_FIELDS",
+           "edits_blueprint"]
 
 EDIT_FIELDS = frozenset({"id", "changes", "rescore", "credit", "version"})
 RETIRE_FIELDS = frozenset({"id", "rescore", "version"})
@@ -51,12 +54,15 @@ UNBAN_FIELDS = frozenset({"id", "reason"})
 ATTEMPTS_PAGE = 2000  # wrong attempts read from the log at a time for an answer fix's preview
 
 
-def edit_routes(blueprint: Blueprint, ctx: ApiContext) -> None:
-    """Add the edit routes to the admin blueprint (its token check covers them)."""
-    from ._admin import _reason, client_id, submit_admin  # the admin module adds these routes: no cycle at import
-
+def edits_blueprint(ctx: ApiContext) -> Blueprint:
+    """The edit routes, under ``/admin/hunts`` behind the admin token like the others."""
+    blueprint = Blueprint("edits", __name__, url_prefix="/admin/hunts")
     engine = ctx.engine
     limits = ctx.config.limits
+
+    @blueprint.before_request
+    async def authenticate() -> None:
+        require_admin(ctx)
 
     @blueprint.post("/<hunt:hunt_id>/clues/<clue>/edit/preview")
     async def edit_preview(hunt_id: str, clue: str) -> Response:
@@ -142,6 +148,8 @@ def edit_routes(blueprint: Blueprint, ctx: ApiContext) -> None:
             ctx.guard.unban_player(hunt_id, player)
         return response
 
+    return blueprint
+
 
 async def _apply(ctx: ApiContext, hunt_id: str, first: EditClue | RetireClue, plan: Plan,
                  credits: list[Command]) -> Response:
@@ -210,6 +218,13 @@ async def _attempts(ctx: ApiContext, hunt_id: str, clue: str,
                 kept.setdefault(event.player, record)
         after = page[-1].seq
     return sorted(kept.values(), key=lambda record: record.seq), unchecked
+
+
+def _reason(body: dict[str, Any]) -> str:
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise BadRequest(f'"reason" must be a string of at most {MAX_REASON} characters')
+    return reason
 
 
 def _is_edit(fields: dict[str, Any]) -> bool:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import trio
-from quart import Blueprint, Response, request, send_file
+from quart import Blueprint, Response, request
 
 from ..domain import MAX_BONUS, MAX_ENTRY_TEXT, MAX_VERDICT, JudgeEntry, Rejected, SubmitEntry
-from ..protocol import MAX_ID_CHARS, BadRequest, NotFound, Unauthorized
+from ..protocol import MAX_ID_CHARS, BadRequest, Unauthorized
 from ._admin import client_id, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
@@ -31,7 +30,7 @@ from ._http import (
     read_json,
 )
 from ._identity import greeted_player
-from ._media import SNIFF_BYTES, MediaStore, sniff
+from ._media import MediaStore
 
 __all__ = ["ENTRIES_PATH", "entries_blueprint"]
 
@@ -137,18 +136,8 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
     async def media_file(hunt_id: str, digest: str) -> Response:
         require_admin(ctx)
         engine.require(hunt_id)
-        path = media.path(hunt_id, digest)
-        try:
-            head = await trio.to_thread.run_sync(_head, path)
-        except FileNotFoundError:
-            raise NotFound("no such media") from None
-        # Streamed from disk, with Range requests (a judge skims through a video).
-        response = await send_file(path, mimetype=sniff(head) or "application/octet-stream", conditional=True)
-        # Judges' eyes only: never cached by shared caches, never run as a page.
-        response.headers["Cache-Control"] = "private, max-age=3600, immutable"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        return response
+        # Judges' eyes only: never cached by shared caches.
+        return await media.response(hunt_id, digest, "private, max-age=3600, immutable")
 
     return blueprint
 
@@ -173,7 +162,3 @@ def _query(name: str) -> str:
         raise BadRequest(f'the query needs "{name}", a string of 1-{MAX_ID_CHARS} characters')
     return value
 
-
-def _head(path: Any) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(SNIFF_BYTES)

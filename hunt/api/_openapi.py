@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from ..domain import CLUE_MEDIA_TYPES
 from ..protocol import ErrorCode
 from ._http import MAX_QUERY_INT
 from ._openapi_schemas import HUNT_ID, body_schemas, query_schemas, response_schemas
@@ -93,6 +94,37 @@ def _body(schema: str, *, required: bool = True) -> dict[str, Any]:
 def _command(summary: str, params: tuple[Any, ...], body: dict[str, Any]) -> dict[str, Any]:
     return {"post": _op(summary, "admin", _json(_ref("CommandResult")), params=params, body=body,
                         errors=(404, 409, 503))}
+
+
+_DIGEST = {"name": "digest", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
+
+
+def _media_paths(hunt: tuple[Any, ...]) -> dict[str, Any]:
+    """Clue media and the players' map (see hunt/api/_clue_media.py)."""
+    types = [t for kind in CLUE_MEDIA_TYPES.values() for t in kind]
+    return {
+        "/admin/hunts/{hunt_id}/media": {
+            "post": _op("upload an image or a recording to show with clues, hints, the intro or the outro (its "
+                        "type read from its bytes; the same bytes again answer with the first upload)", "admin",
+                        _json(_ref("CommandResult")), params=hunt,
+                        body={"required": True, "description": "the file (at most limits.max_clue_image_bytes or "
+                                                               "limits.max_clue_audio_bytes)",
+                              "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in types}},
+                        errors=(404, 409, 503)),
+            "get": _op("the hunt's uploaded media, where each is shown, every target's media, and the map switch",
+                       "admin", _json(_ref("MediaLibrary")), params=hunt, errors=(404, 503))},
+        "/admin/hunts/{hunt_id}/attach": _command(
+            "the media a target shows: the intro, the outro, a clue's prompt or one of its hints (replaces its "
+            "list; recorded as an event, pushed live)", hunt, _body("Attach")),
+        "/admin/hunts/{hunt_id}/map": _command("turn the players' map of open geo clues on or off", hunt, _body("Map")),
+        "/hunts/{hunt_id}/media/{digest}": {"get": _op(
+            "a media file for a player (their token as Authorization: Bearer; without one only the intro's): 404 "
+            "unless something that shows it is visible to their side (an open clue, a hint the side took, the "
+            "intro, the outro at the end)", "player",
+            {"description": "the file", "content": {"image/*": {}, "audio/*": {}}},
+            params=(*hunt, _DIGEST), errors=(404, 503))},
+    }
 
 
 def _team_paths(hunt: tuple[Any, ...], player: tuple[Any, ...], paging: tuple[Any, ...]) -> dict[str, Any]:
@@ -304,11 +336,13 @@ def openapi_document() -> dict[str, Any]:
             _body("Judge")),
         **_team_paths(hunt, player, paging),
         "/admin/hunts/{hunt_id}/media/{digest}": {"get": _op(
-            "a mission's photo or video, by its SHA-256 (its type read from its bytes)", "admin",
-            {"description": "the file", "content": {"image/*": {}, "video/*": {}}},
+            "any of the hunt's media (a mission's photo or video, a clue's image or recording), by its SHA-256 "
+            "(its type read from its bytes)", "admin",
+            {"description": "the file", "content": {"image/*": {}, "video/*": {}, "audio/*": {}}},
             params=(*hunt, {"name": "digest", "in": "path", "required": True,
                             "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}),
             errors=(404,))},
+        **_media_paths(hunt),
     }
     summaries = {"start": "start (or resume) the hunt", "pause": "pause the hunt", "end": "end the hunt",
                  "reopen": "reopen an ended hunt (409 if it reached its scheduled end: move the end first)",

@@ -41,6 +41,7 @@ from ..domain import (
 )
 from ..protocol import MAX_ID_CHARS, ErrorCode
 from ._http import MAX_QUERY_INT, MAX_QUERY_TEXT
+from ._openapi_media import clue_fields, definition_fields, media_bodies, media_list, media_responses, public_fields
 
 __all__ = ["HUNT_ID", "HUNT_ID_PATTERN", "PASSCODE_PATTERN", "body_schemas", "query_schemas", "response_schemas"]
 
@@ -87,14 +88,17 @@ _SECRETS = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern
             "description": "compared after folding case, accents and whitespace; none may fold to nothing"}
 
 _ONLY_ANSWER = ("patterns", "partial")
+_ONLY_GEO = ("show_on_map", "map_radius_m")
+_MEDIA = media_list(_object, _SPACE)
 _CLUE_KINDS = {
     "answer": {"anyOf": [{"required": ["answers"]}, {"required": ["patterns"]}],
-               "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon", "radius_m", "accepts")]}},
+               "not": {"anyOf": [{"required": [k]} for k in ("codes", "lat", "lon", "radius_m", "accepts",
+                                                               *_ONLY_GEO)]}},
     "mission": {"not": {"anyOf": [{"required": [k]} for k in ("answers", "codes", "lat", "lon", "radius_m",
-                                                               "keep_punctuation", *_ONLY_ANSWER)]}},
+                                                               "keep_punctuation", *_ONLY_ANSWER, *_ONLY_GEO)]}},
     "code": {"required": ["codes"], "not": {"anyOf": [{"required": [k]} for k in ("answers", "lat", "lon",
                                                                                    "radius_m", "accepts",
-                                                                                   *_ONLY_ANSWER)]}},
+                                                                                   *_ONLY_ANSWER, *_ONLY_GEO)]}},
     "geo": {"required": ["lat", "lon", "radius_m"], "not": {"anyOf": [{"required": [k]} for k in (
         "answers", "codes", "accepts", "keep_punctuation", *_ONLY_ANSWER)]}},
 }
@@ -117,7 +121,7 @@ CLUE = _object({
               "description": "min may not exceed the clue's points"},
     "first_bonus": _POINTS,
     "hints": {"type": "array", "maxItems": MAX_HINTS,
-              "items": _object({"text": _NAMED, "cost": _POINTS}, required=("text",))},
+              "items": _object({"text": _NAMED, "cost": _POINTS, "media": _MEDIA}, required=("text",))},
     "after": {"type": "array", "items": {"type": "string"},
               "description": "ids of other clues of the hunt; prerequisites may not form a cycle"},
     "keep_punctuation": _BOOL,
@@ -132,6 +136,7 @@ CLUE = _object({
     "opens_after_s": {**_OFFSET, "anyOf": [{"type": "null"}, _int(0, MAX_WINDOW_S)],
                       "description": "seconds after the side's own start"},
     "closes_after_s": {**_WINDOW, "description": "seconds after the side's own start"},
+    **clue_fields(_MEDIA),
 }, required=("id", "title", "kind"),
     allOf=[{"if": {"properties": {"kind": {"const": kind}}}, "then": rule} for kind, rule in _CLUE_KINDS.items()])
 
@@ -162,14 +167,15 @@ DEFINITION = _object({
         "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": f"[^{_SPACE}]"}}],
         "description": "teams mode only: {team name: its own start and window}"},
     "freeze_at": {**_TIME, "description": "the scoreboard freezes for players at this time; " + _TIME["description"]},
+    **definition_fields(_object, _MEDIA),
     "clues": {"type": "array", "minItems": 1, "maxItems": MAX_CLUES, "items": CLUE},
 }, required=("id", "title", "clues"),
     description="A hunt definition. Beyond this schema: clue ids are unique, every id in `after` names "
                 "another clue, prerequisites form no cycle, `decay.min` <= `points`, `ends_at` > "
                 "`starts_at`, `team_size`, `team_starts` and `team_creation` only with mode teams, a clue closes "
                 "after it opens and gives each edge once (`opens_at` or `opens_after_s`), a schedule gives "
-                "`starts_at` or `offset_s`, not both, division ids are unique, and an ISO time must parse with a "
-                "zone; "
+                "`starts_at` or `offset_s`, not both, division ids are unique, `map_radius_m` >= `radius_m`, and "
+                "an ISO time must parse with a zone; "
                 "a definition that breaks one of these is refused with 400 naming the field.",
     allOf=[{"if": {"not": {"properties": {"mode": {"const": "teams"}}, "required": ["mode"]}},
             "then": {"properties": {"team_size": {"type": "null"}, "team_starts": {"type": "null"}},
@@ -238,6 +244,7 @@ def body_schemas() -> dict[str, Any]:
                           "bonus": _int(0, MAX_BONUS), "message": {"type": "string", "maxLength": MAX_VERDICT}},
                          required=("verdict",), description="a bonus only with approve"),
         **_team_bodies(),
+        **media_bodies(_object, _COMMAND_ID, _MEDIA),
         "Adjust": _object({"id": _COMMAND_ID, "player": _STRING, "reason": _REASON,
                            "delta": {**_int(-MAX_ADJUST, MAX_ADJUST), "not": {"const": 0}}},
                           required=("player", "delta")),
@@ -311,6 +318,7 @@ def response_schemas() -> dict[str, Any]:
             "ends_at": {}, "team_size": nullable_i, "hint_policy": s, "allow_typed_position": _BOOL,
             "frozen": _BOOL, "freeze_at": nullable_i,
             "window": {"type": obj, "properties": {"starts_at": nullable_i, "ends_at": nullable_i}},
+            **public_fields(),
             "clues": {"type": arr, "items": {"type": obj, "properties": {
                 "id": s, "kind": s, "points": i,
                 "value": {**i, "description": "what it scores its next finder now"},
@@ -349,6 +357,7 @@ def response_schemas() -> dict[str, Any]:
             "next_after": nullable_i, "next_before": nullable_i}},
         "CommandResult": {"type": obj, "required": ["id", "seq"], "properties": {
             "id": s, "seq": i, "result": s, "duplicate": _BOOL}},
+        **media_responses(),
         "EditPlan": {"type": obj, "required": ["clue", "change", "version", "finders", "corrections", "credits"],
                      "properties": {"clue": s, "change": s, "version": i, "finders": i, "unchecked": i,
                                     "document": {"type": obj}, "public": {"type": obj},

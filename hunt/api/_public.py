@@ -76,6 +76,14 @@ async def published_state(ctx: ApiContext, hunt_id: str) -> HuntState:
     return state
 
 
+def with_tiles(ctx: ApiContext, view: dict[str, Any]) -> dict[str, Any]:
+    """The public view, with ``map_tiles`` ({"url", "attribution"}) while the map is on and a tile
+    server is configured (``map.tile_url``)."""
+    if "map" in view and ctx.config.map.tile_url:
+        view["map_tiles"] = {"url": ctx.config.map.tile_url, "attribution": ctx.config.map.tile_attribution}
+    return view
+
+
 def public_blueprint(ctx: ApiContext) -> Blueprint:
     blueprint = Blueprint("public", __name__)
     registry = metrics_registry(ctx)
@@ -107,7 +115,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
         side = player.side if player is not None else None
         phase = timing_phase(state, side, ctx.now_ms())  # a release time or the freeze passed: a new view
         return await serve_cached(ctx, hunt_id, ("public", status, side, phase),
-                                  lambda s: hunt_public(s, ctx.now_ms(), player))
+                                  lambda s: with_tiles(ctx, hunt_public(s, ctx.now_ms(), player)))
 
     @blueprint.get("/hunts/<hunt_id>/leaderboard")
     async def leaderboard(hunt_id: str) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import HuntState, Player
+from ..domain import HuntState, Player, map_areas, map_on, shown_media, visible_targets
 from ._clock import clue_clock, timing_public
 
 __all__ = [
@@ -49,6 +49,7 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
     status = state.status_at(now_ms)
     side = state.sides[player.side] if player is not None else None
     side_id = player.side if player is not None else None
+    shown = set(visible_targets(state, side, now_ms))  # whose media this viewer may see
     clues = []
     for clue, view in zip(state.definition.clues, definition["clues"], strict=True):
         if clue.retired:  # withdrawn by the organisers: gone from the players' view
@@ -61,6 +62,7 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
         if status == "pending" or (status != "ended" and (waiting or state.missing_for(side, clue))):
             view = {key: value for key, value in view.items() if key != "prompt"}
             view["locked"] = True
+        _add_media(state, view, shown)
         clues.append(view)
     return {
         "id": definition["id"], "title": definition["title"], "description": definition["description"],
@@ -70,7 +72,33 @@ def hunt_public(state: HuntState, now_ms: int, player: Player | None = None) -> 
         "team_size": definition["team_size"], "divisions": definition["divisions"],
         "division_choice": definition["division_choice"], "team_creation": definition["team_creation"],
         **timing_public(state, side_id, now_ms), "clues": clues,
+        **_notices_and_map(state, shown, side, now_ms),
     }
+
+
+def _add_media(state: HuntState, view: dict[str, Any], shown: set[str]) -> None:
+    """The media of a clue's prompt and of its hints, where the viewer may see them (``shown``)."""
+    key = f"clue:{view['id']}"
+    if key in shown and (media := shown_media(state, key)):
+        view["media"] = media
+    for index, hint in enumerate(view["hints"]):
+        key = f"hint:{view['id']}:{index}"
+        if key in shown and (media := shown_media(state, key)):
+            hint["media"] = media
+
+
+def _notices_and_map(state: HuntState, shown: set[str], side: Any, now_ms: int) -> dict[str, Any]:
+    """``intro`` and ``outro`` ({"text", "media"}) where the viewer may see them and they say
+    something, and ``map`` ({"areas"}: the side's) while the map is on."""
+    fields: dict[str, Any] = {}
+    for name in ("intro", "outro"):
+        notice = getattr(state.definition, name)
+        text, media = (notice.text if notice else ""), shown_media(state, name)
+        if name in shown and (text or media):
+            fields[name] = {"text": text, "media": media}
+    if map_on(state):
+        fields["map"] = {"areas": map_areas(state, side, now_ms) if side is not None else []}
+    return fields
 
 
 def clue_values(state: HuntState) -> dict[str, int]:

@@ -22,11 +22,9 @@ import sys
 import tempfile
 from collections.abc import Callable
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
 import trio
 
 from ..api import ApiContext, Secrets, app_context, create_app, load_secrets, serve
@@ -39,21 +37,18 @@ from ..api._startup import (
 )
 from ..cluster import open_bus, serve_owner
 from ..config import Config, ConfigError
-from ..domain import Announce, StartHunt
-from ..engine import Engine, open_engine, run_periodic_backups
+from ..engine import open_engine, run_periodic_backups
 from ..relay import RelayCollector, read_analytics, run_relay
 from ._checks import check_startup, prepare_data_dir
 from ._cluster import cluster_problem, main_cluster
 from ._common import add_config_options, config_from_args
 from ._logging import configure_logging
+from ._sample import SAMPLE_CREWS, SAMPLE_HUNT, ensure_sample
 from ._workers import OWNER, open_nats, reuseport_sockets, spawn_gateways
 
 __all__ = ["SAMPLE_HUNT", "ensure_sample", "register"]
 
 log = logging.getLogger("hunt.serve")
-
-SAMPLE_HUNT = "sample_hunt.json"
-
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -79,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("hunt serve: --workers must be at least 1", file=sys.stderr)
         return 2
-    cluster = {key: value for key, value in (("nats_url", args.cluster), ("node", args.node)) if value}
+    cluster = {key: value for key, value in (("nats_url", getattr(args, "cluster", None)),
+                                             ("node", getattr(args, "node", None))) if value}
     config = config_from_args(args, **({"workers": {"count": args.workers}} if args.workers else {}),
                               **({"cluster": cluster} if cluster else {}))
     if args.check:
@@ -210,18 +206,6 @@ def _differences(old: Config, new: Config) -> list[tuple[str, str]]:
             if getattr(getattr(old, section.name), key.name) != getattr(getattr(new, section.name), key.name)]
 
 
-async def ensure_sample(engine: Engine) -> str:
-    """Create the sample hunt and start it, unless it already exists. Returns its id."""
-    document = orjson.loads(resources.files("hunt").joinpath(SAMPLE_HUNT).read_bytes())
-    hunt_id: str = document["id"]
-    if not engine.exists(hunt_id):
-        await engine.create_hunt(document)
-        await engine.submit(hunt_id, [StartHunt(cmd="sample-start"), Announce(cmd="sample-welcome", text=(
-            "Welcome to the Harbor Hunt! Start at the old lighthouse; the tunnel clue opens last."))])
-        log.info("created and started the sample hunt %s", hunt_id)
-    return hunt_id
-
-
 def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None) -> None:
     host = config.server.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -237,4 +221,6 @@ def _announce(config: Config, secrets: Secrets, port: int, sample_id: str | None
     lines.append(f"  player page: {base}/play/{hunt_id}")
     lines.append(f"  websocket:   ws://{shown}:{port}/ws/hunts/{hunt_id}")
     lines.append(f"  join:        hunt ws ws://{shown}:{port}/ws/hunts/{hunt_id} --join Ann")
+    if sample_id is not None:
+        lines.append(f"  in crews:    {base}/play/{SAMPLE_CREWS}  (crew Gulls' code is on the admin page)")
     print("\n".join(lines), flush=True)

@@ -1,8 +1,9 @@
-"""Mission media beside an export: ``hunt export --media DIR`` and ``hunt import --media DIR``.
+"""Media beside an export: ``hunt export --media DIR`` and ``hunt import --media DIR``.
 
 The NDJSON export holds the events; an ``entry_submitted`` event names its photo or video by
-SHA-256. The files live in ``<data_dir>/media/<hunt>/<sha256>``; these helpers copy the ones a
-hunt's events name into a folder (``<sha256>`` each) and back, checking every hash.
+SHA-256, a ``media_added`` event the image or recording an organiser uploaded for clues. The
+files live in ``<data_dir>/media/<hunt>/<sha256>``; these helpers copy the ones a hunt's events
+name into a folder (``<sha256>`` each) and back, checking every hash.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ class MediaCopy:
 
 
 def media_hashes(reader: SqliteHuntStore) -> list[str]:
-    """Every media hash the hunt's entries name, in log order, once each."""
-    hashes = (getattr(r.event, "media_hash", None) for r in reader.read(type_="entry_submitted"))
+    """Every media hash the hunt's entries and uploads name, in log order, once each."""
+    records = sorted([*reader.read(type_="entry_submitted"), *reader.read(type_="media_added")], key=lambda r: r.seq)
+    hashes = (getattr(r.event, "media_hash", None) or getattr(r.event, "hash", None) for r in records)
     return list(dict.fromkeys(h for h in hashes if isinstance(h, str) and _HASH.fullmatch(h)))
 
 

@@ -71,7 +71,6 @@ class _Held:
     revision: int
     deadline: float  # trio time after which this node must not ack for the hunt
     serving: bool = False  # caught up and serving (claimed but still catching up: False)
-    since: float = 0.0
 
 
 class Leases:
@@ -102,7 +101,6 @@ class Leases:
         self._unowned_since: dict[str, float] = {}
         self._cooling: dict[str, float] = {}  # hunt -> until when this node leaves it to the others
         self.stopping = False  # handing everything over: claim nothing more
-        self._heartbeat_revision = 0
         self._last_update = trio.current_time()
         self._watchers: list[Any] = []
         self.changed = trio.Event()  # set (and replaced) whenever an owner changes in the view
@@ -193,7 +191,7 @@ class Leases:
                 if errors:
                     raise HuntExists(f"hunt {hunt_id!r} exists (another node holds its lease)") from None
                 return False
-            held = self.held[hunt_id] = _Held(revision, sent + self.lease_s - self.guard_s, since=sent)
+            held = self.held[hunt_id] = _Held(revision, sent + self.lease_s - self.guard_s)
             log.info("node %s took the lease of %s (revision %d); catching up", self.name, hunt_id, revision)
             try:
                 ready = await (prepare or self._prepare)(hunt_id)

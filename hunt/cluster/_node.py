@@ -183,9 +183,8 @@ class ClusterEngine(GatewayEngine):
         hunts = []
         for hunt_id in sorted(leases.catalog):
             owner, age = ages.get(hunt_id, (None, None))
-            held = leases.held.get(hunt_id)
-            if held is not None and held.serving:
-                owner = self.node.name
+            if owner == self.node.name or hunt_id in leases.held:  # this node knows better than its view
+                owner = self.node.name if leases.holds(hunt_id) else None
             hunts.append({"id": hunt_id, "owner": owner, "lease_age_s": None if age is None else round(age, 3)})
             if owner is not None:
                 hunts_by_node.setdefault(owner, []).append(hunt_id)

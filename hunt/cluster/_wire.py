@@ -34,6 +34,7 @@ from actors import (
 
 from ..domain import (
     AddClue,
+    AddMedia,
     AdjustScore,
     Announce,
     AnswerClue,
@@ -61,6 +62,8 @@ from ..domain import (
     RevealBoard,
     SetCaptain,
     SetDivision,
+    SetMap,
+    SetMedia,
     SetSchedule,
     SetTeamPasscode,
     SetTeamSize,
@@ -109,7 +112,7 @@ _COMMANDS: dict[str, type] = {
     "retire_clue": RetireClue, "unlock_clue": UnlockClue, "times": ChangeTimes, "reopen": ReopenHunt,
     "unban": UnbanPlayer, "credit": CreditClue, "create_team": CreateTeam, "rename_team": RenameTeam,
     "team_passcode": SetTeamPasscode, "team_size": SetTeamSize, "captain": SetCaptain, "remove": RemovePlayer,
-    "lock": LockRosters, "division": SetDivision,
+    "lock": LockRosters, "division": SetDivision, "add_media": AddMedia, "set_media": SetMedia, "set_map": SetMap,
 }
 _TAGS = {cls: tag for tag, cls in _COMMANDS.items()}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _COMMANDS.values()}

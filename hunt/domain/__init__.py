@@ -35,6 +35,9 @@ from ._edits import (
 )
 from ._errors import REFUSAL_CODES, DefinitionError, DomainError, RefusalCode, Rejected
 from ._matching import MAX_PARTIALS, MAX_PATTERN_CHARS, MAX_PATTERNS, MAX_REPLY
+from ._media import MEDIA_TARGETS, map_areas, map_on, media_of, shown_media, visible_media, visible_targets
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
+from ._media_refs import CLUE_MEDIA_TYPES, MAX_ALT, MAX_MEDIA_ITEMS, valid_digest
 from ._messages import (
     DEFINITION_EDITS,
     EVENT_TYPES,
@@ -136,6 +139,7 @@ from ._timing import (
 )
 
 __all__ = [
+    "CLUE_MEDIA_TYPES",
     "DEFINITION_EDITS",
     "DISTANCE_BANDS",
     "DIVISION_CHOICES",
@@ -145,6 +149,7 @@ __all__ = [
     "HINT_POLICIES",
     "ID_PATTERN",
     "MAX_ADJUST",
+    "MAX_ALT",
     "MAX_ANNOUNCEMENT",
     "MAX_BONUS",
     "MAX_CLUES",
@@ -152,6 +157,7 @@ __all__ = [
     "MAX_DIVISIONS",
     "MAX_ENTRY_TEXT",
     "MAX_HINTS",
+    "MAX_MEDIA_ITEMS",
     "MAX_NAME",
     "MAX_OFFSET_S",
     "MAX_PARTIALS",
@@ -169,12 +175,14 @@ __all__ = [
     "MAX_VERDICT",
     "MAX_WINDOW_S",
     "MEDIA_KINDS",
+    "MEDIA_TARGETS",
     "REFUSAL_CODES",
     "RESERVED_IDS",
     "SECRET_CLUE_FIELDS",
     "SNAPSHOT_VERSION",
     "TEAM_CREATION",
     "AddClue",
+    "AddMedia",
     "AdjustScore",
     "Announce",
     "Announced",
@@ -221,6 +229,9 @@ __all__ = [
     "JoinHunt",
     "JudgeEntry",
     "LockRosters",
+    "MapSet",
+    "MediaAdded",
+    "MediaSet",
     "NotProduced",
     "PauseHunt",
     "PingLocation",
@@ -246,6 +257,8 @@ __all__ = [
     "ScoreAdjusted",
     "SetCaptain",
     "SetDivision",
+    "SetMap",
+    "SetMedia",
     "SetSchedule",
     "SetTeamPasscode",
     "SetTeamSize",
@@ -275,6 +288,9 @@ __all__ = [
     "fold_team_name",
     "format_time",
     "haversine_m",
+    "map_areas",
+    "map_on",
+    "media_of",
     "normalize_answer",
     "normalize_code",
     "outcome",
@@ -286,7 +302,11 @@ __all__ = [
     "public_clue_document",
     "replay",
     "roster_locked",
+    "shown_media",
     "side_window",
     "team_side_id",
+    "valid_digest",
     "valid_id",
+    "visible_media",
+    "visible_targets",
 ]

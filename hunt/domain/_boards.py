@@ -11,15 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sortedcontainers import SortedList
 
+from ._names import fold_team_name
+
 if TYPE_CHECKING:
     from ._state import Player, Side
 
-__all__ = ["BoardsMixin", "fold_team_name"]
-
-
-def fold_team_name(team: str) -> str:
-    """A team's name as joins compare it: case and spaces folded."""
-    return " ".join(team.casefold().split())
+__all__ = ["BoardsMixin"]
 
 
 class BoardsMixin:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ._definition import Clue
 from ._errors import Rejected
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 from ._messages import (
     AddClue,
     AdjustScore,
@@ -178,6 +179,12 @@ def _check(state: HuntState, recorded: Recorded, event: Event, ts: int) -> None:
             _admin(state, recorded, ReopenHunt(cmd), ts)
         case PlayerUnbanned(player=player, reason=reason):
             _admin(state, recorded, UnbanPlayer(cmd, player, reason), ts)
+        case MediaAdded(hash=digest, size=size, type=media_type):
+            _admin(state, recorded, AddMedia(cmd, digest, size, media_type), ts)
+        case MediaSet(target=target, clue=clue, hint=hint, media=media):
+            _admin(state, recorded, SetMedia(cmd, target, media, clue, hint), ts)
+        case MapSet(enabled=enabled):
+            _admin(state, recorded, SetMap(cmd, enabled), ts)
         case Announced(player=player, side=side, text=text):
             team = state.sides[side].name if side is not None and side in state.sides else side
             _admin(state, recorded, Announce(cmd, text, team, player), ts)
@@ -210,7 +217,7 @@ def _unfound_attempt(state: HuntState, recorded: Recorded, player: str, clue: st
     return attempted
 
 
-def _seconds(ms: Any) -> Any:
+def _seconds(ms: Any) -> Any:  # a doctored event may hold anything: the rules judge it
     return ms // 1000 if isinstance(ms, int) and not isinstance(ms, bool) else ms
 
 

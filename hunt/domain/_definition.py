@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeGuard
 
-from ._boards import fold_team_name
 from ._divisions import TeamOptions, parse_team_options
 from ._errors import DefinitionError, Rejected
 from ._matching import Partial, parse_partials, parse_patterns
-from ._names import clean_name
+from ._media_refs import MediaRef, Notice, parse_media_refs, parse_presentation
+from ._names import clean_name, fold_team_name
 from ._text import normalize_answer, normalize_code
 from ._timing import (
     CLUE_TIME_KEYS,
@@ -82,6 +82,7 @@ class Decay:
 class Hint:
     text: str
     cost: int
+    media: tuple[MediaRef, ...] = ()  # shown with the text, once the side took the hint
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,9 @@ class Clue:
     pattern_sources: tuple[str, ...] = ()  # answer clues: regular expressions, as written
     patterns: tuple[Any, ...] = field(default=(), compare=False, repr=False)  # ... compiled (RE2)
     partials: tuple[Partial, ...] = ()  # answer clues: "keep going" replies
+    media: tuple[MediaRef, ...] = ()  # images and audio shown with the prompt (once the clue is open)
+    show_on_map: bool = False  # geo clues: an area around the spot is drawn on the players' map
+    map_radius_m: float = 0.0  # ... that large (the check-in circle lies somewhere inside it)
     raw: Mapping[str, Any] | None = None
     retired: bool = False  # withdrawn during the hunt: nobody may find it, and nothing waits for it
     times: ClueTimes = NO_TIMES  # when it opens and closes (absolute, or after the side's own start)
@@ -168,6 +172,9 @@ class HuntDefinition:
     window_ms: int | None = None  # each side's time to play from its own start (None: to the end)
     team_starts: tuple[tuple[str, Schedule], ...] = ()  # teams mode: (team name, its own start and window)
     freeze_at: int | None = None  # the scoreboard freezes for players at this time (epoch ms)
+    intro: Notice | None = None  # shown before and at the start
+    outro: Notice | None = None  # shown when the hunt ends, or to a side that found every clue
+    map: bool = False  # the player page shows a map of the open geo clues marked show_on_map
 
     def clue(self, clue_id: str) -> Clue | None:
         return self.clue_index.get(clue_id)
@@ -199,11 +206,11 @@ class HuntDefinition:
 _TOP_KEYS = {"id", "title", "mode", "order", "starts_at", "ends_at", "clues", "attempts",
              "heatmap_cell_deg", "heatmap_max_cells", "description", "draft", "team_size", "hint_policy",
              "allow_typed_position", "window_s", "team_starts", "freeze_at", "divisions", "division_choice",
-             "team_creation"}
+             "team_creation", "intro", "outro", "map"}
 MAX_TEAM_SIZE = 10_000
 CLUE_KEYS = frozenset({"id", "title", "prompt", "kind", "points", "answers", "codes", "lat", "lon",
               "radius_m", "decay", "first_bonus", "hints", "after", "keep_punctuation", "accepts", "patterns",
-              "partial", "retired", *CLUE_TIME_KEYS})
+              "partial", "retired", *CLUE_TIME_KEYS, "media", "show_on_map", "map_radius_m"})
 
 
 def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDefinition:
@@ -280,6 +287,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
                                                                   "allow_typed_position")
     teams = parse_team_options(top, mode, document)
     window_ms, team_starts, freeze_at = _timed(top, mode, document)
+    intro, outro, show_map = parse_presentation(top, document)
     final = tuple(replace(clue, raw=None) for clue in clues)
     return HuntDefinition(
         id=hunt_id, title=title, mode=mode, order=order, starts_at=starts_at, ends_at=ends_at,
@@ -289,6 +297,7 @@ def parse_definition(data: Any, defaults: RuleDefaults | None = None) -> HuntDef
         heatmap_cell_deg=cell, heatmap_max_cells=max_cells, document=document, draft=draft, team_size=team_size,
         description=description, hint_policy=hint_policy, allow_typed_position=typed_position, teams=teams,
         window_ms=window_ms, team_starts=team_starts, freeze_at=freeze_at,
+        intro=intro, outro=outro, map=show_map,
     )
 
 
@@ -351,9 +360,13 @@ def _clue(raw: Any, i: int) -> Clue:
         fields["lat"] = _number(data.get("lat"), f"{where}.lat", -90, 90)
         fields["lon"] = _number(data.get("lon"), f"{where}.lon", -180, 180)
         fields["radius_m"] = _number(data.get("radius_m"), f"{where}.radius_m", 0.1, 100_000)
+        fields["show_on_map"] = _bool(data.get("show_on_map", False), f"{where}.show_on_map")
+        fields["map_radius_m"] = _number(data.get("map_radius_m", max(3 * fields["radius_m"], 100.0)),
+                                         f"{where}.map_radius_m", fields["radius_m"], 100_000)
     for key, allowed in (("answers", "answer"), ("codes", "code"), ("lat", "geo"), ("lon", "geo"),
                          ("radius_m", "geo"), ("keep_punctuation", "answer or code"), ("accepts", "mission"),
-                         ("patterns", "answer"), ("partial", "answer")):
+                         ("patterns", "answer"), ("partial", "answer"), ("show_on_map", "geo"),
+                         ("map_radius_m", "geo")):
         if key in data and kind not in allowed.split(" or "):
             raise DefinitionError(f"{where}.{key}: only allowed on {allowed} clues")
     decay = None
@@ -370,10 +383,11 @@ def _clue(raw: Any, i: int) -> Clue:
     hints = []
     for j, hint in enumerate(hints_raw):
         hint_data = _mapping(hint, f"{where}.hints[{j}]")
-        _no_unknown(hint_data, {"text", "cost"}, f"{where}.hints[{j}].")
+        _no_unknown(hint_data, {"text", "cost", "media"}, f"{where}.hints[{j}].")
         hints.append(Hint(
             text=_text(hint_data.get("text"), f"{where}.hints[{j}].text", required=True),
             cost=_int(hint_data.get("cost", 0), f"{where}.hints[{j}].cost", 0, MAX_POINTS),
+            media=parse_media_refs(hint_data.get("media", []), f"{where}.hints[{j}].media"),
         ))
     times = parse_clue_times(data, where)
     after = data.get("after", [])
@@ -385,7 +399,8 @@ def _clue(raw: Any, i: int) -> Clue:
         prompt=_text(data.get("prompt", ""), f"{where}.prompt"),
         kind=kind, points=points, decay=decay,
         first_bonus=_int(data.get("first_bonus", 0), f"{where}.first_bonus", 0, MAX_POINTS),
-        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data, times=times, **fields,
+        hints=tuple(hints), after=tuple(dict.fromkeys(after)), raw=data, times=times,
+        media=parse_media_refs(data.get("media", []), f"{where}.media"), **fields,
     )
 
 

@@ -30,11 +30,13 @@ from ._edit_messages import (
     UnbanPlayer,
     UnlockClue,
 )
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 
 __all__ = [
     "DEFINITION_EDITS",
     "EVENT_TYPES",
     "AddClue",
+    "AddMedia",
     "AdjustScore",
     "Announce",
     "Announced",
@@ -68,6 +70,9 @@ __all__ = [
     "HuntStarted",
     "JoinHunt",
     "JudgeEntry",
+    "MapSet",
+    "MediaAdded",
+    "MediaSet",
     "PauseHunt",
     "PingLocation",
     "Pinged",
@@ -80,6 +85,8 @@ __all__ = [
     "RevealBoard",
     "ScheduleSet",
     "ScoreAdjusted",
+    "SetMap",
+    "SetMedia",
     "SetSchedule",
     "StartHunt",
     "SubmitCode",
@@ -255,7 +262,8 @@ Command = (JoinHunt | AnswerClue | CheckIn | SubmitCode | TakeHint | PingLocatio
            | PauseHunt | EndHunt | AdjustScore | BanPlayer | Announce | SubmitEntry | JudgeEntry
            | FreezeBoard | RevealBoard | SetSchedule | EditClue | AddClue | RetireClue | UnlockClue | ChangeTimes
            | ReopenHunt | UnbanPlayer | CreditClue | teams.CreateTeam | teams.RenameTeam | teams.SetTeamPasscode
-           | teams.SetTeamSize | teams.SetCaptain | teams.RemovePlayer | teams.LockRosters | teams.SetDivision)
+           | teams.SetTeamSize | teams.SetCaptain | teams.RemovePlayer | teams.LockRosters | teams.SetDivision
+           | AddMedia | SetMedia | SetMap)
 
 # -- events ---------------------------------------------------------------------------------
 
@@ -436,7 +444,8 @@ class BoardRevealed:
 Event = (HuntCreated | PlayerJoined | ClueFound | AttemptFailed | AttemptRepeated | HintTaken
          | Pinged | HuntStarted | HuntPaused | HuntEnded | ScoreAdjusted | PlayerBanned | Announced
          | EntrySubmitted | EntryJudged | AttemptPartial | BoardFrozen | BoardRevealed | ScheduleSet | ClueEdited
-         | ClueAdded | ClueRetired | TimesChanged | ClueUnlocked | HuntReopened | PlayerUnbanned | teams.TeamEvent)
+         | ClueAdded | ClueRetired | TimesChanged | ClueUnlocked | HuntReopened | PlayerUnbanned | teams.TeamEvent
+         | MediaAdded | MediaSet | MapSet)
 
 _EVENT_CLASSES: dict[str, type] = {
     cls.TYPE: cls  # type: ignore[attr-defined]
@@ -444,7 +453,7 @@ _EVENT_CLASSES: dict[str, type] = {
                 Pinged, HuntStarted, HuntPaused, HuntEnded, ScoreAdjusted, PlayerBanned, Announced,
                 EntrySubmitted, EntryJudged, AttemptPartial, BoardFrozen, BoardRevealed, ScheduleSet, ClueEdited,
                 ClueAdded, ClueRetired, TimesChanged, ClueUnlocked, HuntReopened, PlayerUnbanned,
-                *teams.TEAM_EVENT_CLASSES)
+                *teams.TEAM_EVENT_CLASSES, MediaAdded, MediaSet, MapSet)
 }
 EVENT_TYPES = tuple(_EVENT_CLASSES)
 _FIELD_NAMES = {name: tuple(f.name for f in fields(cls)) for name, cls in _EVENT_CLASSES.items()}

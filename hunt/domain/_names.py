@@ -22,7 +22,7 @@ from typing import Any
 
 from ._errors import Rejected
 
-__all__ = ["MAX_MARKS_IN_A_ROW", "clean_name"]
+__all__ = ["MAX_MARKS_IN_A_ROW", "clean_name", "fold_team_name", "team_side_id"]
 
 MAX_MARKS_IN_A_ROW = 3
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
@@ -50,3 +50,13 @@ def clean_name(value: Any, what: str, max_chars: int) -> str:
     if all(unicodedata.category(ch)[0] == "M" for ch in text.replace(" ", "")):
         raise Rejected("bad_request", f"{what} must contain a letter, digit or symbol")
     return text
+
+
+def fold_team_name(team: str) -> str:
+    """A team's name as joins compare it: case and spaces folded."""
+    return " ".join(team.casefold().split())
+
+
+def team_side_id(team: str) -> str:
+    """Teams are keyed by their case- and space-folded name (as it was when the team began)."""
+    return "team:" + fold_team_name(team)

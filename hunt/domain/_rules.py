@@ -15,6 +15,8 @@ from ._definition import Clue
 from ._edits import check_version, decide_edit_command, reward
 from ._edits import known_player as _known_player
 from ._errors import Rejected
+from ._media import decide_add_media, decide_set_map, decide_set_media
+from ._media_messages import AddMedia, MapSet, MediaAdded, MediaSet, SetMap, SetMedia
 from ._messages import (
     AddClue,
     AdjustScore,
@@ -166,6 +168,12 @@ def decide(state: HuntState, command: Command, now_ms: int) -> Event:
             return decide_edit_command(state, command, now_ms)
         case EditClue() | AddClue() | RetireClue() | UnlockClue() | ChangeTimes() | ReopenHunt() | CreditClue():
             return decide_edit_command(state, command, now_ms)
+        case AddMedia():
+            return decide_add_media(state, command)
+        case SetMedia():
+            return decide_set_media(state, command)
+        case SetMap():
+            return decide_set_map(state, command)
         case BanPlayer(player=player_id, reason=reason):
             player = _known_player(state, player_id)
             if player.banned:
@@ -239,6 +247,12 @@ def outcome(state: HuntState, recorded: Recorded) -> dict[str, Any]:
                          score=score):
             return {"result": "approved" if approved else "rejected", "entry": entry, "player": player,
                     "clue": clue, "points": points, "bonus": bonus, "score": score}
+        case MediaAdded(hash=digest, size=size, type=media_type):
+            return {"result": "ok", "hash": digest, "size": size, "type": media_type}
+        case MediaSet(target=target, clue=clue, hint=hint, media=media):
+            return {"result": "ok", "target": target, "clue": clue, "hint": hint, "media": [dict(m) for m in media]}
+        case MapSet(enabled=enabled):
+            return {"result": "ok", "map": enabled}
         case HuntStarted():
             return {"result": "ok", "status": "active"}
         case HuntPaused():

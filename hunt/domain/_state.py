@@ -13,8 +13,10 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from ._boards import BoardsMixin, fold_team_name
+from ._boards import BoardsMixin
 from ._definition import Clue, HuntDefinition, RuleDefaults, parse_definition
+from ._media import apply_media, media_from_dict, media_to_dict
+from ._media_messages import MapSet, MediaAdded, MediaSet
 from ._messages import (
     DEFINITION_EDITS,
     AttemptFailed,
@@ -44,6 +46,7 @@ from ._messages import (
     ScoreAdjusted,
     TimesChanged,
 )
+from ._names import fold_team_name, team_side_id
 from ._revise import apply_edit, revised
 from ._team_messages import TEAM_EVENT_CLASSES
 from ._team_state import apply_team_event, team_extras, team_extras_from_dict
@@ -169,6 +172,11 @@ class HuntState(BoardsMixin):
         # Sides' own starts and windows (timed play), by side id; a team's may come before it exists.
         self.schedules: dict[str, Schedule] = {team_side_id(name): schedule
                                                for name, schedule in definition.team_starts}
+        # Clue media (see _media): uploaded files by hash {"hash","size","type","seq","ts"}, the
+        # media_set lists by target key, and the map switch (None: as the definition says).
+        self.media: dict[str, dict[str, Any]] = {}
+        self.attached: dict[str, list[dict[str, Any]]] = {}
+        self.map_enabled: bool | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -270,6 +278,8 @@ class HuntState(BoardsMixin):
                 self._judged(recorded, event)
             case AttemptRepeated():
                 pass
+            case MediaAdded() | MediaSet() | MapSet():
+                apply_media(self, recorded)
             case BoardFrozen(at=at):
                 apply_freeze(self, at, recorded.ts)
             case BoardRevealed():
@@ -433,6 +443,7 @@ class HuntState(BoardsMixin):
             "heatmap_overflow": self.heatmap_overflow,
             "entries": list(self.entries.values()),
             "frozen": None if self.frozen is None else [[s, *self.frozen[s]] for s in self.frozen_rows],
+            "media": media_to_dict(self),
             "timing": timing_snapshot(self),
             **team_extras(self),
         }
@@ -475,6 +486,7 @@ class HuntState(BoardsMixin):
         if data.get("frozen") is not None:  # absent in snapshots written before freezes existed
             state.frozen_rows = [side for side, _, _ in data["frozen"]]
             state.frozen = {side: [rank, score] for side, rank, score in data["frozen"]}
+        media_from_dict(state, data.get("media"))  # absent in snapshots written before clue media existed
         for entry in data.get("entries", ()):  # absent in snapshots written before missions existed
             state.entries[entry["seq"]] = dict(entry)
             state.side_entries.setdefault(entry["side"], {})[entry["clue"]] = entry["seq"]
@@ -485,11 +497,6 @@ class HuntState(BoardsMixin):
 
 def _copy_lists(lists: dict[str, list[int]]) -> dict[str, list[int]]:
     return {key: list(values) for key, values in lists.items()}
-
-
-def team_side_id(team: str) -> str:
-    """Teams are keyed by their case- and space-folded name (as it was when the team began)."""
-    return "team:" + fold_team_name(team)
 
 
 def replay(events: list[Recorded] | deque[Recorded], state: HuntState | None = None) -> HuntState:

@@ -34,6 +34,8 @@ from ..domain import (
     HuntReopened,
     HuntStarted,
     HuntState,
+    MapSet,
+    MediaSet,
     PlayerBanned,
     PlayerUnbanned,
     Recorded,
@@ -51,9 +53,11 @@ __all__ = ["FEED_TYPES", "PUBLIC_FEED_TYPES", "FeedBuffer", "FeedItem", "feed_it
 FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "score_adjusted", "player_banned",
               "hint_taken", "announced", "entry_submitted", "entry_judged", "board_frozen", "board_revealed",
               "schedule_set", "clue_edited", "clue_added", "clue_retired", "times_changed", "hunt_reopened",
-              "clue_unlocked", "player_unbanned", *TEAM_FEED_TYPES)
+              "clue_unlocked", "player_unbanned", *TEAM_FEED_TYPES, "media_set", "map_set")
 
-# Event types whose feed items may be for everybody (clue_found: the first find only).
+# Event types whose feed items may be for everybody (clue_found: the first find only), which a
+# latecomer gets as the recent feed (media_set and map_set go to everybody too, but only live: a
+# latecomer reads the hunt as it is now).
 PUBLIC_FEED_TYPES = ("clue_found", "hunt_started", "hunt_paused", "hunt_ended", "announced", "board_frozen",
                      "board_revealed", "clue_edited", "clue_added", "clue_retired", "times_changed", "hunt_reopened",
                      "roster_locked")
@@ -142,6 +146,15 @@ def feed_item(recorded: Recorded, state: HuntState) -> FeedItem | None:
                 base["team"] = side.name if side else side_id
                 return recorded.seq, tuple(side.members) if side else (), base
             return recorded.seq, (player_id,) if player_id else None, base
+        case MediaSet(target=target):
+            # Names only the intro or outro: which clue or hint got new media is for who may see them
+            # (the page fetches the hunt again and gets what is open to it).
+            base.update(kind="media_changed", target=target if target in ("intro", "outro") else "clues",
+                        text="The organisers changed the pictures and sounds")
+            return recorded.seq, None, base
+        case MapSet(enabled=enabled):
+            base.update(kind="map_changed", map=enabled, text="The map is on" if enabled else "The map is off")
+            return recorded.seq, None, base
         case ScheduleSet(side=side_id):
             # For the side only: its own start and window (the player page counts down to them).
             side = state.sides.get(side_id)

@@ -17,7 +17,7 @@ from typing import Any
 import trio
 
 from ..domain import HuntState, Recorded
-from ._feed import FeedBuffer, FeedItem, feed_item
+from ._feed import PUBLIC_FEED_TYPES, FeedBuffer, FeedItem, feed_item
 from ._views import ViewCache
 
 __all__ = ["HuntHub", "LiveHunt"]
@@ -82,7 +82,7 @@ class HuntHub:
                 item = feed_item(record, state)
                 if item is not None:
                     self.feed.publish(item)
-                    if item[1] is None and self.recent_public.maxlen:
+                    if item[1] is None and self.recent_public.maxlen and record.event.TYPE in PUBLIC_FEED_TYPES:
                         self.recent_public.append(item)
                     if self._news and item[1] is not None:
                         self._wake_news(item[1])

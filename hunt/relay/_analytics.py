@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from ..domain import DefinitionError, RuleDefaults, parse_definition, valid_id
+from ..domain import DefinitionError, RuleDefaults, parse_definition, parse_time, valid_id
 from ..store import InvalidHuntId, create_private, make_private_dir
 
 __all__ = ["ANALYTICS_FILE", "APPLIED", "DUPLICATE", "FOREIGN", "GAP", "Projection", "median_s", "read_analytics"]
@@ -130,16 +130,24 @@ class Projection:
                              (hunt, clue, max(0, ts - self._began(hunt, player))))
 
     def _created(self, hunt: str, document: Any) -> None:
+        # The broker's hunt_created carries the definition without its secrets (hunt.relay._wire),
+        # which the parser refuses: the start and the clue ids are read from the document then.
         try:
             definition = parse_definition(document, RuleDefaults())
         except DefinitionError:
             definition = None
-        starts_at = definition.starts_at if definition else None
+        raw = document if isinstance(document, dict) else {}
+        if definition is not None:
+            starts_at, ids = definition.starts_at, [clue.id for clue in definition.clues]
+        else:
+            starts_at = _time_or_none(raw.get("starts_at"))
+            clues = raw.get("clues") if isinstance(raw.get("clues"), list) else []
+            ids = [c["id"] for c in clues if isinstance(c, dict) and isinstance(c.get("id"), str)]
         self._conn.execute("INSERT OR REPLACE INTO hunts (hunt, starts_at, started_ts) VALUES (?, ?, NULL)",
                            (hunt, starts_at))
-        for position, clue in enumerate(definition.clues if definition else ()):
+        for position, clue_id in enumerate(ids):
             self._conn.execute("INSERT OR IGNORE INTO clues (hunt, clue, position) VALUES (?, ?, ?)",
-                               (hunt, clue.id, position))
+                               (hunt, clue_id, position))
 
     def _count(self, hunt: str, clue: str | None, change: str) -> None:
         if clue is None:
@@ -223,3 +231,10 @@ def _activity(rows: Iterable[tuple[int, str, int]]) -> list[dict[str, Any]]:
         entry["by_type"][type_] = n
         entry["events"] += n
     return list(minutes.values())
+
+
+def _time_or_none(value: Any) -> int | None:
+    try:
+        return parse_time(value, "starts_at")
+    except DefinitionError:
+        return None

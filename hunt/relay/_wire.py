@@ -74,8 +74,8 @@ def body_from_row(hunt_id: str, row: dict[str, Any]) -> bytes:
     Byte for byte ``orjson.dumps({**record_to_dict(record), "hunt": hunt_id})``: the stored
     ``data`` JSON is spliced in as it is instead of being decoded into the domain and encoded
     again (twice as fast, and the relay's CPU is what bounds its throughput). Except for the
-    events in ``_REDACTED``, whose secrets are taken out first (a wrong answer's text, an
-    edited clue's answers).
+    events in ``_REDACTED``, whose secrets are taken out first (a wrong answer's text, the
+    answers of the clues a hunt was created with or that were edited or added).
     """
     data: Any = orjson.Fragment(row["data"])
     if row["type"] in _REDACTED:
@@ -94,9 +94,19 @@ def _public_clue(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "document": public_clue_document(data.get("document"))}
 
 
+def _public_definition(data: dict[str, Any]) -> dict[str, Any]:
+    definition = data.get("definition")
+    if not isinstance(definition, dict) or not isinstance(definition.get("clues"), list):
+        return data
+    clues = [public_clue_document(clue) for clue in definition["clues"]]
+    return {**data, "definition": {**definition, "clues": clues}}
+
+
 # Events whose data holds what the broker must not carry: a wrong answer as sent (it may be a
-# right one after an answer fix), and an edited or added clue's answers, codes and position.
-_REDACTED = {"attempt_failed": _without_text, "clue_edited": _public_clue, "clue_added": _public_clue}
+# right one after an answer fix), and the answers, codes and positions of a hunt's clues (as
+# created, edited or added).
+_REDACTED = {"attempt_failed": _without_text, "clue_edited": _public_clue, "clue_added": _public_clue,
+             "hunt_created": _public_definition}
 
 
 async def connect(config: BrokerConfig, *, name: str, on_closed: Any = None) -> NATS:

@@ -32,6 +32,8 @@
 //                      #clue-{id}-hint    take the next hint (text shows the cost)
 //                      #clue-{id}-hints   list of hint texts taken
 //                      #clue-{id}-result  outcome of the last command on this clue
+//                      #clue-{id}-media   its images and recordings (cluemedia.js; hints' in their <li>)
+//   #intro, #outro, #map-panel   the hunt's intro and outro (cluemedia.js), the map (cluemap.js)
 //   #clues-locked    "N more clues are locked" text
 //   #leaderboard-frozen  shown while the scoreboard is frozen (the rows are as of the freeze)
 //   #leaderboard     <tbody>; rows carry data-player, the player's own row (their team's, in team
@@ -52,6 +54,8 @@ import { applyEntries, buildMission, entries, onEntryFeed, sendEntry } from './m
 import { joinExtras, onDivisionBoard, onTeamFeed, setupTeamJoin, showTeam } from './teams-play.js';
 import { EDIT_KINDS, mergeHunt } from './play_edits.js';
 import { setupClock } from './clock.js';
+import { showMedia, showNotices } from './cluemedia.js';  // images and recordings, intro and outro
+import { setupMap } from './cluemap.js';  // the map of open geo clues, when the organiser has it on
 
 const RECONNECT_MAX_MS = 15000;
 const PING_EVERY_MS = 15000;
@@ -246,6 +250,8 @@ function buildClue(clue) {
   li.dataset.clue = clue.id;
   li.querySelector('.clue-title').textContent = clue.title || clue.id;
   const prompt = li.querySelector('.prompt');
+  const media = li.querySelector('.media');
+  media.id = `${base}-media`;
 
   const form = li.querySelector('.clue-form');
   const input = li.querySelector('.clue-input');
@@ -286,7 +292,7 @@ function buildClue(clue) {
     command('hint', { clue: clue.id });
   });
 
-  const parts = { li, prompt, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
+  const parts = { li, prompt, media, input: ['geo', 'mission'].includes(clue.kind) ? null : input, submit, hintBtn, hintList, result };
   clueEls.set(clue.id, parts);
   return parts;
 }
@@ -308,6 +314,7 @@ function renderClues() {
     // The server sends a clue's prompt only once it is open to this player (GET /hunts/{id}).
     parts.prompt.textContent = clue.prompt || '';
     parts.prompt.hidden = !clue.prompt;
+    showMedia(parts.media, clue.media, mediaContext());
 
     const kindText = { answer: 'Answer', geo: 'Check-in', code: 'Code', mission: 'Mission' }[clue.kind] || clue.kind;
     const value = typeof clue.value === 'number' ? clue.value : clue.points;
@@ -322,7 +329,11 @@ function renderClues() {
     const hints = clue.hints || [];
     const taken = hintsTaken.get(clue.id) || 0;
     const texts = (saved.hints[clue.id] || []).filter(Boolean);
-    parts.hintList.replaceChildren(...texts.map((h) => el('li', `${h.text} (−${h.cost} points)`)));
+    parts.hintList.replaceChildren(...texts.map((h, i) => {
+      const li = el('li', `${h.text} (−${h.cost} points)`);
+      if ((hints[i] || {}).media) showMedia(li.appendChild(el('div', null, 'media')), hints[i].media, mediaContext());
+      return li;
+    }));
     if (taken < hints.length && !isFound) {
       parts.hintBtn.hidden = false;
       const cost = hints[taken].cost;
@@ -521,6 +532,7 @@ function onFeed(item) {
   if (onTeamFeed(item, saved) && ws) ws.close();  // greet again: the welcome has the captain's code
   if (EDIT_KINDS.has(kind)) reloadHunt();
   if (kind === 'schedule' || kind === 'board_freeze_scheduled') refreshHunt();  // a new clock: count to it
+  if (['media_changed', 'map_changed', 'hunt_ended', 'hunt_started'].includes(kind)) refreshHunt();
   // Your find, or (in team hunts) your team's: the item names the finder's team.
   const ours = item.player === saved.player || (item.team != null && item.team === saved.team);
   if (kind === 'clue_found' && ours) markFound(item.clue);
@@ -535,6 +547,7 @@ function onFeed(item) {
     // A hint bought by you or a teammate: its text, for everybody on the side.
     rememberHint(item.clue, item.index, item.hint, item.deferred || item.cost);
     renderClues();
+    refreshHunt();  // the hint's media, if it has any
   }
 }
 
@@ -673,6 +686,7 @@ function onAck(msg) {
       break;
     case 'hint': {
       rememberHint(cmd.clue, msg.index, msg.text, msg.deferred || msg.cost);
+      refreshHunt();  // the hint's media, if it has any
       clueResult(cmd.clue, msg.deferred ? `Hint taken (${msg.deferred} points will come off this clue's reward).`
         : (msg.cost != null ? `Hint taken (−${msg.cost} points).` : 'Hint taken.'));
       renderClues();
@@ -956,10 +970,15 @@ async function refreshHunt() {
       known.locked = clue.locked;
       known.opens_at = clue.opens_at;
       known.closes_at = clue.closes_at;
+      known.media = clue.media;
+      known.hints = clue.hints;
     }
     hunt.window = fresh.window;
     hunt.freeze_at = fresh.freeze_at;
     if (sideClock) sideClock.update();
+    for (const key of ['intro', 'outro', 'map', 'map_tiles']) hunt[key] = fresh[key];
+    showNotices(hunt, mediaContext());
+    clueMap.update(hunt);
     renderClues();
   } catch {
     // offline: the next find, status change or greeting tries again
@@ -998,6 +1017,12 @@ async function loadHunt() {
   }
 }
 
+function mediaContext() {
+  return { huntId, token: saved.token };
+}
+
+const clueMap = setupMap({ getPosition: () => getPosition() });
+
 async function main() {
   $('#join-form').addEventListener('submit', onJoinSubmit);
   $('#share-location').addEventListener('change', onShareToggle);
@@ -1026,6 +1051,8 @@ async function main() {
   document.title = `${hunt.title || huntId} — treasure hunt`;
   $('#hunt-title').textContent = hunt.title || huntId;
   showDescription();
+  showNotices(hunt, mediaContext());
+  clueMap.update(hunt);
   $('#manual-position').hidden = !typedPositionAllowed();
   setupTeamJoin(hunt);
   setStatus(hunt.status);

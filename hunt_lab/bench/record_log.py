@@ -6,8 +6,9 @@ appended to the replicated log stream (``hunt.cluster.LoggedHuntStores``) on a l
 cluster with JetStream (3 servers on loopback, the stream R3; ``--servers 1``: one server, R1).
 For each: max throughput (a closed loop keeps the mailbox's worth of commands in flight) and
 open-loop ack latency at one fixed rate (default: half the plain engine's max of the round),
-from the scheduled time to the durable ack. Figures are medians of ``--repeat`` rounds, with
-the logged run as a ratio of the plain one.
+from the scheduled time to the durable ack. Each run has a fresh hunt (and a stream of its own);
+the two engines take turns going first. Figures are medians of ``--repeat`` rounds, with the
+logged run as a ratio of the plain one.
 """
 
 from __future__ import annotations
@@ -35,15 +36,15 @@ __all__ = ["run_record_log_benchmark"]
 
 
 @asynccontextmanager
-async def _engine(config: Config, url: str | None, round_: int) -> AsyncIterator[Engine]:
+async def _engine(config: Config, url: str | None, run: int) -> AsyncIterator[Engine]:
     """The plain engine (``url`` None), or one whose commits go to the log stream first. Each
-    round logs under a stream of its own, so no round sees another's hunts."""
+    run logs under a stream of its own, so no run sees another's hunts."""
     if url is None:
         async with open_engine(config) as engine:
             yield engine
         return
-    settings = config.replace(cluster={"log_stream": f"BENCH_LOG_{round_}",
-                                       "log_subject_prefix": f"bench-log-{round_}"}).cluster
+    settings = config.replace(cluster={"log_stream": f"BENCH_LOG_{run}",
+                                       "log_subject_prefix": f"bench-log-{run}"}).cluster
     async with open_record_log(settings, url, name="bench") as record_log:
         files = SqliteHuntStores(config.data_path, synchronous=config.store.synchronous)
         stores = LoggedHuntStores(files, record_log, snapshot_every=config.store.snapshot_every)
@@ -51,23 +52,18 @@ async def _engine(config: Config, url: str | None, round_: int) -> AsyncIterator
             yield engine
 
 
-async def _measure(config: Config, url: str | None, round_: int, players: int, seconds: float,
+async def _measure(config: Config, url: str | None, run: int, players: int, seconds: float,
                    rate: float | None) -> dict[str, Any]:
-    """Max throughput, then open-loop latency at ``rate`` (or half the max), fresh hunts each."""
-    results: dict[str, Any] = {}
-    for mode in ("max", "open"):
-        workload = Workload(["bench-0"], players=players, seed=round_ + 1)
-        with tempfile.TemporaryDirectory(prefix="hunt-bench-log-") as tmp:
-            cfg = config.replace(server={"data_dir": str(Path(tmp) / "data")})
-            async with _engine(cfg, url, round_ * 2 + (mode == "open")) as engine:
-                target = EngineTarget(engine)
-                await target.setup(workload)
-                if mode == "max":
-                    results["max"] = await _max_throughput(target, workload, seconds, config.engine.mailbox_capacity)
-                else:
-                    offered = rate or max(100.0, results["max"]["events_per_s"] / 2)
-                    results["open"] = await open_loop(target, workload, offered, seconds)
-    return results
+    """Max throughput (``rate`` None), or open-loop latency at ``rate``, on a fresh hunt."""
+    workload = Workload(["bench-0"], players=players, seed=run + 1)
+    with tempfile.TemporaryDirectory(prefix="hunt-bench-log-") as tmp:
+        cfg = config.replace(server={"data_dir": str(Path(tmp) / "data")})
+        async with _engine(cfg, url, run) as engine:
+            target = EngineTarget(engine)
+            await target.setup(workload)
+            if rate is None:
+                return await _max_throughput(target, workload, seconds, config.engine.mailbox_capacity)
+            return await open_loop(target, workload, rate, seconds)
 
 
 async def run_record_log_benchmark(config: Config, *, players: int, seconds: float, repeat: int, servers: int,
@@ -82,17 +78,22 @@ async def run_record_log_benchmark(config: Config, *, players: int, seconds: flo
         cluster = LocalNatsCluster(binary, Path(folder), size=servers)
         await trio.to_thread.run_sync(cluster.start)
         try:
+            runs_done = 0
             for round_ in range(repeat):
-                plain = await _measure(config, None, round_, players, seconds, rate)
-                # the same offered rate for both, so the latencies compare
-                logged = await _measure(config, cluster.url, round_, players, seconds,
-                                        rate or plain["open"]["offered_per_s"])
-                for kind, result in (("plain", plain), ("logged", logged)):
-                    runs[f"{kind}_max"].append(result["max"])
-                    runs[f"{kind}_open"].append(result["open"])
-                    report(f"round {round_ + 1}/{repeat} {kind:<6}  max {result['max']['events_per_s']:>8,.0f}/s   "
-                           f"@ {result['open']['offered_per_s']:,.0f}/s p50 {result['open']['p50_ms']:.2f} ms "
-                           f"p99 {result['open']['p99_ms']:.2f} ms   errors {result['open']['errors']}")
+                # Alternate who goes first, so that neither always meets a warmer or colder machine.
+                kinds = [("plain", None), ("logged", cluster.url)][:: 1 if round_ % 2 == 0 else -1]
+                for kind, url in kinds:
+                    runs[f"{kind}_max"].append(await _measure(config, url, runs_done, players, seconds, None))
+                    runs_done += 1
+                offered = rate or max(100.0, runs["plain_max"][-1]["events_per_s"] / 2)  # the same for both
+                for kind, url in kinds:
+                    runs[f"{kind}_open"].append(await _measure(config, url, runs_done, players, seconds, offered))
+                    runs_done += 1
+                for kind in ("plain", "logged"):
+                    top, open_ = runs[f"{kind}_max"][-1], runs[f"{kind}_open"][-1]
+                    report(f"round {round_ + 1}/{repeat} {kind:<6}  max {top['events_per_s']:>8,.0f}/s   "
+                           f"@ {open_['offered_per_s']:,.0f}/s p50 {open_['p50_ms']:.2f} ms "
+                           f"p99 {open_['p99_ms']:.2f} ms   errors {open_['errors']}")
         finally:
             await trio.to_thread.run_sync(cluster.close)
 

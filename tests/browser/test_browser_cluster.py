@@ -52,7 +52,11 @@ def test_a_cluster_node_shows_its_nodes_hunts_and_leases(chromium: Chromium, nod
     page.until(lambda: page.q("#cluster").is_displayed(), "the cluster panel")
     assert page.text("#cluster-node") == "n1"
     page.until(lambda: page.q('#cluster-nodes tr[data-node="n1"]'), "the node's row")
-    cells = [td.text for td in page.q('#cluster-nodes tr[data-node="n1"]').find_elements("css selector", "td")]
-    assert cells[:3] == ["n1 (this node)", "clustered", "1"], cells
+
+    def cells() -> list[str]:
+        return [td.text for td in page.q('#cluster-nodes tr[data-node="n1"]').find_elements("css selector", "td")]
+
+    # The load is the node's last heartbeat: the panel's next poll shows the hunt counted.
+    page.until(lambda: cells()[:3] == ["n1 (this node)", "clustered", "1"], "the node's hunt and load")
     hunt = [td.text for td in page.q('#cluster-hunts tr[data-hunt="clustered"]').find_elements("css selector", "td")]
     assert hunt[:2] == ["clustered", "n1"] and hunt[2].endswith(" s"), hunt

@@ -71,3 +71,29 @@ def test_unlock_withdraw_and_a_later_end_reach_the_player_page(page: Page, serve
     page.until(lambda: not page.all("#clue-c4"), "c4 gone from the page")
     page.until_text("#hunt-countdown", "Ends in")
     page.until_text("#feed", "Ship's bell was withdrawn")
+
+
+def test_a_clue_added_a_ban_lifted_and_an_ended_hunt_reopened_from_the_dashboard(
+        page: Page, server: LiveServer, hunt_id: str) -> None:
+    server.create_hunt(hunt_id)
+    player = join(page, hunt_id, "Cat")
+    assert server.http.post(f"/admin/hunts/{hunt_id}/players/{player}/ban", json={}).status_code == 200
+    server.control(hunt_id, "end")
+    page.until_text("#hunt-status", "ended")
+    with dashboard_tab(page, hunt_id):
+        page.until(lambda: page.q("#edit-panel").is_displayed(), "the edit panel")
+        page.click("#reopen-btn")
+        page.until_text("#edit-result", "The hunt is open again")
+        page.type("#unban-player", player)
+        page.click("#unban-btn")
+        page.until_text("#edit-result", f"{player} may play again")
+        page.type("#add-clue-json", '{"id": "c9", "title": "Anchor", "prompt": "What holds a ship?", '
+                                    '"kind": "answer", "answers": ["anchor"], "points": 40}')
+        page.click("#add-clue-btn")
+        page.until_text("#edit-result", "Added c9")
+    page.until_text("#hunt-status", "active")
+    page.until_text("#feed", "You may play again")
+    page.until_text("#clue-c9", "What holds a ship?")
+    page.type("#clue-c9 .clue-input", "Anchor")
+    page.click("#clue-c9-submit")
+    page.until_text("#clue-c9", "found ✓")

@@ -1,4 +1,5 @@
-"""`hunt export --media` and `hunt import --media`: mission photos and videos travel beside the NDJSON."""
+"""`hunt export --media` and `hunt import --media`: mission photos and videos, and the organiser's clue
+media, travel beside the NDJSON."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from hunt.cli import main
 from hunt.config import load_config
-from hunt.domain import JoinHunt, StartHunt, SubmitEntry
+from hunt.domain import AddMedia, JoinHunt, SetMedia, StartHunt, SubmitEntry
 from hunt.engine import open_engine
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"crew photo" * 50
@@ -68,3 +69,23 @@ async def test_a_missing_or_altered_file_is_reported_and_is_an_exit_code(
     assert main(["export", "harbor-2026", "-o", str(out), "--data-dir", str(tmp_path / "data"),
                  "--media", str(tmp_path / "again")]) == 1
     assert "1 missing" in " ".join(capsys.readouterr().err.split())
+
+
+async def test_clue_media_an_organiser_uploaded_travel_too(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await make_hunt_with_a_photo(data)
+    sound = b"ID3\x04" + b"foghorn" * 40
+    digest = hashlib.sha256(sound).hexdigest()
+    (data / "media" / "harbor-2026" / digest).write_bytes(sound)
+    config = load_config(None, env={}, overrides={"server": {"data_dir": str(data)}})
+    async with open_engine(config) as engine:
+        results = await engine.submit("harbor-2026", [
+            AddMedia("up", digest, len(sound), "audio/mpeg"),
+            SetMedia("at", "clue", [{"hash": digest, "alt": "Foghorn"}], "c1")])
+        assert [r.fields["result"] for r in results] == ["ok", "ok"]
+    out = tmp_path / "harbor.ndjson"
+    assert main(["export", "harbor-2026", "-o", str(out), "--data-dir", str(data), "--media", str(tmp_path / "m")]) == 0
+    assert (tmp_path / "m" / digest).read_bytes() == sound
+    assert main(["import", str(out), "--data-dir", str(tmp_path / "copy"), "--media", str(tmp_path / "m")]) == 0
+    assert (tmp_path / "copy" / "media" / "harbor-2026" / digest).read_bytes() == sound
+    assert main(["verify", "harbor-2026", "--data-dir", str(tmp_path / "copy")]) == 0

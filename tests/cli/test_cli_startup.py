@@ -17,7 +17,7 @@ from hunt.api._startup import (
     hold_data_dir,
     raise_open_files_limit,
 )
-from hunt.cli import _cmd_serve
+from hunt.cli import _cmd_serve, build_parser
 from hunt.config import load_config
 
 STRONG = "s" * 32
@@ -40,8 +40,8 @@ def test_a_public_address_needs_an_admin_token_of_32_characters(host: str, token
 
 
 def serve_args(data_dir: Path, host: str = "127.0.0.1") -> argparse.Namespace:
-    return argparse.Namespace(config=None, data_dir=str(data_dir), host=host, port=0, sample=False, verbose=False,
-                              check=False, workers=None)
+    """`hunt serve`'s arguments as its own parser makes them (every option at its default)."""
+    return build_parser().parse_args(["serve", "--data-dir", str(data_dir), "--host", host, "--port", "0"])
 
 
 def test_hunt_serve_refuses_a_short_token_on_a_public_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -61,11 +61,25 @@ def test_the_banner_suggests_hunt_ws(capsys: pytest.CaptureFixture[str]) -> None
     _announce(config, SimpleNamespace(admin_token_path=None), 8080, "harbor-2026")
     out = capsys.readouterr().out
     assert "hunt ws ws://127.0.0.1:8080/ws/hunts/harbor-2026 --join Ann" in out and "websocat" not in out
+    assert "http://127.0.0.1:8080/play/harbor-crews" in out
 
 
-async def test_the_sample_hunt_starts_with_a_welcome_announcement(tmp_path: Path) -> None:
+async def test_the_sample_hunts_show_off_missions_divisions_a_team_with_a_code_and_announcements(
+        tmp_path: Path) -> None:
     config = load_config(None, env={}, overrides={"server": {"data_dir": str(tmp_path)}})
     async with open_engine(config) as engine:
         assert await ensure_sample(engine) == "harbor-2026"
-        [welcome] = await engine.read_events("harbor-2026", type_="announced")
-    assert welcome.event.text.startswith("Welcome to the Harbor Hunt")
+        assert await ensure_sample(engine) == "harbor-2026"  # once: a restart creates nothing again
+        assert sorted(engine.hunt_ids()) == ["harbor-2026", "harbor-crews"]
+        for hunt_id in ("harbor-2026", "harbor-crews"):
+            state = await engine.state(hunt_id)
+            assert state.status_at(0) == "active", hunt_id
+            assert [d.id for d in state.definition.teams.divisions] == ["families", "schools"]
+            assert any(clue.kind == "mission" for clue in state.definition.clues)
+            [welcome] = await engine.read_events(hunt_id, type_="announced")
+            assert welcome.event.text.startswith("Welcome to the Harbor Hunt")
+        crews = await engine.state("harbor-crews")
+        assert crews.definition.mode == "teams" and crews.definition.team_size == 4
+        [gulls] = [side for side in crews.sides.values() if side.name == "Gulls"]
+        assert gulls.division == "families" and gulls.passcode is None  # its code is generated: shown to admins
+        assert (await engine.state("harbor-2026")).definition.mode == "solo"

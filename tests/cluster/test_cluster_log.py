@@ -150,7 +150,8 @@ async def test_a_node_fenced_from_outside_acks_nothing_until_it_catches_up(
 
 
 async def test_catch_up_builds_a_file_from_nothing_and_brings_a_stale_one_up_to_date(
-        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any]) -> None:
+        record_log: RecordLog, node_config: Callable[..., Config], hunt_document: dict[str, Any],
+        nats_cluster: LocalNatsCluster) -> None:
     small_snapshots = {"store": {"synchronous": "NORMAL", "snapshot_every": 16}}
     first, second = node_config("a", **small_snapshots), node_config("b", **small_snapshots)
     async with logged_engine(first, record_log) as (engine, _):
@@ -158,16 +159,23 @@ async def test_catch_up_builds_a_file_from_nothing_and_brings_a_stale_one_up_to_
         for n in range(6):
             await pings(engine, f"r{n}-", 7, player=f"p{n % 3 + 1}")
         original = (await engine.state(HUNT_ID)).to_dict()
-    async with logged_engine(second, record_log) as (engine, stores):
+    # The second node reads the stream two messages at a time (many pages).
+    paged = Config().replace(cluster={"log_catch_up_batch": 2}).cluster
+    async with open_record_log(paged, nats_cluster.url, name="paged") as small_pages, \
+            logged_engine(second, small_pages) as (engine, stores):
         assert not engine.exists(HUNT_ID)
         built = await stores.catch_up(HUNT_ID)
         assert built.applied == built.seq == original["seq"]
         assert engine.exists(HUNT_ID)
+        built_file = SqliteHuntStore.open(second.data_path, HUNT_ID)  # (the hunt is not loaded yet)
+        try:  # a long catch-up leaves a snapshot, so the first load replays little
+            assert built_file.last_snapshot_seq == original["seq"]
+        finally:
+            built_file.close()
         assert (await engine.state(HUNT_ID)).to_dict() == original
         report = await engine.verify(HUNT_ID)
         assert report["ok"], report
-    # The first node's file is now behind (the second node wrote nothing, so write on the first
-    # again and let the second catch up an existing file through its engine's own load path).
+    # The first node plays on; the second catches its existing file up on its engine's own load.
     async with logged_engine(first, record_log) as (engine, _):
         await pings(engine, "later-", 5)
         later = (await engine.state(HUNT_ID)).to_dict()

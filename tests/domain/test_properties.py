@@ -1,10 +1,9 @@
 """Determinism on random games (docs/architecture.md, Guarantees): live state == full replay == snapshot + tail.
 
 Random streams of joins, answers, check-ins, codes, hints, pings, status changes, adjustments,
-bans, sides' own schedules and (scheduled) freezes, the organisers' edits (points,
-withdrawals, unlocks, credits, unbans, reopening, a new end), from known and unknown
-players, right and wrong, on clues some of which open and close on the clock, at random
-increasing times, are
+bans, sides' own schedules and (scheduled) freezes, the organisers' edits (points, withdrawals,
+unlocks, credits, unbans, reopening, a new end), from known and unknown players, right and
+wrong, on clues some of which open and close on the clock, at random increasing times, are
 decided and applied live. Then the live state must equal a replay of the whole log (as kept
 and as it comes back from the store), and a snapshot taken at a random point, through JSON and
 back, plus a replay of the rest. Every score must be explained by its ledger, and the
@@ -14,7 +13,6 @@ there, then by who got there first.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import orjson
@@ -80,7 +78,6 @@ FAR = north_of(CRANE, 500)
 WEIGHTS = {"find": 24, "join": 3, "answer": 1, "checkin": 1, "code": 1, "hint": 4, "ping": 6,
            "start": 3, "pause": 1, "end": 1, "adjust": 2, "ban": 1, "schedule": 2, "freeze": 1, "reveal": 1,
            "edit": 1, "retire": 1, "unlock": 1, "credit": 1, "unban": 1, "reopen": 1, "times": 1}
-_edit_ids = itertools.count()
 OPS = [op for op, weight in WEIGHTS.items() for _ in range(weight)]
 FIND = {"a1": "answer", "a2": "answer", "g1": "checkin", "k1": "code", "nope": "answer"}
 
@@ -137,7 +134,7 @@ def command(op: str, player: int, clue_id: str, right: bool, aux: int, mode: str
             return FreezeBoard(f"f{now}", at=now + aux * 3000)
         case "reveal":
             return RevealBoard(f"r{now}")
-    edit = f"edit-{next(_edit_ids)}"
+    edit = f"e{now}"
     match op:
         case "edit":
             return EditClue(edit, clue_id, {"points": 40 + 10 * aux} if right else {"first_bonus": 3 + aux})

@@ -7,8 +7,11 @@ import pytest
 
 from hunt.domain import (
     SNAPSHOT_VERSION,
+    AddMedia,
     FreezeBoard,
     HuntState,
+    SetMap,
+    SetMedia,
     SetSchedule,
     event_to_fields,
     replay,
@@ -31,6 +34,9 @@ def played() -> Game:
     game.send(SetSchedule("sched-1", team="Owls", offset_s=0, window_s=7200))
     game.send(FreezeBoard("freeze-1", at=game.now + 3000))  # scheduled; comes due at the ban
     game.send(ban(bob, "shared answers"))
+    game.send(AddMedia("up-1", "ab" * 32, 1234, "image/png"))  # clue media and the map
+    game.send(SetMedia("attach-1", "hint", [{"hash": "ab" * 32, "alt": "A lamp"}], "c1", 0))
+    game.send(SetMap("map-1", True))
     return game
 
 
