@@ -20,11 +20,11 @@ pytestmark = pytest.mark.browser
 
 
 def table(page: Page, tbody: str, columns: int | None = None) -> list[tuple[str, ...]]:
-    rows = []
-    for tr in page.all(f"{tbody} tr"):
-        cells = tuple(td.text for td in tr.find_elements("css selector", "td"))
-        rows.append(cells[:columns] if columns else cells)
-    return rows
+    """The rows' cell texts, read in one script: the dashboard re-renders its tables on every
+    refresh, so reading cell by cell could meet a row that was just replaced."""
+    rows = page.js("return Array.from(document.querySelectorAll(arguments[0]), (tr) => "
+                   "Array.from(tr.querySelectorAll('td'), (td) => td.innerText.trim()))", f"{tbody} tr")
+    return [tuple(cells[:columns] if columns else cells) for cells in rows]
 
 
 def leaderboard(page: Page, tbody: str = "#leaderboard") -> list[tuple[str, ...]]:
