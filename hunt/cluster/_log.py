@@ -62,6 +62,7 @@ HEADER_FIRST = "Hunt-First-Seq"
 HEADER_LAST = "Hunt-Last-Seq"
 ERR_WRONG_LAST_SEQUENCE = 10071  # JetStream's "wrong last sequence"
 ERR_STREAM_NAME_IN_USE = 10058
+STREAM_RETRY_S = 0.25  # between asks for the stream while JetStream does not answer at start
 CONNECT_TIMEOUT_S = 10.0
 PAYLOAD_HEADROOM = 1024  # bytes kept free under the server's max_payload for headers
 
@@ -281,11 +282,20 @@ async def open_record_log(settings: ClusterConfig, url: str, *, name: str = "hun
 
     async def setup() -> None:
         await record_log._connect(servers, name)
-        try:
-            await record_log._ensure_stream()
-        except APIError as err:  # say, R3 asked of a single server
-            raise LogUnavailable(f"cannot create the log stream {settings.log_stream} "
-                                 f"(R{settings.replicas}): {err}") from err
+        # A NATS cluster that has just formed (or is electing a JetStream leader) can leave the
+        # stream API unanswered for a moment: ask again until the connect timeout, then fail.
+        deadline = asyncio.get_running_loop().time() + connect_timeout_s
+        while True:
+            try:
+                await record_log._ensure_stream()
+                return
+            except APIError as err:  # say, R3 asked of a single server
+                raise LogUnavailable(f"cannot create the log stream {settings.log_stream} "
+                                     f"(R{settings.replicas}): {err}") from err
+            except nats.errors.TimeoutError:
+                if asyncio.get_running_loop().time() + STREAM_RETRY_S >= deadline:
+                    raise
+                await asyncio.sleep(STREAM_RETRY_S)
 
     try:
         try:
