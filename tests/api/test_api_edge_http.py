@@ -6,10 +6,9 @@ import logging
 
 import httpx
 import pytest
-import trio
 
 from hunt.api._app import PAGE_HEADERS
-from tests.support.api import ADMIN_TOKEN, OpenServer, Server
+from tests.support.api import ADMIN_TOKEN, OpenServer, Server, trickle
 from tests.support.hunts import HUNT_ID
 
 # Connection caps, rate buckets and the admin throttle are kept per process (with --workers N,
@@ -17,39 +16,13 @@ from tests.support.hunts import HUNT_ID
 pytestmark = pytest.mark.one_process
 
 SLOW = {"body_timeout_s": 1.0, "body_idle_timeout_s": 0.5, "import_body_timeout_s": 1.0}
-
-
-async def trickle(port: int, path: str, token: str, *, length: int = 1000, every_s: float = 0.1,
-                  budget_s: float = 6.0) -> tuple[bytes, float]:
-    """POST a body one byte every ``every_s``; return what the server said and when the stream ended."""
-    stream = await trio.open_tcp_stream("127.0.0.1", port)
-    start = trio.current_time()
-    received = b""
-    async with stream:
-        await stream.send_all(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                              f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode())
-        with trio.move_on_after(budget_s):
-
-            async def drip() -> None:
-                for _ in range(length):
-                    await stream.send_all(b" ")
-                    await trio.sleep(every_s)
-
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(drip)
-                try:
-                    while data := await stream.receive_some(4096):
-                        received += data
-                except trio.BrokenResourceError:
-                    pass
-                nursery.cancel_scope.cancel()
-    return received, trio.current_time() - start
+SPACES = b" " * 1000  # a JSON body the tests below send one byte at a time
 
 
 @pytest.mark.parametrize("path", ["/admin/hunts", "/admin/hunts/import"])
 async def test_a_trickled_body_gets_408_and_the_connection_ends(open_server: OpenServer, path: str) -> None:
     async with open_server(limits=SLOW) as server:
-        received, took = await trickle(server.port, path, ADMIN_TOKEN)
+        received, took = await trickle(server.port, path, ADMIN_TOKEN, SPACES)
     assert received.startswith(b"HTTP/1.1 408"), received[:80]
     assert b'"timeout"' in received
     assert took < 3
@@ -57,14 +30,14 @@ async def test_a_trickled_body_gets_408_and_the_connection_ends(open_server: Ope
 
 async def test_a_stalled_body_gets_408_after_the_idle_timeout(open_server: OpenServer) -> None:
     async with open_server(limits=SLOW) as server:
-        received, took = await trickle(server.port, "/admin/hunts", ADMIN_TOKEN, every_s=3)
+        received, took = await trickle(server.port, "/admin/hunts", ADMIN_TOKEN, SPACES, every_s=3)
     assert received.startswith(b"HTTP/1.1 408") and b"stalled" in received
     assert took < 2.5
 
 
 async def test_a_trickled_body_after_a_401_does_not_hold_the_connection(open_server: OpenServer) -> None:
     async with open_server(limits=SLOW) as server:
-        received, took = await trickle(server.port, "/admin/hunts", "wrong")
+        received, took = await trickle(server.port, "/admin/hunts", "wrong", SPACES)
     assert received.startswith(b"HTTP/1.1 401")
     assert took < 3
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trio
 
-from tests.support.api import Connect, OpenServer, Player, Server, open_socket
+from tests.support.api import Connect, OpenServer, Player, Server, open_socket, trickle
 from tests.support.hunts import HARBOR as HUNT
 from tests.support.hunts import HUNT_ID
 
@@ -177,29 +176,8 @@ async def test_a_trickled_upload_is_refused_with_408_and_leaves_no_file(open_ser
         await create(server)
         async with open_socket(server.port, f"/ws/hunts/{HUNT_ID}") as ann:
             await ann.join("Ann")
-            stream = await trio.open_tcp_stream("127.0.0.1", server.port)
-            received, started = b"", trio.current_time()
-            async with stream:
-                await stream.send_all(
-                    f"POST /hunts/{HUNT_ID}/entries?clue=m1&id=e1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    f"Authorization: Bearer {ann.token}\r\nContent-Type: image/png\r\n"
-                    f"Content-Length: {len(PNG)}\r\n\r\n".encode() + PNG[:16])
-                with trio.move_on_after(6):
-                    async with trio.open_nursery() as nursery:
-
-                        async def drip() -> None:
-                            for byte in PNG[16:]:
-                                await stream.send_all(bytes([byte]))
-                                await trio.sleep(0.1)
-
-                        nursery.start_soon(drip)
-                        try:
-                            while data := await stream.receive_some(4096):
-                                received += data
-                        except trio.BrokenResourceError:
-                            pass
-                        nursery.cancel_scope.cancel()
-            took = trio.current_time() - started
+            received, took = await trickle(server.port, f"/hunts/{HUNT_ID}/entries?clue=m1&id=e1", ann.token, PNG,
+                                           content_type="image/png", at_once=16)
         folder = server.config.data_path / "media" / HUNT_ID
         left = list(folder.iterdir()) if folder.exists() else []
     assert received.startswith(b"HTTP/1.1 408") and b'"timeout"' in received, received[:120]

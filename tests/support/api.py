@@ -164,3 +164,32 @@ def close_code(closed: ConnectionClosed) -> int:
     """The close code a ConnectionClosed carries."""
     assert closed.reason is not None
     return closed.reason.code
+
+
+async def trickle(port: int, path: str, token: str, body: bytes, *, content_type: str = "application/json",
+                  at_once: int = 0, every_s: float = 0.1, budget_s: float = 6.0) -> tuple[bytes, float]:
+    """POST ``body`` over a raw socket: its first ``at_once`` bytes with the head, then the rest one
+    byte every ``every_s``; return what the server said (within ``budget_s``) and how long it took."""
+    start = trio.current_time()
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    received = b""
+    async with stream:
+        await stream.send_all(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                              f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                              + body[:at_once])
+        with trio.move_on_after(budget_s):
+
+            async def drip() -> None:
+                for byte in body[at_once:]:
+                    await stream.send_all(bytes([byte]))
+                    await trio.sleep(every_s)
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(drip)
+                try:
+                    while data := await stream.receive_some(4096):
+                        received += data
+                except trio.BrokenResourceError:
+                    pass
+                nursery.cancel_scope.cancel()
+    return received, trio.current_time() - start
