@@ -37,7 +37,7 @@ from ..domain import (
     RevealBoard,
     StartHunt,
 )
-from ..engine import HuntExists, StoreLocked, record_to_dict
+from ..engine import Ack, HuntExists, StoreLocked, record_to_dict
 from ..protocol import MAX_ID_CHARS, BadRequest, ErrorCode, NotFound, Unauthorized
 from ._buckets import retry_after_ms
 from ._context import ApiContext
@@ -314,10 +314,15 @@ async def submit_admin(ctx: ApiContext, hunt_id: str, command: Command,
     if result.duplicate and same is not None and not same(result.fields):
         return error_response(wire_error(Rejected("invalid_state", f"the id {command.cmd[:40]!r} was used by "
                                                                    "another command")))
-    body: dict[str, Any] = {"id": command.cmd, "seq": result.seq, **result.fields}
-    if result.duplicate:
+    return json_response(ack_body(command.cmd, result))
+
+
+def ack_body(cmd: str, ack: Ack) -> dict[str, Any]:
+    """What an admin route answers for an accepted command: its id, seq and outcome (+ duplicate)."""
+    body: dict[str, Any] = {"id": cmd, "seq": ack.seq, **ack.fields}
+    if ack.duplicate:
         body["duplicate"] = True
-    return json_response(body)
+    return body
 
 
 def _with_etag(data: Any) -> Response:

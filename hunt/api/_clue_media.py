@@ -34,7 +34,7 @@ from ..domain import (
     visible_media,
 )
 from ..protocol import BadRequest, NotFound
-from ._admin import client_id, require_admin, submit_admin
+from ._admin import ack_body, client_id, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
 from ._http import body_chunks, error_response, json_response, read_json
@@ -80,10 +80,7 @@ def clue_media_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
             known = state.media[stored.hash]  # uploaded before under another id (an import)
             return json_response({"id": command.cmd, "seq": known["seq"], "result": "ok", "hash": known["hash"],
                                   "size": known["size"], "type": known["type"], "duplicate": True})
-        body_out: dict[str, Any] = {"id": command.cmd, "seq": result.seq, **result.fields}
-        if result.duplicate:
-            body_out["duplicate"] = True
-        return json_response(body_out)
+        return json_response(ack_body(command.cmd, result))
 
     @blueprint.get("/admin/hunts/<hunt:hunt_id>/media")
     async def library(hunt_id: str) -> Response:

@@ -16,7 +16,7 @@ from quart import Blueprint, Response, request
 
 from ..domain import MAX_BONUS, MAX_ENTRY_TEXT, MAX_VERDICT, JudgeEntry, Rejected, SubmitEntry
 from ..protocol import MAX_ID_CHARS, BadRequest, Unauthorized
-from ._admin import client_id, require_admin, submit_admin
+from ._admin import ack_body, client_id, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
 from ._http import (
@@ -81,11 +81,9 @@ def entries_blueprint(ctx: ApiContext, media: MediaStore) -> Blueprint:
             await media.settle(hunt_id, stored, state, accepted=not isinstance(result, Rejected))
         if isinstance(result, Rejected):
             return error_response(wire_error(result))
-        body: dict[str, Any] = {"id": cmd, "seq": result.seq, **result.fields}
+        body = ack_body(cmd, result)
         if stored is not None:
             body["media"] = {"hash": stored.hash, "size": stored.size, "type": stored.type}
-        if result.duplicate:
-            body["duplicate"] = True
         return json_response(body)
 
     @blueprint.get("/admin/hunts/<hunt_id>/entries")
