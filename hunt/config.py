@@ -318,8 +318,6 @@ def _coerce(value: Any, expected: type, key: str, source: str) -> Any:
                 if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                     raise ValueError(raw)
                 return raw.lower() in ("1", "true", "yes")
-            if expected is tuple:  # a list in the environment: comma-separated
-                return tuple(item.strip() for item in raw.split(",") if item.strip())
             return expected(raw)
         except ValueError as err:
             raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {raw!r}") from err

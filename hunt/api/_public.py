@@ -125,6 +125,7 @@ def public_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.get("/hunts/<hunt_id>/feed")
     async def public_feed(hunt_id: str) -> Response:
         """The latest feed items for everybody (at most ``engine.join_feed``), oldest first."""
+        await published_state(ctx, hunt_id)  # a draft is unknown here, as on every public route
         items = await ctx.engine.recent_public_feed(hunt_id)
         return json_response({"items": [frames.feed(item) for _, _, item in items]})
 

@@ -20,12 +20,13 @@ WS_PATH = f"/ws/hunts/{HUNT_ID}"
 async def test_a_draft_hunt_is_not_public_until_it_starts(server: Server) -> None:
     await server.create_hunt(start=False, draft=True)
     async with httpx.AsyncClient(base_url=server.base) as public:
-        for path in (f"/hunts/{HUNT_ID}", f"/hunts/{HUNT_ID}/leaderboard"):
+        for path in (f"/hunts/{HUNT_ID}", f"/hunts/{HUNT_ID}/leaderboard", f"/hunts/{HUNT_ID}/feed"):
             response = await public.get(path)
             assert response.status_code == 404 and response.json()["error"] == "unknown_hunt", path
         assert (await server.http.get(f"/admin/hunts/{HUNT_ID}")).status_code == 200  # the organiser sees it
         await server.http.post(f"/admin/hunts/{HUNT_ID}/start")
         assert (await public.get(f"/hunts/{HUNT_ID}")).status_code == 200
+        assert (await public.get(f"/hunts/{HUNT_ID}/feed")).status_code == 200
 
 
 async def test_a_hunt_that_has_not_started_is_public_but_shows_no_prompt(server: Server) -> None:
