@@ -13,6 +13,7 @@ from ._errors import Rejected
 from ._messages import BoardFrozen, BoardRevealed, FreezeBoard, RevealBoard, ScheduleSet, SetSchedule
 from ._names import clean_name
 from ._state import HuntState, team_side_id
+from ._teams import MAX_TEAM_NAME, new_side_id
 from ._timing import (
     MAX_OFFSET_S,
     MAX_SCHEDULES,
@@ -66,9 +67,12 @@ def decide_schedule(state: HuntState, command: SetSchedule) -> ScheduleSet:
     if team is not None:
         if state.definition.mode != "teams":
             raise Rejected("bad_request", "this hunt is played solo: a schedule is for a player")
-        name = clean_name(team, "team", 64)
+        name = clean_name(team, "team", MAX_TEAM_NAME)
         existing = state.team_by_name(name)  # a renamed team keeps its side id
-        event = ScheduleSet(None, existing.id if existing else team_side_id(name), name, starts_at, offset, window)
+        # A team not there yet gets the id it will have when it begins, as joins and the organiser
+        # give it: not a renamed team's old one.
+        side_id = existing.id if existing else new_side_id(state, name) or team_side_id(name)
+        event = ScheduleSet(None, side_id, name, starts_at, offset, window)
     elif state.definition.mode == "teams":
         raise Rejected("bad_request", "this hunt is played in teams: a schedule is for a team (its players "
                                       "share its clock)")

@@ -49,6 +49,7 @@ __all__ = [
     "decide_team",
     "join_division",
     "join_team",
+    "new_side_id",
     "roster_locked",
 ]
 
@@ -76,7 +77,7 @@ def join_team(state: HuntState, team: Any, code_ok: bool, now_ms: int,
                                            "for your team's name and passcode (or its invite link)")
         if roster_locked(state, None, now_ms):
             raise Rejected("roster_locked", "the rosters are locked: no new teams may be made")
-        return name, _new_side_id(state, name)
+        return name, new_side_id(state, name)
     if not code_ok:
         raise Rejected("unauthorized", f"team {side.name!r} exists: joining it needs its team code "
                                        "(its passcode, from its captain or the organiser)")
@@ -131,7 +132,7 @@ def decide_team(state: HuntState, command: TeamCommand, now_ms: int) -> TeamEven
                 raise Rejected("invalid_state", f"there is already a team {name!r}")
             if division is not None and state.definition.teams.division(division) is None:
                 raise Rejected("unknown_division", f"no division {_shown(division)} in this hunt")
-            return TeamCreated(_new_side_id(state, name) or team_side_id(name), name, _passcode(passcode),
+            return TeamCreated(new_side_id(state, name) or team_side_id(name), name, _passcode(passcode),
                                _size(size), division)
         case RenameTeam(team=team_id, name=name):
             side = _team(state, team_id)
@@ -224,7 +225,7 @@ def _size(value: Any) -> int | None:
     return value
 
 
-def _new_side_id(state: HuntState, name: str) -> str | None:
+def new_side_id(state: HuntState, name: str) -> str | None:
     """The side id of a new team called ``name``: its name's own, unless a renamed team has that
     one (then the first free ``team:<name>~N``); None when it is the name's own."""
     base = team_side_id(name)

@@ -133,6 +133,19 @@ def test_a_renamed_team_keeps_its_clock_and_is_scheduled_by_its_new_name() -> No
     replays_to_the_same_state(game)
 
 
+def test_a_schedule_for_a_renamed_teams_old_name_is_for_the_next_team_of_that_name() -> None:
+    game = Game(teams())
+    gull = game.join("Ann", "Gulls")
+    game.send(RenameTeam("r1", "team:gulls", "Sea Gulls"))
+    ack = game.send(SetSchedule("s1", team="Gulls", offset_s=3600))
+    assert ack["side"] == "team:gulls~2" and "team:gulls" not in game.state.schedules
+    assert game.send(answer(gull, "c1", "lighthouse"))["result"] == "correct"  # Sea Gulls keep their clock
+    bob = game.join("Bob", "Gulls")  # a new team of that name, on the schedule made for it
+    assert game.state.players[bob].side == "team:gulls~2"
+    assert game.reject(answer(bob, "c1", "lighthouse")).code == "outside_window"
+    replays_to_the_same_state(game)
+
+
 def test_a_solo_player_gets_a_window_by_player_id() -> None:
     game = Game(hunt(clue("c1")))
     ann = game.join("Ann")
