@@ -85,6 +85,9 @@ class LoggedHuntStores:
     def ids(self) -> list[str]:
         return self.inner.ids()
 
+    def exists(self, hunt_id: str) -> bool:
+        return self.inner.exists(hunt_id)
+
     def create(self, hunt_id: str, first: Sequence[Recorded]) -> None:
         """Append the creation batch to the stream as the subject's first message, then create
         the file. Raises HuntExists (here or in the stream), LogUnavailable."""

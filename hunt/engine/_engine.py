@@ -157,7 +157,7 @@ class Engine:
             hunt_path(self.data_dir, hunt_id)  # a malformed id names no hunt
         except StoreError:
             return False
-        found = hunt_id in self.stores.ids()
+        found = self.stores.exists(hunt_id)  # one stat: any well-formed id may be asked for
         if found:
             self._known.add(hunt_id)
         return found

@@ -83,6 +83,9 @@ class HuntStores(Protocol):
 
     def ids(self) -> list[str]: ...
 
+    def exists(self, hunt_id: str) -> bool:
+        """Whether a hunt of that (valid) id is here: one look, not a listing."""
+
     def create(self, hunt_id: str, first: Sequence[Recorded]) -> None:
         """Create a hunt whose log starts with ``first``, atomically. Raises HuntExists, WriteFailed."""
 
@@ -104,6 +107,9 @@ class SqliteHuntStores:
 
     def ids(self) -> list[str]:
         return hunt_ids(self.data_dir)
+
+    def exists(self, hunt_id: str) -> bool:
+        return hunt_path(self.data_dir, hunt_id).is_file()
 
     def create(self, hunt_id: str, first: Sequence[Recorded]) -> None:
         SqliteHuntStore.create(self.data_dir, hunt_id, synchronous=self.synchronous,
@@ -131,6 +137,10 @@ class MemoryHuntStores:
     def ids(self) -> list[str]:
         with self._lock:
             return sorted(self._stores)
+
+    def exists(self, hunt_id: str) -> bool:
+        with self._lock:
+            return hunt_id in self._stores
 
     def create(self, hunt_id: str, first: Sequence[Recorded]) -> None:
         hunt_path(".", hunt_id)  # raises InvalidHuntId, as the file store does

@@ -189,6 +189,9 @@ class FaultyStores:
     def ids(self) -> list[str]:
         return self.inner.ids()
 
+    def exists(self, hunt_id: str) -> bool:
+        return self.inner.exists(hunt_id)
+
     def create(self, hunt_id: str, first: Sequence[Recorded]) -> None:
         """Creating a hunt is its first commit: the plan's faults apply to it too."""
         self.plan.before_commit(hunt_id)

@@ -381,7 +381,7 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> HuntStores:
 
 def test_stores_create_list_open_and_refuse_alike(stores: HuntStores, hunt_document: dict[str, Any]) -> None:
     log = build_log(hunt_document, 6)
-    assert stores.ids() == []
+    assert stores.ids() == [] and not stores.exists(HUNT_ID)
     with pytest.raises(HuntNotFound):
         stores.open(HUNT_ID)
     with pytest.raises(HuntNotFound):
@@ -391,7 +391,7 @@ def test_stores_create_list_open_and_refuse_alike(stores: HuntStores, hunt_docum
     stores.create(HUNT_ID, log[:1])
     with pytest.raises(HuntExists):
         stores.create(HUNT_ID, log[:1])
-    assert stores.ids() == [HUNT_ID]
+    assert stores.ids() == [HUNT_ID] and stores.exists(HUNT_ID) and not stores.exists("other")
     writer = stores.open(HUNT_ID)
     writer.append(log[1:])
     writer.close()
