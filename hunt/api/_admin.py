@@ -50,7 +50,7 @@ from ._public import division_query, leaderboard_response, serve_cached
 from ._views import clue_table, hunt_detail, hunt_public, leaderboard_page, player_detail
 
 __all__ = ["ADJUST_FIELDS", "ANNOUNCE_FIELDS", "BAN_FIELDS", "CONTROL_FIELDS", "EXPORT_CHUNK", "HuntIdConverter",
-           "admin_blueprint", "client_id", "require_admin", "submit_admin"]
+           "ack_body", "admin_blueprint", "client_id", "reason_of", "require_admin", "submit_admin"]
 
 log = logging.getLogger("hunt.api.admin")
 
@@ -206,7 +206,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/<hunt:hunt_id>/adjust")
     async def adjust(hunt_id: str) -> Response:
         body = await read_json(limits, fields=ADJUST_FIELDS)
-        player, delta, reason = body.get("player"), body.get("delta"), _reason(body)
+        player, delta, reason = body.get("player"), body.get("delta"), reason_of(body)
         if not isinstance(player, str) or not isinstance(delta, int) or isinstance(delta, bool):
             raise BadRequest('adjust needs "player" (a string) and "delta" (an integer)')
         if delta == 0 or abs(delta) > MAX_ADJUST:  # checked here too: a resent command is not decided again
@@ -231,7 +231,7 @@ def admin_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/<hunt:hunt_id>/players/<player>/ban")
     async def ban(hunt_id: str, player: str) -> Response:
         body = await read_json(limits, required=False, fields=BAN_FIELDS)
-        reason = _reason(body)
+        reason = reason_of(body)
         response = await submit_admin(ctx, hunt_id, BanPlayer(cmd=client_id(body), player=player, reason=reason))
         if response.status_code == 200:  # nobody new joins from the banned player's addresses
             ctx.guard.ban_player(hunt_id, player)
@@ -282,7 +282,7 @@ def _locked_means_exists() -> Iterator[None]:
         raise HuntExists(str(err)) from err
 
 
-def _reason(body: dict[str, Any]) -> str:
+def reason_of(body: dict[str, Any]) -> str:
     """The optional ``reason`` of an adjust or a ban, checked before the command reaches the hunt:
     a resent command answers with its first outcome and is not decided again."""
     reason = body.get("reason", "")

@@ -15,7 +15,6 @@ from quart import Blueprint, Response
 
 from ..domain import (
     MAX_CREDITS,
-    MAX_REASON,
     MAX_TIME_MS,
     AddClue,
     AdjustScore,
@@ -37,7 +36,7 @@ from ..domain import (
     public_clue_document,
 )
 from ..protocol import BadRequest
-from ._admin import client_id, require_admin, submit_admin
+from ._admin import client_id, reason_of, require_admin, submit_admin
 from ._context import ApiContext
 from ._errors import wire_error
 from ._http import error_response, json_response, read_json
@@ -142,7 +141,7 @@ def edits_blueprint(ctx: ApiContext) -> Blueprint:
     @blueprint.post("/<hunt:hunt_id>/players/<player>/unban")
     async def unban(hunt_id: str, player: str) -> Response:
         body = await read_json(limits, required=False, fields=UNBAN_FIELDS)
-        response = await submit_admin(ctx, hunt_id, UnbanPlayer(client_id(body), player, _reason(body)),
+        response = await submit_admin(ctx, hunt_id, UnbanPlayer(client_id(body), player, reason_of(body)),
                                       same=lambda fields: fields.get("banned") is False)
         if response.status_code == 200:
             ctx.guard.unban_player(hunt_id, player)
@@ -218,13 +217,6 @@ async def _attempts(ctx: ApiContext, hunt_id: str, clue: str,
                 kept.setdefault(event.player, record)
         after = page[-1].seq
     return sorted(kept.values(), key=lambda record: record.seq), unchecked
-
-
-def _reason(body: dict[str, Any]) -> str:
-    reason = body.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise BadRequest(f'"reason" must be a string of at most {MAX_REASON} characters')
-    return reason
 
 
 def _is_edit(fields: dict[str, Any]) -> bool:

@@ -71,16 +71,13 @@ class Forwarder:
             self.nursery.start_soon(self._run)
         return slot
 
-    async def submit(self, commands: Sequence[Command]) -> list[Result]:
-        """The owner's results, in order, once the batch holding them is durable.
-
-        Raises Overloaded, RequestTimeout (no answer within ``engine.request_timeout_s``: the
-        outcome is unknown, resend with the same ids) or the owner's error for the batch.
-        """
-        return await self.wait(self.enqueue(commands))
-
     async def wait(self, slot: _Slot) -> list[Result]:
-        """The results of a slot from :meth:`enqueue` (see :meth:`submit`)."""
+        """The owner's results for a slot from :meth:`enqueue`, in order, once the batch holding
+        them is durable.
+
+        Raises RequestTimeout (no answer within ``engine.request_timeout_s``: the outcome is
+        unknown, resend with the same ids) or the owner's error for the batch.
+        """
         with trio.move_on_after(self.timeout_s):
             await slot.done.wait()
         if not slot.done.is_set():

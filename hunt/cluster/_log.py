@@ -18,8 +18,12 @@ A message is the batch's records, one a line, each exactly the public form the s
 read this stream as it reads the relay's. Its id is ``<hunt>:<last seq of the batch>`` (the
 stream drops a second copy within its duplicate window); headers ``Hunt-First-Seq`` and
 ``Hunt-Last-Seq`` say which seqs it holds. A node that takes a hunt over appends an empty
-message (a takeover mark, :meth:`RecordLog.take_over`): a reader skips it. Nothing secret is
-in a record (join ids are keyed hashes), so nothing secret reaches the broker.
+message (a takeover mark, :meth:`RecordLog.take_over`): a reader skips it. No credential is in
+a record (join ids are keyed hashes, tokens are never events), but the hunt's content is, in
+full: ``hunt_created`` and the organisers' edits carry answers, codes and positions, and
+``attempt_failed`` the wrong answer's text, because a node rebuilds hunts from this stream. It
+is the nodes' own storage: outside consumers read the relay's messages, which leave those out
+(docs/cluster.md).
 
 Exceptions (the engine and the API see them as the store's):
 

@@ -17,7 +17,7 @@ engine would have raised, so the API maps it to the same wire error in both mode
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -215,6 +215,7 @@ _KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (InvalidHuntId, "invalid_hunt"), (StoreLocked, "locked"), (WriteFailed, "write_failed"),
     (HuntExists, "exists"), (DefinitionError, "definition"), (TooLarge, "too_large"),
 )
+_CLASS_OF: dict[str, Callable[[str], BaseException]] = {kind: cls for cls, kind in _KINDS if cls is not Overloaded}
 
 
 def encode_failure(error: BaseException) -> bytes:
@@ -240,32 +241,10 @@ def decode_failure(data: bytes) -> BaseException:
 
 def _failure(body: dict[str, Any]) -> BaseException:
     kind, message, retry = body.get("e"), str(body.get("m", "")), body.get("r")
-    match kind:
-        case "overloaded":
-            return Overloaded("owner", retry if isinstance(retry, int) else 50)
-        case "stopped":
-            return ActorStopped(message)
-        case "crashed":
-            return ActorCrashed(message)
-        case "timeout":
-            return RequestTimeout(message)
-        case "corrupt":
-            return CorruptStore(message)
-        case "unknown_hunt":
-            return HuntNotFound(message)
-        case "invalid_hunt":
-            return InvalidHuntId(message)
-        case "locked":
-            return StoreLocked(message)
-        case "write_failed":
-            return WriteFailed(message)
-        case "exists":
-            return HuntExists(message)
-        case "definition":
-            return DefinitionError(message)
-        case "too_large":
-            return TooLarge(message)
-    return WireFailure(f"the owner failed: {message}")
+    if kind == "overloaded":
+        return Overloaded("owner", retry if isinstance(retry, int) else 50)
+    cls = _CLASS_OF.get(kind) if isinstance(kind, str) else None
+    return cls(message) if cls is not None else WireFailure(f"the owner failed: {message}")
 
 
 # -- pushes ---------------------------------------------------------------------------------
