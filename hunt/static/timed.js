@@ -14,6 +14,8 @@
 //   #timed-clues       <tbody>: the clues that open or close on the clock
 //   #freeze-form       #freeze-at (datetime-local), #freeze-at-btn, #freeze-cancel, #freeze-result
 
+import { confirmAction } from './actions.js';
+
 const TOKEN_KEY = 'hunt-admin-token';
 const POLL_MS = 3000;
 const $ = (sel) => document.querySelector(sel);
@@ -158,6 +160,8 @@ async function onFreeze(ev) {
 }
 
 async function onCancel() {
+  // The same question as the dashboard's Reveal: it shows players the standings at once.
+  if (!(await confirmAction('Call off the freeze and show players the live standings now?', 'Reveal'))) return;
   const res = await call('/reveal', {});
   say('#freeze-result', res.ok ? 'No freeze now: players see the live standings.' : `Could not: ${res.message}`, res.ok);
   await refresh();

@@ -62,6 +62,8 @@ def test_the_freeze_time_picker_schedules_the_freeze_and_both_pages_count_down(p
     with dashboard_tab(page, hunt_id):
         page.until(lambda: page.q("#timed").is_displayed(), "the timed play panel")
         page.click("#freeze-cancel")
+        page.until(lambda: page.q("#confirm-dialog").is_displayed(), "the confirmation")  # as Reveal asks
+        page.click("#confirm-yes")
         page.until_text("#freeze-result", "players see the live standings")
         page.until_text("#timed-clock", "no freeze scheduled")
     assert [e["type"] for e in server.events(hunt_id, type="board_frozen")] == ["board_frozen"]
