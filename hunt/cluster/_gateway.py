@@ -164,8 +164,7 @@ class GatewayEngine(Engine):
         """As :meth:`Engine.send`: queued at once (Overloaded when the hunt's forward queue is
         full); ``callback(results, error)`` runs on a gateway task once they are durable and the
         replica holds them."""
-        forwarder = self.forwarder(hunt_id)
-        self._settle_later(hunt_id, forwarder, forwarder.enqueue(commands), len(commands), callback)
+        self.submit_nowait(hunt_id, commands, callback)
 
     def submit_nowait(self, hunt_id: str, commands: Sequence[Command],
                       callback: Callable[[Any, BaseException | None], None]) -> None:
